@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { registerMigrate } from './migrate.js';
+import { registerStatus } from './status.js';
+import { registerDemo } from './demo.js';
+
+/** Every command module, in the order `embctl --help` lists them. */
+export function registerCommands(program: Command, ctx: CliContext): void {
+  registerMigrate(program, ctx);
+  registerStatus(program, ctx);
+  registerDemo(program, ctx);
+}

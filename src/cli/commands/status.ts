@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { getStatus } from '../../status/status.js';
+import type { CliContext } from '../context.js';
+
+export function registerStatus(program: Command, ctx: CliContext): void {
+  program
+    .command('status')
+    .description('show the backend, schema and pgvector versions, and every version with its coverage')
+    .addHelpText('after', `
+Examples:
+  $ embctl status
+  $ embctl status --json | jq '.versions[] | select(.active)'`)
+    .action(async () => {
+      const db = await ctx.db();
+      const s = await getStatus(db);
+      ctx.out.result(s);
+      const o = ctx.out;
+      o.line(`backend    ${s.backend === 'pglite' ? 'embedded PGlite' : 'PostgreSQL server'} (${s.location})`);
+      o.line(`server     PostgreSQL ${s.server}, pgvector ${s.pgvector ?? 'not installed'}`);
+      o.line(`schema     version ${s.schema.version} of ${s.schema.latest}${s.schema.pending ? ` — ${s.schema.pending} pending: run embctl migrate` : ' (up to date)'}`);
+      if (s.schema.version === 0) return;
+      o.line(`chunks     ${s.chunks.live} live, ${s.chunks.retired} retired`);
+      if (s.versions.length === 0) {
+        o.line('versions   none yet: embctl versions register <key> --encoder <spec>');
+        return;
+      }
+      o.line('versions');
+      o.table(
+        ['', 'KEY', 'STATE', 'ENCODER', 'DIMS', 'METRIC', 'INDEX', 'COVERAGE', 'FAILED'],
+        s.versions.map((v) => [
+          v.active ? '*' : '', v.key, v.state, v.encoder, v.dimensions, v.metric,
+          v.index === 'none' ? 'none' : `${v.index} (${v.indexState})`,
+          `${v.embedded}/${v.live} (${(v.coverage * 100).toFixed(1)}%)`,
+          v.failedBatches ? `${v.failedBatches} batches` : '',
+        ]),
+      );
+    });
+}

@@ -1,0 +1,65 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/load.js';
+import type { Config, ConfigKey } from '../config/schema.js';
+import { openDatabase, type Db } from '../db/open.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { createOutput, type Output } from './output.js';
+
+/**
+ * What every command gets: the configuration (parsed once), a logger, the
+ * output, and the database opened on first use and closed at the end.
+ */
+export class CliContext {
+  readonly #program: Command;
+  #config: Config | undefined;
+  #logger: Logger | undefined;
+  #db: Promise<Db> | undefined;
+  #out: Output | undefined;
+  readonly env: NodeJS.ProcessEnv;
+
+  constructor(program: Command, env: NodeJS.ProcessEnv = process.env) {
+    this.#program = program;
+    this.env = env;
+  }
+
+  get globals(): { json?: boolean; databaseUrl?: string; home?: string; logLevel?: string; actor?: string } {
+    return this.#program.opts();
+  }
+
+  get config(): Config {
+    if (!this.#config) {
+      const g = this.globals;
+      const flags: Partial<Record<ConfigKey, string | undefined>> = {
+        databaseUrl: g.databaseUrl, home: g.home, logLevel: g.logLevel, actor: g.actor,
+      };
+      this.#config = loadConfig({ flags, env: this.env });
+    }
+    return this.#config;
+  }
+
+  get logger(): Logger {
+    if (!this.#logger) {
+      this.#logger = createLogger({ level: this.config.logLevel ?? (process.stderr.isTTY ? 'warn' : 'info') });
+    }
+    return this.#logger;
+  }
+
+  get out(): Output {
+    if (!this.#out) this.#out = createOutput(Boolean(this.globals.json));
+    return this.#out;
+  }
+
+  db(): Promise<Db> {
+    if (!this.#db) {
+      const c = this.config;
+      this.#db = openDatabase({ databaseUrl: c.databaseUrl, homeDir: c.homeDir, poolSize: c.poolSize, logger: this.logger });
+    }
+    return this.#db;
+  }
+
+  async close(): Promise<void> {
+    const db = this.#db;
+    this.#db = undefined;
+    if (db) await (await db.catch(() => undefined))?.close();
+  }
+}

@@ -1,0 +1,56 @@
+import { Command, CommanderError, Option } from 'commander';
+import { isEmbctlError } from '../errors.js';
+import { scrubSecrets } from '../log/logger.js';
+import { CliContext } from './context.js';
+import { registerCommands } from './commands/index.js';
+
+/**
+ * The command line: parses arguments, runs one command module, and is the
+ * only place that turns errors into messages and exit codes
+ * (0 ok, 1 refused or failed gate, 2 bad usage or bad input).
+ */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const program = new Command('embctl');
+  const ctx = new CliContext(program, env);
+  program
+    .description('versioned embedding control plane for PostgreSQL + pgvector')
+    .version(VERSION)
+    .option('--json', 'print machine-readable JSON on stdout')
+    .addOption(new Option('--database-url <url>', 'PostgreSQL server (default: $DATABASE_URL; embedded PGlite when unset)'))
+    .addOption(new Option('--home <dir>', 'embedded database folder (default: $EMBCTL_HOME or ./.embctl)'))
+    .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default: info)'))
+    .addOption(new Option('--actor <name>', 'who is acting, for the audit trail (default: $EMBCTL_ACTOR or the OS user)'))
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerCommands(program, ctx);
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    return reportError(e, ctx);
+  } finally {
+    await ctx.close().catch(() => {});
+  }
+}
+
+function reportError(e: unknown, ctx: CliContext): number {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+    return 2; // commander already printed the message
+  }
+  const secrets = [ctx.env.OPENAI_API_KEY ?? '', ctx.env.EMBCTL_SERVE_TOKEN ?? ''];
+  if (isEmbctlError(e)) {
+    process.stderr.write(`embctl: ${scrubSecrets(e.message, secrets)}\n`);
+    for (const d of e.details) process.stderr.write(`  ${scrubSecrets(d, secrets)}\n`);
+    return e.exitCode;
+  }
+  const err = e as Error;
+  process.stderr.write(`embctl: unexpected error: ${scrubSecrets(err?.message ?? String(e), secrets)}\n`);
+  if (ctx.env.EMBCTL_DEBUG) process.stderr.write(scrubSecrets(err?.stack ?? '', secrets) + '\n');
+  else process.stderr.write('  (set EMBCTL_DEBUG=1 for a stack trace)\n');
+  return 1;
+}
+
+const VERSION = '0.1.0';

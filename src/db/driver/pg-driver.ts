@@ -1,0 +1,100 @@
+import type { DatabaseConnection, Driver, QueryResult, TransactionSettings } from 'kysely';
+import { CompiledQuery } from 'kysely';
+import pg from 'pg';
+import pgCopyStreams from 'pg-copy-streams';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { copyPayloadOf, isScript } from './special-queries.js';
+import type { TypeParsers } from './type-parsers.js';
+
+/** A Kysely driver over a `pg` pool that also speaks binary COPY FROM STDIN. */
+export class PgDriver implements Driver {
+  readonly pool: pg.Pool;
+
+  constructor(pool: pg.Pool) {
+    this.pool = pool;
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new PgConnection(await this.pool.connect());
+  }
+
+  async beginTransaction(conn: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    let sql = 'begin';
+    if (settings.isolationLevel) sql += ` isolation level ${settings.isolationLevel}`;
+    if (settings.accessMode) sql += ` ${settings.accessMode}`;
+    await conn.executeQuery(CompiledQuery.raw(sql));
+  }
+
+  async commitTransaction(conn: DatabaseConnection): Promise<void> {
+    await conn.executeQuery(CompiledQuery.raw('commit'));
+  }
+
+  async rollbackTransaction(conn: DatabaseConnection): Promise<void> {
+    await conn.executeQuery(CompiledQuery.raw('rollback'));
+  }
+
+  async releaseConnection(conn: DatabaseConnection): Promise<void> {
+    (conn as PgConnection).release();
+  }
+
+  async destroy(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+class PgConnection implements DatabaseConnection {
+  readonly #client: pg.PoolClient;
+  #broken: Error | undefined;
+
+  constructor(client: pg.PoolClient) {
+    this.#client = client;
+  }
+
+  async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
+    try {
+      const payload = copyPayloadOf(q);
+      if (payload) {
+        const stream = this.#client.query(pgCopyStreams.from(q.sql));
+        await pipeline(Readable.from([payload]), stream);
+        return { rows: [], numAffectedRows: BigInt(stream.rowCount ?? 0) };
+      }
+      const res = isScript(q)
+        ? await this.#client.query(q.sql)
+        : await this.#client.query({ text: q.sql, values: q.parameters as unknown[] });
+      const last = Array.isArray(res) ? res[res.length - 1] : res;
+      const affected = last && ['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY'].includes(last.command)
+        ? BigInt(last.rowCount ?? 0) : undefined;
+      return { rows: (last?.rows ?? []) as R[], numAffectedRows: affected };
+    } catch (e) {
+      if (isConnectionError(e)) this.#broken = e as Error;
+      throw e;
+    }
+  }
+
+  async *streamQuery<R>(q: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    yield await this.executeQuery<R>(q);
+  }
+
+  release(): void {
+    this.#client.release(this.#broken);
+  }
+}
+
+function isConnectionError(e: unknown): boolean {
+  const code = (e as { code?: string }).code;
+  return code === 'ECONNRESET' || code === '57P01' || code === '57P02' || code === '57P03'
+    || /Connection terminated/i.test(String((e as Error).message));
+}
+
+/** pg's `types` option: our parsers first, pg's defaults otherwise. */
+export function pgTypes(parsers: TypeParsers): pg.CustomTypesConfig {
+  return {
+    getTypeParser: ((oid: number, format?: string) => {
+      const own = format !== 'binary' ? parsers.byOid.get(oid) : undefined;
+      return own ?? pg.types.getTypeParser(oid, (format ?? 'text') as 'text');
+    }) as pg.CustomTypesConfig['getTypeParser'],
+  };
+}

@@ -1,0 +1,118 @@
+import { Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql, type Dialect } from 'kysely';
+import pg from 'pg';
+import { join } from 'node:path';
+import type { Logger } from '../log/logger.js';
+import { InternalError } from '../errors.js';
+import type { DB } from './schema.js';
+import { PgDriver, pgTypes } from './driver/pg-driver.js';
+import { PgliteDriver } from './driver/pglite-driver.js';
+import { TypeParsers } from './driver/type-parsers.js';
+import { connectionError, redactUrl } from './connection-errors.js';
+import { prepareHome } from './home-lock.js';
+
+export type Backend = 'pglite' | 'postgres';
+
+/** An open embctl database, on either backend. */
+export interface Db {
+  readonly kysely: Kysely<DB>;
+  readonly backend: Backend;
+  /** Where it lives, safe to print (data folder, or URL without password). */
+  readonly location: string;
+  /** Re-read extension type oids (after `CREATE EXTENSION vector`). */
+  refreshTypes(): Promise<void>;
+  /** The pg pool (server backend only): LISTEN/NOTIFY and raw sessions. */
+  readonly pool?: pg.Pool;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  databaseUrl?: string;
+  homeDir: string;
+  poolSize?: number;
+  logger: Logger;
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<Db> {
+  return opts.databaseUrl ? openServer(opts.databaseUrl, opts) : openEmbedded(opts.homeDir, opts);
+}
+
+async function openServer(url: string, opts: OpenOptions): Promise<Db> {
+  const parsers = new TypeParsers();
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    application_name: 'embctl',
+    connectionTimeoutMillis: 10_000,
+    types: pgTypes(parsers),
+  });
+  pool.on('error', (e) => opts.logger.warn({ err: e.message }, 'idle PostgreSQL connection failed'));
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (e) {
+    await pool.end().catch(() => {});
+    throw connectionError(e, url);
+  }
+  const kysely = new Kysely<DB>({ dialect: dialectOf(new PgDriver(pool)) });
+  const db: Db = {
+    kysely,
+    backend: 'postgres',
+    location: redactUrl(url),
+    pool,
+    refreshTypes: () => refreshTypes(kysely, parsers),
+    close: () => kysely.destroy(),
+  };
+  await db.refreshTypes();
+  return db;
+}
+
+async function openEmbedded(homeDir: string, opts: OpenOptions): Promise<Db> {
+  const lock = prepareHome(homeDir);
+  const parsers = new TypeParsers();
+  let pglite;
+  try {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { vector } = await import('@electric-sql/pglite-pgvector');
+    pglite = await PGlite.create({ dataDir: join(homeDir, 'pgdata'), extensions: { vector } });
+  } catch (e) {
+    lock.release();
+    throw new InternalError(`cannot open the embedded database in ${homeDir}: ${(e as Error).message}`);
+  }
+  const kysely = new Kysely<DB>({ dialect: dialectOf(new PgliteDriver(pglite, parsers)) });
+  let closed = false;
+  const db: Db = {
+    kysely,
+    backend: 'pglite',
+    location: homeDir,
+    refreshTypes: () => refreshTypes(kysely, parsers),
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await kysely.destroy();
+      } finally {
+        lock.release();
+      }
+    },
+  };
+  await db.refreshTypes();
+  return db;
+}
+
+/** Kysely's PostgreSQL compiler and introspection over our own driver. */
+function dialectOf(driver: PgDriver | PgliteDriver): Dialect {
+  return {
+    createAdapter: () => new PostgresAdapter(),
+    createDriver: () => driver,
+    createQueryCompiler: () => new PostgresQueryCompiler(),
+    createIntrospector: (db: Kysely<any>) => new PostgresIntrospector(db),
+  };
+}
+
+async function refreshTypes(kysely: Kysely<DB>, parsers: TypeParsers): Promise<void> {
+  const { rows } = await sql<{ typname: string; oid: number }>`
+    select typname, oid::int as oid from pg_type where typname in ('vector', 'halfvec')`.execute(kysely);
+  const oids: { vector?: number; halfvec?: number } = {};
+  for (const r of rows) oids[r.typname as 'vector' | 'halfvec'] = Number(r.oid);
+  parsers.setExtensionOids(oids);
+}

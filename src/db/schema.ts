@@ -1,0 +1,165 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Kysely's view of the embctl schema (migrations/ is the source of truth). */
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Json<T = Record<string, unknown>> = ColumnType<T, string | T | undefined, string | T>;
+
+export type DistanceMetric = 'cosine' | 'l2' | 'ip';
+export type IndexKind = 'hnsw' | 'ivfflat' | 'none';
+export type IndexStorage = 'vector' | 'halfvec';
+export type VersionState = 'registered' | 'backfilling' | 'ready' | 'retired';
+export type VersionEventKind =
+  | 'registered' | 'backfill_started' | 'backfill_completed' | 'backfill_failed' | 'index_built'
+  | 'gate_passed' | 'gate_failed' | 'activated' | 'rolled_back' | 'retired'
+  | 'shadow_started' | 'shadow_stopped';
+
+export interface DocumentChunksTable {
+  id: Generated<number>;
+  semantic_key: string;
+  document_id: string;
+  chunk_no: number;
+  content: string;
+  content_sha256: Uint8Array;
+  metadata: Json;
+  content_tsv: ColumnType<string, never, never>;
+  retired_at: NullableTimestamp;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface EmbeddingVersionsTable {
+  id: Generated<number>;
+  version_key: string;
+  encoder_spec: string;
+  encoder_name: string;
+  encoder_revision: string;
+  encoder_settings: Json<Record<string, string | number | boolean | null>>;
+  encoder_identity: string;
+  dimensions: number;
+  distance_metric: DistanceMetric;
+  index_kind: IndexKind;
+  index_params: Json<Record<string, number>>;
+  index_storage: IndexStorage;
+  state: ColumnType<VersionState, VersionState | undefined, VersionState>;
+  active: ColumnType<boolean, boolean | undefined, boolean>;
+  calibration: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  retired_at: NullableTimestamp;
+}
+
+export interface ChunkEmbeddingsTable {
+  chunk_id: number;
+  embedding_version_id: number;
+  embedding: ColumnType<Float32Array, string, string>;
+}
+
+export interface VersionEventsTable {
+  id: Generated<number>;
+  embedding_version_id: number | null;
+  version_key: string;
+  event: VersionEventKind;
+  actor: string;
+  reason: string | null;
+  forced: ColumnType<boolean, boolean | undefined, boolean>;
+  details: Json;
+  created_at: Generated<Date>;
+}
+
+export interface BackfillBatchesTable {
+  id: Generated<number>;
+  embedding_version_id: number;
+  chunk_id_from: number;
+  chunk_id_to: number;
+  status: ColumnType<'pending' | 'done' | 'failed', 'pending' | 'done' | 'failed' | undefined>;
+  locked_by: string | null;
+  locked_until: NullableTimestamp;
+  attempts: Generated<number>;
+  last_error: string | null;
+  embedded: Generated<number>;
+  reused: Generated<number>;
+  tokens: Generated<number>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface BackfillRunsTable {
+  id: Generated<number>;
+  embedding_version_id: number;
+  worker: string;
+  status: ColumnType<'running' | 'completed' | 'stopped' | 'failed', 'running' | 'completed' | 'stopped' | 'failed' | undefined>;
+  embedded: Generated<number>;
+  reused: Generated<number>;
+  tokens: Generated<number>;
+  cost_usd: Generated<number>;
+  encoder_requests: Generated<number>;
+  rate_limited: Generated<number>;
+  error: string | null;
+  started_at: Generated<Date>;
+  heartbeat_at: Generated<Date>;
+  finished_at: NullableTimestamp;
+}
+
+export interface ShadowConfigsTable {
+  embedding_version_id: number;
+  sample_rate: number;
+  k: Generated<number>;
+  store_query_text: Generated<boolean>;
+  started_at: Generated<Date>;
+  stopped_at: NullableTimestamp;
+}
+
+export interface ShadowQueriesTable {
+  id: Generated<number>;
+  created_at: Generated<Date>;
+  query_sha256: Uint8Array;
+  query_text: string | null;
+  segment: string | null;
+  primary_version_id: number;
+  candidate_version_id: number;
+  k: number;
+  primary_ids: number[];
+  candidate_ids: number[];
+  overlap_at_k: number;
+  jaccard: number;
+  rbo: number;
+  primary_ms: number;
+  candidate_ms: number;
+}
+
+export interface EvaluationRunsTable {
+  id: Generated<number>;
+  embedding_version_id: number;
+  baseline_version_id: number | null;
+  judged_set_name: string;
+  judged_set_sha256: string;
+  gated: Generated<boolean>;
+  passed: boolean | null;
+  metrics: Json;
+  per_query: Json<unknown[]>;
+  gates: Json<unknown[]>;
+  actor: string;
+  created_at: Generated<Date>;
+}
+
+export interface MigrationsTable {
+  id: number;
+  name: string;
+  checksum: string;
+  applied_at: Generated<Date>;
+}
+
+export interface DB {
+  document_chunks: DocumentChunksTable;
+  embedding_versions: EmbeddingVersionsTable;
+  chunk_embeddings: ChunkEmbeddingsTable;
+  version_events: VersionEventsTable;
+  backfill_batches: BackfillBatchesTable;
+  backfill_runs: BackfillRunsTable;
+  shadow_configs: ShadowConfigsTable;
+  shadow_queries: ShadowQueriesTable;
+  evaluation_runs: EvaluationRunsTable;
+  embctl_migrations: MigrationsTable;
+}

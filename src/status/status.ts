@@ -1,0 +1,76 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/open.js';
+import { readMigrations } from '../migrate/files.js';
+import { schemaVersion } from '../migrate/runner.js';
+import { annIndexState, type IndexState } from '../versions/partition.js';
+import { coverage, listVersions } from '../versions/store.js';
+
+export interface VersionStatus {
+  key: string;
+  state: string;
+  active: boolean;
+  encoder: string;
+  dimensions: number;
+  metric: string;
+  index: string;
+  indexState: IndexState;
+  embedded: number;
+  live: number;
+  coverage: number;
+  failedBatches: number;
+}
+
+export interface Status {
+  backend: 'pglite' | 'postgres';
+  location: string;
+  schema: { version: number; latest: number; pending: number };
+  pgvector: string | null;
+  server: string;
+  chunks: { live: number; retired: number };
+  versions: VersionStatus[];
+}
+
+/** What `embctl status` reports: backend, schema, pgvector, versions with coverage. */
+export async function getStatus(db: Db): Promise<Status> {
+  const latest = readMigrations().length;
+  const version = await schemaVersion(db);
+  const ext = await sql<{ v: string | null }>`select extversion as v from pg_extension where extname = 'vector'`.execute(db.kysely);
+  const srv = await sql<{ v: string }>`select current_setting('server_version') as v`.execute(db.kysely);
+  const status: Status = {
+    backend: db.backend,
+    location: db.location,
+    schema: { version, latest, pending: Math.max(0, latest - version) },
+    pgvector: ext.rows[0]?.v ?? null,
+    server: srv.rows[0]?.v ?? 'unknown',
+    chunks: { live: 0, retired: 0 },
+    versions: [],
+  };
+  if (version === 0) return status;
+
+  const counts = await sql<{ live: number; retired: number }>`
+    select count(*) filter (where retired_at is null) as live, count(*) filter (where retired_at is not null) as retired
+    from document_chunks`.execute(db.kysely);
+  status.chunks = { live: Number(counts.rows[0]?.live ?? 0), retired: Number(counts.rows[0]?.retired ?? 0) };
+  const cov = await coverage(db.kysely);
+  const failed = await sql<{ v: number; n: number }>`
+    select embedding_version_id as v, count(*) as n from backfill_batches where status = 'failed' group by 1`.execute(db.kysely);
+  const failedBy = new Map(failed.rows.map((r) => [Number(r.v), Number(r.n)]));
+  for (const v of await listVersions(db.kysely)) {
+    const embedded = v.state === 'retired' ? 0 : cov.byVersion.get(v.id) ?? 0;
+    status.versions.push({
+      key: v.version_key,
+      state: v.state,
+      active: v.active,
+      encoder: v.encoder_spec,
+      dimensions: v.dimensions,
+      metric: v.distance_metric,
+      index: v.index_kind === 'none' ? 'none' : `${v.index_kind}/${v.index_storage}`,
+      indexState: v.state === 'retired' || v.index_kind === 'none' ? 'missing' : await annIndexState(db.kysely, v.id),
+      embedded,
+      live: cov.live,
+      coverage: cov.live === 0 ? 1 : embedded / cov.live,
+      failedBatches: failedBy.get(v.id) ?? 0,
+    });
+  }
+  return status;
+}

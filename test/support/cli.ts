@@ -1,0 +1,41 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const RUN = fileURLToPath(new URL('../../src/cli/run.ts', import.meta.url));
+/** tsx's loader by absolute URL, so the CLI runs from any working directory. */
+export const TSX = import.meta.resolve('tsx');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the CLI from source (tsx) as a child process. */
+export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', TSX, RUN, ...args], {
+      cwd: opts.cwd ?? REPO,
+      env: { ...process.env, EMBCTL_LOG_LEVEL: 'warn', ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** Environment that points the CLI at a test target (server URL or PGlite folder). */
+export function targetEnv(t: { url: string | undefined; homeDir: string }): NodeJS.ProcessEnv {
+  return t.url ? { DATABASE_URL: t.url, EMBCTL_HOME: t.homeDir } : { DATABASE_URL: '', EMBCTL_HOME: t.homeDir };
+}

@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openDatabase, type Db } from '../../src/db/open.js';
+import { migrate } from '../../src/migrate/runner.js';
+import { silentLogger } from '../../src/log/logger.js';
+
+/** Which backend this test pass runs on (scripts/run-tests.mjs sets it). */
+export const BACKEND: 'pglite' | 'postgres' = process.env.EMBCTL_TEST_BACKEND === 'postgres' ? 'postgres' : 'pglite';
+export const ON_SERVER = BACKEND === 'postgres';
+
+/** Reason to skip a server-only test on the embedded pass. */
+export const SERVER_ONLY = ON_SERVER ? false : 'needs a PostgreSQL server: runs in the server pass (TEST_DATABASE_URL)';
+
+export interface TestDb extends Db {
+  /** For a server: the URL of this test's own database. For PGlite: undefined. */
+  url: string | undefined;
+  /** For PGlite: the data folder. */
+  homeDir: string;
+  /** Close and delete everything. Safe twice. */
+  destroy(): Promise<void>;
+}
+
+export interface TestDbTarget {
+  url: string | undefined;
+  homeDir: string;
+  destroy(): Promise<void>;
+}
+
+/**
+ * A fresh, empty target: a new database on the server (from template1, which
+ * has pgvector), or a new data folder for PGlite. Not opened.
+ */
+export async function freshTarget(): Promise<TestDbTarget> {
+  const homeDir = mkdtempSync(join(tmpdir(), 'embctl-test-'));
+  if (!ON_SERVER) {
+    return { url: undefined, homeDir, destroy: async () => rmSync(homeDir, { recursive: true, force: true }) };
+  }
+  const admin = process.env.TEST_DATABASE_URL;
+  if (!admin) throw new Error('EMBCTL_TEST_BACKEND=postgres needs TEST_DATABASE_URL');
+  const name = `embctl_t_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await withAdmin(admin, (c) => c.query(`create database ${name}`));
+  const u = new URL(admin);
+  u.pathname = `/${name}`;
+  let dropped = false;
+  return {
+    url: u.toString(),
+    homeDir,
+    async destroy() {
+      if (dropped) return;
+      dropped = true;
+      rmSync(homeDir, { recursive: true, force: true });
+      await withAdmin(admin, (c) => c.query(`drop database if exists ${name} with (force)`));
+    },
+  };
+}
+
+/** A fresh database, opened (and migrated unless told otherwise). */
+export async function freshDb(opts: { migrate?: boolean } = {}): Promise<TestDb> {
+  const target = await freshTarget();
+  const db = await openDatabase({ databaseUrl: target.url, homeDir: target.homeDir, logger: silentLogger(), poolSize: 8 });
+  if (opts.migrate !== false) await migrate(db, { logger: silentLogger() });
+  let destroyed = false;
+  return Object.assign(db, {
+    url: target.url,
+    homeDir: target.homeDir,
+    async destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      await db.close();
+      await target.destroy();
+    },
+  });
+}
+
+async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
