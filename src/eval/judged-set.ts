@@ -1,0 +1,82 @@
+/**
+ * A judged query set in one normalized shape, whatever file it came from
+ * (embctl JSONL, TREC qrels + queries, or a BEIR folder), with a sha256 of
+ * its canonical content so an evaluation run can record which set it used.
+ */
+import { createHash } from 'node:crypto';
+import { compareCodePoints } from './ranking.js';
+import type { Qrels } from './types.js';
+
+/** What the keys of `relevant` name: whole documents or chunks (their semantic keys). */
+export type KeyKind = 'document_id' | 'semantic_key';
+export const KEY_KINDS: readonly KeyKind[] = ['document_id', 'semantic_key'];
+
+export function isKeyKind(v: unknown): v is KeyKind {
+  return typeof v === 'string' && (KEY_KINDS as readonly string[]).includes(v);
+}
+
+export interface JudgedQuery {
+  id: string;
+  text: string;
+  /** Optional segment the query belongs to (results are also reported per segment). */
+  segment: string | null;
+  /** Document id or semantic key -> grade. */
+  relevant: Map<string, number>;
+}
+
+export interface JudgedSet {
+  name: string;
+  description: string | null;
+  keyKind: KeyKind;
+  queries: JudgedQuery[];
+  /** sha256 (hex) of the canonical content: key kind and queries, not name, description or file layout. */
+  sha256: string;
+  /** Where it was loaded from. */
+  source: string;
+}
+
+export interface JudgedSetOptions {
+  /** Overrides the key kind of the file (or the default, `document_id`). */
+  keyKind?: KeyKind;
+  /** Overrides the set's name (default: the header's name, else the file or folder name). */
+  name?: string;
+}
+
+/** The canonical JSON the sha256 is taken over: queries by id, judgments by key. */
+export function canonicalJudgedSet(keyKind: KeyKind, queries: readonly JudgedQuery[]): string {
+  const qs = [...queries]
+    .sort((a, b) => compareCodePoints(a.id, b.id))
+    .map((q) => [
+      q.id,
+      q.text,
+      q.segment,
+      [...q.relevant.entries()].sort((a, b) => compareCodePoints(a[0], b[0])),
+    ]);
+  return JSON.stringify({ embctl_judged_set: 1, key: keyKind, queries: qs });
+}
+
+export function makeJudgedSet(
+  parts: { name: string; description: string | null; keyKind: KeyKind; queries: JudgedQuery[]; source: string },
+): JudgedSet {
+  const sha256 = createHash('sha256').update(canonicalJudgedSet(parts.keyKind, parts.queries)).digest('hex');
+  return { ...parts, sha256 };
+}
+
+/** The judgments as qrels, ready for `evaluateRun`. */
+export function judgedSetQrels(set: JudgedSet): Qrels {
+  return new Map(set.queries.map((q) => [q.id, q.relevant]));
+}
+
+/** Serialize to embctl's own JSONL format (header line, then one query per line). */
+export function toJudgedSetJsonl(set: JudgedSet): string {
+  const header: Record<string, unknown> = { embctl_judged_set: 1, key: set.keyKind, name: set.name };
+  if (set.description) header.description = set.description;
+  const lines = [JSON.stringify(header)];
+  for (const q of set.queries) {
+    const line: Record<string, unknown> = { id: q.id, query: q.text };
+    if (q.segment !== null) line.segment = q.segment;
+    line.relevant = Object.fromEntries(q.relevant);
+    lines.push(JSON.stringify(line));
+  }
+  return lines.join('\n') + '\n';
+}
