@@ -3,10 +3,12 @@ import type { CliContext } from '../context.js';
 import { registerMigrate } from './migrate.js';
 import { registerStatus } from './status.js';
 import { registerDemo } from './demo.js';
+import { registerVersions } from './versions.js';
 
 /** Every command module, in the order `embctl --help` lists them. */
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerMigrate(program, ctx);
   registerStatus(program, ctx);
+  registerVersions(program, ctx);
   registerDemo(program, ctx);
 }

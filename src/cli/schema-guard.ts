@@ -1,0 +1,17 @@
+import type { Db } from '../db/open.js';
+import { RefusedError } from '../errors.js';
+import { readMigrations } from '../migrate/files.js';
+import { schemaVersion } from '../migrate/runner.js';
+
+/** Commands that need the schema refuse, with the fix, a database not migrated. */
+export async function requireSchema(db: Db): Promise<void> {
+  const have = await schemaVersion(db);
+  const want = readMigrations().length;
+  if (have < want) {
+    throw new RefusedError(
+      have === 0
+        ? `the database at ${db.location} has no embctl schema yet: run embctl migrate`
+        : `the database schema is at version ${have}, this embctl needs ${want}: run embctl migrate`,
+    );
+  }
+}
