@@ -4,11 +4,13 @@ import { registerMigrate } from './migrate.js';
 import { registerStatus } from './status.js';
 import { registerDemo } from './demo.js';
 import { registerVersions } from './versions.js';
+import { registerIngest } from './ingest.js';
 
 /** Every command module, in the order `embctl --help` lists them. */
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerMigrate(program, ctx);
   registerStatus(program, ctx);
+  registerIngest(program, ctx);
   registerVersions(program, ctx);
   registerDemo(program, ctx);
 }

@@ -1,0 +1,11 @@
+import { createHash } from 'node:crypto';
+
+/** sha256(document_id || ':' || chunk_no || ':' || normalized_text), hex (DESIGN.md). */
+export function semanticKey(documentId: string, chunkNo: number, normalizedText: string): string {
+  return createHash('sha256').update(`${documentId}:${chunkNo}:${normalizedText}`, 'utf8').digest('hex');
+}
+
+/** sha256 of the normalized text: 32 raw bytes (`document_chunks.content_sha256`). */
+export function contentSha256(normalizedText: string): Buffer {
+  return createHash('sha256').update(normalizedText, 'utf8').digest();
+}
