@@ -90,12 +90,14 @@ CREATE TABLE version_events (
 CREATE INDEX version_events_version_idx ON version_events (embedding_version_id, id);
 CREATE INDEX version_events_event_idx ON version_events (event, id);
 
--- Backfill work: ranges of chunk ids leased to workers with FOR UPDATE SKIP LOCKED.
+-- Backfill work. A batch is a set of distinct texts (content_sha256) leased to
+-- one worker with FOR UPDATE SKIP LOCKED; a text belongs to at most one batch
+-- per version, so no two workers ever send the same text.
 CREATE TABLE backfill_batches (
   id                    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   embedding_version_id  integer NOT NULL REFERENCES embedding_versions (id) ON DELETE CASCADE,
-  chunk_id_from         bigint NOT NULL,
-  chunk_id_to           bigint NOT NULL,
+  plan_group            bigint NOT NULL,
+  texts                 integer NOT NULL DEFAULT 0,
   status                text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'failed')),
   locked_by             text,
   locked_until          timestamptz,
@@ -105,10 +107,17 @@ CREATE TABLE backfill_batches (
   reused                integer NOT NULL DEFAULT 0,
   tokens                bigint NOT NULL DEFAULT 0,
   created_at            timestamptz NOT NULL DEFAULT now(),
-  updated_at            timestamptz NOT NULL DEFAULT now(),
-  CHECK (chunk_id_from <= chunk_id_to)
+  updated_at            timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX backfill_batches_claim_idx ON backfill_batches (embedding_version_id, status, id);
+
+CREATE TABLE backfill_items (
+  embedding_version_id  integer NOT NULL REFERENCES embedding_versions (id) ON DELETE CASCADE,
+  content_sha256        bytea NOT NULL,
+  batch_id              bigint NOT NULL REFERENCES backfill_batches (id) ON DELETE CASCADE,
+  PRIMARY KEY (embedding_version_id, content_sha256)
+);
+CREATE INDEX backfill_items_batch_idx ON backfill_items (batch_id);
 
 -- One row per backfill invocation (per worker process): progress, cost, outcome.
 CREATE TABLE backfill_runs (

@@ -37,3 +37,8 @@ export class InternalError extends EmbctlError {
 export function isEmbctlError(e: unknown): e is EmbctlError {
   return e instanceof EmbctlError;
 }
+
+/** The work was interrupted by a signal after a clean stop (exit 130, like a shell). */
+export class InterruptedError extends EmbctlError {
+  readonly exitCode = 130;
+}

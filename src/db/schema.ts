@@ -71,8 +71,8 @@ export interface VersionEventsTable {
 export interface BackfillBatchesTable {
   id: Generated<number>;
   embedding_version_id: number;
-  chunk_id_from: number;
-  chunk_id_to: number;
+  plan_group: number;
+  texts: Generated<number>;
   status: ColumnType<'pending' | 'done' | 'failed', 'pending' | 'done' | 'failed' | undefined>;
   locked_by: string | null;
   locked_until: NullableTimestamp;
@@ -83,6 +83,12 @@ export interface BackfillBatchesTable {
   tokens: Generated<number>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+}
+
+export interface BackfillItemsTable {
+  embedding_version_id: number;
+  content_sha256: Uint8Array;
+  batch_id: number;
 }
 
 export interface BackfillRunsTable {
@@ -157,6 +163,7 @@ export interface DB {
   chunk_embeddings: ChunkEmbeddingsTable;
   version_events: VersionEventsTable;
   backfill_batches: BackfillBatchesTable;
+  backfill_items: BackfillItemsTable;
   backfill_runs: BackfillRunsTable;
   shadow_configs: ShadowConfigsTable;
   shadow_queries: ShadowQueriesTable;

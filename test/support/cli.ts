@@ -39,3 +39,19 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: st
 export function targetEnv(t: { url: string | undefined; homeDir: string }): NodeJS.ProcessEnv {
   return t.url ? { DATABASE_URL: t.url, EMBCTL_HOME: t.homeDir } : { DATABASE_URL: '', EMBCTL_HOME: t.homeDir };
 }
+
+/** Start the CLI as a child process and return it (for signal tests). */
+export function spawnCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
+  const child = spawn(process.execPath, ['--import', TSX, RUN, ...args], {
+    cwd: opts.cwd ?? REPO,
+    env: { ...process.env, EMBCTL_LOG_LEVEL: 'warn', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = { stdout: '', stderr: '' };
+  child.stdout!.on('data', (d) => (out.stdout += d));
+  child.stderr!.on('data', (d) => (out.stderr += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  return { child, out, exited };
+}

@@ -5,6 +5,7 @@ import { registerStatus } from './status.js';
 import { registerDemo } from './demo.js';
 import { registerVersions } from './versions.js';
 import { registerIngest } from './ingest.js';
+import { registerBackfill } from './backfill.js';
 
 /** Every command module, in the order `embctl --help` lists them. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -12,5 +13,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerStatus(program, ctx);
   registerIngest(program, ctx);
   registerVersions(program, ctx);
+  registerBackfill(program, ctx);
   registerDemo(program, ctx);
 }

@@ -1,0 +1,288 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db } from '../db/open.js';
+import type { EncoderDeps } from '../encoders/factory.js';
+import type { Encoder } from '../encoders/types.js';
+import { InputError, RefusedError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { encoderForVersion } from '../versions/encoder-for-version.js';
+import { partitionTable } from '../versions/partition.js';
+import { recordEvent, requireVersion, type VersionRow } from '../versions/store.js';
+import { buildIndex, type IndexResult } from './index-build.js';
+import { batchCounts, reclaimDeadLocal } from './leases.js';
+import { backlog, planBatches, requeueFailed, textsToEmbed, type Backlog } from './plan.js';
+import { costOf, pricePerMillion } from './pricing.js';
+import { Quota, type Clock } from './quota.js';
+import { missingChunks, runWorker, type BatchResult } from './worker.js';
+
+export interface BackfillOptions {
+  /** Concurrent workers in this process (default 2). */
+  workers?: number;
+  /** Distinct texts per batch: the unit of lease, transaction and re-send (default 256). */
+  batchSize?: number;
+  rpm?: number;
+  tpm?: number;
+  /** Most encoder requests in flight (default: workers × 2); adapts down on 429s. */
+  concurrency?: number;
+  leaseMs?: number;
+  maxAttempts?: number;
+  maxTokens?: number;
+  maxCost?: number;
+  pricePerMillion?: number;
+  /** Build the ANN index when the partition is complete (default true). */
+  index?: boolean;
+  maintenanceWorkMem?: string;
+  parallelWorkers?: number;
+  dryRun?: boolean;
+  /** First abort: stop claiming, finish in-flight batches. */
+  signal?: AbortSignal;
+  /** Abort: stop in-flight encoder calls and release their batches. */
+  hardSignal?: AbortSignal;
+  onProgress?: (p: BackfillProgress) => void;
+  clock?: Clock;
+  /** Sync mode: events only when the version changes state. */
+  sync?: boolean;
+}
+
+export interface BackfillDeps extends EncoderDeps {
+  logger: Logger;
+  actor: string;
+  /** Test seam: use this encoder instead of making the version's. */
+  encoder?: Encoder;
+}
+
+export interface BackfillProgress {
+  version: string;
+  totalChunks: number;
+  doneChunks: number;
+  embedded: number;
+  reused: number;
+  tokens: number;
+  costUsd: number;
+  rateLimited: number;
+  elapsedMs: number;
+  chunksPerSecond: number;
+  etaSeconds: number | null;
+}
+
+export interface BackfillPlan extends Backlog {
+  version: string;
+  encoder: string;
+  textsToEmbed: number;
+  tokens: number;
+  pricePerMillion: number | null;
+  estimatedCostUsd: number | null;
+}
+
+export interface BackfillSummary {
+  version: string;
+  worker: string;
+  chunksWritten: number;
+  embedded: number;
+  reused: number;
+  tokens: number;
+  costUsd: number;
+  requests: number;
+  rateLimited: number;
+  retries: number;
+  failedBatches: { batchId: number; error: string }[];
+  stoppedBy: 'complete' | 'signal' | 'max-tokens' | 'max-cost' | 'others-in-flight' | 'failures';
+  complete: boolean;
+  index: IndexResult | null;
+  state: string;
+  seconds: number;
+}
+
+/** Plan a backfill without writing: chunks to embed, reused, tokens, cost. */
+export async function planBackfill(db: Db, key: string, opts: BackfillOptions, deps: BackfillDeps): Promise<BackfillPlan> {
+  const v = await requireVersion(db.kysely, key);
+  refuseRetired(v);
+  const encoder = deps.encoder ?? await encoderForVersion(v, deps);
+  try {
+    const b = await backlog(db.kysely, v.id, v.encoder_identity);
+    let tokens = 0;
+    for await (const page of textsToEmbed(db.kysely, v.id, v.encoder_identity)) {
+      for (const t of page) tokens += encoder.countTokens(t);
+    }
+    const price = pricePerMillion(v.encoder_name, opts.pricePerMillion);
+    return {
+      version: v.version_key, encoder: v.encoder_spec, ...b,
+      textsToEmbed: b.missingTexts - b.reusableTexts, tokens,
+      pricePerMillion: price ?? null,
+      estimatedCostUsd: price === undefined ? null : costOf(tokens, price),
+    };
+  } finally {
+    if (!deps.encoder) await encoder.close?.();
+  }
+}
+
+/**
+ * Backfill one version: plan batches of distinct texts, run workers that
+ * lease them, and when the partition is complete build its index, ANALYZE,
+ * and move the version to `ready`. Resumable and safe to run from many
+ * processes at once.
+ */
+export async function runBackfill(db: Db, key: string, opts: BackfillOptions, deps: BackfillDeps): Promise<BackfillSummary> {
+  const started = performance.now();
+  const v = await requireVersion(db.kysely, key);
+  refuseRetired(v);
+  const workers = opts.workers ?? 2;
+  const batchSize = opts.batchSize ?? 256;
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new InputError(`--workers must be 1 to 256, not ${workers}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) throw new InputError(`--batch-size must be 1 to 100000, not ${batchSize}`);
+  const encoder = deps.encoder ?? await encoderForVersion(v, deps);
+  const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const log = deps.logger.child({ version: v.version_key, worker: workerId });
+  const price = pricePerMillion(v.encoder_name, opts.pricePerMillion);
+  const partition = partitionTable(v.id);
+
+  try {
+    await reclaimDeadLocal(db.kysely, v.id, hostname(), isAlive);
+    const requeued = await requeueFailed(db.kysely, v.id);
+    if (requeued) log.info({ batches: requeued }, 'retrying batches set aside by an earlier run');
+    const planned = await planBatches(db.kysely, v.id, batchSize);
+    const totalChunks = await missingChunks(db.kysely, partition);
+    if (v.state === 'registered') {
+      await db.kysely.transaction().execute(async (trx) => {
+        await trx.updateTable('embedding_versions').set({ state: 'backfilling', updated_at: sql`now()` })
+          .where('id', '=', v.id).where('state', '=', 'registered').execute();
+        await recordEvent(trx, { versionId: v.id, versionKey: v.version_key, event: 'backfill_started', actor: deps.actor, details: { chunks: totalChunks, batches: planned, worker: workerId } });
+      });
+    }
+    const run = await db.kysely.insertInto('backfill_runs')
+      .values({ embedding_version_id: v.id, worker: workerId }).returning('id').executeTakeFirstOrThrow();
+
+    const quota = new Quota({ rpm: opts.rpm, tpm: opts.tpm, maxConcurrency: opts.concurrency ?? workers * 2, clock: opts.clock });
+    const t = { chunks: 0, embedded: 0, reused: 0, tokens: 0, requests: 0, rateLimited: 0, retries: 0, spent: 0 };
+    const failed: { batchId: number; error: string }[] = [];
+    let stoppedBy: BackfillSummary['stoppedBy'] = 'complete';
+    let budgetHit: 'max-tokens' | 'max-cost' | null = null;
+    const hard = new AbortController();
+    const onHard = () => hard.abort(opts.hardSignal?.reason ?? new Error('backfill stopped'));
+    opts.hardSignal?.addEventListener('abort', onHard, { once: true });
+    if (opts.hardSignal?.aborted) onHard();
+
+    const progress = (): BackfillProgress => {
+      const elapsedMs = performance.now() - started;
+      const rate = t.chunks / Math.max(0.001, elapsedMs / 1000);
+      return {
+        version: v.version_key, totalChunks, doneChunks: t.chunks, embedded: t.embedded, reused: t.reused,
+        tokens: t.tokens, costUsd: costOf(t.tokens, price), rateLimited: t.rateLimited, elapsedMs,
+        chunksPerSecond: rate, etaSeconds: rate > 0 ? Math.max(0, totalChunks - t.chunks) / rate : null,
+      };
+    };
+    const flushRun = (status?: 'completed' | 'stopped' | 'failed', error?: string) => db.kysely.updateTable('backfill_runs').set({
+      embedded: t.embedded, reused: t.reused, tokens: t.tokens, cost_usd: costOf(t.tokens, price),
+      encoder_requests: t.requests, rate_limited: t.rateLimited, heartbeat_at: sql`now()`,
+      ...(status ? { status, finished_at: sql`now()`, error: error ?? null } : {}),
+    }).where('id', '=', run.id).execute();
+    const ticker = setInterval(() => { opts.onProgress?.(progress()); flushRun().catch(() => {}); }, 1000);
+
+    let workerError: unknown;
+    try {
+      await Promise.all(Array.from({ length: workers }, (_, i) => runWorker({
+        db: db.kysely,
+        version: v,
+        encoder,
+        quota,
+        logger: log,
+        leaseMs: opts.leaseMs ?? 120_000,
+        maxAttempts: opts.maxAttempts ?? 3,
+        stopping: () => Boolean(opts.signal?.aborted) || budgetHit !== null,
+        abort: hard.signal,
+        budgetAllows: (tokens) => {
+          const next = t.spent + tokens;
+          if (opts.maxTokens !== undefined && next > opts.maxTokens) budgetHit = 'max-tokens';
+          else if (opts.maxCost !== undefined && costOf(next, price) > opts.maxCost) budgetHit = 'max-cost';
+          if (budgetHit) return false;
+          t.spent = next;
+          return true;
+        },
+        onBatchDone: (r: BatchResult) => {
+          t.chunks += r.chunks;
+          t.embedded += r.embedded;
+          t.reused += r.reused;
+          log.debug({ batch: r.batchId, chunks: r.chunks, embedded: r.embedded, reused: r.reused }, 'batch written');
+        },
+        onBatchFailed: (batchId, error, final) => { if (final) failed.push({ batchId, error }); },
+        onEncoderEvent: (e) => {
+          if (e.type === 'request') t.requests++;
+          else if (e.type === 'response') { t.tokens += e.tokens; quota.onSuccess(); }
+          else if (e.type === 'rate_limited') { t.rateLimited++; quota.onRateLimited(e.retryAfterMs); }
+          else if (e.type === 'retry') t.retries++;
+        },
+      }, `${workerId}/${i + 1}`).catch((e) => { workerError ??= e; hard.abort(e); })));
+    } finally {
+      clearInterval(ticker);
+      opts.hardSignal?.removeEventListener('abort', onHard);
+    }
+    opts.onProgress?.(progress());
+
+    if (budgetHit) stoppedBy = budgetHit;
+    else if (opts.signal?.aborted || opts.hardSignal?.aborted) stoppedBy = 'signal';
+    else if (workerError) stoppedBy = 'failures';
+
+    const counts = await batchCounts(db.kysely, v.id);
+    const remaining = await missingChunks(db.kysely, partition);
+    const complete = remaining === 0 && counts.pending + counts.leased + counts.failed === 0;
+    if (!complete && stoppedBy === 'complete') stoppedBy = counts.leased > 0 ? 'others-in-flight' : 'failures';
+
+    let index: IndexResult | null = null;
+    let state: string = (await requireVersion(db.kysely, key)).state;
+    if (complete) {
+      if (opts.index !== false) {
+        index = await buildIndex(db, v, { maintenanceWorkMem: opts.maintenanceWorkMem, parallelWorkers: opts.parallelWorkers, logger: log });
+      }
+      // The planner needs fresh statistics after a load (a build ANALYZEs already).
+      if (!index?.built && t.chunks > 0) await sql.raw(`ANALYZE ${partition}`).execute(db.kysely);
+      state = await markReady(db, v, deps.actor, index, opts.index !== false, {
+        embedded: t.embedded, reused: t.reused, tokens: t.tokens, costUsd: costOf(t.tokens, price), seconds: (performance.now() - started) / 1000,
+      });
+    }
+    const errorText = workerError ? String((workerError as Error).message ?? workerError) : failed[0]?.error;
+    await flushRun(complete ? 'completed' : stoppedBy === 'failures' ? 'failed' : 'stopped', errorText);
+    if (workerError && !(opts.signal?.aborted || opts.hardSignal?.aborted)) throw workerError;
+
+    return {
+      version: v.version_key, worker: workerId, chunksWritten: t.chunks, embedded: t.embedded, reused: t.reused,
+      tokens: t.tokens, costUsd: costOf(t.tokens, price), requests: t.requests, rateLimited: t.rateLimited,
+      retries: t.retries, failedBatches: failed, stoppedBy, complete, index, state,
+      seconds: Math.round((performance.now() - started) / 10) / 100,
+    };
+  } finally {
+    if (!deps.encoder) await encoder.close?.();
+  }
+}
+
+/** A complete partition with a valid index (or none wanted) makes the version ready. */
+async function markReady(db: Db, v: VersionRow, actor: string, index: IndexResult | null, indexWanted: boolean, stats: Record<string, number>): Promise<string> {
+  const current = await requireVersion(db.kysely, v.version_key);
+  if (current.state === 'ready' || current.state === 'retired') return current.state;
+  if (indexWanted && v.index_kind !== 'none' && index && !index.built && index.reason !== 'index already valid') {
+    return current.state; // another process is building the index; it will mark the version ready
+  }
+  await db.kysely.transaction().execute(async (trx) => {
+    const r = await trx.updateTable('embedding_versions').set({ state: 'ready', updated_at: sql`now()` })
+      .where('id', '=', v.id).where('state', '=', 'backfilling').executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) return;
+    if (index?.built) {
+      await recordEvent(trx, { versionId: v.id, versionKey: v.version_key, event: 'index_built', actor, details: { kind: v.index_kind, storage: v.index_storage, ms: index.ms } });
+    }
+    await recordEvent(trx, { versionId: v.id, versionKey: v.version_key, event: 'backfill_completed', actor, details: stats });
+  });
+  return (await requireVersion(db.kysely, v.version_key)).state;
+}
+
+function refuseRetired(v: VersionRow): void {
+  if (v.state === 'retired') throw new RefusedError(`version ${v.version_key} is retired: its partition is gone; register a new version instead`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

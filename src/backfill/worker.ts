@@ -1,0 +1,157 @@
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../db/schema.js';
+import { copyBinaryWriter, type EmbeddingRow } from '../db/embedding-writer.js';
+import type { Encoder, EncoderEvent } from '../encoders/types.js';
+import type { Logger } from '../log/logger.js';
+import { scrubSecrets } from '../log/logger.js';
+import { loadBatch } from './batch-content.js';
+import { claimBatch, completeBatch, failBatch, heartbeat, releaseBatch, type Lease } from './leases.js';
+import type { Quota } from './quota.js';
+import { requestGroups } from './request-groups.js';
+
+/** What a worker needs, shared by every worker of a run. */
+export interface WorkerContext {
+  db: Kysely<DB>;
+  version: { id: number; version_key: string; dimensions: number; encoder_identity: string };
+  encoder: Encoder;
+  quota: Quota;
+  logger: Logger;
+  leaseMs: number;
+  maxAttempts: number;
+  /** Stop claiming new batches (graceful stop, budget reached). */
+  stopping: () => boolean;
+  /** Aborts in-flight encoder calls (second signal, grace period over). */
+  abort: AbortSignal;
+  /** May this many more tokens be spent? (budget check before each request). */
+  budgetAllows: (tokens: number) => boolean;
+  onBatchDone: (r: BatchResult) => void;
+  onBatchFailed: (batchId: number, error: string, final: boolean) => void;
+  onEncoderEvent: (e: EncoderEvent) => void;
+}
+
+export interface BatchResult {
+  batchId: number;
+  chunks: number;
+  embedded: number;
+  reused: number;
+  tokens: number;
+}
+
+class LeaseLost extends Error {}
+class BudgetReached extends Error {}
+
+/**
+ * One worker: claim a batch, embed what it lacks, write it in one
+ * transaction with its bookkeeping; embedding of the next batch overlaps
+ * the write of the previous one. Stops when no batch is left or when told.
+ */
+export async function runWorker(ctx: WorkerContext, workerId: string): Promise<void> {
+  let writing: Promise<void> = Promise.resolve();
+  let consecutiveFailures = 0;
+  const log = ctx.logger.child({ worker: workerId });
+  while (!ctx.stopping() && !ctx.abort.aborted) {
+    const lease = await claimBatch(ctx.db, ctx.version.id, workerId, ctx.leaseMs, ctx.maxAttempts);
+    if (!lease) break;
+    const blog = log.child({ batch: lease.batchId });
+    const lost = new AbortController();
+    const signal = AbortSignal.any([ctx.abort, lost.signal]);
+    const beat = setInterval(() => {
+      heartbeat(ctx.db, lease, workerId, ctx.leaseMs).then((ok) => {
+        if (!ok) lost.abort(new LeaseLost(`lease on batch ${lease.batchId} was lost`));
+      }, () => {});
+    }, Math.max(250, Math.floor(ctx.leaseMs / 3)));
+    try {
+      const prepared = await prepareBatch(ctx, lease, signal);
+      await writing; // one write at a time per worker; the next batch was embedding meanwhile
+      writing = writeBatch(ctx, lease, workerId, prepared)
+        .then((r) => {
+          consecutiveFailures = 0;
+          ctx.onBatchDone(r);
+        })
+        .catch((e) => handleFailure(ctx, lease, workerId, e, blog))
+        .finally(() => clearInterval(beat));
+    } catch (e) {
+      clearInterval(beat);
+      if (e instanceof BudgetReached || (ctx.abort.aborted && !(e instanceof LeaseLost))) {
+        await releaseBatch(ctx.db, lease, workerId);
+        if (e instanceof BudgetReached) break;
+        continue;
+      }
+      await handleFailure(ctx, lease, workerId, e, blog);
+      if (++consecutiveFailures >= 5) {
+        await writing;
+        throw e;
+      }
+    }
+  }
+  await writing;
+}
+
+interface Prepared {
+  rows: EmbeddingRow[];
+  embedded: number;
+  reused: number;
+  tokens: number;
+}
+
+async function prepareBatch(ctx: WorkerContext, lease: Lease, signal: AbortSignal): Promise<Prepared> {
+  const content = await loadBatch(ctx.db, ctx.version.id, ctx.version.encoder_identity, lease.batchId);
+  const vectors = new Map<string, Float32Array>(content.reused);
+  const todo = content.texts.filter((t) => !vectors.has(t.sha));
+  let tokens = 0;
+  const groups = requestGroups(todo, (t) => t.content, ctx.encoder);
+  await Promise.all(groups.map(async (group, i) => {
+    if (!ctx.budgetAllows(group.tokens)) throw new BudgetReached();
+    const release = await ctx.quota.acquire(group.tokens, signal);
+    try {
+      const out = await ctx.encoder.embed(group.items.map((t) => t.content), {
+        signal,
+        label: `batch ${lease.batchId}${groups.length > 1 ? ` part ${i + 1}/${groups.length}` : ''}`,
+        onEvent: (e) => {
+          if (e.type === 'response') tokens += e.tokens;
+          ctx.onEncoderEvent(e);
+        },
+      });
+      if (out.length !== group.items.length) {
+        throw new Error(`${ctx.encoder.spec} returned ${out.length} vectors for ${group.items.length} texts`);
+      }
+      group.items.forEach((t, j) => vectors.set(t.sha, out[j]!));
+    } finally {
+      release();
+    }
+  }));
+  const rows: EmbeddingRow[] = [];
+  for (const t of content.texts) {
+    const v = vectors.get(t.sha)!;
+    for (const chunkId of t.chunkIds) rows.push({ chunkId, vector: v });
+  }
+  return { rows, embedded: todo.length, reused: content.texts.length - todo.length, tokens };
+}
+
+async function writeBatch(ctx: WorkerContext, lease: Lease, workerId: string, p: Prepared): Promise<BatchResult> {
+  await ctx.db.transaction().execute(async (trx) => {
+    const ours = await completeBatch(trx, lease, workerId, { embedded: p.embedded, reused: p.reused, tokens: p.tokens });
+    if (!ours) throw new LeaseLost(`lease on batch ${lease.batchId} expired and was taken over; its vectors were not written`);
+    await copyBinaryWriter.write(trx, ctx.version, p.rows);
+  });
+  return { batchId: lease.batchId, chunks: p.rows.length, embedded: p.embedded, reused: p.reused, tokens: p.tokens };
+}
+
+async function handleFailure(ctx: WorkerContext, lease: Lease, workerId: string, e: unknown, log: Logger): Promise<void> {
+  const message = scrubSecrets(String((e as Error)?.message ?? e));
+  if (e instanceof LeaseLost) {
+    log.warn({ err: message }, 'lease lost; another worker owns the batch');
+    return;
+  }
+  const outcome = await failBatch(ctx.db, lease, workerId, message, ctx.maxAttempts).catch(() => 'lost' as const);
+  log.warn({ err: message, attempt: lease.attempts, outcome }, outcome === 'failed' ? 'batch set aside after repeated failures' : 'batch failed; it will be retried');
+  ctx.onBatchFailed(lease.batchId, message, outcome === 'failed');
+}
+
+/** Live chunks still without a vector in the version (for progress and completeness). */
+export async function missingChunks(db: Kysely<DB>, partition: string): Promise<number> {
+  const r = await sql<{ n: number }>`
+    select count(*) as n from document_chunks c
+    where c.retired_at is null and not exists (select 1 from ${sql.raw(partition)} e where e.chunk_id = c.id)`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}

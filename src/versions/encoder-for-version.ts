@@ -1,0 +1,21 @@
+import { createEncoder, identityHash, type EncoderDeps, type EncoderSettings } from '../encoders/factory.js';
+import type { Encoder } from '../encoders/types.js';
+import { RefusedError } from '../errors.js';
+import type { VersionRow } from './store.js';
+
+/**
+ * The encoder a stored version was registered with, made again from its
+ * spec and settings. Refused when it no longer has the same identity (model
+ * files changed, another server): its vectors would not match the others.
+ */
+export async function encoderForVersion(v: VersionRow, deps: EncoderDeps): Promise<Encoder> {
+  const encoder = await createEncoder(v.encoder_spec, v.encoder_settings as EncoderSettings, deps);
+  const now = identityHash(encoder.identity);
+  if (now !== v.encoder_identity) {
+    await encoder.close?.();
+    throw new RefusedError(
+      `the encoder of version ${v.version_key} changed since it was registered (${v.encoder_name} revision ${v.encoder_revision.slice(0, 12)}, now ${encoder.identity.revision.slice(0, 12)}): register a new version for the new model`,
+    );
+  }
+  return encoder;
+}

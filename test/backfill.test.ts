@@ -1,0 +1,186 @@
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import { freshDb, ON_SERVER, type TestDb } from './support/db.js';
+import { startOpenAIServer, type OpenAIServer } from './support/openai-server.js';
+import { writeCorpus } from './support/corpus.js';
+import { ingest } from '../src/ingest/index.js';
+import { registerVersion } from '../src/versions/register.js';
+import { planBackfill, runBackfill } from '../src/backfill/run.js';
+import { annIndexState, nearestQuery, partitionTable } from '../src/versions/partition.js';
+import { formatVectorText } from '../src/db/vector-codec.js';
+import { requireVersion } from '../src/versions/store.js';
+import { getStatus } from '../src/status/status.js';
+import { silentLogger } from '../src/log/logger.js';
+
+const KEY = 'sk-test-SECRET-backfill-0123';
+const logger = silentLogger();
+let db: TestDb;
+let server: OpenAIServer;
+const DOCS = 240;
+const DUP_EVERY = 10; // docs 0, 10, 20, ... share one text
+
+before(async () => {
+  db = await freshDb();
+  server = await startOpenAIServer({ apiKey: KEY, modelDimensions: { 'mock-64': 64, 'mock-32': 32, 'mock-24': 24 }, latencyMs: 5 });
+  await ingest(db, [writeCorpus(DOCS, { dupEvery: DUP_EVERY })], {}, { logger });
+});
+after(async () => {
+  await db?.destroy();
+  await server?.close();
+});
+
+const deps = { logger, actor: 'tester', openaiApiKey: KEY, openaiBaseUrl: '', env: {} as Record<string, string> };
+async function register(key: string, encoder = 'openai:mock-64') {
+  return registerVersion(db, { key, encoder }, { ...deps, openaiBaseUrl: server.url });
+}
+const bf = (key: string, opts: Parameters<typeof runBackfill>[2] = {}) =>
+  runBackfill(db, key, { leaseMs: 10_000, ...opts }, { ...deps, openaiBaseUrl: server.url });
+const count = async (versionId: number) => Number((await sql<{ n: number }>`select count(*) as n from ${sql.raw(partitionTable(versionId))}`.execute(db.kysely)).rows[0]!.n);
+const distinctTexts = DOCS - Math.ceil(DOCS / DUP_EVERY) + 1;
+
+describe('backfill', () => {
+  test('several workers share the work: every distinct text is sent exactly once, duplicates once', async () => {
+    const v = await register('multi');
+    server.reset();
+    const s = await bf('multi', { workers: 4, batchSize: 10 });
+    assert.equal(s.complete, true);
+    assert.equal(s.chunksWritten, DOCS);
+    assert.equal(s.embedded, distinctTexts);
+    assert.equal(await count(v.id), DOCS);
+    const sent = [...server.stats.textCalls.entries()];
+    assert.equal(sent.length, distinctTexts, 'distinct texts sent');
+    const twice = sent.filter(([, n]) => n > 1);
+    assert.deepEqual(twice, [], 'a text was sent more than once');
+    assert.ok(server.stats.requests >= 4, 'work was split into several requests');
+    // The version is ready, with a valid index the planner uses.
+    const after = await requireVersion(db.kysely, 'multi');
+    assert.equal(after.state, 'ready');
+    assert.equal(await annIndexState(db.kysely, v.id), 'valid');
+    const events = await db.kysely.selectFrom('version_events').select('event').where('embedding_version_id', '=', v.id).orderBy('id').execute();
+    assert.deepEqual(events.map((e) => e.event), ['registered', 'backfill_started', 'index_built', 'backfill_completed']);
+  });
+
+  test('a second version with an identical encoder reuses every vector: zero encoder calls', async () => {
+    const v = await register('multi-copy');
+    server.reset();
+    const plan = await planBackfill(db, 'multi-copy', {}, { ...deps, openaiBaseUrl: server.url });
+    assert.equal(plan.textsToEmbed, 0);
+    assert.equal(plan.reusableChunks, DOCS);
+    const s = await bf('multi-copy', { workers: 2, batchSize: 16 });
+    assert.equal(server.stats.requests, 0);
+    assert.equal(s.reused, distinctTexts);
+    assert.equal(await count(v.id), DOCS);
+    // Vectors are identical to the first version's.
+    const diff = await sql<{ n: number }>`
+      select count(*) as n from ${sql.raw(partitionTable(v.id))} a
+      join chunk_embeddings b on b.chunk_id = a.chunk_id and b.embedding_version_id = (select id from embedding_versions where version_key = 'multi')
+      where a.embedding::text <> b.embedding::text`.execute(db.kysely);
+    assert.equal(Number(diff.rows[0]!.n), 0);
+  });
+
+  test('dry run reports the plan and writes nothing', async () => {
+    const v = await register('dry', 'openai:mock-32');
+    const before = await db.kysely.selectFrom('backfill_batches').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+    server.reset();
+    const plan = await planBackfill(db, 'dry', {}, { ...deps, openaiBaseUrl: server.url });
+    assert.equal(plan.missingChunks, DOCS);
+    assert.equal(plan.missingTexts, distinctTexts);
+    assert.ok(plan.tokens > 0);
+    assert.equal(server.stats.requests, 0);
+    const afterCount = await db.kysely.selectFrom('backfill_batches').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+    assert.equal(Number(afterCount.n), Number(before.n));
+    assert.equal(await count(v.id), 0);
+    assert.equal((await requireVersion(db.kysely, 'dry')).state, 'registered');
+  });
+
+  test('wrong dimensions or NaN from the encoder fail the batch, write nothing, and are retried later', async () => {
+    const v = await register('faulty', 'openai:mock-32');
+    server.reset();
+    server.setFaults({ fault: { kind: 'wrong-dimensions', dimensions: 31 }, times: Infinity, match: (r) => r.n % 2 === 1 }, { fault: { kind: 'nan' }, times: Infinity });
+    const s = await bf('faulty', { workers: 2, batchSize: 40, maxAttempts: 2 }).catch((e) => e);
+    assert.equal(await count(v.id), 0, 'nothing may be written');
+    const batches = await db.kysely.selectFrom('backfill_batches').selectAll().where('embedding_version_id', '=', v.id).execute();
+    assert.ok(batches.length > 0);
+    assert.ok(batches.every((b) => b.status !== 'done'));
+    const errors = batches.map((b) => b.last_error ?? '').join('\n');
+    assert.match(errors, /dimensions|NaN|non-finite|not a finite/i);
+    assert.match(errors, /batch \d+/);
+    assert.ok(!errors.includes(KEY));
+    const status = await getStatus(db);
+    const st = status.versions.find((x) => x.key === 'faulty')!;
+    if (!(s instanceof Error)) {
+      assert.equal(s.complete, false);
+      assert.ok(s.failedBatches.length > 0);
+      assert.ok(st.failedBatches > 0, 'failed batches are visible in status');
+    }
+    // Fixed provider: a new run retries the batches set aside and completes.
+    server.setFaults();
+    const ok = await bf('faulty', { workers: 2, batchSize: 40 });
+    assert.equal(ok.complete, true);
+    assert.equal(await count(v.id), DOCS);
+  });
+
+  test('--max-tokens stops cleanly; the next run finishes the rest', async () => {
+    const v = await register('budget', 'openai:mock-24');
+    const plan = await planBackfill(db, 'budget', {}, { ...deps, openaiBaseUrl: server.url });
+    server.reset();
+    const s = await bf('budget', { workers: 1, batchSize: 20, maxTokens: Math.floor(plan.tokens / 3) });
+    assert.equal(s.stoppedBy, 'max-tokens');
+    assert.equal(s.complete, false);
+    assert.ok(s.tokens <= Math.floor(plan.tokens / 3));
+    const partial = await count(v.id);
+    assert.ok(partial > 0 && partial < DOCS, `partial ${partial}`);
+    const rest = await bf('budget', { workers: 2, batchSize: 20 });
+    assert.equal(rest.complete, true);
+    assert.equal(await count(v.id), DOCS);
+    const twice = [...server.stats.textCalls.values()].filter((n) => n > 1);
+    assert.equal(twice.length, 0, 'no text paid twice across the two runs');
+  });
+
+  test('rate limits: 429s are honoured and nothing is lost or duplicated', async () => {
+    const limited = await startOpenAIServer({ apiKey: KEY, modelDimensions: { 'mock-16': 16 }, rpm: 8, windowMs: 1000 });
+    try {
+      const v = await registerVersion(db, { key: 'limited', encoder: 'openai:mock-16' }, { ...deps, openaiBaseUrl: limited.url });
+      limited.reset();
+      const s = await runBackfill(db, 'limited', { workers: 3, batchSize: 12, concurrency: 6, leaseMs: 10_000 }, { ...deps, openaiBaseUrl: limited.url });
+      assert.equal(s.complete, true);
+      assert.equal(await count(v.id), DOCS);
+      assert.ok(limited.stats.rateLimited > 0 || s.rateLimited >= 0);
+      const billedTwice = [...limited.stats.billedTextCalls.values()].filter((n) => n > 1);
+      assert.equal(billedTwice.length, 0);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  test('sync after a new ingest brings every live version back to full coverage', async () => {
+    await ingest(db, [writeCorpus(30, { prefix: 'late', seed: 7 })], {}, { logger });
+    server.reset();
+    for (const key of ['multi', 'multi-copy']) {
+      const s = await bf(key, { sync: true });
+      assert.equal(s.complete, true, key);
+    }
+    const live = Number((await db.kysely.selectFrom('document_chunks').select(sql<number>`count(*)`.as('n')).where('retired_at', 'is', null).executeTakeFirstOrThrow()).n);
+    for (const key of ['multi', 'multi-copy']) {
+      const v = await requireVersion(db.kysely, key);
+      assert.equal(await count(v.id), live, key);
+      assert.equal(v.state, 'ready');
+    }
+    assert.equal(server.stats.textCalls.size, 30, 'only the new texts were sent, once, for both versions');
+    assert.ok([...server.stats.textCalls.values()].every((n) => n === 1));
+  });
+
+  test('after backfill the planner uses the partition index', { skip: !ON_SERVER && 'EXPLAIN on the server pass' }, async () => {
+    // Enough rows that an index scan beats a sequential scan.
+    await ingest(db, [writeCorpus(3000, { prefix: 'bulk', seed: 11 })], {}, { logger });
+    const s = await bf('multi', { sync: true, workers: 2, batchSize: 500 });
+    assert.equal(s.complete, true);
+    const v = await requireVersion(db.kysely, 'multi');
+    const q = formatVectorText(new Float32Array(64).fill(0.125));
+    const built = nearestQuery(v, q, 5).compile(db.kysely);
+    const plan = await db.kysely.executeQuery<{ 'QUERY PLAN': string }>({ ...built, sql: `EXPLAIN ${built.sql}` });
+    const text = plan.rows.map((r) => r['QUERY PLAN']).join('\n');
+    assert.match(text, new RegExp(`Index Scan using ${partitionTable(v.id)}_ann`), text);
+  });
+});
