@@ -15,6 +15,7 @@ import { backlog, planBatches, requeueFailed, textsToEmbed, type Backlog } from 
 import { costOf, pricePerMillion } from './pricing.js';
 import { Quota, type Clock } from './quota.js';
 import { missingChunks, runWorker, type BatchResult } from './worker.js';
+import { isProcessAlive } from '../util/process-alive.js';
 
 export interface BackfillOptions {
   /** Concurrent workers in this process (default 2). */
@@ -138,7 +139,7 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
   const partition = partitionTable(v.id);
 
   try {
-    await reclaimDeadLocal(db.kysely, v.id, hostname(), isAlive);
+    await reclaimDeadLocal(db.kysely, v.id, hostname(), isProcessAlive);
     const requeued = await requeueFailed(db.kysely, v.id);
     if (requeued) log.info({ batches: requeued }, 'retrying batches set aside by an earlier run');
     const planned = await planBatches(db.kysely, v.id, batchSize);
@@ -276,13 +277,4 @@ async function markReady(db: Db, v: VersionRow, actor: string, index: IndexResul
 
 function refuseRetired(v: VersionRow): void {
   if (v.state === 'retired') throw new RefusedError(`version ${v.version_key} is retired: its partition is gone; register a new version instead`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, openSync, closeSync, writeSync, readFileSync, unlinkSync, accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, RefusedError } from '../errors.js';
+import { isProcessAlive } from '../util/process-alive.js';
 
 /**
  * The embedded database folder: created on first use, checked writable, and
@@ -33,7 +34,7 @@ export function prepareHome(homeDir: string): { release(): void } {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = Number(readSafe(lockPath));
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isProcessAlive(holder)) {
         throw new RefusedError(
           `data folder ${homeDir} is in use by embctl process ${holder}: the embedded database serves one process at a time; wait for it, or use a PostgreSQL server (DATABASE_URL) for concurrent work`,
         );
@@ -46,13 +47,4 @@ export function prepareHome(homeDir: string): { release(): void } {
 
 function readSafe(path: string): string {
   try { return readFileSync(path, 'utf8').trim(); } catch { return ''; }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -4,7 +4,7 @@ import pg from 'pg';
 import pgCopyStreams from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { copyPayloadOf, isScript } from './special-queries.js';
+import { beginStatement, copyPayloadOf, isScript } from './special-queries.js';
 import type { TypeParsers } from './type-parsers.js';
 
 /** A Kysely driver over a `pg` pool that also speaks binary COPY FROM STDIN. */
@@ -22,10 +22,7 @@ export class PgDriver implements Driver {
   }
 
   async beginTransaction(conn: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    let sql = 'begin';
-    if (settings.isolationLevel) sql += ` isolation level ${settings.isolationLevel}`;
-    if (settings.accessMode) sql += ` ${settings.accessMode}`;
-    await conn.executeQuery(CompiledQuery.raw(sql));
+    await conn.executeQuery(CompiledQuery.raw(beginStatement(settings)));
   }
 
   async commitTransaction(conn: DatabaseConnection): Promise<void> {

@@ -2,7 +2,7 @@ import type { DatabaseConnection, Driver, QueryResult, TransactionSettings } fro
 import { CompiledQuery } from 'kysely';
 import type { PGlite } from '@electric-sql/pglite';
 import { Mutex } from './mutex.js';
-import { copyPayloadOf, isScript } from './special-queries.js';
+import { beginStatement, copyPayloadOf, isScript } from './special-queries.js';
 import type { TypeParsers } from './type-parsers.js';
 
 /**
@@ -31,10 +31,7 @@ export class PgliteDriver implements Driver {
   }
 
   async beginTransaction(conn: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    let sql = 'begin';
-    if (settings.isolationLevel) sql += ` isolation level ${settings.isolationLevel}`;
-    if (settings.accessMode) sql += ` ${settings.accessMode}`;
-    await conn.executeQuery(CompiledQuery.raw(sql));
+    await conn.executeQuery(CompiledQuery.raw(beginStatement(settings)));
   }
 
   async commitTransaction(conn: DatabaseConnection): Promise<void> {

@@ -1,4 +1,4 @@
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, type TransactionSettings } from 'kysely';
 
 /**
  * Two operations Kysely has no node for, carried through its ordinary
@@ -31,4 +31,12 @@ export function copyPayloadOf(q: CompiledQuery): Buffer | undefined {
 
 export function isScript(q: CompiledQuery): boolean {
   return (q as Special)[SCRIPT] === true;
+}
+
+/** `begin [isolation level …] [read only|read write]` (values from Kysely's validated enums). */
+export function beginStatement(settings: TransactionSettings): string {
+  let sql = 'begin';
+  if (settings.isolationLevel) sql += ` isolation level ${settings.isolationLevel}`;
+  if (settings.accessMode) sql += ` ${settings.accessMode}`;
+  return sql;
 }
