@@ -14,7 +14,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const ctx = new CliContext(program, env);
   program
     .description('versioned embedding control plane for PostgreSQL + pgvector')
-    .version(VERSION)
+    .version(VERSION, '-V', 'print the embctl version')
     .option('--json', 'print machine-readable JSON on stdout')
     .addOption(new Option('--database-url <url>', 'PostgreSQL server (default: $DATABASE_URL; embedded PGlite when unset)'))
     .addOption(new Option('--home <dir>', 'embedded database folder (default: $EMBCTL_HOME or ./.embctl)'))

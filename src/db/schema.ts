@@ -135,6 +135,13 @@ export interface ShadowQueriesTable {
   candidate_ms: number;
 }
 
+export interface ShadowDropsTable {
+  candidate_version_id: number;
+  bucket_start: Date;
+  dropped: Generated<number>;
+  failed: Generated<number>;
+}
+
 export interface EvaluationRunsTable {
   id: Generated<number>;
   embedding_version_id: number;
@@ -167,6 +174,7 @@ export interface DB {
   backfill_runs: BackfillRunsTable;
   shadow_configs: ShadowConfigsTable;
   shadow_queries: ShadowQueriesTable;
+  shadow_drops: ShadowDropsTable;
   evaluation_runs: EvaluationRunsTable;
   embctl_migrations: MigrationsTable;
 }

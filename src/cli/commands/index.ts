@@ -6,6 +6,7 @@ import { registerDemo } from './demo.js';
 import { registerVersions } from './versions.js';
 import { registerIngest } from './ingest.js';
 import { registerBackfill } from './backfill.js';
+import { registerShadow } from './shadow.js';
 
 /** Every command module, in the order `embctl --help` lists them. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -14,5 +15,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerIngest(program, ctx);
   registerVersions(program, ctx);
   registerBackfill(program, ctx);
+  registerShadow(program, ctx);
   registerDemo(program, ctx);
 }

@@ -1,0 +1,335 @@
+import type { Db } from '../db/open.js';
+import type { Logger } from '../log/logger.js';
+import { silentLogger } from '../log/logger.js';
+import { currentShadow, type ShadowTarget } from './config.js';
+import { agreement } from './metrics.js';
+import { addShadowDrops, insertShadowQuery } from './record.js';
+import { sampled } from './stats.js';
+
+/**
+ * Runs one query on one version: `ids` are chunk ids in rank order, `ms`
+ * the time the search took. It embeds the query with that version's own
+ * encoder. `params` are the primary request's options (filters, hybrid...),
+ * passed through unchanged so the candidate answers the same question.
+ */
+export type SearchFn = (
+  versionKey: string,
+  query: string,
+  k: number,
+  signal?: AbortSignal,
+  params?: Readonly<Record<string, unknown>>,
+) => Promise<{ ids: number[]; ms: number }>;
+
+export interface ShadowerOptions {
+  search: SearchFn;
+  logger?: Logger;
+  /** Candidate queries waiting for a worker; beyond it they are dropped. Default 1000. */
+  queueSize?: number;
+  /** Concurrent candidate searches. Default 2. */
+  workers?: number;
+  /** Uniform in [0, 1). Default Math.random. */
+  random?: () => number;
+  /** How often the shadow config is re-read in the background. Default 5000 ms. */
+  refreshMs?: number;
+  /** Per candidate search. Default 30000 ms. */
+  candidateTimeoutMs?: number;
+  /** Overrides the configured sample rate in this process (0 turns shadowing off here). */
+  sampleRate?: number;
+}
+
+/** What a serving process knows once it has answered a query. */
+export interface PrimaryResult {
+  query: string;
+  segment?: string | null;
+  /** Key of the version that served the query. */
+  primaryVersion: string;
+  /** The chunk ids returned to the caller, in rank order (copied, never modified). */
+  primaryIds: readonly number[];
+  primaryMs: number;
+  /** The K the caller asked for, when smaller than the shadow's K. */
+  k?: number;
+  /** The request's search options, handed to the SearchFn as they are. */
+  params?: Readonly<Record<string, unknown>>;
+}
+
+export interface ShadowStats {
+  /** Queries accepted for a candidate search. */
+  enqueued: number;
+  /** Candidate searches finished and logged. */
+  completed: number;
+  /** Sampled queries not run: queue full, or abandoned at close. */
+  dropped: number;
+  /** Candidate searches or writes that failed. */
+  failed: number;
+  /** Waiting in the queue now. */
+  queueDepth: number;
+  /** Being searched or written now. */
+  inFlight: number;
+  /** Queries seen by afterPrimary while a shadow was configured. */
+  seen: number;
+  /** The candidate shadowed, as last read from the database. */
+  candidate: string | null;
+  sampleRate: number;
+}
+
+export interface Shadower {
+  /**
+   * Call after the primary's results have been returned. Synchronous, never
+   * throws, never touches the database or the caller's results: it samples
+   * and enqueues, or drops when the queue is full.
+   */
+  afterPrimary(result: PrimaryResult): void;
+  /** Re-read the shadow config now (e.g. right after shadow start/stop). */
+  refresh(): Promise<ShadowTarget | null>;
+  stats(): ShadowStats;
+  /** Stop sampling, let the queue drain for up to `timeoutMs` (default 5000), then abort the rest. Safe twice. */
+  close(opts?: { timeoutMs?: number }): Promise<void>;
+}
+
+interface Job {
+  query: string;
+  segment: string | null;
+  primaryVersion: string;
+  primaryIds: number[];
+  primaryMs: number;
+  k: number;
+  params: Readonly<Record<string, unknown>> | undefined;
+  target: ShadowTarget;
+}
+
+export function createShadower(db: Db, opts: ShadowerOptions): Shadower {
+  const logger = (opts.logger ?? silentLogger()).child({ component: 'shadow' });
+  const queueSize = Math.max(0, opts.queueSize ?? 1000);
+  const workerCount = Math.max(1, opts.workers ?? 2);
+  const random = opts.random ?? Math.random;
+  const refreshMs = opts.refreshMs ?? 5000;
+  const timeoutMs = opts.candidateTimeoutMs ?? 30_000;
+
+  const counters = { enqueued: 0, completed: 0, dropped: 0, failed: 0, seen: 0 };
+  /** Drops and failures not yet added to shadow_drops, per candidate version id. */
+  const unflushed = new Map<number, { dropped: number; failed: number }>();
+  const note = (t: ShadowTarget, kind: 'dropped' | 'failed') => {
+    counters[kind]++;
+    const u = unflushed.get(t.versionId) ?? { dropped: 0, failed: 0 };
+    u[kind]++;
+    unflushed.set(t.versionId, u);
+  };
+  async function flushDrops(): Promise<void> {
+    for (const [id, u] of [...unflushed]) {
+      unflushed.delete(id);
+      try {
+        await addShadowDrops(db.kysely, id, u.dropped, u.failed);
+      } catch (e) {
+        const back = unflushed.get(id) ?? { dropped: 0, failed: 0 };
+        unflushed.set(id, { dropped: back.dropped + u.dropped, failed: back.failed + u.failed });
+        throw e;
+      }
+    }
+  }
+  const queue: Job[] = [];
+  const idle: ((job: Job | null) => void)[] = [];
+  const versionIds = new Map<string, number>();
+  const abort = new AbortController();
+  let inFlight = 0;
+  let target: ShadowTarget | null = null;
+  let loadedAt = -Infinity;
+  let refreshing: Promise<ShadowTarget | null> | null = null;
+  let closing: Promise<void> | null = null;
+
+  function refresh(): Promise<ShadowTarget | null> {
+    if (refreshing) return refreshing;
+    refreshing = (async () => {
+      try {
+        await flushDrops();
+        const t = await currentShadow(db.kysely);
+        const rows = await db.kysely.selectFrom('embedding_versions').select(['id', 'version_key']).execute();
+        for (const r of rows) versionIds.set(r.version_key, r.id);
+        if (t?.versionKey !== target?.versionKey || t?.sampleRate !== target?.sampleRate) {
+          logger.info({ candidate: t?.versionKey ?? null, sampleRate: t?.sampleRate ?? 0, k: t?.k }, 'shadow configuration');
+        }
+        target = t;
+        return t;
+      } catch (e) {
+        // Keep serving with the last known configuration.
+        logger.warn({ err: (e as Error).message }, 'cannot read the shadow configuration; keeping the last one');
+        return target;
+      } finally {
+        loadedAt = Date.now();
+        refreshing = null;
+      }
+    })();
+    return refreshing;
+  }
+
+  const timer = setInterval(() => void refresh(), refreshMs);
+  timer.unref?.();
+  void refresh();
+
+  function afterPrimary(r: PrimaryResult): void {
+    try {
+      if (closing) return;
+      if (Date.now() - loadedAt > refreshMs * 2) void refresh(); // the timer fell behind; never awaited
+      const t = target;
+      if (!t) return;
+      counters.seen++;
+      if (r.primaryVersion === t.versionKey) return; // the candidate now serves: nothing to compare
+      if (!sampled(opts.sampleRate ?? t.sampleRate, random)) return;
+      const k = Math.min(t.k, r.k ?? t.k);
+      if (!(k >= 1)) return;
+      const job: Job = {
+        query: String(r.query),
+        segment: r.segment ?? null,
+        primaryVersion: r.primaryVersion,
+        primaryIds: Array.from(r.primaryIds).slice(0, k).map(Number),
+        primaryMs: Number(r.primaryMs),
+        k,
+        params: r.params,
+        target: t,
+      };
+      const worker = idle.shift();
+      if (worker) {
+        counters.enqueued++;
+        inFlight++; // taken by a worker from this moment
+        worker(job);
+      } else if (queue.length < queueSize) {
+        counters.enqueued++;
+        queue.push(job);
+      } else {
+        note(t, 'dropped');
+      }
+    } catch (e) {
+      // Shadowing must never fail the request it follows.
+      counters.failed++;
+      logger.warn({ err: (e as Error).message }, 'shadow sampling failed');
+    }
+  }
+
+  function next(): Promise<Job | null> {
+    const job = queue.shift();
+    if (job) {
+      inFlight++;
+      return Promise.resolve(job);
+    }
+    if (closing) return Promise.resolve(null);
+    return new Promise((resolve) => idle.push(resolve));
+  }
+
+  async function run(job: Job): Promise<void> {
+    const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)]);
+    const log = logger.child({ candidate: job.target.versionKey });
+    try {
+      const res = await opts.search(job.target.versionKey, job.query, job.k, signal, job.params);
+      if (abort.signal.aborted) {
+        note(job.target, 'dropped');
+        return;
+      }
+      const candidateIds = res.ids.slice(0, job.k).map(Number);
+      const primaryVersionId = await versionId(job.primaryVersion);
+      await insertShadowQuery(db.kysely, {
+        query: job.query,
+        storeText: job.target.storeQueryText,
+        segment: job.segment,
+        primaryVersionId,
+        candidateVersionId: job.target.versionId,
+        k: job.k,
+        primaryIds: job.primaryIds,
+        candidateIds,
+        agreement: agreement(job.primaryIds, candidateIds, job.k),
+        primaryMs: job.primaryMs,
+        candidateMs: Number(res.ms),
+      });
+      counters.completed++;
+    } catch (e) {
+      if (abort.signal.aborted) {
+        note(job.target, 'dropped');
+        return;
+      }
+      note(job.target, 'failed');
+      log.warn({ err: (e as Error).message }, 'shadow query failed');
+    }
+  }
+
+  async function versionId(key: string): Promise<number> {
+    const known = versionIds.get(key);
+    if (known !== undefined) return known;
+    const row = await db.kysely.selectFrom('embedding_versions').select('id').where('version_key', '=', key).executeTakeFirst();
+    if (!row) throw new Error(`unknown primary version ${key}`);
+    versionIds.set(key, row.id);
+    return row.id;
+  }
+
+  const workers = Array.from({ length: workerCount }, async () => {
+    for (;;) {
+      const job = await next();
+      if (!job) return;
+      try {
+        await run(job);
+      } finally {
+        inFlight--;
+      }
+    }
+  });
+
+  function close(o: { timeoutMs?: number } = {}): Promise<void> {
+    if (closing) return closing;
+    closing = (async () => {
+      clearInterval(timer);
+      for (const w of idle.splice(0)) w(null);
+      const drained = Promise.all(workers).then(() => true);
+      let t: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((resolve) => {
+        t = setTimeout(() => resolve(false), o.timeoutMs ?? 5000);
+      });
+      const ok = await Promise.race([drained, timedOut]);
+      clearTimeout(t);
+      if (!ok) {
+        for (const j of queue.splice(0)) note(j.target, 'dropped');
+        abort.abort(new Error('shadower closed'));
+        logger.warn({ inFlight }, 'shadow queue not drained in time; abandoned the rest');
+        await Promise.all(workers);
+      }
+      await refreshing?.catch(() => {});
+      await flushDrops().catch((e) => logger.warn({ err: (e as Error).message }, 'could not store shadow drop counts'));
+    })();
+    return closing;
+  }
+
+  return {
+    afterPrimary,
+    refresh,
+    stats: () => ({
+      ...counters,
+      queueDepth: queue.length,
+      inFlight,
+      candidate: target?.versionKey ?? null,
+      sampleRate: target ? opts.sampleRate ?? target.sampleRate : 0,
+    }),
+    close,
+  };
+}
+
+/** Prometheus text lines for a shadower's counters (for /metrics). */
+export function shadowMetricsText(s: ShadowStats): string {
+  const label = s.candidate ? `{candidate="${s.candidate.replace(/["\\\n]/g, '_')}"}` : '';
+  return [
+    '# HELP embctl_shadow_enqueued_total Sampled queries queued for the candidate.',
+    '# TYPE embctl_shadow_enqueued_total counter',
+    `embctl_shadow_enqueued_total${label} ${s.enqueued}`,
+    '# HELP embctl_shadow_completed_total Candidate searches finished and logged.',
+    '# TYPE embctl_shadow_completed_total counter',
+    `embctl_shadow_completed_total${label} ${s.completed}`,
+    '# HELP embctl_shadow_dropped_total Sampled queries dropped (queue full or shutdown).',
+    '# TYPE embctl_shadow_dropped_total counter',
+    `embctl_shadow_dropped_total${label} ${s.dropped}`,
+    '# HELP embctl_shadow_failed_total Candidate searches or writes that failed.',
+    '# TYPE embctl_shadow_failed_total counter',
+    `embctl_shadow_failed_total${label} ${s.failed}`,
+    '# HELP embctl_shadow_queue_depth Candidate queries waiting.',
+    '# TYPE embctl_shadow_queue_depth gauge',
+    `embctl_shadow_queue_depth${label} ${s.queueDepth}`,
+    '# HELP embctl_shadow_in_flight Candidate searches running.',
+    '# TYPE embctl_shadow_in_flight gauge',
+    `embctl_shadow_in_flight${label} ${s.inFlight}`,
+    '',
+  ].join('\n');
+}
