@@ -331,6 +331,7 @@ describe('shadow report', () => {
       primary_ms: o.pms, candidate_ms: o.cms,
     });
     await db.kysely.deleteFrom('shadow_queries').execute();
+    await db.kysely.deleteFrom('shadow_drops').execute();
     await db.kysely.insertInto('shadow_queries').values([
       row({ at: at('10:10'), q: 'a1', seg: 'a', overlap: 1.0, rbo: 0.9, pms: 10, cms: 12 }),
       row({ at: at('10:20'), q: 'shared', seg: 'a', overlap: 0.5, rbo: 0.6, pms: 10, cms: 15 }),

@@ -134,7 +134,7 @@ export async function shadowReport(db: Db, opts: ShadowReportOptions = {}): Prom
     .map(([segment, list]) => ({ segment, ...summarize(list) }))
     .sort((a, b) => (a.segment === null ? 1 : b.segment === null ? -1 : a.segment.localeCompare(b.segment)));
 
-  const stored = candidate ? await storedShadowDrops(db.kysely, candidate.id, since) : { dropped: 0, failed: 0 };
+  const stored = candidate ? await storedShadowDrops(db.kysely, candidate.id, since, until) : { dropped: 0, failed: 0 };
 
   return {
     candidate,
