@@ -1,0 +1,32 @@
+/** The upgrade report: load the model from the database, render one self-contained HTML file. */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Db } from '../db/open.js';
+import { loadReportModel, type LoadReportOptions } from './model.js';
+import { renderReport, type RenderOptions } from './render.js';
+import type { ReportModel } from './types.js';
+
+export { loadReportModel, redactDetails, bucketSecondsFor, type LoadReportOptions } from './model.js';
+export { renderReport, figure, CHART_NAMES, type ChartName, type RenderOptions } from './render.js';
+export { adaptEvaluation, type RawEvaluationRun, type AdaptedEvaluation } from './evaluation-adapter.js';
+export { computeVerdict } from './verdict.js';
+export type * from './types.js';
+
+/** Write the HTML next to its final name, then rename: a reader never sees half a report. */
+export function writeReportFile(path: string, html: string): string {
+  const abs = resolve(path);
+  mkdirSync(dirname(abs), { recursive: true });
+  const tmp = `${abs}.${process.pid}.tmp`;
+  writeFileSync(tmp, html, 'utf8');
+  renameSync(tmp, abs);
+  return abs;
+}
+
+/** Load, render and write the report; returns the absolute path and the model. */
+export async function generateReport(
+  db: Db, opts: LoadReportOptions & RenderOptions & { out: string },
+): Promise<{ path: string; model: ReportModel }> {
+  const model = await loadReportModel(db, opts);
+  const path = writeReportFile(opts.out, renderReport(model, opts));
+  return { path, model };
+}

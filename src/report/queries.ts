@@ -1,0 +1,238 @@
+/**
+ * The report's reads, one small query each. Values come in as parameters
+ * only; aggregates are computed by the database so a large shadow log is
+ * never pulled into memory.
+ */
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { DB, EmbeddingVersionsTable } from '../db/schema.js';
+
+type K = Kysely<DB>;
+export type VersionRow = Selectable<EmbeddingVersionsTable>;
+
+export async function versionRows(db: K): Promise<VersionRow[]> {
+  return db.selectFrom('embedding_versions').selectAll().orderBy('id').execute();
+}
+
+/** The latest evaluation run of a version that is not retired. */
+export async function latestEvaluation(db: K): Promise<{ versionId: number; at: Date } | undefined> {
+  const r = await db.selectFrom('evaluation_runs as r')
+    .innerJoin('embedding_versions as v', 'v.id', 'r.embedding_version_id')
+    .select(['r.embedding_version_id as versionId', 'r.created_at as at'])
+    .where('v.state', '<>', 'retired')
+    .orderBy('r.id', 'desc').limit(1).executeTakeFirst();
+  return r;
+}
+
+/** The latest activation of a version that is not retired. */
+export async function latestActivation(db: K): Promise<{ versionId: number; at: Date } | undefined> {
+  const r = await db.selectFrom('version_events as e')
+    .innerJoin('embedding_versions as v', 'v.id', 'e.embedding_version_id')
+    .select(['v.id as versionId', 'e.created_at as at'])
+    .where('e.event', '=', 'activated')
+    .where('v.state', '<>', 'retired')
+    .orderBy('e.id', 'desc').limit(1).executeTakeFirst();
+  return r;
+}
+
+/** The baseline the candidate was last compared to. */
+export async function lastComparedBaseline(db: K, candidateId: number): Promise<number | undefined> {
+  const r = await db.selectFrom('evaluation_runs').select('baseline_version_id')
+    .where('embedding_version_id', '=', candidateId)
+    .where('baseline_version_id', 'is not', null)
+    .orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return r?.baseline_version_id ?? undefined;
+}
+
+/** Activations and rollbacks, oldest first: who was active before whom. */
+export async function activationEvents(db: K): Promise<{ versionId: number | null; event: string }[]> {
+  return db.selectFrom('version_events').select(['embedding_version_id as versionId', 'event'])
+    .where('event', 'in', ['activated', 'rolled_back'])
+    .orderBy('id').execute();
+}
+
+/** The newest `limit` events of these versions, oldest first. */
+export async function eventsOf(db: K, versionIds: number[], limit: number) {
+  if (versionIds.length === 0) return [];
+  const rows = await db.selectFrom('version_events').selectAll()
+    .where('embedding_version_id', 'in', versionIds)
+    .orderBy('id', 'desc').limit(limit).execute();
+  return rows.reverse();
+}
+
+export async function evaluationRunsOf(db: K, versionId: number, limit: number) {
+  return db.selectFrom('evaluation_runs as r')
+    .leftJoin('embedding_versions as b', 'b.id', 'r.baseline_version_id')
+    .select(['r.id', 'r.baseline_version_id', 'b.version_key as baseline_key', 'r.judged_set_name', 'r.gated', 'r.passed', 'r.created_at', 'r.actor'])
+    .where('r.embedding_version_id', '=', versionId)
+    .orderBy('r.id', 'desc').limit(limit).execute();
+}
+
+export async function evaluationRun(db: K, runId: number) {
+  return db.selectFrom('evaluation_runs').selectAll().where('id', '=', runId).executeTakeFirst();
+}
+
+/** A version's own latest run on a judged set (the baseline's scores when the candidate's run lacks them). */
+export async function ownRunOn(db: K, versionId: number, judgedSetName: string) {
+  return db.selectFrom('evaluation_runs').selectAll()
+    .where('embedding_version_id', '=', versionId)
+    .where('judged_set_name', '=', judgedSetName)
+    .orderBy('id', 'desc').limit(1).executeTakeFirst();
+}
+
+export interface ShadowSummaryRow {
+  n: number;
+  kinds: number;
+  k: number | null;
+  first_at: Date | null;
+  last_at: Date | null;
+  overlap_mean: number | null;
+  overlap_p10: number | null;
+  overlap_p50: number | null;
+  rbo_mean: number | null;
+  rbo_p10: number | null;
+  rbo_p50: number | null;
+  p_p50: number | null;
+  p_p95: number | null;
+  p_p99: number | null;
+  p_mean: number | null;
+  c_p50: number | null;
+  c_p95: number | null;
+  c_p99: number | null;
+  c_mean: number | null;
+}
+
+export async function shadowSummary(db: K, candidateId: number): Promise<ShadowSummaryRow> {
+  const r = await sql<ShadowSummaryRow>`
+    select count(*)::int as n,
+           count(distinct k)::int as kinds,
+           mode() within group (order by k) as k,
+           min(created_at) as first_at,
+           max(created_at) as last_at,
+           avg(overlap_at_k)::float8 as overlap_mean,
+           percentile_cont(0.1) within group (order by overlap_at_k) as overlap_p10,
+           percentile_cont(0.5) within group (order by overlap_at_k) as overlap_p50,
+           avg(rbo)::float8 as rbo_mean,
+           percentile_cont(0.1) within group (order by rbo) as rbo_p10,
+           percentile_cont(0.5) within group (order by rbo) as rbo_p50,
+           percentile_cont(0.5) within group (order by primary_ms) as p_p50,
+           percentile_cont(0.95) within group (order by primary_ms) as p_p95,
+           percentile_cont(0.99) within group (order by primary_ms) as p_p99,
+           avg(primary_ms)::float8 as p_mean,
+           percentile_cont(0.5) within group (order by candidate_ms) as c_p50,
+           percentile_cont(0.95) within group (order by candidate_ms) as c_p95,
+           percentile_cont(0.99) within group (order by candidate_ms) as c_p99,
+           avg(candidate_ms)::float8 as c_mean
+    from shadow_queries
+    where candidate_version_id = ${candidateId}`.execute(db);
+  return r.rows[0]!;
+}
+
+export async function shadowPrimaryKeys(db: K, candidateId: number): Promise<string[]> {
+  const rows = await db.selectFrom('shadow_queries as s')
+    .innerJoin('embedding_versions as v', 'v.id', 's.primary_version_id')
+    .select('v.version_key').distinct()
+    .where('s.candidate_version_id', '=', candidateId)
+    .orderBy('v.version_key').execute();
+  return rows.map((r) => r.version_key);
+}
+
+/** Shadow queries dropped or failed (0 when the table predates migration 0002). */
+export async function shadowDrops(db: K, candidateId: number): Promise<{ dropped: number; failed: number }> {
+  try {
+    const r = await sql<{ dropped: number; failed: number }>`
+      select coalesce(sum(dropped), 0)::float8 as dropped, coalesce(sum(failed), 0)::float8 as failed
+      from shadow_drops where candidate_version_id = ${candidateId}`.execute(db);
+    return r.rows[0] ?? { dropped: 0, failed: 0 };
+  } catch {
+    return { dropped: 0, failed: 0 };
+  }
+}
+
+/**
+ * Counts per bin. `discreteK`: overlap@K takes the values i/K, one bin each
+ * (bin i = round(overlap * K)); otherwise `bins` equal bins over [0, 1].
+ */
+export async function shadowHistogram(
+  db: K, candidateId: number, column: 'overlap_at_k' | 'rbo', opts: { bins: number; discreteK?: number },
+): Promise<{ bin: number; n: number }[]> {
+  const col = sql.ref(column);
+  const bin = opts.discreteK
+    ? sql`least(greatest(round(${col} * ${opts.discreteK}::float8)::int, 0), ${opts.discreteK}::int)`
+    : sql`least(greatest(floor(${col} * ${opts.bins}::float8 + 1e-9)::int, 0), ${opts.bins - 1}::int)`;
+  const r = await sql<{ bin: number; n: number }>`
+    select ${bin} as bin, count(*)::int as n
+    from shadow_queries
+    where candidate_version_id = ${candidateId}
+    group by 1 order by 1`.execute(db);
+  return r.rows;
+}
+
+export async function shadowSeries(db: K, candidateId: number, bucketSeconds: number) {
+  const r = await sql<{ t: number; n: number; overlap: number; rbo: number }>`
+    select floor(extract(epoch from created_at)::float8 / ${bucketSeconds}::float8) * ${bucketSeconds}::float8 as t,
+           count(*)::int as n,
+           avg(overlap_at_k)::float8 as overlap,
+           avg(rbo)::float8 as rbo
+    from shadow_queries
+    where candidate_version_id = ${candidateId}
+    group by 1 order by 1`.execute(db);
+  return r.rows;
+}
+
+export async function shadowSegments(db: K, candidateId: number, limit: number) {
+  const r = await sql<{ segment: string | null; n: number; overlap: number; rbo: number }>`
+    select segment, count(*)::int as n, avg(overlap_at_k)::float8 as overlap, avg(rbo)::float8 as rbo
+    from shadow_queries
+    where candidate_version_id = ${candidateId}
+    group by segment
+    order by count(*) desc, segment
+    limit ${limit}`.execute(db);
+  return r.rows;
+}
+
+export interface BackfillRow {
+  version_id: number;
+  version_key: string;
+  runs: number;
+  completed: number;
+  failed: number;
+  running: boolean;
+  last_status: string;
+  embedded: number;
+  reused: number;
+  tokens: number;
+  cost_usd: number;
+  encoder_requests: number;
+  rate_limited: number;
+  started_at: Date | null;
+  finished_at: Date | null;
+  wall_seconds: number | null;
+  worker_seconds: number;
+}
+
+export async function backfillByVersion(db: K, versionIds: number[]): Promise<BackfillRow[]> {
+  if (versionIds.length === 0) return [];
+  const r = await sql<BackfillRow>`
+    select v.id as version_id, v.version_key,
+           count(*)::int as runs,
+           (count(*) filter (where r.status = 'completed'))::int as completed,
+           (count(*) filter (where r.status = 'failed'))::int as failed,
+           bool_or(r.status = 'running') as running,
+           (array_agg(r.status order by r.id desc))[1] as last_status,
+           sum(r.embedded)::float8 as embedded,
+           sum(r.reused)::float8 as reused,
+           sum(r.tokens)::float8 as tokens,
+           sum(r.cost_usd)::float8 as cost_usd,
+           sum(r.encoder_requests)::float8 as encoder_requests,
+           sum(r.rate_limited)::float8 as rate_limited,
+           min(r.started_at) as started_at,
+           max(r.finished_at) as finished_at,
+           extract(epoch from (max(coalesce(r.finished_at, r.heartbeat_at)) - min(r.started_at)))::float8 as wall_seconds,
+           coalesce(sum(extract(epoch from (coalesce(r.finished_at, r.heartbeat_at) - r.started_at))), 0)::float8 as worker_seconds
+    from backfill_runs r
+    join embedding_versions v on v.id = r.embedding_version_id
+    where v.id in (${sql.join(versionIds)})
+    group by v.id, v.version_key
+    order by v.id`.execute(db);
+  return r.rows;
+}

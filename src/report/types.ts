@@ -1,0 +1,220 @@
+/**
+ * The report's own input model. Everything the HTML report shows comes from
+ * a `ReportModel`; only `load.ts`/`queries.ts` know the tables, and only
+ * `evaluation-adapter.ts` knows the JSON stored in `evaluation_runs`.
+ * Dates are ISO-8601 strings so that the model is plain JSON (`--json`).
+ */
+
+/** Bump when the model changes shape in a way `--json` consumers would notice. */
+export const REPORT_MODEL_VERSION = 1;
+
+export interface ReportVersion {
+  id: number;
+  key: string;
+  encoderSpec: string;
+  encoderName: string;
+  encoderRevision: string;
+  dimensions: number;
+  metric: string;
+  indexKind: string;
+  indexStorage: string;
+  state: string;
+  active: boolean;
+  createdAt: string;
+  retiredAt: string | null;
+}
+
+export interface ReportEvent {
+  id: number;
+  versionKey: string;
+  event: string;
+  actor: string;
+  reason: string | null;
+  forced: boolean;
+  /** Audit details, with values under secret-looking keys redacted. */
+  details: Record<string, unknown>;
+  at: string;
+}
+
+/** A closed interval [lo, hi]. */
+export interface Interval {
+  lo: number;
+  hi: number;
+}
+
+/** One metric of one segment: candidate against baseline. */
+export interface MetricComparison {
+  metric: string;
+  candidate: number | null;
+  baseline: number | null;
+  /** candidate - baseline. */
+  delta: number | null;
+  /** 95% confidence interval of the paired difference (candidate - baseline). */
+  deltaCi: Interval | null;
+  /** 95% confidence interval of the candidate's mean. */
+  candidateCi: Interval | null;
+  /** 95% confidence interval of the baseline's mean. */
+  baselineCi: Interval | null;
+  pValue: number | null;
+  /** Queries the values are averaged over. */
+  n: number | null;
+}
+
+export interface SegmentEvaluation {
+  /** `overall` for all queries, else the segment's name. */
+  segment: string;
+  queries: number | null;
+  metrics: MetricComparison[];
+}
+
+export interface GateResult {
+  name: string;
+  segment: string | null;
+  metric: string | null;
+  kind: string | null;
+  candidate: number | null;
+  baseline: number | null;
+  delta: number | null;
+  pValue: number | null;
+  ci: Interval | null;
+  threshold: number | null;
+  passed: boolean;
+  message: string | null;
+}
+
+export interface EvaluationReport {
+  runId: number;
+  judgedSet: string;
+  judgedSetSha256: string;
+  createdAt: string;
+  actor: string;
+  gated: boolean;
+  passed: boolean | null;
+  candidateKey: string;
+  baselineKey: string | null;
+  /** The metric the charts show (nDCG@10 when present). */
+  headlineMetric: string | null;
+  metricNames: string[];
+  /** `overall` first, then segments by name. */
+  segments: SegmentEvaluation[];
+  gates: GateResult[];
+  /** How the confidence intervals were obtained, one line each (shown in the legend). */
+  intervalNotes: string[];
+  /** What the adapter could not read and skipped. */
+  skipped: string[];
+}
+
+export interface EvaluationRunSummary {
+  runId: number;
+  candidateKey: string;
+  baselineKey: string | null;
+  judgedSet: string;
+  gated: boolean;
+  passed: boolean | null;
+  createdAt: string;
+  actor: string;
+}
+
+export interface HistogramBin {
+  lo: number;
+  hi: number;
+  /** Axis label for discrete bins (e.g. `7/10` for overlap@10); else the bin is [lo, hi). */
+  label?: string;
+  count: number;
+}
+
+export interface Distribution {
+  bins: HistogramBin[];
+  total: number;
+  mean: number | null;
+  p10: number | null;
+  p50: number | null;
+}
+
+export interface SeriesPoint {
+  /** Start of the time bucket. */
+  at: string;
+  queries: number;
+  meanOverlap: number;
+  meanRbo: number;
+}
+
+export interface LatencyStats {
+  p50: number;
+  p95: number;
+  p99: number;
+  mean: number;
+}
+
+export interface ShadowSegment {
+  segment: string;
+  queries: number;
+  meanOverlap: number;
+  meanRbo: number;
+}
+
+export interface ShadowReport {
+  candidateKey: string;
+  primaryKeys: string[];
+  queries: number;
+  /** Shadow queries the serving processes dropped (queue full, shutdown) or that failed on the candidate. */
+  dropped: number;
+  failed: number;
+  /** The K of overlap@K (the most common one when several were used). */
+  k: number | null;
+  firstAt: string | null;
+  lastAt: string | null;
+  overlap: Distribution;
+  rbo: Distribution;
+  bucketSeconds: number;
+  series: SeriesPoint[];
+  latency: { primary: LatencyStats; candidate: LatencyStats } | null;
+  segments: ShadowSegment[];
+}
+
+export interface BackfillSummary {
+  versionKey: string;
+  runs: number;
+  completedRuns: number;
+  failedRuns: number;
+  running: boolean;
+  lastStatus: string;
+  embedded: number;
+  reused: number;
+  tokens: number;
+  costUsd: number;
+  encoderRequests: number;
+  rateLimited: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** First start to last finish (null while nothing finished). */
+  wallSeconds: number | null;
+  /** Sum over runs of finish - start. */
+  workerSeconds: number;
+}
+
+export type VerdictStatus = 'pass' | 'fail' | 'active' | 'pending' | 'empty';
+
+export interface Verdict {
+  status: VerdictStatus;
+  headline: string;
+  details: string[];
+}
+
+export interface ReportModel {
+  modelVersion: number;
+  generatedAt: string;
+  /** Where the data came from, safe to print (no password). */
+  database: string;
+  candidate: ReportVersion | null;
+  baseline: ReportVersion | null;
+  activeKey: string | null;
+  versions: ReportVersion[];
+  /** The audit trail of the versions in the report, oldest first. */
+  events: ReportEvent[];
+  evaluation: EvaluationReport | null;
+  evaluationHistory: EvaluationRunSummary[];
+  shadow: ShadowReport | null;
+  backfill: BackfillSummary[];
+  verdict: Verdict;
+}

@@ -1,0 +1,278 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  adaptEvaluation, CHART_NAMES, computeVerdict, redactDetails, renderReport, bucketSecondsFor,
+  type ReportEvent, type ReportModel, type ReportVersion,
+} from '../src/report/index.js';
+import { durationTicks, esc, fmtDuration, niceTicks, timeTicks } from '../src/report/svg/common.js';
+import { groupedBarChart, horizontalBarChart } from '../src/report/svg/bar-chart.js';
+import { histogram } from '../src/report/svg/histogram.js';
+import { lineChart } from '../src/report/svg/line-chart.js';
+import { intervalChart } from '../src/report/svg/interval-chart.js';
+import { lifecycleIntervals, timelineChart } from '../src/report/svg/timeline.js';
+
+const EVIL = `<script>alert('x')</script>"><img src=x onerror=alert(1)>&amp;`;
+
+const count = (s: string, re: RegExp) => (s.match(re) ?? []).length;
+
+function noMarkup(html: string): void {
+  assert.doesNotMatch(html, /<script/i);
+  assert.doesNotMatch(html, /<img/i);
+  assert.doesNotMatch(html, /onerror=alert\(1\)>/);
+}
+
+function version(id: number, key: string, extra: Partial<ReportVersion> = {}): ReportVersion {
+  return {
+    id, key, encoderSpec: `hash:words-${id}`, encoderName: 'hash', encoderRevision: 'r', dimensions: 256, metric: 'cosine',
+    indexKind: 'hnsw', indexStorage: 'vector', state: 'ready', active: false, createdAt: '2025-01-01T00:00:00.000Z', retiredAt: null, ...extra,
+  };
+}
+
+let eventId = 0;
+function ev(versionKey: string, event: string, at: string, more: Partial<ReportEvent> = {}): ReportEvent {
+  return { id: ++eventId, versionKey, event, actor: 'ana', reason: null, forced: false, details: {}, at, ...more };
+}
+
+function model(): ReportModel {
+  const v1 = version(1, 'v1', { active: true });
+  const v2 = version(2, 'v2', { createdAt: '2025-01-02T00:00:00.000Z' });
+  const events = [
+    ev('v1', 'registered', '2025-01-01T00:00:00.000Z'),
+    ev('v1', 'backfill_started', '2025-01-01T00:05:00.000Z'),
+    ev('v1', 'backfill_completed', '2025-01-01T01:00:00.000Z'),
+    ev('v1', 'activated', '2025-01-01T02:00:00.000Z', { reason: EVIL }),
+    ev('v2', 'registered', '2025-01-02T00:00:00.000Z', { actor: EVIL }),
+    ev('v2', 'backfill_started', '2025-01-02T00:10:00.000Z'),
+    ev('v2', 'backfill_completed', '2025-01-02T03:00:00.000Z'),
+    ev('v2', 'shadow_started', '2025-01-02T04:00:00.000Z'),
+    ev('v2', 'gate_passed', '2025-01-03T04:00:00.000Z', { details: { note: EVIL } }),
+  ];
+  const adapted = adaptEvaluation({
+    metrics: {
+      overall: { 'nDCG@10': 0.62, 'recall@10': 0.8, num_q: 60 },
+      segments: { [EVIL]: { 'nDCG@10': 0.55 }, faq: { 'nDCG@10': 0.7 } },
+      baseline: { overall: { 'nDCG@10': 0.58, 'recall@10': 0.78 }, segments: { [EVIL]: { 'nDCG@10': 0.57 }, faq: { 'nDCG@10': 0.6 } } },
+    },
+    gates: [
+      { name: `nDCG ${EVIL}`, metric: 'nDCG@10', kind: 'relative', candidate: 0.62, baseline: 0.58, delta: 0.04, pValue: 0.01, ci: [0.01, 0.07], threshold: -0.01, passed: true, message: EVIL },
+      { name: 'faq floor', segment: 'faq', metric: 'nDCG@10', kind: 'absolute', candidate: 0.7, threshold: 0.5, passed: true, message: 'ok' },
+    ],
+    perQuery: [],
+  });
+  const bins10 = Array.from({ length: 10 }, (_, i) => ({ lo: i / 10, hi: (i + 1) / 10, count: [0, 1, 2, 5, 9, 14, 20, 18, 9, 4][i]! }));
+  const partial: Omit<ReportModel, 'verdict'> = {
+    modelVersion: 1,
+    generatedAt: '2025-01-03T05:00:00.000Z',
+    database: 'postgresql://app:***@db/app',
+    candidate: v2,
+    baseline: v1,
+    activeKey: 'v1',
+    versions: [v1, v2],
+    events,
+    evaluation: {
+      runId: 7, judgedSet: `tickets ${EVIL}`, judgedSetSha256: 'ab'.repeat(32), createdAt: '2025-01-03T04:00:00.000Z', actor: EVIL,
+      gated: true, passed: true, candidateKey: 'v2', baselineKey: 'v1', ...adapted,
+    },
+    evaluationHistory: [],
+    shadow: {
+      candidateKey: 'v2', primaryKeys: ['v1'], queries: 82, dropped: 3, failed: 1, k: 10,
+      firstAt: '2025-01-02T04:00:00.000Z', lastAt: '2025-01-03T04:00:00.000Z',
+      overlap: { bins: Array.from({ length: 11 }, (_, i) => ({ lo: i / 10, hi: i / 10, label: `${i}/10`, count: i < 4 ? 0 : i })), total: 82, mean: 0.74, p10: 0.5, p50: 0.8 },
+      rbo: { bins: bins10, total: 82, mean: 0.66, p10: 0.4, p50: 0.7 },
+      bucketSeconds: 3600,
+      series: Array.from({ length: 24 }, (_, i) => ({ at: new Date(Date.parse('2025-01-02T04:00:00Z') + i * 3600_000).toISOString(), queries: 3 + (i % 4), meanOverlap: 0.7 + (i % 3) / 50, meanRbo: 0.62 + (i % 5) / 60 })),
+      latency: { primary: { p50: 7, p95: 13, p99: 18, mean: 8 }, candidate: { p50: 11, p95: 19, p99: 26, mean: 12 } },
+      segments: [{ segment: EVIL, queries: 82, meanOverlap: 0.74, meanRbo: 0.66 }],
+    },
+    backfill: [
+      { versionKey: 'v1', runs: 1, completedRuns: 1, failedRuns: 0, running: false, lastStatus: 'completed', embedded: 1000, reused: 0, tokens: 0, costUsd: 0, encoderRequests: 0, rateLimited: 0, startedAt: null, finishedAt: null, wallSeconds: 3300, workerSeconds: 3300 },
+      { versionKey: 'v2', runs: 2, completedRuns: 2, failedRuns: 0, running: false, lastStatus: 'completed', embedded: 1000, reused: 20, tokens: 250_000, costUsd: 0.005, encoderRequests: 12, rateLimited: 1, startedAt: null, finishedAt: null, wallSeconds: 10_200, workerSeconds: 16_000 },
+    ],
+  };
+  return { ...partial, verdict: computeVerdict(partial) };
+}
+
+describe('report: SVG builders', () => {
+  test('esc escapes the five HTML metacharacters', () => {
+    assert.equal(esc(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+    assert.equal(esc(null), '');
+  });
+
+  test('ticks: round numbers, times and durations', () => {
+    assert.deepEqual(niceTicks(0, 0.83, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+    assert.deepEqual(niceTicks(0, 0, 5), [0, 1]);
+    const t = timeTicks(Date.parse('2025-01-01T00:00:00Z'), Date.parse('2025-01-01T06:00:00Z'), 6);
+    assert.equal(t.format(t.ticks[1]!), '01:00');
+    const d = durationTicks(11_000);
+    assert.deepEqual(d.ticks, [0, 3600, 7200, 10800, 14400]);
+    assert.equal(d.format(7200), '2 h');
+    assert.equal(fmtDuration(2520), '42 min');
+    assert.equal(fmtDuration(11_880), '3 h 18 min');
+    assert.equal(bucketSecondsFor(42 * 3600), 3600);
+    assert.equal(bucketSecondsFor(20), 1);
+  });
+
+  test('grouped bars: one rect per value, whiskers for intervals, escaped labels, accessible title', () => {
+    const svg = groupedBarChart({
+      id: 'g', title: `T ${EVIL}`, desc: 'd',
+      series: [{ label: 'cand', color: '#00f' }, { label: 'base', color: '#999' }],
+      groups: [
+        { label: EVIL, values: [{ value: 0.6, ci: { lo: 0.55, hi: 0.65 } }, { value: 0.5, ci: { lo: 0.45, hi: 0.55 } }] },
+        { label: 'b', values: [{ value: 0.7 }, null] },
+      ],
+      yMax: 1,
+      whiskerLabel: '95% CI of each mean',
+    });
+    assert.match(svg, /^<svg [^>]*role="img" aria-labelledby="g-title g-desc"/);
+    assert.match(svg, /<title id="g-title">T &lt;script&gt;/);
+    assert.equal(count(svg, /<rect class="bar"/g), 3);
+    assert.equal(count(svg, /<path class="whisker"/g), 2);
+    assert.match(svg, /95% CI of each mean/);
+    noMarkup(svg);
+  });
+
+  test('horizontal bars and the difference plot', () => {
+    const h = horizontalBarChart({ id: 'h', title: 't', desc: 'd', rows: [{ label: EVIL, value: 2 }, { label: 'b', value: 0 }] });
+    assert.equal(count(h, /<rect class="bar"/g), 2);
+    noMarkup(h);
+    const d = intervalChart({
+      id: 'd', title: 't', desc: 'd', xLabel: 'Δ', intervalLabel: '95% CI of Δ',
+      rows: [{ label: 'up', value: 0.05, ci: { lo: 0.01, hi: 0.09 } }, { label: 'down', value: -0.03, ci: { lo: -0.05, hi: -0.01 } }, { label: 'flat', value: 0.01, ci: { lo: -0.02, hi: 0.04 } }],
+    });
+    assert.equal(count(d, /<rect class="point"/g), 3);
+    assert.match(d, /fill="#16a34a"/);
+    assert.match(d, /fill="#dc2626"/);
+    assert.match(d, /fill="#64748b"/);
+  });
+
+  test('histogram: discrete bins are labelled, markers drawn, empty bins have no height', () => {
+    const svg = histogram({
+      id: 'h', title: 't', desc: 'd', xLabel: 'overlap@10',
+      bins: Array.from({ length: 11 }, (_, i) => ({ lo: i / 10, hi: i / 10, label: `${i}/10`, count: i })),
+      markers: [{ value: 0.7, label: 'mean 0.70' }],
+    });
+    assert.equal(count(svg, /<rect class="bar"/g), 11);
+    assert.match(svg, />10\/10</);
+    assert.match(svg, /height="0"/);
+    assert.match(svg, /<line class="marker"/);
+  });
+
+  test('line chart: a path for several points, a dot for one', () => {
+    const many = lineChart({ id: 'l', title: 't', desc: 'd', yLabel: 'y', yMin: 0, yMax: 1, series: [{ label: 's', color: '#00f', points: [{ t: 0, y: 0.5 }, { t: 3_600_000, y: 0.7 }] }] });
+    assert.equal(count(many, /<path class="line"/g), 1);
+    const one = lineChart({ id: 'l', title: 't', desc: 'd', yLabel: 'y', series: [{ label: 's', color: '#00f', points: [{ t: 0, y: 0.5 }] }] });
+    assert.equal(count(one, /<path class="line"/g), 0);
+    assert.equal(count(one, /<circle class="point"/g), 1);
+  });
+
+  test('lifecycle intervals: backfill, activation hand-over, rollback, retirement', () => {
+    const events = [
+      ev('a', 'backfill_started', '2025-01-01T00:00:00Z'),
+      ev('a', 'backfill_completed', '2025-01-01T01:00:00Z'),
+      ev('a', 'activated', '2025-01-01T02:00:00Z'),
+      ev('b', 'activated', '2025-01-01T03:00:00Z'),
+      ev('b', 'rolled_back', '2025-01-01T04:00:00Z'),
+      ev('b', 'retired', '2025-01-01T05:00:00Z'),
+    ];
+    const lanes = [
+      { key: 'a', state: 'ready', active: true, createdAt: '2025-01-01T00:00:00Z', retiredAt: null },
+      { key: 'b', state: 'retired', active: false, createdAt: '2025-01-01T00:00:00Z', retiredAt: '2025-01-01T05:00:00Z' },
+    ];
+    const iv = lifecycleIntervals(events, lanes).map((x) => `${x.versionKey}:${x.kind}:${x.start % 86_400_000 / 3_600_000}-${x.end === null ? 'now' : x.end % 86_400_000 / 3_600_000}`);
+    assert.deepEqual(iv, ['a:backfilling:0-1', 'a:active:2-3', 'b:active:3-4', 'a:active:4-now']);
+    const svg = timelineChart({ id: 't', title: 't', desc: 'd', lanes, events });
+    assert.equal(count(svg, /<g class="event"/g), 6);
+    assert.equal(count(svg, /<rect class="band band-active"/g), 3);
+  });
+});
+
+describe('report: evaluation adapter', () => {
+  test('reads the assumed metrics and gates shapes', () => {
+    const a = adaptEvaluation({
+      metrics: { overall: { 'nDCG@10': 0.61, 'P@5': 0.4, num_q: 30, num_rel: 99 }, segments: { faq: { 'nDCG@10': 0.7 } } },
+      gates: [{ name: 'g', metric: 'nDCG@10', kind: 'relative', candidate: 0.61, baseline: 0.58, delta: 0.03, pValue: 0.02, ci: [0.005, 0.055], threshold: 0, passed: true, message: 'm' }],
+      perQuery: [],
+    });
+    assert.equal(a.headlineMetric, 'nDCG@10');
+    assert.deepEqual(a.metricNames, ['nDCG@10', 'P@5']);
+    assert.deepEqual(a.segments.map((s) => s.segment), ['overall', 'faq']);
+    const o = a.segments[0]!;
+    assert.equal(o.queries, 30);
+    assert.deepEqual(o.metrics[0], { metric: 'nDCG@10', candidate: 0.61, baseline: 0.58, delta: 0.03, deltaCi: { lo: 0.005, hi: 0.055 }, candidateCi: null, baselineCi: null, pValue: 0.02, n: null });
+    assert.equal(a.gates.length, 1);
+    assert.deepEqual(a.skipped, []);
+    assert.match(a.intervalNotes.join(' '), /reported by the evaluation/);
+  });
+
+  test('skips what it cannot read instead of throwing', () => {
+    const a = adaptEvaluation({ metrics: { overall: { x: 'abc' }, segments: 3 }, gates: [{ name: 'no flag' }, 7, { metric: 'm', passed: false }], perQuery: [{ nope: true }] });
+    assert.equal(a.gates.length, 1);
+    assert.equal(a.gates[0]!.name, 'm');
+    assert.ok(a.skipped.length >= 4, a.skipped.join('; '));
+    const none = adaptEvaluation({ metrics: null, gates: null, perQuery: null });
+    assert.deepEqual(none.segments, []);
+    assert.equal(none.headlineMetric, null);
+  });
+
+  test('intervals from per-query scores, pairing the baseline run by query id', () => {
+    const qs = Array.from({ length: 40 }, (_, i) => ({ qid: `q${i}`, segment: i % 2 ? 'a' : 'b', candidate: { 'nDCG@10': 0.5 + (i % 5) / 20 } }));
+    const base = Array.from({ length: 40 }, (_, i) => ({ qid: `q${i}`, scores: { 'nDCG@10': 0.45 + (i % 3) / 30 } }));
+    const a = adaptEvaluation({ metrics: {}, gates: [], perQuery: qs }, { metrics: { overall: { 'nDCG@10': 0.4777 } }, gates: [], perQuery: base });
+    const o = a.segments.find((s) => s.segment === 'overall')!.metrics[0]!;
+    assert.ok(o.candidateCi && o.baselineCi && o.deltaCi);
+    assert.ok(o.candidateCi.lo < o.candidate! && o.candidate! < o.candidateCi.hi);
+    assert.ok(o.deltaCi.lo < o.delta! && o.delta! < o.deltaCi.hi);
+    assert.equal(o.baseline, 0.4777, 'the stored mean wins over the derived one');
+    assert.equal(o.n, 40);
+    assert.deepEqual(a.segments.map((s) => [s.segment, s.queries]), [['overall', 40], ['a', 20], ['b', 20]]);
+    assert.match(a.intervalNotes.join(' '), /paired bootstrap/);
+  });
+});
+
+describe('report: HTML', () => {
+  test('every chart is drawn in its figure; nothing from the data becomes markup', () => {
+    const m = model();
+    assert.equal(m.verdict.status, 'pass');
+    const html = renderReport(m);
+    for (const name of CHART_NAMES) {
+      const fig = html.match(new RegExp(`<figure class="chart-figure" data-chart="${name}">([\\s\\S]*?)</figure>`));
+      assert.ok(fig, `figure ${name}`);
+      assert.match(fig[1]!, /<svg [^>]*role="img"[^>]*><title id="[^"]+">[^<]+<\/title>/, `${name} has a title`);
+    }
+    noMarkup(html);
+    assert.match(html, /&lt;script&gt;alert\(&#39;x&#39;\)&lt;\/script&gt;&quot;&gt;&lt;img src=x onerror=alert\(1\)&gt;&amp;amp;/);
+    assert.doesNotMatch(html.replace(/"[^"]*"/g, '""'), /<[^>]*\s(src|href)=/, 'no tag loads anything');
+    assert.match(html, /Content-Security-Policy/);
+    assert.match(html, /3 dropped/);
+  });
+
+  test('missing parts render a note inside a figure marked empty', () => {
+    const m = { ...model(), shadow: null, evaluation: null, backfill: [], events: [] };
+    const html = renderReport({ ...m, verdict: computeVerdict(m) });
+    for (const name of CHART_NAMES) {
+      assert.match(html, new RegExp(`<figure class="chart-figure" data-chart="${name}" data-empty="true"><div class="empty" role="note">`), name);
+    }
+    assert.match(html, /No shadow traffic yet — run <code>embctl shadow start v2 --sample 0\.1<\/code>/);
+    assert.match(html, /No evaluation yet — run <code>embctl evaluate --version v2 --gate<\/code>/);
+    assert.match(html, /No backfill runs yet — run <code>embctl backfill v2<\/code>/);
+  });
+
+  test('verdicts', () => {
+    const base = model();
+    const failed = { ...base, evaluation: { ...base.evaluation!, passed: false, gates: base.evaluation!.gates.map((g, i) => ({ ...g, passed: i !== 0 })) } };
+    const v = computeVerdict(failed);
+    assert.equal(v.status, 'fail');
+    assert.match(v.headline, /v2 failed its gates against v1/);
+    assert.match(v.details.join(' '), /1 of 2 gates failed/);
+    const activeM = { ...base, candidate: { ...base.candidate!, active: true } };
+    assert.equal(computeVerdict(activeM).status, 'active');
+    assert.equal(computeVerdict({ ...base, evaluation: null }).status, 'pending');
+    assert.equal(computeVerdict({ ...base, candidate: null, versions: [] }).status, 'empty');
+  });
+
+  test('secrets in audit details are redacted', () => {
+    assert.deepEqual(redactDetails({ api_key: 'sk-abc', nested: { password: 'p', url: 'postgresql://u:pw@h/db', ok: 1 }, list: ['sk-abcdefghijklmnopqrstuvwxyz'] }), {
+      api_key: '***', nested: { password: '***', url: 'postgresql://u:***@h/db', ok: 1 }, list: ['sk-***'],
+    });
+  });
+});
