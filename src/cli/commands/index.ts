@@ -7,6 +7,8 @@ import { registerVersions } from './versions.js';
 import { registerIngest } from './ingest.js';
 import { registerBackfill } from './backfill.js';
 import { registerShadow } from './shadow.js';
+import { registerReport } from './report.js';
+import { registerEvaluate } from './evaluate.js';
 
 /** Every command module, in the order `embctl --help` lists them. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -16,5 +18,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerVersions(program, ctx);
   registerBackfill(program, ctx);
   registerShadow(program, ctx);
+  registerEvaluate(program, ctx);
+  registerReport(program, ctx);
   registerDemo(program, ctx);
 }

@@ -1,0 +1,223 @@
+import { readdirSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Command, Option } from 'commander';
+import { InputError, RefusedError, UsageError } from '../../errors.js';
+import {
+  evaluateRun, isKeyKind, loadJudgedSet, readQrelsFile, readRunFile, resolveMeasures, type JudgedSet,
+} from '../../eval/index.js';
+import {
+  checkGatesAgainstSet, createExactRetriever, findDefaultGatesFile, formatTrecEval, formatTrecRun, parseKs,
+  readGatesFile, renderJUnit, renderMarkdown, renderTable, runEvaluation, type GatesConfig, type Retriever,
+} from '../../evaluate/index.js';
+import { byAlias } from '../../evaluate/record.js';
+import type { Db } from '../../db/open.js';
+import { activeVersion, requireVersion } from '../../versions/store.js';
+import type { CliContext } from '../context.js';
+import { collect, intOption } from '../options.js';
+import { createProgress } from '../progress.js';
+import { requireSchema } from '../schema-guard.js';
+
+interface EvaluateFlags {
+  version?: string;
+  judged?: string;
+  queries?: string;
+  key?: string;
+  split?: string;
+  gate?: boolean;
+  gates?: string;
+  baseline?: string;
+  cutoffs?: string;
+  report?: string;
+  junit?: string;
+  exportRun?: string;
+  record: boolean;
+  concurrency?: number;
+  // TREC file mode
+  qrels?: string;
+  run?: string;
+  level?: number;
+  complete?: boolean;
+  perQuery?: boolean;
+  measure?: string[];
+}
+
+/** How `evaluate` searches; replaced by the search module's retriever once it lands. */
+export type RetrieverFactory = (db: Db, ctx: CliContext) => Retriever & { close?: () => Promise<void> };
+
+const exactSearch: RetrieverFactory = (db, ctx) => createExactRetriever(db.kysely, {
+  logger: ctx.logger, openaiApiKey: ctx.config.openaiApiKey, openaiBaseUrl: ctx.config.openaiBaseUrl, env: ctx.env,
+});
+
+export function registerEvaluate(program: Command, ctx: CliContext, deps: { retriever?: RetrieverFactory } = {}): void {
+  program
+    .command('evaluate')
+    .description('score a version on a judged query set per segment; --gate fails (exit 1) when a gate fails')
+    .option('--version <key>', 'version to evaluate (default: the active version)')
+    .option('--judged <path>', 'judged set: embctl JSONL, TREC qrels (with --queries) or a BEIR folder (default: the one evals/*.judged.jsonl)')
+    .option('--queries <file>', 'queries file (TSV or JSONL) for a TREC qrels --judged file')
+    .addOption(new Option('--key <kind>', 'what the judged ids name (default: from the file, else document_id)').choices(['document_id', 'semantic_key']))
+    .option('--split <name>', 'BEIR folder: which qrels/<split>.tsv (default test)')
+    .option('--gate', 'apply the gates, record the outcome for activation, exit 1 when one fails')
+    .option('--gates <file>', 'gates file, JSON or YAML (default: evals/gates.json if it exists)')
+    .option('--baseline <key>', 'version relative gates compare against (default: the active version)')
+    .option('-k, --cutoffs <list>', 'cutoffs K for P@K, R@K, nDCG@K, hit@K, Judged@K (default 1,5,10,20,100)')
+    .option('--report <file>', 'write a Markdown report')
+    .option('--junit <file>', 'write JUnit XML, one test case per gate (for CI)')
+    .option('--export-run <file>', 'write the results as a TREC run file (qid Q0 docno rank score embctl-<version>)')
+    .option('--no-record', 'do not record the run in the database')
+    .option('--concurrency <n>', 'searches in flight (default 4)', intOption(1, 64))
+    .option('--qrels <file>', 'TREC mode: score --run against these qrels (no database)')
+    .option('--run <file>', 'TREC mode: the run file')
+    .option('-l, --level <n>', 'TREC mode: minimum grade that counts as relevant (trec_eval -l)', intOption(0, 1000))
+    .option('-c, --complete', 'TREC mode: qrels queries missing from the run count as 0 (trec_eval -c)')
+    .option('-q, --per-query', 'TREC mode: print every query, then all (trec_eval -q)')
+    .option('-m, --measure <name>', 'TREC mode: only this measure (repeatable; e.g. map, P_10, nDCG@10)', collect)
+    .addHelpText('after', `
+Gates (evals/gates.json):
+  {"gates": [{"metric": "nDCG@10", "max_drop": 0.01},
+             {"metric": "P@10", "segment": "invoices", "min": 0.9},
+             {"metric": "Judged@10", "min": 0.8}]}
+  A max_drop gate fails when the mean drop vs the baseline exceeds max_drop AND is
+  significant (paired randomization test, p < alpha = 0.05); see evals/README.md.
+
+Examples:
+  $ embctl evaluate --judged evals/demo.judged.jsonl
+  $ embctl evaluate --version v2 --gate --report eval.md --junit eval.xml
+  $ embctl evaluate --version v2 --judged ./scifact -k 1,10,100 --export-run v2.trec
+  $ embctl evaluate --version v2 --judged qrels.txt --queries topics.tsv --baseline v1 --gate
+  $ embctl evaluate --qrels qrels.test --run results.test -q`)
+    .action(async (f: EvaluateFlags) => {
+      if (f.qrels !== undefined || f.run !== undefined) return trecMode(ctx, f);
+      return versionMode(ctx, f, deps.retriever ?? exactSearch);
+    });
+}
+
+const VERSION_ONLY: (keyof EvaluateFlags)[] = ['version', 'judged', 'queries', 'key', 'split', 'gate', 'gates', 'baseline', 'cutoffs', 'report', 'junit', 'exportRun'];
+const TREC_ONLY: (keyof EvaluateFlags)[] = ['level', 'complete', 'perQuery', 'measure'];
+const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** `--qrels <file> --run <file>`: trec_eval output, no database. */
+async function trecMode(ctx: CliContext, f: EvaluateFlags): Promise<void> {
+  const misplaced = VERSION_ONLY.filter((k) => f[k] !== undefined);
+  if (misplaced.length) throw new UsageError(`${misplaced.map(flagName).join(', ')} cannot be used with --qrels/--run (they score a version)`);
+  if (!f.qrels || !f.run) throw new UsageError('--qrels and --run go together: embctl evaluate --qrels <qrels file> --run <run file>');
+  const errors: InputError[] = [];
+  const [qrels, run] = await Promise.all([
+    readQrelsFile(f.qrels).catch((e: unknown) => keep(e, errors)),
+    readRunFile(f.run).catch((e: unknown) => keep(e, errors)),
+  ]);
+  throwAll(errors, `Cannot score ${f.run} against ${f.qrels}`);
+  const measures = f.measure ? resolveMeasures({ measures: f.measure }).map((s) => s.name) : undefined;
+  const result = evaluateRun(qrels!, run!, { relevanceLevel: f.level, completeQueries: f.complete, measures });
+  const runId = await firstRunId(f.run);
+  ctx.out.result({ runid: runId, num_q: result.numQueries, all: result.all, ...(f.perQuery ? { per_query: result.perQuery } : {}) });
+  if (!ctx.out.json) process.stdout.write(formatTrecEval(result, { perQuery: f.perQuery, runId }));
+}
+
+/** The run id column of the run's first line (trec_eval prints it as `runid`). */
+async function firstRunId(path: string): Promise<string> {
+  const text = await readFile(path, 'utf8');
+  for (const line of text.split('\n')) {
+    const t = line.trim();
+    if (t && !t.startsWith('#')) return t.split(/\s+/)[5] ?? 'embctl';
+  }
+  return 'embctl';
+}
+
+/** Keep an input error to report with the others; rethrow anything else. */
+function keep(e: unknown, into: InputError[]): null {
+  if (e instanceof InputError) into.push(e);
+  else throw e;
+  return null;
+}
+
+/** One error as it is; several as one error listing each one's problems under its message. */
+function throwAll(errors: InputError[], summary: string): void {
+  if (errors.length === 1) throw errors[0]!;
+  if (errors.length > 1) throw new InputError(summary, errors.flatMap((e) => [e.message, ...e.details.map((d) => `  ${d}`)]));
+}
+
+/** The judged set: --judged, or the only evals/*.judged.jsonl. */
+function defaultJudgedPath(): string {
+  let files: string[] = [];
+  try {
+    files = readdirSync('evals').filter((n) => n.endsWith('.judged.jsonl')).map((n) => join('evals', n));
+  } catch { /* no evals folder */ }
+  if (files.length === 1) return files[0]!;
+  throw new UsageError(files.length === 0
+    ? 'no judged set: pass --judged <file or BEIR folder> (or put one *.judged.jsonl in evals/)'
+    : `several judged sets in evals/ (${files.join(', ')}): pick one with --judged <file>`);
+}
+
+async function versionMode(ctx: CliContext, f: EvaluateFlags, makeRetriever: RetrieverFactory): Promise<void> {
+  const misplaced = TREC_ONLY.filter((k) => f[k] !== undefined);
+  if (misplaced.length) throw new UsageError(`${misplaced.map(flagName).join(', ')} apply to --qrels/--run only`);
+  if (f.key !== undefined && !isKeyKind(f.key)) throw new UsageError(`--key must be document_id or semantic_key`);
+  const ks = f.cutoffs !== undefined ? parseKs(f.cutoffs) : undefined;
+
+  // Inputs first, all of them, before touching the database.
+  const gatesPath = f.gates ?? (f.gate ? findDefaultGatesFile() : undefined);
+  if (f.gate && !gatesPath) throw new UsageError('--gate needs gates: pass --gates <file> or create evals/gates.json (see evals/gates.example.yaml)');
+  const errors: InputError[] = [];
+  const judgedPath = f.judged ?? defaultJudgedPath();
+  const [gates, judgedSet] = await Promise.all([
+    gatesPath ? readGatesFile(gatesPath).catch((e: unknown) => keep(e, errors)) : Promise.resolve(null),
+    loadJudgedSet(judgedPath, { queries: f.queries, keyKind: f.key as JudgedSet['keyKind'] | undefined, split: f.split })
+      .catch((e: unknown) => keep(e, errors)),
+  ]);
+  throwAll(errors, 'Invalid gates file and judged set');
+  if (gates) checkGatesAgainstSet(gates, judgedSet!);
+
+  const db = await ctx.db();
+  await requireSchema(db);
+  const candidate = f.version ? await requireVersion(db.kysely, f.version) : await activeVersion(db.kysely);
+  if (!candidate) throw new RefusedError('no active version to evaluate: pass --version <key> (embctl versions list shows them)');
+  const needsBaseline = f.baseline !== undefined || (gates?.gates.some((g) => g.kind === 'max_drop') ?? false);
+  const baseline = !needsBaseline ? null : f.baseline ? await requireVersion(db.kysely, f.baseline) : (await activeVersion(db.kysely)) ?? null;
+
+  const retriever = makeRetriever(db, ctx);
+  const progress = createProgress(ctx.logger);
+  let report;
+  try {
+    report = await runEvaluation(db.kysely, {
+      candidate, baseline, judgedSet: judgedSet!, retriever, ks, gates: gates as GatesConfig | null,
+      gated: Boolean(f.gate), record: f.record, actor: ctx.config.actorName, concurrency: f.concurrency,
+      onProgress: (phase, done, total) => progress.update(`evaluating ${phase}: ${done}/${total} queries`, { version: phase, done, total }),
+      onWarning: (m) => ctx.logger.warn(m),
+    });
+  } finally {
+    progress.done();
+    await retriever.close?.();
+  }
+
+  const writes: Promise<void>[] = [];
+  if (f.report) writes.push(writeOut(f.report, renderMarkdown(report)));
+  if (f.junit) writes.push(writeOut(f.junit, renderJUnit(report)));
+  if (f.exportRun) writes.push(writeOut(f.exportRun, formatTrecRun(report.candidate.run, `embctl-${candidate.version_key}`)));
+  await Promise.all(writes);
+
+  const c = report.candidate;
+  ctx.out.result({
+    run_id: report.runId, version: candidate.version_key, baseline: report.baseline?.version?.key ?? null,
+    judged_set: { name: c.judgedSet.name, sha256: c.judgedSet.sha256, queries: c.judgedSet.queries, key: c.judgedSet.keyKind },
+    ks: c.ks, overall: byAlias(c.overall.values, c.measures),
+    segments: Object.fromEntries(c.segments.map((s) => [s.segment, { queries: s.queries, ...byAlias(s.values, c.measures) }])),
+    baseline_overall: report.baseline ? byAlias(report.baseline.overall.values, c.measures) : null,
+    gates: report.outcomes.map((o) => ({ name: o.name, status: o.status, message: o.message, value: o.value, p_value: o.comparison?.pValue ?? null })),
+    gated: report.gated, passed: report.passed,
+  });
+  ctx.out.line(renderTable(report));
+  if (report.runId) ctx.out.line(`recorded as evaluation run ${report.runId}${report.gated ? ` (gated: ${report.passed ? 'gate_passed' : 'gate_failed'})` : ''}`);
+  for (const [flag, path] of [['report', f.report], ['junit', f.junit], ['run', f.exportRun]] as const) if (path) ctx.out.line(`${flag}: ${path}`);
+  if (f.gate && report.passed === false) {
+    const failed = report.outcomes.filter((o) => o.status === 'failed');
+    throw new RefusedError(`gate failed for ${candidate.version_key}: ${failed.length} of ${report.outcomes.length} gate(s) failed; activation will refuse it until a gated run passes`, failed.map((o) => o.message));
+  }
+  if (gates && !f.gate && report.passed === false) ctx.out.line('(gates failed, but without --gate this is informational: exit 0)');
+}
+
+async function writeOut(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, text);
+}

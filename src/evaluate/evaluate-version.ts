@@ -1,0 +1,88 @@
+/**
+ * Run a judged set against one version: search every query, roll chunks up
+ * to documents when the set is judged by document, and score the run.
+ */
+import type { JudgedSet, Run, ScoredDoc } from '../eval/index.js';
+import type { VersionRow } from '../versions/store.js';
+import { deeperDepth, initialDepth, rankedKeys } from './collapse.js';
+import { DEFAULT_KS, measureList, normalizeKs } from './measures.js';
+import { scoreJudgedRun } from './score.js';
+import type { Retriever, VersionEvaluation } from './types.js';
+
+/** The most chunks one search may ask for (the partition query's limit). */
+export const MAX_SEARCH_DEPTH = 10_000;
+
+export interface EvaluateVersionOptions {
+  version: VersionRow;
+  judgedSet: JudgedSet;
+  retriever: Retriever;
+  /** Cutoffs (default 1, 5, 10, 20, 100). */
+  ks?: readonly number[];
+  /** More measures to compute (e.g. those the gates name). */
+  extraMeasures?: readonly string[];
+  /** Searches in flight at once (default 4; PGlite serializes them anyway). */
+  concurrency?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function evaluateVersion(options: EvaluateVersionOptions): Promise<VersionEvaluation> {
+  const { version, judgedSet, retriever } = options;
+  const ks = normalizeKs(options.ks ?? DEFAULT_KS);
+  const measures = measureList(ks, options.extraMeasures);
+  const runDepth = Math.max(...ks, ...measures.map(cutoffOrZero));
+  const started = performance.now();
+  const run: Run = new Map();
+  let shortQueries = 0;
+  const queries = judgedSet.queries;
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < queries.length) {
+      const q = queries[next++]!;
+      const { ranked, short } = await searchQuery(retriever, version, q.text, judgedSet.keyKind, runDepth);
+      run.set(q.id, ranked);
+      if (short) shortQueries++;
+      options.onProgress?.(++done, queries.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, queries.length)) }, worker));
+  const retrieveMs = performance.now() - started;
+  const scored = scoreJudgedRun(judgedSet, run, measures);
+  return {
+    version: { id: version.id, key: version.version_key, encoder: version.encoder_spec },
+    judgedSet: {
+      name: judgedSet.name, sha256: judgedSet.sha256, keyKind: judgedSet.keyKind, source: judgedSet.source, queries: queries.length,
+    },
+    ks,
+    measures,
+    runDepth,
+    ...scored,
+    run,
+    shortQueries,
+    timings: { retrieveMs, scoreMs: performance.now() - started - retrieveMs },
+  };
+}
+
+function cutoffOrZero(measure: string): number {
+  const m = /_(\d+)$/.exec(measure);
+  return m ? Number(m[1]) : 0;
+}
+
+/**
+ * One query: ask for enough chunks to fill `k` keys; when documents did not
+ * fill and the search returned all it was asked for (so more exist), search
+ * once more, four times deeper.
+ */
+export async function searchQuery(
+  retriever: Retriever, version: VersionRow, text: string, keyKind: JudgedSet['keyKind'], k: number,
+): Promise<{ ranked: ScoredDoc[]; short: boolean }> {
+  let depth = Math.min(initialDepth(keyKind, k), MAX_SEARCH_DEPTH);
+  let chunks = await retriever(version, text, depth);
+  let ranked = rankedKeys(chunks, keyKind, k);
+  if (ranked.length < k && chunks.length >= depth && depth < MAX_SEARCH_DEPTH) {
+    depth = deeperDepth(depth, MAX_SEARCH_DEPTH);
+    chunks = await retriever(version, text, depth);
+    ranked = rankedKeys(chunks, keyKind, k);
+  }
+  return { ranked, short: ranked.length < k && chunks.length >= depth };
+}

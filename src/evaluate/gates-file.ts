@@ -1,0 +1,212 @@
+/**
+ * The gates file (`evals/gates.json`, or `.yaml` / `.yml`): parsed once,
+ * validated with zod, and every problem reported with its path
+ * (`gates[2].metric: unknown metric "nDCG10"`), all at once.
+ *
+ *   {
+ *     "alpha": 0.05,                       // significance level of relative gates (default 0.05)
+ *     "gates": [
+ *       {"metric": "nDCG@10", "max_drop": 0.01},                   // relative, overall, vs the baseline
+ *       {"metric": "P@10", "segment": "invoices", "min": 0.9},      // absolute, one segment
+ *       {"metric": "Judged@10", "min": 0.8}                         // judged coverage
+ *     ]
+ *   }
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import { parseMeasure, type JudgedSet } from '../eval/index.js';
+import { NO_SEGMENT } from './types.js';
+
+/** Where `evaluate --gate` looks when `--gates` is not given. */
+export const DEFAULT_GATES_FILES = ['evals/gates.json', 'evals/gates.yaml', 'evals/gates.yml'];
+
+export const DEFAULT_ALPHA = 0.05;
+export const DEFAULT_CONFIDENCE = 0.95;
+export const DEFAULT_RESAMPLES = 10_000;
+
+export interface Gate {
+  /** Position in the file (0-based), for messages (`gates[2]`). */
+  index: number;
+  /** Name shown in reports and JUnit (default: derived from the gate). */
+  name: string;
+  /** trec_eval name of the measure. */
+  metric: string;
+  /** The segment it applies to; null = overall. */
+  segment: string | null;
+  kind: 'min' | 'max_drop';
+  /** `min`: the candidate's value must be at least this. */
+  min?: number;
+  /** `max_drop`: the largest tolerated mean drop versus the baseline. */
+  maxDrop?: number;
+  /** `max_drop`: significance level (default: the file's alpha). */
+  alpha?: number;
+}
+
+export interface GatesConfig {
+  source: string;
+  alpha: number;
+  /** Confidence of the bootstrap interval reported with relative gates. */
+  confidence: number;
+  /** Random sign flips of the randomization test, and bootstrap resamples. */
+  permutations: number;
+  resamples: number;
+  seed: number | string | undefined;
+  gates: Gate[];
+}
+
+const knownMetric = z.string().min(1).refine((m) => tryMeasure(m) !== null, {
+  error: (issue) => `unknown metric ${JSON.stringify(issue.input)} (use P@K, R@K, nDCG@K, hit@K, Judged@K, MRR, MAP or a trec_eval name)`,
+});
+
+const gateSchema = z.object({
+  name: z.string().min(1).optional(),
+  metric: knownMetric,
+  segment: z.string().min(1).optional(),
+  min: z.number().min(0).optional(),
+  max_drop: z.number().min(0).max(1).optional(),
+  alpha: z.number().gt(0).lt(1).optional(),
+}).strict();
+
+const fileSchema = z.object({
+  $schema: z.string().optional(),
+  description: z.string().optional(),
+  alpha: z.number().gt(0).lt(1).default(DEFAULT_ALPHA),
+  confidence: z.number().gt(0).lt(1).default(DEFAULT_CONFIDENCE),
+  permutations: z.number().int().min(100).max(1_000_000).default(DEFAULT_RESAMPLES),
+  resamples: z.number().int().min(100).max(1_000_000).default(DEFAULT_RESAMPLES),
+  seed: z.union([z.number().int(), z.string()]).optional(),
+  gates: z.array(gateSchema).min(1, 'at least one gate is needed'),
+}).strict();
+
+function tryMeasure(m: string): string | null {
+  try {
+    const name = parseMeasure(m).name;
+    return name.startsWith('num_') ? null : name;
+  } catch {
+    return null;
+  }
+}
+
+/** `gates[2].metric` from ['gates', 2, 'metric']. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : `${out ? '.' : ''}${String(p)}`;
+  return out || '(top level)';
+}
+
+/** Parse gates text; `source` names the file and picks JSON or YAML by extension. */
+export function parseGates(text: string, source: string): GatesConfig {
+  const raw = parseSyntax(text, source);
+  const problems: string[] = [];
+  const parsed = fileSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const k of issue.keys) problems.push(`${formatPath([...issue.path, k])}: unknown field (known: ${knownFields(issue.path)})`);
+      } else problems.push(`${formatPath(issue.path)}: ${issue.message}`);
+    }
+  }
+  // Rules between fields, checked on the raw input so they are reported along with type problems.
+  const gates = (raw as { gates?: unknown })?.gates;
+  if (Array.isArray(gates)) {
+    gates.forEach((g, i) => {
+      if (typeof g !== 'object' || g === null || Array.isArray(g)) return;
+      const has = (k: string) => (g as Record<string, unknown>)[k] !== undefined;
+      if (has('min') && has('max_drop')) problems.push(`gates[${i}]: give either "min" (absolute) or "max_drop" (relative to the baseline), not both`);
+      else if (!has('min') && !has('max_drop')) problems.push(`gates[${i}]: missing a threshold: "min" (absolute) or "max_drop" (relative to the baseline)`);
+      if (has('alpha') && !has('max_drop')) problems.push(`gates[${i}].alpha: applies to relative ("max_drop") gates only`);
+    });
+  }
+  if (problems.length || !parsed.success) {
+    throw new InputError(`Invalid gates file ${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
+  }
+  const f = parsed.data;
+  return {
+    source,
+    alpha: f.alpha,
+    confidence: f.confidence,
+    permutations: f.permutations,
+    resamples: f.resamples,
+    seed: f.seed,
+    gates: f.gates.map((g, index) => {
+      const metric = tryMeasure(g.metric)!;
+      const gate: Gate = {
+        index, name: '', metric, segment: g.segment ?? null,
+        kind: g.max_drop !== undefined ? 'max_drop' : 'min',
+        min: g.min, maxDrop: g.max_drop, alpha: g.alpha,
+      };
+      gate.name = g.name ?? defaultGateName(gate, g.metric);
+      return gate;
+    }),
+  };
+}
+
+function knownFields(path: readonly PropertyKey[]): string {
+  const shape = path.length === 0 ? fileSchema.shape : gateSchema.shape;
+  return Object.keys(shape).join(', ');
+}
+
+function defaultGateName(g: Gate, metric: string): string {
+  const where = g.segment ?? 'overall';
+  return g.kind === 'min' ? `${where} ${metric} >= ${g.min}` : `${where} ${metric} drop <= ${g.maxDrop} vs baseline`;
+}
+
+function parseSyntax(text: string, source: string): unknown {
+  const ext = extname(source).toLowerCase();
+  if (ext === '.yaml' || ext === '.yml') {
+    try {
+      return YAML.parse(text);
+    } catch (e) {
+      const err = e as { linePos?: { line: number; col: number }[]; message: string };
+      const pos = err.linePos?.[0];
+      throw new InputError(`Invalid gates file ${source}: malformed YAML`, [
+        `${source}${pos ? `:${pos.line}:${pos.col}` : ''}: ${err.message.split('\n')[0]}`,
+      ]);
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const message = (e as Error).message;
+    const m = /position (\d+)/.exec(message);
+    const where = m ? `:${lineOf(text, Number(m[1]))}` : '';
+    throw new InputError(`Invalid gates file ${source}: malformed JSON`, [`${source}${where}: ${message}`]);
+  }
+}
+
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+export async function readGatesFile(path: string): Promise<GatesConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`Cannot read gates file ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, [], { cause: e });
+  }
+  return parseGates(text, path);
+}
+
+/** The default gates file under `cwd`, if one exists. */
+export function findDefaultGatesFile(exists: (p: string) => boolean = existsSync): string | undefined {
+  return DEFAULT_GATES_FILES.find((p) => exists(p));
+}
+
+/** Gates that name a segment the judged set does not have: every one is listed. */
+export function checkGatesAgainstSet(config: GatesConfig, set: JudgedSet): void {
+  const segments = new Set(set.queries.map((q) => q.segment ?? NO_SEGMENT));
+  const problems: string[] = [];
+  for (const g of config.gates) {
+    if (g.segment !== null && !segments.has(g.segment)) {
+      problems.push(`gates[${g.index}].segment: no segment "${g.segment}" in judged set ${set.name} (segments: ${[...segments].sort().join(', ')})`);
+    }
+  }
+  if (problems.length) throw new InputError(`Gates file ${config.source} does not fit judged set ${set.name}`, problems);
+}
