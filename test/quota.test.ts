@@ -17,7 +17,7 @@ function fakeClock(): Clock & { t: number } {
 describe('quota', () => {
   test('a token bucket starts empty and refills at the stated rate', () => {
     const clock = fakeClock();
-    const b = new TokenBucket(600, clock); // 10 per second
+    const b = new TokenBucket(600, clock, 1000); // 10 per second, 1 s of burst
     assert.ok(Math.abs(b.waitFor(1) - 100) < 1e-6);
     clock.t = 1000;
     assert.equal(b.waitFor(10), 0);
@@ -37,7 +37,7 @@ describe('quota', () => {
     const clock = fakeClock();
     const q = new Quota({ tpm: 60_000, maxConcurrency: 10, headroom: 1, clock });
     for (let i = 0; i < 10; i++) (await q.acquire(2000))(); // 20k tokens at 1000/s
-    assert.ok(clock.t >= 19_000 && clock.t <= 21_000, `took ${clock.t} ms`);
+    assert.ok(clock.t >= 18_000 && clock.t <= 21_000, `took ${clock.t} ms`);
   });
 
   test('a 429 halves concurrency and pauses everyone for Retry-After; clean answers grow it back', async () => {
@@ -54,6 +54,16 @@ describe('quota', () => {
     const release = await q.acquire(1);
     assert.ok(clock.t >= 7000, 'waited for Retry-After');
     release();
+  });
+
+  test('a 429 drains any saved-up burst, so retries do not land together with new requests', async () => {
+    const clock = fakeClock();
+    const q = new Quota({ rpm: 600, maxConcurrency: 10, headroom: 1, clock });
+    clock.t = 60_000; // idle for a minute: the bucket holds its burst
+    q.onRateLimited(null);
+    const t0 = clock.t;
+    (await q.acquire(1))();
+    assert.ok(clock.t - t0 >= 99, `admitted after ${clock.t - t0} ms; expected a full refill interval`);
   });
 
   test('concurrency is enforced', async () => {

@@ -27,7 +27,7 @@ export class TokenBucket {
   #at: number;
   readonly #clock: Clock;
 
-  constructor(perMinute: number, clock: Clock, burstMs = 1000) {
+  constructor(perMinute: number, clock: Clock, burstMs = 250) {
     this.#ratePerMs = perMinute / 60_000;
     this.#capacity = Math.max(1, this.#ratePerMs * burstMs);
     this.#clock = clock;
@@ -50,6 +50,12 @@ export class TokenBucket {
   take(amount: number): void {
     this.#refill();
     this.#level -= amount; // may go negative for an oversized amount: later takers wait
+  }
+
+  /** Forget any saved-up burst (after a 429: the provider's window is full). */
+  drain(): void {
+    this.#refill();
+    this.#level = Math.min(this.#level, 0);
   }
 }
 
@@ -156,6 +162,9 @@ export class Quota {
     this.#rateLimited++;
     const now = this.#clock.now();
     if (retryAfterMs && retryAfterMs > 0) this.#pausedUntil = Math.max(this.#pausedUntil, now + retryAfterMs);
+    // No burst may build up during the pause: it would land with the retries.
+    this.#requests?.drain();
+    this.#tokens?.drain();
     if (now - this.#lastDecrease > Math.max(1000, retryAfterMs ?? 0)) {
       this.#limit = Math.max(1, this.#limit / 2);
       this.#lastDecrease = now;

@@ -13,13 +13,36 @@ const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'binary');
  * embedding_version_id, embedding)`: header, one tuple per row, trailer.
  */
 export function encodeEmbeddingCopy(versionId: number, rows: readonly EmbeddingRow[]): Buffer {
-  let size = SIGNATURE.length + 8 + 2;
-  for (const r of rows) size += 2 + (4 + 8) + (4 + 4) + (4 + vectorBinarySize(r.vector.length));
+  return Buffer.concat([...encodeEmbeddingCopyChunks(versionId, rows, rows.length || 1)]);
+}
+
+/**
+ * The same payload in pieces of `rowsPerChunk` tuples (the first piece
+ * carries the header, the last the trailer), so a server can parse one
+ * piece while the next is being encoded.
+ */
+export function* encodeEmbeddingCopyChunks(versionId: number, rows: readonly EmbeddingRow[], rowsPerChunk = 64): Generator<Buffer> {
+  const step = Math.max(1, rowsPerChunk);
+  for (let start = 0; start < rows.length || start === 0; start += step) {
+    const first = start === 0;
+    const last = start + step >= rows.length;
+    yield encodeTuples(versionId, rows, start, Math.min(rows.length, start + step), first, last);
+    if (rows.length === 0) return;
+  }
+}
+
+function encodeTuples(versionId: number, rows: readonly EmbeddingRow[], from: number, to: number, header: boolean, trailer: boolean): Buffer {
+  let size = (header ? SIGNATURE.length + 8 : 0) + (trailer ? 2 : 0);
+  for (let i = from; i < to; i++) size += 2 + (4 + 8) + (4 + 4) + (4 + vectorBinarySize(rows[i]!.vector.length));
   const buf = Buffer.allocUnsafe(size);
-  let o = SIGNATURE.copy(buf, 0);
-  o = buf.writeInt32BE(0, o); // flags
-  o = buf.writeInt32BE(0, o); // header extension length
-  for (const r of rows) {
+  let o = 0;
+  if (header) {
+    o = SIGNATURE.copy(buf, 0);
+    o = buf.writeInt32BE(0, o); // flags
+    o = buf.writeInt32BE(0, o); // header extension length
+  }
+  for (let i = from; i < to; i++) {
+    const r = rows[i]!;
     o = buf.writeInt16BE(3, o);
     o = buf.writeInt32BE(8, o);
     o = buf.writeBigInt64BE(BigInt(r.chunkId), o);
@@ -28,7 +51,7 @@ export function encodeEmbeddingCopy(versionId: number, rows: readonly EmbeddingR
     o = buf.writeInt32BE(vectorBinarySize(r.vector.length), o);
     o = writeVectorBinary(buf, o, r.vector);
   }
-  o = buf.writeInt16BE(-1, o);
+  if (trailer) o = buf.writeInt16BE(-1, o);
   if (o !== size) throw new Error(`binary COPY size mismatch: ${o} != ${size}`);
   return buf;
 }

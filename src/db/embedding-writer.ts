@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from './schema.js';
-import { encodeEmbeddingCopy, type EmbeddingRow } from './copy-binary.js';
+import { encodeEmbeddingCopyChunks, type EmbeddingRow } from './copy-binary.js';
 import { copyFromStdinQuery } from './driver/special-queries.js';
 import { formatVectorText, vectorProblem } from './vector-codec.js';
 import { partitionTable } from '../versions/partition.js';
@@ -60,7 +60,8 @@ export const copyBinaryWriter: EmbeddingWriter = {
   async write(db, target, rows) {
     if (rows.length === 0) return 0;
     checkRows(target, rows);
-    const payload = encodeEmbeddingCopy(target.id, rows);
+    // Pieces, so the server parses one while the next is encoded.
+    const payload = encodeEmbeddingCopyChunks(target.id, rows, 64);
     const table = partitionTable(target.id);
     try {
       await db.executeQuery(copyFromStdinQuery(

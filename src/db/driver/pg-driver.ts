@@ -55,7 +55,7 @@ class PgConnection implements DatabaseConnection {
       const payload = copyPayloadOf(q);
       if (payload) {
         const stream = this.#client.query(pgCopyStreams.from(q.sql));
-        await pipeline(Readable.from([payload]), stream);
+        await pipeline(Readable.from(Buffer.isBuffer(payload) ? [payload] : payload, { objectMode: false }), stream);
         return { rows: [], numAffectedRows: BigInt(stream.rowCount ?? 0) };
       }
       const res = isScript(q)

@@ -11,10 +11,13 @@ import { CompiledQuery, type TransactionSettings } from 'kysely';
 const COPY_PAYLOAD = Symbol('embctl.copyPayload');
 const SCRIPT = Symbol('embctl.script');
 
-type Special = CompiledQuery & { [COPY_PAYLOAD]?: Buffer; [SCRIPT]?: true };
+/** A COPY payload: one buffer, or pieces streamed in order. */
+export type CopyPayload = Buffer | Iterable<Buffer>;
+
+type Special = CompiledQuery & { [COPY_PAYLOAD]?: CopyPayload; [SCRIPT]?: true };
 
 /** `sql` must be `COPY <table> (<cols>) FROM STDIN (FORMAT binary)` built from validated identifiers. */
-export function copyFromStdinQuery(sql: string, payload: Buffer): CompiledQuery {
+export function copyFromStdinQuery(sql: string, payload: CopyPayload): CompiledQuery {
   if (!/^COPY\s.+\sFROM\s+STDIN\s*\(FORMAT binary\)$/is.test(sql)) {
     throw new Error(`not a binary COPY FROM STDIN statement: ${sql}`);
   }
@@ -25,7 +28,7 @@ export function scriptQuery(sql: string): CompiledQuery {
   return { ...CompiledQuery.raw(sql), [SCRIPT]: true } as Special;
 }
 
-export function copyPayloadOf(q: CompiledQuery): Buffer | undefined {
+export function copyPayloadOf(q: CompiledQuery): CopyPayload | undefined {
   return (q as Special)[COPY_PAYLOAD];
 }
 

@@ -1,0 +1,222 @@
+/**
+ * Shared helpers of the benchmarks: flags, the server URL, throwaway
+ * databases, synthetic chunks and vectors, fresh version partitions, tables.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
+import pg from 'pg';
+import { sql } from 'kysely';
+import type { Db } from '../src/db/open.js';
+import { createPartition, partitionTable, type PartitionSpec } from '../src/versions/partition.js';
+
+// ---------------------------------------------------------------- flags
+
+export type Flags = Record<string, string | boolean>;
+
+/** `--name value`, `--name=value`, `--flag` (boolean), `--no-flag`. */
+export function parseFlags(argv: string[], booleans: readonly string[] = []): Flags {
+  const out: Flags = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
+    const eq = a.indexOf('=');
+    if (eq > 0) {
+      out[a.slice(2, eq)] = a.slice(eq + 1);
+    } else if (a.startsWith('--no-')) {
+      out[a.slice(5)] = false;
+    } else if (booleans.includes(a.slice(2))) {
+      out[a.slice(2)] = true;
+    } else {
+      const v = argv[i + 1];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
+      out[a.slice(2)] = v;
+      i++;
+    }
+  }
+  return out;
+}
+
+export function intFlag(f: Flags, name: string, dflt: number): number {
+  const v = f[name];
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, not ${String(v)}`);
+  return Math.round(n);
+}
+
+export function numFlag(f: Flags, name: string, dflt: number): number {
+  const v = f[name];
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, not ${String(v)}`);
+  return n;
+}
+
+export function listFlag(f: Flags, name: string, dflt: string[]): string[] {
+  const v = f[name];
+  if (v === undefined || typeof v === 'boolean') return dflt;
+  return v.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+// ---------------------------------------------------------------- server
+
+let startedByUs = false;
+
+/** --url, DATABASE_URL, TEST_DATABASE_URL, else `scripts/pg-test-server.sh start`. */
+export function serverUrl(f: Flags): string {
+  const given = (typeof f.url === 'string' && f.url) || process.env.DATABASE_URL || process.env.TEST_DATABASE_URL;
+  if (given) return given;
+  log('no --url, DATABASE_URL or TEST_DATABASE_URL: starting scripts/pg-test-server.sh');
+  const url = execFileSync('bash', ['scripts/pg-test-server.sh', 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  startedByUs = true;
+  return url;
+}
+
+export function serverStartedByUs(): boolean {
+  return startedByUs;
+}
+
+async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** A new database on the server (dropped by the returned function). */
+export async function scratchDatabase(adminUrl: string, tag: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `embctl_bench_${tag}_${process.pid}_${randomBytes(3).toString('hex')}`;
+  await withAdmin(adminUrl, (c) => c.query(`create database ${name}`));
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  let dropped = false;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      if (dropped) return;
+      dropped = true;
+      await withAdmin(adminUrl, (c) => c.query(`drop database if exists ${name} with (force)`));
+    },
+  };
+}
+
+export async function serverVersions(url: string): Promise<{ postgres: string; pgvector: string }> {
+  return withAdmin(url, async (c) => {
+    const v = await c.query<{ v: string }>("select current_setting('server_version') as v");
+    const e = await c.query<{ v: string }>("select default_version as v from pg_available_extensions where name = 'vector'");
+    return { postgres: v.rows[0]!.v.split(' ')[0]!, pgvector: e.rows[0]?.v ?? '?' };
+  });
+}
+
+// ---------------------------------------------------------------- data
+
+/** Insert `n` chunks straight into document_chunks (ids 1..n); returns their ids. */
+export async function seedChunks(db: Db, n: number): Promise<number[]> {
+  const step = 20_000;
+  for (let from = 1; from <= n; from += step) {
+    const to = Math.min(n, from + step - 1);
+    await sql`
+      insert into document_chunks (id, semantic_key, document_id, chunk_no, content, content_sha256)
+      select g, encode(sha256(('k' || g)::text::bytea), 'hex'), 'doc-' || g, 0, 'chunk ' || g,
+             sha256(('t' || g)::text::bytea)
+      from generate_series(${from}::bigint, ${to}::bigint) g`.execute(db.kysely);
+  }
+  return Array.from({ length: n }, (_, i) => i + 1);
+}
+
+/** Deterministic unit vectors (xorshift), `n` of `dims`. */
+export function makeVectors(n: number, dims: number, seed = 1): Float32Array[] {
+  let s = (seed * 2654435761) >>> 0 || 1;
+  const out: Float32Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = new Float32Array(dims);
+    let norm = 0;
+    for (let j = 0; j < dims; j++) {
+      s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+      const x = s / 4294967296 - 0.5;
+      v[j] = x;
+      norm += x * x;
+    }
+    norm = Math.sqrt(norm);
+    for (let j = 0; j < dims; j++) v[j] = v[j]! / norm;
+    out.push(v);
+  }
+  return out;
+}
+
+let versionNo = 0;
+
+/**
+ * A fresh version row and its partition, made exactly as registration makes
+ * it (`createPartition`: dimension CHECK and column storage).
+ */
+export async function freshPartition(db: Db, dims: number, index: 'none' | 'hnsw' = 'none'): Promise<PartitionSpec & { version_key: string; table: string }> {
+  const key = `bench-${process.pid}-${++versionNo}`;
+  const row = await db.kysely.transaction().execute(async (trx) => {
+    const v = await trx.insertInto('embedding_versions').values({
+      version_key: key,
+      encoder_spec: 'bench:none',
+      encoder_name: 'bench',
+      encoder_revision: '1',
+      encoder_settings: JSON.stringify({}),
+      encoder_identity: randomBytes(32).toString('hex'),
+      dimensions: dims,
+      distance_metric: 'cosine',
+      index_kind: index,
+      index_params: JSON.stringify(index === 'hnsw' ? { m: 16, ef_construction: 64 } : {}),
+      index_storage: 'vector',
+    }).returningAll().executeTakeFirstOrThrow();
+    await createPartition(trx, v);
+    return v;
+  });
+  return { ...row, table: partitionTable(row.id) };
+}
+
+export async function dropPartitionAndVersion(db: Db, v: { id: number }): Promise<void> {
+  await sql.raw(`DROP TABLE IF EXISTS ${partitionTable(v.id)}`).execute(db.kysely);
+  await db.kysely.deleteFrom('embedding_versions').where('id', '=', v.id).execute();
+}
+
+export async function countRows(db: Db, table: string): Promise<number> {
+  const r = await sql<{ n: string }>`select count(*) as n from ${sql.raw(table)}`.execute(db.kysely);
+  return Number(r.rows[0]!.n);
+}
+
+// ---------------------------------------------------------------- output
+
+export function log(msg: string): void {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+/** A plain text table: header row, then rows; numbers right-aligned. */
+export function table(header: string[], rows: Array<Array<string | number>>): string {
+  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
+  const line = (r: Array<string | number>, head = false) => r.map((c, i) => {
+    const s = String(c ?? '');
+    return !head && typeof rows[0]?.[i] === 'number' ? s.padStart(widths[i]!) : s.padEnd(widths[i]!);
+  }).join('  ').trimEnd();
+  return [line(cells[0]!, true), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map((r) => line(r))].join('\n');
+}
+
+export function fmt(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (Number.isInteger(n) || Math.abs(n) >= 1000) return Math.round(n).toLocaleString('en-US');
+  if (Math.abs(n) >= 100) return n.toFixed(0);
+  if (Math.abs(n) >= 10) return n.toFixed(1);
+  return n.toFixed(2);
+}
+
+export function machine(): { cores: number; cpu: string; node: string; loadavg1m: number } {
+  return { cores: cpus().length, cpu: cpus()[0]?.model ?? '?', node: process.version, loadavg1m: Math.round(loadavg()[0]! * 100) / 100 };
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
