@@ -19,3 +19,4 @@ export { renderMarkdown } from './render-markdown.js';
 export { renderJUnit, xmlEscape } from './render-junit.js';
 export { formatTrecRun, formatTrecEval } from './trec-output.js';
 export { createExactRetriever, scoreFromDistance, type ClosableRetriever } from './exact-retriever.js';
+export { createSearchRetriever } from './search-retriever.js';

@@ -107,6 +107,10 @@ export async function ingest(db: Db, inputs: readonly string[], options: IngestO
       report.documentsPruned = pruned.documents;
       report.chunks.retired += pruned.chunks;
     }
+    if (!opts.dryRun && (report.chunks.new || report.chunks.retired || report.chunks.unretired)) {
+      // Fresh statistics for the planner (PGlite has no autovacuum to do it).
+      await sql`analyze document_chunks`.execute(db.kysely);
+    }
     report.seconds = Math.round((performance.now() - started) / 10) / 100;
     log.info({ ...report, skipped: report.skipped.length }, opts.dryRun ? 'ingest dry run finished' : 'ingest finished');
     return report;

@@ -69,6 +69,7 @@ export async function fillVersion(db: Db, key: string, opts: FillOptions = {}): 
   }
   if (opts.index !== false) await buildIndex(db, v);
   await sql.raw(`ANALYZE ${table}`).execute(db.kysely);
+  await sql`ANALYZE document_chunks`.execute(db.kysely); // PGlite has no autovacuum
   await db.kysely.updateTable('embedding_versions').set({ state: opts.state ?? 'ready' }).where('id', '=', v.id).execute();
   return requireVersion(db.kysely, key);
 }

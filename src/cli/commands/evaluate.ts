@@ -7,7 +7,7 @@ import {
   evaluateRun, isKeyKind, loadJudgedSet, readQrelsFile, readRunFile, resolveMeasures, type JudgedSet,
 } from '../../eval/index.js';
 import {
-  checkGatesAgainstSet, createExactRetriever, findDefaultGatesFile, formatTrecEval, formatTrecRun, parseKs,
+  checkGatesAgainstSet, createSearchRetriever, findDefaultGatesFile, formatTrecEval, formatTrecRun, parseKs,
   readGatesFile, renderJUnit, renderMarkdown, renderTable, runEvaluation, type GatesConfig, type Retriever,
 } from '../../evaluate/index.js';
 import { byAlias } from '../../evaluate/record.js';
@@ -42,10 +42,10 @@ interface EvaluateFlags {
   measure?: string[];
 }
 
-/** How `evaluate` searches; replaced by the search module's retriever once it lands. */
+/** How `evaluate` searches: by default exactly as users' searches run (ANN index and all). */
 export type RetrieverFactory = (db: Db, ctx: CliContext) => Retriever & { close?: () => Promise<void> };
 
-const exactSearch: RetrieverFactory = (db, ctx) => createExactRetriever(db.kysely, {
+const liveSearch: RetrieverFactory = (db, ctx) => createSearchRetriever(db, {
   logger: ctx.logger, openaiApiKey: ctx.config.openaiApiKey, openaiBaseUrl: ctx.config.openaiBaseUrl, env: ctx.env,
 });
 
@@ -89,7 +89,7 @@ Examples:
   $ embctl evaluate --qrels qrels.test --run results.test -q`)
     .action(async (f: EvaluateFlags) => {
       if (f.qrels !== undefined || f.run !== undefined) return trecMode(ctx, f);
-      return versionMode(ctx, f, deps.retriever ?? exactSearch);
+      return versionMode(ctx, f, deps.retriever ?? liveSearch);
     });
 }
 

@@ -9,6 +9,9 @@ import { registerBackfill } from './backfill.js';
 import { registerShadow } from './shadow.js';
 import { registerReport } from './report.js';
 import { registerEvaluate } from './evaluate.js';
+import { registerServe } from './serve.js';
+import { registerCalibrate, registerSearch } from './search.js';
+import { registerLifecycle } from './lifecycle.js';
 
 /** Every command module, in the order `embctl --help` lists them. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -16,9 +19,13 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerStatus(program, ctx);
   registerIngest(program, ctx);
   registerVersions(program, ctx);
+  registerCalibrate(program, ctx);
   registerBackfill(program, ctx);
+  registerSearch(program, ctx);
+  registerLifecycle(program, ctx);
   registerShadow(program, ctx);
   registerEvaluate(program, ctx);
   registerReport(program, ctx);
+  registerServe(program, ctx);
   registerDemo(program, ctx);
 }

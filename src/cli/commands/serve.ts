@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { createService } from '../../serve/server.js';
+import type { CliContext } from '../context.js';
+import { intOption } from '../options.js';
+import { requireSchema } from '../schema-guard.js';
+
+export function registerServe(program: Command, ctx: CliContext): void {
+  program
+    .command('serve')
+    .description('HTTP search service: /v1/search, /v1/versions, activate/rollback (bearer token), /healthz, /metrics')
+    .option('--port <n>', 'port (default 8080; 0 picks a free one)', intOption(0, 65535), 8080)
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--no-shadow', 'do not mirror sampled queries to a shadowed candidate')
+    .addHelpText('after', `
+Examples:
+  $ embctl serve --port 8080
+  $ curl -s localhost:8080/v1/search -H 'content-type: application/json' -d '{"query":"return a damaged tent","k":5}'
+  $ EMBCTL_SERVE_TOKEN=... embctl serve      # enables POST /v1/versions/<key>/activate and /v1/rollback
+  $ EMBCTL_PIN_VERSION=v1 embctl serve       # emergency: serve v1 whatever the active flag says`)
+    .action(async (f: { port: number; host: string; shadow: boolean }) => {
+      const db = await ctx.db();
+      await requireSchema(db);
+      const c = ctx.config;
+      const service = createService(db, {
+        logger: ctx.logger, actor: c.actorName, token: c.serveToken, pinVersion: c.pinVersion, shadow: f.shadow,
+        encoderDeps: { logger: ctx.logger, openaiApiKey: c.openaiApiKey, openaiBaseUrl: c.openaiBaseUrl, env: ctx.env },
+      });
+      const addr = await service.listen(f.port, f.host);
+      ctx.out.result({ listening: addr });
+      ctx.out.line(`embctl serving on http://${addr.host}:${addr.port} (${db.backend}; admin endpoints ${c.serveToken ? 'enabled' : 'disabled: set EMBCTL_SERVE_TOKEN'})`);
+      ctx.logger.info({ ...addr, backend: db.backend, pinned: c.pinVersion ?? null }, 'serving');
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (sig: NodeJS.Signals) => {
+          if (stopping) process.exit(130);
+          stopping = true;
+          process.stderr.write(`embctl: ${sig}: draining in-flight requests (send again to exit at once)\n`);
+          service.close().then(resolve, resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}

@@ -1,0 +1,58 @@
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../db/schema.js';
+import { annIndexState, partitionTable, type IndexState } from '../versions/partition.js';
+import type { VersionRow } from '../versions/store.js';
+
+/** One reason a version should not serve. */
+export interface Problem {
+  code: 'retired' | 'incomplete' | 'index_missing' | 'index_invalid' | 'gate_failed' | 'gate_missing';
+  /** What is wrong and what to do, one line. */
+  message: string;
+}
+
+export interface Readiness {
+  live: number;
+  missing: number;
+  index: IndexState | 'none';
+  gate: { runId: number; passed: boolean | null; at: Date } | null;
+  problems: Problem[];
+}
+
+/**
+ * Whether a version can serve: not retired, every live chunk has a vector in
+ * its partition, its ANN index exists and is valid (unless index kind none)
+ * and, when `gate` is asked, its latest gated evaluation run passed.
+ */
+export async function checkReadiness(db: Kysely<DB>, v: VersionRow, opts: { gate: boolean }): Promise<Readiness> {
+  const r: Readiness = { live: 0, missing: 0, index: v.index_kind === 'none' ? 'none' : 'missing', gate: null, problems: [] };
+  if (v.state === 'retired') {
+    r.problems.push({ code: 'retired', message: `version ${v.version_key} is retired (its vectors were dropped): register and backfill a new version instead` });
+    return r;
+  }
+  const { rows } = await sql<{ live: number; missing: number }>`
+    select count(*) as live,
+           count(*) filter (where not exists (select 1 from ${sql.raw(partitionTable(v.id))} e where e.chunk_id = c.id)) as missing
+    from document_chunks c where c.retired_at is null`.execute(db);
+  r.live = Number(rows[0]?.live ?? 0);
+  r.missing = Number(rows[0]?.missing ?? 0);
+  if (r.missing > 0) {
+    r.problems.push({ code: 'incomplete', message: `version ${v.version_key} is not fully backfilled (${r.missing} of ${r.live} live chunks have no vector): run embctl backfill ${v.version_key}` });
+  }
+  if (v.index_kind !== 'none') {
+    r.index = await annIndexState(db, v.id);
+    if (r.index === 'missing') r.problems.push({ code: 'index_missing', message: `version ${v.version_key} has no ${v.index_kind} index: run embctl backfill ${v.version_key} to build it` });
+    if (r.index === 'invalid') r.problems.push({ code: 'index_invalid', message: `the ${v.index_kind} index of version ${v.version_key} is invalid (a failed build): run embctl backfill ${v.version_key} to rebuild it` });
+  }
+  if (opts.gate) {
+    const run = await db.selectFrom('evaluation_runs').select(['id', 'passed', 'created_at'])
+      .where('embedding_version_id', '=', v.id).where('gated', '=', true)
+      .orderBy('id', 'desc').limit(1).executeTakeFirst();
+    if (run) r.gate = { runId: Number(run.id), passed: run.passed, at: run.created_at };
+    if (!run) {
+      r.problems.push({ code: 'gate_missing', message: `version ${v.version_key} has no gated evaluation: run embctl evaluate --version ${v.version_key} --gate` });
+    } else if (run.passed !== true) {
+      r.problems.push({ code: 'gate_failed', message: `the last gated evaluation of version ${v.version_key} (run ${run.id}) failed: fix the model or its gates and run embctl evaluate --version ${v.version_key} --gate again` });
+    }
+  }
+  return r;
+}

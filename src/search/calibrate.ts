@@ -1,0 +1,61 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/open.js';
+import { RefusedError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { notifyVersionChange } from '../lifecycle/notify.js';
+import { distanceOperator, partitionTable, queryCast } from '../versions/partition.js';
+import { requireVersion } from '../versions/store.js';
+import { quantileCalibration, type QuantileCalibration } from './calibration.js';
+import { scoreFromDistance } from './score.js';
+
+export interface CalibrateOptions {
+  /** Chunks used as queries (default 200), chosen deterministically. */
+  sample?: number;
+  /** Neighbours per query (default 10). */
+  k?: number;
+  /** Compute and return, do not store. */
+  dryRun?: boolean;
+  logger?: Logger;
+}
+
+/**
+ * Learn a version's score calibration from its own score distribution:
+ * a deterministic sample of live chunks is used as queries (their stored
+ * vectors, so no encoder call), their top-k neighbours' raw scores (the
+ * chunk itself excluded) are collected, and raw scores are mapped to their
+ * percentile in that distribution. Stored in `embedding_versions.calibration`.
+ */
+export async function calibrateVersion(db: Db, key: string, opts: CalibrateOptions = {}): Promise<QuantileCalibration> {
+  const v = await requireVersion(db.kysely, key);
+  if (v.state === 'retired') throw new RefusedError(`version ${key} is retired: it has no vectors to calibrate from`);
+  const sample = opts.sample ?? 200;
+  const k = opts.k ?? 10;
+  const table = sql.raw(partitionTable(v.id));
+  const cast = queryCast(v);
+  const op = sql.raw(distanceOperator(v.distance_metric));
+  const e2 = sql.raw(`(e2.embedding::${cast})`);
+  const q = sql.raw(`(s.embedding::${cast})`);
+  const rows = await db.kysely.transaction().execute(async (trx) => {
+    await sql`select set_config('hnsw.ef_search', '100', true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
+                     set_config('ivfflat.probes', '10', true), set_config('ivfflat.iterative_scan', 'relaxed_order', true)`.execute(trx);
+    return (await sql<{ distance: number }>`
+      with s as materialized (
+        select e.chunk_id, e.embedding from ${table} e join document_chunks c on c.id = e.chunk_id
+        where c.retired_at is null order by md5(e.chunk_id::text) limit ${sample})
+      select n.distance from s cross join lateral (
+        select ${e2} ${op} ${q} as distance from ${table} e2
+        where e2.chunk_id <> s.chunk_id order by ${e2} ${op} ${q} limit ${k}) n`.execute(trx)).rows;
+  });
+  if (rows.length < 2) throw new RefusedError(`version ${key} has too few vectors to calibrate (${rows.length} neighbour scores): backfill it first (embctl backfill ${key})`);
+  const scores = rows.map((r) => scoreFromDistance(v.distance_metric, Number(r.distance)));
+  const cal = quantileCalibration(scores, { metric: v.distance_metric, sample: Math.min(sample, rows.length), k, computedAt: new Date().toISOString() });
+  if (!opts.dryRun) {
+    await db.kysely.transaction().execute(async (trx) => {
+      await trx.updateTable('embedding_versions').set({ calibration: JSON.stringify(cal), updated_at: sql`now()` as never })
+        .where('id', '=', v.id).execute();
+      await notifyVersionChange(trx, { event: 'calibrated', version: key });
+    });
+    opts.logger?.info({ version: key, scores: scores.length }, 'version calibrated');
+  }
+  return cal;
+}

@@ -1,0 +1,67 @@
+import type { Kysely } from 'kysely';
+import type { DB, IndexKind } from '../db/schema.js';
+import type { MetadataFilter } from './filters.js';
+import { applyKnobs, type AppliedKnobs, type Knobs } from './knobs.js';
+import { textCandidates, vectorCandidates, type CandidateRow, type SearchTarget } from './sql.js';
+
+export interface QueryPlan {
+  target: SearchTarget;
+  index: { kind: IndexKind; lists?: number };
+  vectorText: string;
+  /** Candidates wanted from the vector side. */
+  limit: number;
+  filter?: MetadataFilter;
+  knobs: Knobs;
+  exact: boolean;
+  /** Hybrid: the text for full-text search, and its candidate count. */
+  text?: { query: string; limit: number };
+}
+
+export interface QueryOutcome {
+  vector: CandidateRow[];
+  text: CandidateRow[];
+  applied: AppliedKnobs;
+  exactFallback?: { annRows: number; exactRows: number; reason: string };
+}
+
+const byDistance = (a: CandidateRow, b: CandidateRow) => a.distance - b.distance || a.chunk_id - b.chunk_id;
+
+/**
+ * Run one search's SQL in one transaction (its SET LOCAL settings end with
+ * it). An iterative ANN scan may still stop short (max_scan_tuples) when a
+ * filter is very selective: if it returned fewer than `limit` rows, exact
+ * search on the same partition tells whether more rows match, and replaces
+ * the ANN rows when it found more.
+ */
+export async function runQuery(trx: Kysely<DB>, plan: QueryPlan): Promise<QueryOutcome> {
+  const applied = await applyKnobs(trx, plan.index, plan.knobs, plan.limit, plan.exact);
+  const { rows } = await vectorCandidates(plan.target, plan.vectorText, plan.limit, plan.filter, applied.exact).execute(trx);
+  let vector = rows.map(normalize).sort(byDistance); // relaxed_order: re-sort
+  let exactFallback: QueryOutcome['exactFallback'];
+  if (!applied.exact && vector.length < plan.limit) {
+    const exact = (await vectorCandidates(plan.target, plan.vectorText, plan.limit, plan.filter, true).execute(trx)).rows.map(normalize).sort(byDistance);
+    if (exact.length > vector.length) {
+      exactFallback = {
+        annRows: vector.length,
+        exactRows: exact.length,
+        reason: `the ANN index returned ${vector.length} of ${plan.limit} rows${plan.filter ? ' under the filter' : ''}; exact search on the partition found ${exact.length}`,
+      };
+      vector = exact;
+    }
+  }
+  let text: CandidateRow[] = [];
+  if (plan.text) {
+    text = (await textCandidates(plan.target, plan.vectorText, plan.text.query, plan.text.limit, plan.filter).execute(trx)).rows.map(normalize);
+  }
+  return { vector, text, applied, exactFallback };
+}
+
+function normalize(r: CandidateRow): CandidateRow {
+  return {
+    ...r,
+    chunk_id: Number(r.chunk_id),
+    distance: Number(r.distance),
+    chunk_no: Number(r.chunk_no),
+    text_rank: r.text_rank === undefined ? undefined : Number(r.text_rank),
+  };
+}

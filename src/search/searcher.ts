@@ -1,0 +1,239 @@
+import type { Db } from '../db/open.js';
+import { formatVectorText } from '../db/vector-codec.js';
+import type { EncoderDeps } from '../encoders/factory.js';
+import type { Encoder } from '../encoders/types.js';
+import { InputError, RefusedError } from '../errors.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { watchVersionChanges, type VersionWatcher } from '../lifecycle/watch.js';
+import { encoderForVersion } from '../versions/encoder-for-version.js';
+import { activeVersion, type VersionRow } from '../versions/store.js';
+import { applyCalibration, parseCalibration } from './calibration.js';
+import { checkFilter } from './filters.js';
+import { ivfflatLists, type Knobs } from './knobs.js';
+import { resolveVersion, type ResolvedVersion } from './resolve-version.js';
+import { reciprocalRankFusion, RRF_K } from './rrf.js';
+import { runQuery } from './run-query.js';
+import { scoreFromDistance } from './score.js';
+import type { CandidateRow } from './sql.js';
+import type { SearchHit, SearchRequest, SearchResult } from './types.js';
+
+export const DEFAULT_K = 10;
+export const MAX_K = 1000;
+/** Hybrid: candidates taken from each side, per result wanted. */
+export const HYBRID_CANDIDATES_PER_K = 4;
+
+export interface SearcherOptions {
+  logger?: Logger;
+  /** Serve this version instead of the active one (EMBCTL_PIN_VERSION): the rollback that needs no database write. */
+  pinVersion?: string;
+  /** What encoders need (API keys, base URLs); `hash:` encoders need nothing. */
+  encoderDeps?: EncoderDeps;
+  /**
+   * Cache the active version and drop the cache when it changes (LISTEN/NOTIFY
+   * on a server, a 1 s poll on PGlite). Default false: the active version is
+   * read per request (one indexed select, cheap), which also sees a flip made
+   * a moment ago by this very process.
+   */
+  watchActive?: boolean;
+  /** Per-process defaults for the ANN settings. */
+  knobs?: Knobs;
+  /** Test seam: make a version's encoder another way. */
+  makeEncoder?: (v: VersionRow) => Promise<Encoder>;
+}
+
+export interface Searcher {
+  search(req: SearchRequest): Promise<SearchResult>;
+  /** The version a request without `version` would be served by now (pin, else active). */
+  servingVersion(): Promise<ResolvedVersion>;
+  /** Close the encoders and the watcher. Safe twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * The search library behind `embctl search`, the HTTP service and the
+ * evaluation. A request resolves its version once; the query is embedded
+ * with that version's own encoder (cached per version) and only that
+ * version's partition is searched, with the expression its index was built
+ * on: a result never mixes versions.
+ */
+export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
+  const logger = (opts.logger ?? silentLogger()).child({ component: 'search' });
+  const encoders = new Map<string, Promise<Encoder>>();
+  const lists = new Map<number, Promise<number | undefined>>();
+  let cachedActive: Promise<VersionRow | undefined> | undefined;
+  let watcher: VersionWatcher | undefined;
+  let closed = false;
+
+  if (opts.pinVersion) {
+    logger.warn({ version: opts.pinVersion }, `search is pinned to version ${opts.pinVersion} by EMBCTL_PIN_VERSION: the active flag is ignored until it is unset`);
+  }
+  if (opts.watchActive && !opts.pinVersion) {
+    watcher = watchVersionChanges(db, {
+      logger,
+      onEvent: (e) => {
+        cachedActive = undefined;
+        if (e.kind === 'change') logger.info({ event: e.event, version: e.version, previous: e.previous }, 'version change received');
+      },
+    });
+  }
+
+  const active = (): Promise<VersionRow | undefined> => {
+    if (!watcher) return activeVersion(db.kysely);
+    if (!cachedActive) {
+      const p = activeVersion(db.kysely);
+      cachedActive = p;
+      p.catch(() => { if (cachedActive === p) cachedActive = undefined; });
+    }
+    return cachedActive;
+  };
+
+  const encoderFor = (v: VersionRow): Promise<Encoder> => {
+    const key = `${v.id}:${v.encoder_identity}`;
+    let e = encoders.get(key);
+    if (!e) {
+      e = opts.makeEncoder ? opts.makeEncoder(v) : encoderForVersion(v, { logger, ...opts.encoderDeps });
+      encoders.set(key, e);
+      e.catch(() => encoders.delete(key));
+    }
+    return e;
+  };
+
+  const listsOf = (v: VersionRow): Promise<number | undefined> => {
+    if (v.index_kind !== 'ivfflat') return Promise.resolve(undefined);
+    if (v.index_params.lists) return Promise.resolve(v.index_params.lists);
+    let p = lists.get(v.id);
+    if (!p) {
+      p = ivfflatLists(db.kysely, v.id);
+      lists.set(v.id, p);
+    }
+    return p;
+  };
+
+  async function searchOnce(req: Required<Pick<SearchRequest, 'query'>> & SearchRequest, k: number): Promise<SearchResult> {
+    const t0 = performance.now();
+    const resolved = await resolveVersion(db.kysely, req.version, opts.pinVersion, active);
+    const v = resolved.row;
+    const calibration = parseCalibration(v.calibration, v.version_key);
+    if (req.minScore !== undefined && !calibration) {
+      throw new InputError(
+        `--min-score needs a calibration for version ${v.version_key}: raw scores are not comparable between models (0.85 from one is not 0.85 from another); run embctl versions calibrate ${v.version_key} first`,
+      );
+    }
+    const t1 = performance.now();
+    const encoder = await encoderFor(v);
+    const [vec] = await encoder.embed([req.query], { label: `query for ${v.version_key}` });
+    if (!vec || vec.length !== v.dimensions) {
+      throw new RefusedError(`the encoder of version ${v.version_key} returned ${vec?.length ?? 0} dimensions for the query, expected ${v.dimensions}`);
+    }
+    const t2 = performance.now();
+    const hybrid = Boolean(req.hybrid);
+    const limit = hybrid ? Math.min(MAX_K * HYBRID_CANDIDATES_PER_K, k * HYBRID_CANDIDATES_PER_K) : k;
+    const filter = checkFilter(req.filters);
+    const vectorText = formatVectorText(vec);
+    const index = { kind: v.index_kind, lists: await listsOf(v) };
+    // PGlite has one connection: inside the transaction, only `trx`.
+    const out = await db.kysely.transaction().execute(async (trx) => runQuery(trx, {
+      target: v,
+      index,
+      vectorText,
+      limit,
+      filter,
+      knobs: { ...opts.knobs, ...(req.efSearch !== undefined && { efSearch: req.efSearch }), ...(req.probes !== undefined && { probes: req.probes }) },
+      exact: Boolean(req.exact),
+      text: hybrid ? { query: req.query, limit } : undefined,
+    }));
+    const t3 = performance.now();
+
+    const toHit = (r: CandidateRow): SearchHit => {
+      const score = scoreFromDistance(v.distance_metric, r.distance);
+      return {
+        version: v.version_key,
+        chunkId: r.chunk_id,
+        semanticKey: r.semantic_key,
+        documentId: r.document_id,
+        chunkNo: r.chunk_no,
+        content: r.content,
+        metadata: r.metadata,
+        distance: r.distance,
+        score,
+        ...(calibration && { calibratedScore: applyCalibration(calibration, score) }),
+      };
+    };
+    let hits: SearchHit[];
+    if (hybrid) {
+      hits = reciprocalRankFusion([out.vector, out.text], (r) => r.chunk_id, RRF_K).map((f) => ({
+        ...toHit(f.item),
+        fusedScore: f.score,
+        vectorRank: f.ranks[0] ?? null,
+        textRank: f.ranks[1] ?? null,
+      }));
+    } else {
+      hits = out.vector.map(toHit);
+    }
+    let belowMinScore: number | undefined;
+    if (req.minScore !== undefined) {
+      const before = hits.length;
+      hits = hits.filter((h) => (h.calibratedScore ?? -Infinity) >= req.minScore!);
+      belowMinScore = before - hits.length;
+    }
+    hits = hits.slice(0, k);
+    const t4 = performance.now();
+    return {
+      version: v.version_key,
+      versionId: v.id,
+      source: resolved.source,
+      metric: v.distance_metric,
+      mode: hybrid ? 'hybrid' : out.applied.exact ? 'exact' : 'ann',
+      k,
+      hits,
+      ms: round(t4 - t0),
+      timings: { resolveMs: round(t1 - t0), embedMs: round(t2 - t1), searchMs: round(t3 - t2) },
+      ...(out.applied.efSearch !== undefined && { efSearch: out.applied.efSearch }),
+      ...(out.applied.probes !== undefined && { probes: out.applied.probes }),
+      ...(out.exactFallback && { exactFallback: out.exactFallback }),
+      ...(belowMinScore !== undefined && { belowMinScore }),
+    };
+  }
+
+  return {
+    async search(req) {
+      if (closed) throw new Error('searcher is closed');
+      const k = checkRequest(req);
+      try {
+        return await searchOnce(req, k);
+      } catch (e) {
+        // The version was retired (its partition dropped) between resolving
+        // it and querying: resolve again, once.
+        if ((e as { code?: string }).code !== '42P01') throw e;
+        cachedActive = undefined;
+        logger.info('partition vanished during a search (version retired); resolving the version again');
+        return await searchOnce(req, k);
+      }
+    },
+    servingVersion: () => resolveVersion(db.kysely, undefined, opts.pinVersion, active),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await watcher?.close();
+      const all = [...encoders.values()];
+      encoders.clear();
+      for (const e of all) await (await e.catch(() => undefined))?.close?.();
+    },
+  };
+}
+
+function checkRequest(req: SearchRequest): number {
+  const problems: string[] = [];
+  if (typeof req.query !== 'string' || req.query.trim() === '') problems.push('the query is empty: pass the text to search for');
+  const k = req.k ?? DEFAULT_K;
+  if (!Number.isInteger(k) || k < 1 || k > MAX_K) problems.push(`k must be a whole number from 1 to ${MAX_K}, got ${String(req.k)}`);
+  if (req.efSearch !== undefined && (!Number.isInteger(req.efSearch) || req.efSearch < 1 || req.efSearch > 1000)) problems.push(`efSearch must be a whole number from 1 to 1000, got ${String(req.efSearch)}`);
+  if (req.probes !== undefined && (!Number.isInteger(req.probes) || req.probes < 1 || req.probes > 32768)) problems.push(`probes must be a whole number from 1 to 32768, got ${String(req.probes)}`);
+  if (req.minScore !== undefined && !(Number.isFinite(req.minScore) && req.minScore >= 0 && req.minScore <= 1)) problems.push(`minScore is a calibrated score from 0 to 1, got ${String(req.minScore)}`);
+  if (problems.length) throw new InputError(problems.length === 1 ? problems[0]! : `invalid search (${problems.length} problems)`, problems.length > 1 ? problems : []);
+  return k;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,69 @@
+/**
+ * A small Prometheus registry: counters and latency histograms with labels,
+ * rendered in the text exposition format. No dependency, no global state.
+ */
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+type Labels = Record<string, string>;
+
+function key(labels: Labels): string {
+  return Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',');
+}
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+export class Counter {
+  readonly #values = new Map<string, number>();
+  constructor(readonly name: string, readonly help: string) {}
+  inc(labels: Labels = {}, by = 1): void {
+    const k = key(labels);
+    this.#values.set(k, (this.#values.get(k) ?? 0) + by);
+  }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    for (const [k, v] of this.#values) lines.push(`${this.name}${k ? `{${k}}` : ''} ${v}`);
+    return lines.join('\n');
+  }
+}
+
+export class Histogram {
+  readonly #series = new Map<string, { counts: number[]; sum: number; count: number }>();
+  constructor(readonly name: string, readonly help: string, readonly buckets: number[] = BUCKETS) {}
+  observe(labels: Labels, seconds: number): void {
+    const k = key(labels);
+    let s = this.#series.get(k);
+    if (!s) this.#series.set(k, (s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
+    this.buckets.forEach((b, i) => { if (seconds <= b) s!.counts[i]!++; });
+    s.sum += seconds;
+    s.count++;
+  }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    for (const [k, s] of this.#series) {
+      const sep = k ? ',' : '';
+      this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket{${k}${sep}le="${b}"} ${s.counts[i]}`));
+      lines.push(`${this.name}_bucket{${k}${sep}le="+Inf"} ${s.count}`);
+      lines.push(`${this.name}_sum${k ? `{${k}}` : ''} ${s.sum}`);
+      lines.push(`${this.name}_count${k ? `{${k}}` : ''} ${s.count}`);
+    }
+    return lines.join('\n');
+  }
+}
+
+/** The service's metrics. */
+export class ServiceMetrics {
+  readonly requests = new Counter('embctl_http_requests_total', 'HTTP requests by route and status.');
+  readonly searches = new Counter('embctl_search_requests_total', 'Searches served, by the version that served them.');
+  readonly searchErrors = new Counter('embctl_search_errors_total', 'Searches that failed, by reason.');
+  readonly latency = new Histogram('embctl_search_duration_seconds', 'Search latency by serving version (embedding included).');
+
+  render(activeVersion: string | null, extra: string[] = []): string {
+    const active = ['# HELP embctl_active_version The version serving requests without an explicit version (1).',
+      '# TYPE embctl_active_version gauge'];
+    if (activeVersion) active.push(`embctl_active_version{version="${escapeLabel(activeVersion)}"} 1`);
+    return [this.requests.render(), this.searches.render(), this.searchErrors.render(), this.latency.render(), active.join('\n'), ...extra]
+      .filter(Boolean).join('\n') + '\n';
+  }
+}

@@ -1,0 +1,185 @@
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import { freshDb, ON_SERVER, type TestDb } from './support/db.js';
+import { fillVersion, ingestDocs, recordGate, register, syntheticDocs } from './support/fill-version.js';
+import { activate, retire, rollback, planRetire } from '../src/lifecycle/index.js';
+import { createSearcher } from '../src/search/index.js';
+import { partitionExists } from '../src/versions/partition.js';
+import { requireVersion } from '../src/versions/store.js';
+import { InputError, RefusedError } from '../src/errors.js';
+
+let db: TestDb;
+const deps = { actor: 'tester' };
+
+before(async () => {
+  db = await freshDb();
+  await ingestDocs(db, syntheticDocs(60));
+  for (const [key, enc] of [['a', 'hash:words-256'], ['b', 'hash:mixed-384'], ['nogate', 'hash:words-32'], ['failed', 'hash:words-256'],
+    ['partial', 'hash:words-256'], ['noindex', 'hash:words-256'], ['old', 'hash:words-256'], ['exact', 'hash:words-256']] as const) {
+    await register(db, { key, encoder: enc, ...(key === 'exact' && { index: 'none' as const }) });
+  }
+  for (const key of ['a', 'b', 'nogate', 'failed', 'old', 'exact']) await fillVersion(db, key);
+  await fillVersion(db, 'partial', { only: (_id, i) => i % 3 !== 0 });
+  await fillVersion(db, 'noindex', { index: false });
+  for (const key of ['a', 'b', 'partial', 'noindex', 'old', 'exact']) await recordGate(db, key, true);
+  await recordGate(db, 'failed', true);
+  await recordGate(db, 'failed', false); // the latest gated run counts
+});
+after(async () => { await db?.destroy(); });
+
+async function activeKeys(): Promise<string[]> {
+  return (await db.kysely.selectFrom('embedding_versions').select('version_key').where('active', '=', true).execute()).map((r) => r.version_key);
+}
+async function events(key?: string) {
+  let q = db.kysely.selectFrom('version_events').selectAll().where('event', 'in', ['activated', 'rolled_back', 'retired']).orderBy('id');
+  if (key) q = q.where('version_key', '=', key);
+  return q.execute();
+}
+const refused = (re: RegExp) => (e: Error) => e instanceof RefusedError && re.test(e.message);
+
+describe('activate', () => {
+  test('activates in one transaction, records who, why and the previous version', async () => {
+    const r = await activate(db, 'a', { ...deps, reason: 'first cut-over' });
+    assert.deepEqual(r, { version: 'a', previous: null, changed: true, forced: false, overridden: [] });
+    assert.deepEqual(await activeKeys(), ['a']);
+    const ev = (await events('a')).at(-1)!;
+    assert.equal(ev.event, 'activated');
+    assert.equal(ev.actor, 'tester');
+    assert.equal(ev.reason, 'first cut-over');
+    assert.equal(ev.forced, false);
+    assert.equal((ev.details as { previous: unknown }).previous, null);
+
+    const again = await activate(db, 'a', deps);
+    assert.equal(again.changed, false);
+    assert.equal((await events('a')).length, 1, 'a no-op writes nothing');
+
+    const r2 = await activate(db, 'b', deps);
+    assert.equal(r2.previous, 'a');
+    assert.deepEqual(await activeKeys(), ['b']);
+    assert.equal(((await events('b')).at(-1)!.details as { previous: string }).previous, 'a');
+  });
+
+  test('refuses a version not fully backfilled', async () => {
+    await assert.rejects(activate(db, 'partial', deps), refused(/cannot activate partial: version partial is not fully backfilled \(20 of 60 live chunks have no vector\): run embctl backfill partial; or override with --force/));
+  });
+  test('refuses a version without its ANN index', async () => {
+    await assert.rejects(activate(db, 'noindex', deps), refused(/has no hnsw index: run embctl backfill noindex/));
+    // index kind none needs no index
+    assert.equal((await activate(db, 'exact', deps)).changed, true);
+    await activate(db, 'b', deps);
+  });
+  test('refuses a version whose last gated evaluation failed, or that has none', async () => {
+    await assert.rejects(activate(db, 'failed', deps), refused(/last gated evaluation of version failed .* failed: .*embctl evaluate --version failed --gate/));
+    await assert.rejects(activate(db, 'nogate', deps), refused(/version nogate has no gated evaluation: run embctl evaluate --version nogate --gate/));
+    assert.deepEqual(await activeKeys(), ['b'], 'a refusal changes nothing');
+  });
+  test('--force needs --reason, and is recorded', async () => {
+    await assert.rejects(activate(db, 'failed', { ...deps, force: true }), InputError);
+    const r = await activate(db, 'failed', { ...deps, force: true, reason: 'gate flaky, approved by ana' });
+    assert.equal(r.forced, true);
+    assert.deepEqual(r.overridden.map((p) => p.code), ['gate_failed']);
+    const ev = (await events('failed')).at(-1)!;
+    assert.equal(ev.forced, true);
+    assert.equal(ev.reason, 'gate flaky, approved by ana');
+    assert.equal((ev.details as { previous: string }).previous, 'b');
+    assert.deepEqual(await activeKeys(), ['failed']);
+  });
+  test('unknown versions are input errors', async () => {
+    await assert.rejects(activate(db, 'nope', deps), InputError);
+  });
+});
+
+describe('rollback', () => {
+  test('goes back to the previous version from the audit trail, and toggles', async () => {
+    // active: failed (previous b)
+    const r = await rollback(db, deps);
+    assert.deepEqual([r.version, r.previous, r.changed], ['b', 'failed', true]);
+    assert.deepEqual(await activeKeys(), ['b']);
+    const ev = (await events('b')).at(-1)!;
+    assert.equal(ev.event, 'rolled_back');
+    assert.equal((ev.details as { previous: string }).previous, 'failed');
+    const back = await rollback(db, deps);
+    assert.equal(back.version, 'failed', 'a second rollback undoes the first');
+  });
+  test('--to a version that was active before; refused for one that never was', async () => {
+    const r = await rollback(db, { ...deps, to: 'a', reason: 'regression' });
+    assert.deepEqual([r.version, r.previous], ['a', 'failed']);
+    assert.deepEqual(await activeKeys(), ['a']);
+    await assert.rejects(rollback(db, { ...deps, to: 'old' }), refused(/old: it was never active/));
+  });
+  test('refused to a retired version', async () => {
+    await activate(db, 'old', deps); // previous a
+    await activate(db, 'b', deps); // previous old
+    await retire(db, 'old', deps);
+    await assert.rejects(rollback(db, deps), refused(/cannot roll back to old: version old is retired/));
+    await assert.rejects(rollback(db, { ...deps, to: 'old', force: true, reason: 'x' }), refused(/retired/));
+    await assert.rejects(activate(db, 'old', { ...deps, force: true, reason: 'x' }), refused(/retired/));
+    assert.deepEqual(await activeKeys(), ['b']);
+  });
+});
+
+describe('retire', () => {
+  test('refused for the active version', async () => {
+    await assert.rejects(retire(db, 'b', deps), refused(/cannot retire b: it is the active version; activate another version first/));
+    await assert.rejects(planRetire(db, 'b'), RefusedError);
+    assert.ok(await partitionExists(db.kysely, (await requireVersion(db.kysely, 'b')).id));
+  });
+  test('drops the partition and the batches, keeps the row and the events', async () => {
+    const v = await requireVersion(db.kysely, 'a');
+    await db.kysely.insertInto('backfill_batches').values({ embedding_version_id: v.id, plan_group: 1 }).execute();
+    assert.equal((await planRetire(db, 'a')).vectors, 60);
+    const before = (await db.kysely.selectFrom('version_events').select('id').where('version_key', '=', 'a').execute()).length;
+    const r = await retire(db, 'a', { ...deps, reason: 'replaced by b' });
+    assert.deepEqual(r, { version: 'a', changed: true, vectorsDropped: 60, batchesRemoved: 1 });
+    assert.equal(await partitionExists(db.kysely, v.id), false);
+    const after = await requireVersion(db.kysely, 'a');
+    assert.equal(after.state, 'retired');
+    assert.ok(after.retired_at instanceof Date);
+    const evs = await db.kysely.selectFrom('version_events').selectAll().where('version_key', '=', 'a').orderBy('id').execute();
+    assert.equal(evs.length, before + 1, 'history kept');
+    assert.equal(evs.at(-1)!.event, 'retired');
+    assert.equal(evs.at(-1)!.reason, 'replaced by b');
+    assert.equal((await db.kysely.selectFrom('backfill_batches').select('id').where('embedding_version_id', '=', v.id).execute()).length, 0);
+    assert.equal((await retire(db, 'a', deps)).changed, false, 'retiring twice is a no-op');
+    await assert.rejects(createSearcher(db).search({ query: 'x', version: 'a' }), refused(/version a is retired/));
+  });
+});
+
+describe('the one-active invariant under concurrent flips', () => {
+  test('readers always see exactly one active version, searches one version each', async () => {
+    await activate(db, 'b', deps);
+    const searcher = createSearcher(db);
+    const stop = Date.now() + (ON_SERVER ? 3000 : 1500);
+    const seen = new Set<number>();
+    const versionsServed = new Set<string>();
+    let flips = 0;
+    const flipper = async (keys: string[]) => {
+      while (Date.now() < stop) {
+        for (const k of keys) {
+          const r = await activate(db, k, deps);
+          if (r.changed) flips++;
+        }
+      }
+    };
+    const reader = async () => {
+      while (Date.now() < stop) {
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from embedding_versions where active`.execute(db.kysely);
+        seen.add(Number(rows[0]!.n));
+      }
+    };
+    const searching = async () => {
+      while (Date.now() < stop) {
+        const r = await searcher.search({ query: 'planet orbit rocket', k: 5 });
+        assert.ok(r.hits.every((h) => h.version === r.version), 'one version per result');
+        versionsServed.add(r.version);
+      }
+    };
+    await Promise.all([flipper(['exact', 'b']), flipper(['b', 'exact']), reader(), reader(), searching()]);
+    await searcher.close();
+    assert.deepEqual([...seen], [1], `readers saw ${[...seen].join(', ')} active versions`);
+    assert.ok(flips > 4, `only ${flips} flips`);
+    assert.ok(versionsServed.size >= 1);
+    assert.equal((await activeKeys()).length, 1);
+  });
+});
