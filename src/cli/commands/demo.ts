@@ -1,32 +1,39 @@
 import type { Command } from 'commander';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { openDatabase } from '../../db/open.js';
-import { migrate } from '../../migrate/runner.js';
-import { getStatus } from '../../status/status.js';
+import { DEFAULT_DEMO_ENCODERS, runDemo } from '../../demo/story.js';
 import type { CliContext } from '../context.js';
 
 export function registerDemo(program: Command, ctx: CliContext): void {
   program
     .command('demo')
-    .description('run the model-upgrade demo on a fresh embedded database (no network, no API key)')
+    .description('watch a whole model upgrade on a fresh embedded database (no network, no API key)')
     .option('--home <dir>', 'data folder for the demo database (default: a new temporary folder)')
+    .option('--v1 <spec>', 'encoder of v1, the version in production', DEFAULT_DEMO_ENCODERS.v1)
+    .option('--v2 <spec>', 'encoder of v2, the candidate', DEFAULT_DEMO_ENCODERS.v2)
+    .option('--v3 <spec>', 'encoder of v3, the bad candidate', DEFAULT_DEMO_ENCODERS.v3)
     .addHelpText('after', `
 Examples:
   $ npm run demo
-  $ embctl demo --home ./demo-db`)
-    .action(async (opts: { home?: string }) => {
-      const home = opts.home ?? mkdtempSync(join(tmpdir(), 'embctl-demo-'));
-      const o = ctx.out;
-      o.line(`embctl demo — embedded database in ${home}`);
+  $ embctl demo --home ./demo-db
+  $ embctl demo --v2 hash:words-32     # a weak candidate: watch its gate fail`)
+    .action(async (f: { home?: string; v1: string; v2: string; v3: string }) => {
+      const home = resolve(f.home ?? mkdtempSync(join(tmpdir(), 'embctl-demo-')));
+      const say = (line = '') => ctx.out.line(line);
+      say('embctl demo: moving search from one embedding model to another, on the embedded database');
+      say(`data folder ${home}`);
       const db = await openDatabase({ homeDir: home, logger: ctx.logger });
       try {
-        const res = await migrate(db, { logger: ctx.logger });
-        o.line(`1. migrate: applied ${res.applied.length} migration(s); schema version ${res.schemaVersion}`);
-        const s = await getStatus(db);
-        o.line(`2. status: ${s.backend} (PostgreSQL ${s.server}, pgvector ${s.pgvector}), ${s.chunks.live} chunks, ${s.versions.length} versions`);
-        ctx.out.result({ home, status: s });
+        const r = await runDemo(db, { home, logger: ctx.logger, actor: ctx.config.actorName, encoders: { v1: f.v1, v2: f.v2, v3: f.v3 }, say });
+        ctx.out.result({ home, ...r });
+        say();
+        say(`Upgrade report: ${r.reportPath}`);
+        say(`Done in ${r.seconds.toFixed(1)}s. The same loop on your own PostgreSQL with an OpenAI (or OpenAI-compatible) model:`);
+        say('  export DATABASE_URL=postgresql://user:pass@host/db OPENAI_API_KEY=sk-...   # OPENAI_BASE_URL for Ollama, vLLM, TEI');
+        say('  npx embctl migrate && npx embctl ingest ./docs && npx embctl versions register v2 --encoder openai:text-embedding-3-small');
+        say('  npx embctl backfill v2 && npx embctl evaluate --version v2 --gate && npx embctl activate v2');
       } finally {
         await db.close();
       }
