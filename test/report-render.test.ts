@@ -19,6 +19,7 @@ import { Command } from 'commander';
 import { CliContext } from '../src/cli/context.js';
 import { createOutput, type Output } from '../src/cli/output.js';
 import { registerReport } from '../src/cli/commands/report.js';
+import { applyGates, compareEvaluations, recordEvaluation, type Gate, type GatesConfig, type QueryScore, type VersionEvaluation } from '../src/evaluate/index.js';
 
 const ARTIFACTS = join(REPO, 'test', 'artifacts');
 const CHROMIUM = '/usr/bin/chromium';
@@ -54,6 +55,30 @@ function gauss(r: Random): number {
   return Math.sqrt(-2 * Math.log(1 - r.next())) * Math.cos(2 * Math.PI * r.next());
 }
 const clamp01 = (x: number) => Math.max(0, Math.min(1, x));
+
+const MEASURES = ['recip_rank', 'map', 'P_5', 'recall_10', 'ndcg_cut_10', 'success_10', 'judged_10'];
+const OVERALL_STORED = 'all';
+
+function meanValues(list: readonly QueryScore[]): Record<string, number> {
+  return Object.fromEntries(MEASURES.map((m) => [m, list.reduce((a, q) => a + q.values[m]!, 0) / list.length]));
+}
+
+/** A version evaluation as evaluateVersion returns it, from per-query scores (no retrieval). */
+function versionEvaluation(version: VersionEvaluation['version'], judgedSet: VersionEvaluation['judgedSet'], perQuery: QueryScore[]): VersionEvaluation {
+  const names = [...new Set(perQuery.map((q) => q.segment))].sort();
+  return {
+    version, judgedSet, ks: [5, 10], measures: MEASURES, runDepth: 10,
+    overall: { segment: OVERALL_STORED, queries: perQuery.length, values: meanValues(perQuery) },
+    segments: names.map((segment) => {
+      const list = perQuery.filter((q) => q.segment === segment);
+      return { segment, queries: list.length, values: meanValues(list) };
+    }),
+    perQuery,
+    run: new Map(perQuery.map((q) => [q.id, [{ docno: `doc-${q.id}`, score: 1 }]])),
+    shortQueries: 0,
+    timings: { retrieveMs: 1200, scoreMs: 15 },
+  };
+}
 
 /** A realistic upgrade: v0 retired, v1 active (hash), v2 (text-embedding-3-small) backfilled, shadowed, gated. */
 export async function seedUpgrade(k: Kysely<DB>): Promise<void> {
@@ -101,50 +126,48 @@ export async function seedUpgrade(k: Kysely<DB>): Promise<void> {
     }).execute();
   }
 
-  // Evaluation: 150 judged queries in three segments, per-query scores for both versions.
+  // Evaluation: 150 judged queries in three segments, scored for both versions, compared, gated and recorded
+  // by the evaluate module itself, so the stored JSON has exactly the shapes `embctl evaluate` writes.
   const segments = ['short keyword', 'natural question', `long-tail ${EVIL}`];
   const lift: Record<string, number> = { 'short keyword': 0.02, 'natural question': 0.11, [segments[2]!]: -0.015 };
-  const metrics = ['nDCG@10', 'recall@10', 'MRR', 'P@5'];
-  const perQuery: { qid: string; segment: string; candidate: Record<string, number>; baseline: Record<string, number> }[] = [];
+  const candQ: QueryScore[] = [];
+  const baseQ: QueryScore[] = [];
   for (let i = 0; i < 150; i++) {
     const segment = segments[i % 3]!;
     const base = clamp01(0.5 + 0.22 * gauss(r));
     const cand = clamp01(base + lift[segment]! + 0.12 * gauss(r));
-    const row = (x: number) => ({ 'nDCG@10': x, 'recall@10': clamp01(x + 0.15 + 0.08 * gauss(r)), MRR: clamp01(x + 0.05 + 0.1 * gauss(r)), 'P@5': clamp01(x * 0.6 + 0.05 * gauss(r)) });
-    perQuery.push({ qid: `q${String(i).padStart(3, '0')}`, segment, candidate: row(cand), baseline: row(base) });
+    const values = (x: number): Record<string, number> => ({
+      recip_rank: clamp01(x + 0.05 + 0.1 * gauss(r)), map: clamp01(x - 0.05 + 0.05 * gauss(r)), P_5: clamp01(x * 0.6 + 0.05 * gauss(r)),
+      recall_10: clamp01(x + 0.15 + 0.08 * gauss(r)), ndcg_cut_10: x, success_10: x > 0.3 ? 1 : 0, judged_10: clamp01(0.93 + 0.05 * gauss(r)),
+    });
+    const id = `q${String(i).padStart(3, '0')}`;
+    candQ.push({ id, segment, values: values(cand) });
+    baseQ.push({ id, segment, values: values(base) });
   }
-  const means = (side: 'candidate' | 'baseline', seg?: string) => {
-    const list = perQuery.filter((q) => !seg || q.segment === seg);
-    return Object.fromEntries(metrics.map((m) => [m, list.reduce((a, q) => a + q[side][m]!, 0) / list.length]));
+  const judged = { name: 'support-tickets-2025q1', sha256: identity('judged'), keyKind: 'document_id' as const, source: 'tickets.jsonl', queries: 150 };
+  const candidate = versionEvaluation({ id: v2, key: 'v2', encoder: 'openai:text-embedding-3-small' }, judged, candQ);
+  const baseline = versionEvaluation({ id: v1, key: 'v1', encoder: 'hash:words-256' }, judged, baseQ);
+  const gatesConfig = (gates: Omit<Gate, 'index'>[]): GatesConfig => ({
+    source: 'evals/gates.json', alpha: 0.05, confidence: 0.95, permutations: 2000, resamples: 2000, seed: undefined,
+    gates: gates.map((g, index) => ({ ...g, index })),
+  });
+  const record = async (config: GatesConfig, actor: string, hours: number) => {
+    const outcomes = applyGates(candidate, baseline, config);
+    const comparisons = compareEvaluations(candidate, baseline, { confidence: config.confidence }).filter((c) => c.segment === OVERALL_STORED);
+    // gated: false so that no gate event is logged now; the seeded events above stand for it.
+    const row = await recordEvaluation(k, { candidate, baseline, comparisons, outcomes, gated: false, gatesSource: config.source, actor });
+    await k.updateTable('evaluation_runs').set({ gated: true, created_at: at(hours) }).where('id', '=', row.id).execute();
   };
-  const metricsJson = {
-    overall: { ...means('candidate'), num_q: 150 },
-    segments: Object.fromEntries(segments.map((s) => [s, means('candidate', s)])),
-    baseline: { overall: means('baseline'), segments: Object.fromEntries(segments.map((s) => [s, means('baseline', s)])) },
-  };
-  const gate = (name: string, segment: string | undefined, metric: string, kind: string, threshold: number, passed: boolean, message: string) => {
-    const c = segment ? means('candidate', segment)[metric]! : means('candidate')[metric]!;
-    const b = segment ? means('baseline', segment)[metric]! : means('baseline')[metric]!;
-    const sd = kind === 'relative' ? 0.01 : 0;
-    const ci = kind === 'relative' ? [c - b - 1.96 * sd, c - b + 1.96 * sd] : undefined;
-    return { name, segment, metric, kind, candidate: c, baseline: b, delta: c - b, pValue: kind === 'relative' ? 0.004 : undefined, ci, threshold, passed, message };
-  };
-  const gates = [
-    gate('nDCG@10 not worse overall', undefined, 'nDCG@10', 'relative', -0.01, true, 'nDCG@10 +0.04 over v1'),
-    gate('nDCG@10 floor', undefined, 'nDCG@10', 'absolute', 0.45, true, 'above 0.45'),
-    gate('recall@10 on long-tail', segments[2], 'recall@10', 'relative', -0.08, true, `within the −0.08 tolerance ${EVIL}`),
-    { name: 'judged coverage', metric: 'judged@10', kind: 'judged', candidate: 0.93, threshold: 0.9, passed: true, message: '93% of the top 10 judged' },
-  ];
-  await k.insertInto('evaluation_runs').values({
-    embedding_version_id: v2, baseline_version_id: v1, judged_set_name: 'support-tickets-2025q1', judged_set_sha256: identity('judged'),
-    gated: true, passed: false, metrics: JSON.stringify(metricsJson), per_query: JSON.stringify(perQuery),
-    gates: JSON.stringify([{ ...gates[2], passed: false, message: 'recall@10 −0.041 on long-tail' }]), actor: 'ci', created_at: at(-45),
-  }).execute();
-  await k.insertInto('evaluation_runs').values({
-    embedding_version_id: v2, baseline_version_id: v1, judged_set_name: 'support-tickets-2025q1', judged_set_sha256: identity('judged'),
-    gated: true, passed: true, metrics: JSON.stringify(metricsJson), per_query: JSON.stringify(perQuery),
-    gates: JSON.stringify(gates), actor: `ci ${EVIL}`, created_at: at(-2),
-  }).execute();
+  // The first gated run failed: recall@10 on the long tail was held to an absolute floor it does not reach.
+  await record(gatesConfig([
+    { name: 'recall@10 floor on long-tail', metric: 'recall_10', segment: segments[2]!, kind: 'min', min: 0.95 },
+  ]), 'ci', -45);
+  await record(gatesConfig([
+    { name: 'nDCG@10 not worse overall', metric: 'ndcg_cut_10', segment: null, kind: 'max_drop', maxDrop: 0.01 },
+    { name: 'nDCG@10 floor', metric: 'ndcg_cut_10', segment: null, kind: 'min', min: 0.45 },
+    { name: 'recall@10 on long-tail', metric: 'recall_10', segment: segments[2]!, kind: 'max_drop', maxDrop: 0.08 },
+    { name: 'judged coverage', metric: 'judged_10', segment: null, kind: 'min', min: 0.9 },
+  ]), `ci ${EVIL}`, -2);
 
   // Shadow traffic over 42 hours, busier during the day; the candidate is slower and drifts a little.
   const rows = [];
@@ -218,6 +241,30 @@ describe('upgrade report rendered from a database', () => {
     assert.ok(overall.deltaCi && overall.candidateCi && overall.baselineCi, 'intervals from per-query scores');
     assert.ok(overall.deltaCi.lo < overall.delta! && overall.delta! < overall.deltaCi.hi);
     assert.equal(m.evaluation.gates.length, 4);
+    // The stored JSON is read exactly: no "could not read" note, readable labels, the overall row, every gate filled.
+    assert.deepEqual(m.evaluation.skipped, []);
+    assert.deepEqual(m.evaluation.metricNames, ['MRR', 'MAP', 'nDCG@10', 'P@5', 'R@10', 'hit@10', 'Judged@10']);
+    assert.deepEqual(m.evaluation.segments.map((s) => s.segment), ['overall', 'long-tail <script>alert("pwned")</script><img src=x onerror=alert(1)>', 'natural question', 'short keyword']);
+    assert.deepEqual(m.evaluation.segments.map((s) => s.queries), [150, 50, 50, 50]);
+    for (const s of m.evaluation.segments) {
+      for (const x of s.metrics) assert.ok(x.candidate !== null && x.baseline !== null && x.delta !== null && x.deltaCi !== null, `${s.segment} ${x.metric}`);
+    }
+    const [relative, floor, tail, coverage] = m.evaluation.gates;
+    assert.deepEqual([relative!.segment, relative!.metric, relative!.kind, relative!.status, relative!.threshold, relative!.alpha, relative!.baselineKey], ['overall', 'nDCG@10', 'max_drop', 'passed', 0.01, 0.05, 'v1']);
+    assert.ok(relative!.candidate !== null && relative!.baseline !== null && relative!.ci && relative!.pValue !== null);
+    assert.ok(Math.abs(relative!.delta! - (relative!.candidate! - relative!.baseline!)) < 1e-9);
+    // The overall difference interval is the one evaluate recorded, not one recomputed here.
+    const stored = (await db.kysely.selectFrom('evaluation_runs').select('metrics').orderBy('id', 'desc').executeTakeFirstOrThrow()).metrics as { comparisons: { metric: string; ciLower: number; ciUpper: number }[] };
+    const rec = stored.comparisons.find((c) => c.metric === 'nDCG@10')!;
+    assert.deepEqual(overall.deltaCi, { lo: rec.ciLower, hi: rec.ciUpper });
+    assert.match(m.evaluation.intervalNotes.join(' '), /recorded by embctl evaluate/);
+    assert.equal(floor!.kind, 'min');
+    assert.equal(floor!.threshold, 0.45);
+    assert.ok(floor!.candidate !== null && floor!.baseline !== null, 'an absolute gate shows the baseline from the run');
+    assert.equal(floor!.ci, null);
+    assert.match(tail!.segment ?? '', /^long-tail /);
+    assert.ok(tail!.ci && tail!.pValue !== null);
+    assert.equal(coverage!.metric, 'Judged@10');
     assert.equal(m.evaluationHistory.length, 2);
     assert.ok(m.shadow);
     assert.equal(m.shadow.k, 10);
@@ -256,6 +303,10 @@ describe('upgrade report rendered from a database', () => {
     assert.doesNotMatch(html, /https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
     assert.doesNotMatch(html, /sk-should-never-show/);
     for (const name of CHART_NAMES) assert.match(html, new RegExp(`<figure class="chart-figure" data-chart="${name}">`), name);
+    assert.doesNotMatch(html, /could not read/);
+    assert.match(html, /<th scope="row">nDCG@10<\/th>/);
+    assert.doesNotMatch(html, /<th[^>]*>values<\/th>/);
+    assert.match(html, /<th class="seg" colspan="3">overall <span class="muted">n=150<\/span><\/th>/);
   });
 
   const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the browser check`;

@@ -33,6 +33,52 @@ function ev(versionKey: string, event: string, at: string, more: Partial<ReportE
   return { id: ++eventId, versionKey, event, actor: 'ana', reason: null, forced: false, details: {}, at, ...more };
 }
 
+/** Query scores keyed by alias, as `recordEvaluation` stores them. */
+type Values = Record<string, number>;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const meanValues = (list: Values[]): Values => Object.fromEntries(Object.keys(list[0]!).map((m) => [m, mean(list.map((v) => v[m]!))]));
+
+/**
+ * An evaluation run in exactly the shapes src/evaluate/record.ts writes: `metrics` with
+ * `{ queries, values }` per aggregate, the baseline's summary, the overall comparisons;
+ * `gates` as recorded GateOutcomes; `per_query` with `id`, `segment`, `values`, `baseline`, `top`.
+ */
+function recordedRun(segmentNames: string[] = [EVIL, 'faq']) {
+  const perQuery = Array.from({ length: 40 }, (_, i) => {
+    const segment = segmentNames[i % segmentNames.length]!;
+    const c = 0.5 + (i % 5) / 20 + (segment === 'faq' ? 0.05 : 0);
+    const b = 0.45 + (i % 3) / 30;
+    const values = (x: number): Values => ({ MRR: Math.min(1, x + 0.1), MAP: x - 0.05, 'nDCG@10': x, 'P@10': x / 4, 'R@100': Math.min(1, x + 0.3), 'hit@10': x > 0.5 ? 1 : 0, 'Judged@10': 0.9 });
+    return { id: `q${i}`, segment, values: values(c), baseline: values(b), top: [`doc-${i}`, `doc-${i + 1}`] };
+  });
+  const summary = (side: 'values' | 'baseline', version: string) => ({
+    version,
+    overall: { queries: perQuery.length, values: meanValues(perQuery.map((q) => q[side])) },
+    segments: Object.fromEntries(segmentNames.map((s) => {
+      const list = perQuery.filter((q) => q.segment === s);
+      return [s, { queries: list.length, values: meanValues(list.map((q) => q[side])) }];
+    })),
+  });
+  const cand = summary('values', 'v2');
+  const base = summary('baseline', 'v1');
+  const cmp = (metric: string) => {
+    const c = cand.overall.values[metric]!;
+    const b = base.overall.values[metric]!;
+    return { segment: 'all', metric, n: 40, candidate: c, baseline: b, delta: c - b, pValue: 0.0004, ciLower: c - b - 0.02, ciUpper: c - b + 0.03, confidence: 0.95 };
+  };
+  const metrics = {
+    key_kind: 'document_id', ks: [10, 100], run_depth: 100, short_queries: 0, ...cand, baseline: base,
+    comparisons: ['MRR', 'MAP', 'nDCG@10', 'P@10', 'R@100', 'hit@10', 'Judged@10'].map(cmp),
+    gates_source: 'evals/gates.json', timings_ms: { retrieveMs: 900, scoreMs: 12 },
+  };
+  const ndcg = cmp('nDCG@10');
+  const gates = [
+    { index: 0, name: `nDCG ${EVIL}`, kind: 'max_drop', metric: 'nDCG@10', segment: 'all', status: 'passed', value: ndcg.candidate, min: null, max_drop: 0.01, alpha: 0.05, baseline: 'v1', comparison: { ...ndcg, pValue: 0.0001 }, message: EVIL },
+    { index: 1, name: 'faq floor', kind: 'min', metric: 'nDCG@10', segment: 'faq', status: 'passed', value: cand.segments.faq?.values['nDCG@10'] ?? 0.7, min: 0.5, max_drop: null, alpha: null, baseline: null, comparison: null, message: 'segment faq nDCG@10 = 0.7000 >= min 0.5' },
+  ];
+  return { metrics, gates, perQuery };
+}
+
 function model(): ReportModel {
   const v1 = version(1, 'v1', { active: true });
   const v2 = version(2, 'v2', { createdAt: '2025-01-02T00:00:00.000Z' });
@@ -47,18 +93,7 @@ function model(): ReportModel {
     ev('v2', 'shadow_started', '2025-01-02T04:00:00.000Z'),
     ev('v2', 'gate_passed', '2025-01-03T04:00:00.000Z', { details: { note: EVIL } }),
   ];
-  const adapted = adaptEvaluation({
-    metrics: {
-      overall: { 'nDCG@10': 0.62, 'recall@10': 0.8, num_q: 60 },
-      segments: { [EVIL]: { 'nDCG@10': 0.55 }, faq: { 'nDCG@10': 0.7 } },
-      baseline: { overall: { 'nDCG@10': 0.58, 'recall@10': 0.78 }, segments: { [EVIL]: { 'nDCG@10': 0.57 }, faq: { 'nDCG@10': 0.6 } } },
-    },
-    gates: [
-      { name: `nDCG ${EVIL}`, metric: 'nDCG@10', kind: 'relative', candidate: 0.62, baseline: 0.58, delta: 0.04, pValue: 0.01, ci: [0.01, 0.07], threshold: -0.01, passed: true, message: EVIL },
-      { name: 'faq floor', segment: 'faq', metric: 'nDCG@10', kind: 'absolute', candidate: 0.7, threshold: 0.5, passed: true, message: 'ok' },
-    ],
-    perQuery: [],
-  });
+  const adapted = adaptEvaluation(recordedRun());
   const bins10 = Array.from({ length: 10 }, (_, i) => ({ lo: i / 10, hi: (i + 1) / 10, count: [0, 1, 2, 5, 9, 14, 20, 18, 9, 4][i]! }));
   const partial: Omit<ReportModel, 'verdict'> = {
     modelVersion: 1,
@@ -187,37 +222,89 @@ describe('report: SVG builders', () => {
 });
 
 describe('report: evaluation adapter', () => {
-  test('reads the assumed metrics and gates shapes', () => {
-    const a = adaptEvaluation({
-      metrics: { overall: { 'nDCG@10': 0.61, 'P@5': 0.4, num_q: 30, num_rel: 99 }, segments: { faq: { 'nDCG@10': 0.7 } } },
-      gates: [{ name: 'g', metric: 'nDCG@10', kind: 'relative', candidate: 0.61, baseline: 0.58, delta: 0.03, pValue: 0.02, ci: [0.005, 0.055], threshold: 0, passed: true, message: 'm' }],
-      perQuery: [],
-    });
+  test('reads the shapes recordEvaluation writes, with nothing skipped', () => {
+    const run = recordedRun();
+    const a = adaptEvaluation(run);
+    assert.deepEqual(a.skipped, [], 'no "could not read" note for a real run');
     assert.equal(a.headlineMetric, 'nDCG@10');
-    assert.deepEqual(a.metricNames, ['nDCG@10', 'P@5']);
-    assert.deepEqual(a.segments.map((s) => s.segment), ['overall', 'faq']);
-    const o = a.segments[0]!;
-    assert.equal(o.queries, 30);
-    assert.deepEqual(o.metrics[0], { metric: 'nDCG@10', candidate: 0.61, baseline: 0.58, delta: 0.03, deltaCi: { lo: 0.005, hi: 0.055 }, candidateCi: null, baselineCi: null, pValue: 0.02, n: null });
-    assert.equal(a.gates.length, 1);
-    assert.deepEqual(a.skipped, []);
-    assert.match(a.intervalNotes.join(' '), /reported by the evaluation/);
+    assert.deepEqual(a.metricNames, ['MRR', 'MAP', 'nDCG@10', 'P@10', 'R@100', 'hit@10', 'Judged@10']);
+    assert.deepEqual(a.segments.map((s) => [s.segment, s.queries]), [['overall', 40], [EVIL, 20], ['faq', 20]].sort((x, y) => (x[0] === 'overall' ? -1 : y[0] === 'overall' ? 1 : String(x[0]).localeCompare(String(y[0])))));
+    const o = a.segments[0]!.metrics.find((m) => m.metric === 'nDCG@10')!;
+    const stored = run.metrics.comparisons.find((c) => c.metric === 'nDCG@10')!;
+    assert.equal(o.candidate, run.metrics.overall.values['nDCG@10']);
+    assert.equal(o.baseline, run.metrics.baseline.overall.values['nDCG@10']);
+    assert.equal(o.delta, stored.delta);
+    assert.deepEqual(o.deltaCi, { lo: stored.ciLower, hi: stored.ciUpper }, 'the recorded interval, not a recomputed one');
+    assert.equal(o.pValue, 0.0001, "the gate's comparison (which decided) wins over the table's");
+    assert.equal(a.segments[0]!.metrics.find((m) => m.metric === 'MRR')!.pValue, 0.0004, 'the recorded table comparison elsewhere');
+    assert.equal(o.n, 40);
+    const faq = a.segments.find((s) => s.segment === 'faq')!.metrics.find((m) => m.metric === 'R@100')!;
+    assert.equal(faq.candidate, run.metrics.segments.faq!.values['R@100']);
+    assert.equal(faq.baseline, run.metrics.baseline.segments.faq!.values['R@100']);
+    assert.ok(faq.deltaCi && faq.candidateCi, 'segment intervals from the per-query scores');
+    assert.match(a.intervalNotes.join(' '), /Difference intervals for overall: 95% paired bootstrap .* recorded by embctl evaluate/);
+    assert.match(a.intervalNotes.join(' '), /Difference intervals for each segment: 95% paired bootstrap percentile interval computed by this report/);
+
+    assert.equal(a.gates.length, 2);
+    const [rel, min] = a.gates;
+    assert.deepEqual(rel, {
+      name: `nDCG ${EVIL}`, segment: 'overall', metric: 'nDCG@10', kind: 'max_drop', status: 'passed',
+      candidate: stored.candidate, baseline: stored.baseline, delta: stored.delta, pValue: 0.0001, ci: { lo: stored.ciLower, hi: stored.ciUpper },
+      confidence: 0.95, n: 40, threshold: 0.01, alpha: 0.05, baselineKey: 'v1', passed: true, message: EVIL,
+    });
+    assert.equal(min!.segment, 'faq');
+    assert.equal(min!.threshold, 0.5);
+    assert.equal(min!.candidate, run.gates[1]!.value);
+    assert.equal(min!.baseline, run.metrics.baseline.segments.faq!.values['nDCG@10'], 'baseline taken from the run for an absolute gate');
+    assert.equal(min!.ci, null);
+    assert.equal(min!.pValue, null);
   });
 
-  test('skips what it cannot read instead of throwing', () => {
-    const a = adaptEvaluation({ metrics: { overall: { x: 'abc' }, segments: 3 }, gates: [{ name: 'no flag' }, 7, { metric: 'm', passed: false }], perQuery: [{ nope: true }] });
+  test('a run without a baseline, a skipped gate, and a lone (none) segment', () => {
+    const run = recordedRun(['(none)']);
+    const metrics = { ...run.metrics, baseline: null, comparisons: [] };
+    const perQuery = run.perQuery.map(({ baseline: _b, ...q }) => q);
+    const gates = [{ ...run.gates[0]!, status: 'skipped', baseline: null, comparison: null, message: 'no baseline version (no active version and no --baseline): relative gate skipped' }];
+    const a = adaptEvaluation({ metrics, gates, perQuery });
+    assert.deepEqual(a.skipped, []);
+    assert.deepEqual(a.segments.map((s) => s.segment), ['overall'], 'the single segment repeating overall is left out');
+    const o = a.segments[0]!.metrics.find((m) => m.metric === 'nDCG@10')!;
+    assert.equal(o.baseline, null);
+    assert.equal(o.delta, null);
+    assert.equal(a.gates[0]!.status, 'skipped');
+    assert.equal(a.gates[0]!.passed, true, 'a skipped gate does not block');
+    assert.equal(a.gates[0]!.ci, null);
+  });
+
+  test('skips what it cannot read instead of throwing; missing fields are not errors', () => {
+    const a = adaptEvaluation({
+      metrics: { overall: { queries: 'x', values: { 'nDCG@10': 'abc', MRR: null } }, segments: 3, comparisons: [{ nope: 1 }] },
+      gates: [{ name: 'no status' }, 7, { metric: 'MRR', status: 'failed', segment: 'all' }],
+      perQuery: [{ nope: true }],
+    });
     assert.equal(a.gates.length, 1);
-    assert.equal(a.gates[0]!.name, 'm');
-    assert.ok(a.skipped.length >= 4, a.skipped.join('; '));
+    assert.equal(a.gates[0]!.name, 'overall MRR');
+    assert.equal(a.gates[0]!.passed, false);
+    assert.deepEqual(a.skipped, [
+      'metrics.overall.values.nDCG@10: not a number', 'metrics.overall.queries: not a number', 'metrics.segments: not an object',
+      'metrics.comparisons[0]: no metric', 'gates[0]: no status', 'gates[1]: not an object', 'per_query: 1 entry without an id or values',
+    ]);
     const none = adaptEvaluation({ metrics: null, gates: null, perQuery: null });
     assert.deepEqual(none.segments, []);
+    assert.deepEqual(none.skipped, []);
     assert.equal(none.headlineMetric, null);
+    const sparse = adaptEvaluation({ metrics: { overall: { queries: 3 } }, gates: [], perQuery: [] });
+    assert.deepEqual(sparse.skipped, []);
   });
 
   test('intervals from per-query scores, pairing the baseline run by query id', () => {
-    const qs = Array.from({ length: 40 }, (_, i) => ({ qid: `q${i}`, segment: i % 2 ? 'a' : 'b', candidate: { 'nDCG@10': 0.5 + (i % 5) / 20 } }));
-    const base = Array.from({ length: 40 }, (_, i) => ({ qid: `q${i}`, scores: { 'nDCG@10': 0.45 + (i % 3) / 30 } }));
-    const a = adaptEvaluation({ metrics: {}, gates: [], perQuery: qs }, { metrics: { overall: { 'nDCG@10': 0.4777 } }, gates: [], perQuery: base });
+    const qs = Array.from({ length: 40 }, (_, i) => ({ id: `q${i}`, segment: i % 2 ? 'a' : 'b', values: { 'nDCG@10': 0.5 + (i % 5) / 20 }, top: [] }));
+    const base = Array.from({ length: 40 }, (_, i) => ({ id: `q${i}`, segment: i % 2 ? 'a' : 'b', values: { 'nDCG@10': 0.45 + (i % 3) / 30 }, top: [] }));
+    const a = adaptEvaluation(
+      { metrics: { overall: { queries: 40, values: {} } }, gates: [], perQuery: qs },
+      { metrics: { overall: { queries: 40, values: { 'nDCG@10': 0.4777 } } }, gates: [], perQuery: base },
+    );
+    assert.deepEqual(a.skipped, []);
     const o = a.segments.find((s) => s.segment === 'overall')!.metrics[0]!;
     assert.ok(o.candidateCi && o.baselineCi && o.deltaCi);
     assert.ok(o.candidateCi.lo < o.candidate! && o.candidate! < o.candidateCi.hi);
@@ -244,6 +331,17 @@ describe('report: HTML', () => {
     assert.doesNotMatch(html.replace(/"[^"]*"/g, '""'), /<[^>]*\s(src|href)=/, 'no tag loads anything');
     assert.match(html, /Content-Security-Policy/);
     assert.match(html, /3 dropped/);
+    // Read from the recorded shapes: no skipped note, an `overall` row, readable labels, gates filled.
+    assert.doesNotMatch(html, /could not read/);
+    assert.doesNotMatch(html, /<th[^>]*>values<\/th>/);
+    assert.match(html, /<th class="seg" colspan="3">overall <span class="muted">n=40<\/span><\/th>/);
+    for (const label of ['nDCG@10', 'P@10', 'R@100', 'MRR', 'MAP', 'hit@10', 'Judged@10']) assert.match(html, new RegExp(`<th scope="row">${label}</th>`), label);
+    const gate = html.match(/<table class="gates">[\s\S]*?<tbody><tr[^>]*>([\s\S]*?)<\/tr>/)![1]!;
+    const cells = [...gate.matchAll(/<td class="num[^"]*">([^<]*)/g)].map((x) => x[1]);
+    assert.equal(cells.length, 6);
+    assert.ok(cells.slice(0, 5).every((c) => c !== '–'), `relative gate cells: ${cells.join(' | ')}`);
+    assert.equal(cells[4], '1.0e-4');
+    assert.match(gate, /drop ≤ 0\.01/);
   });
 
   test('missing parts render a note inside a figure marked empty', () => {
@@ -259,11 +357,15 @@ describe('report: HTML', () => {
 
   test('verdicts', () => {
     const base = model();
-    const failed = { ...base, evaluation: { ...base.evaluation!, passed: false, gates: base.evaluation!.gates.map((g, i) => ({ ...g, passed: i !== 0 })) } };
+    const failed = { ...base, evaluation: { ...base.evaluation!, passed: false, gates: base.evaluation!.gates.map((g, i) => ({ ...g, passed: i !== 0, status: i !== 0 ? g.status : 'failed' as const })) } };
     const v = computeVerdict(failed);
     assert.equal(v.status, 'fail');
     assert.match(v.headline, /v2 failed its gates against v1/);
     assert.match(v.details.join(' '), /1 of 2 gates failed/);
+    assert.match(renderReport({ ...failed, verdict: v }), /<tr class="failed"><td><span class="chip chip-fail">fail<\/span>/);
+    const skipped = { ...base, evaluation: { ...base.evaluation!, gates: base.evaluation!.gates.map((g, i) => ({ ...g, status: i === 0 ? 'skipped' as const : g.status })) } };
+    assert.match(computeVerdict(skipped).details.join(' '), /1 of 2 gates passed, 1 skipped/);
+    assert.match(renderReport({ ...skipped, verdict: computeVerdict(skipped) }), /<span class="chip chip-skip">skipped<\/span>/);
     const activeM = { ...base, candidate: { ...base.candidate!, active: true } };
     assert.equal(computeVerdict(activeM).status, 'active');
     assert.equal(computeVerdict({ ...base, evaluation: null }).status, 'pending');

@@ -60,7 +60,7 @@ export async function rollback(db: Db, opts: RollbackOptions & LifecycleDeps): P
     await notifyVersionChange(trx, { event: 'rolled_back', version: targetKey, previous });
     return { version: targetKey, previous, changed: true, forced, overridden } satisfies RollbackResult;
   });
-  if (result.changed) opts.logger?.warn({ version: result.version, previous: result.previous, forced: result.forced, actor: opts.actor, reason: opts.reason }, 'rolled back');
+  if (result.changed) opts.logger?.info({ version: result.version, previous: result.previous, forced: result.forced, actor: opts.actor, reason: opts.reason }, 'rolled back');
   return result;
 }
 

@@ -1,41 +1,39 @@
 /**
  * The only place that reads the JSON stored in `evaluation_runs`
- * (`metrics`, `gates`, `per_query`). Tolerant by design: anything it cannot
- * read is skipped and listed in `skipped`, never thrown.
+ * (`metrics`, `gates`, `per_query`), in the shapes `recordEvaluation`
+ * (src/evaluate/record.ts) writes. Tolerant by design: a missing field is
+ * left out (null), a field that is there but has the wrong type is skipped
+ * and listed in `skipped`, and nothing is ever thrown.
  *
- * Shapes understood (every field optional):
+ * Shapes read (measure values are keyed by alias: `nDCG@10`, `P@10`,
+ * `R@100`, `MRR`, `MAP`, `hit@10`, `Judged@10`; the overall aggregate is
+ * the segment `all`, shown here as `overall`):
  *
  *   metrics = {
- *     overall:  { "nDCG@10": 0.61, ... },            // candidate means
- *     segments: { "<segment>": { "nDCG@10": 0.58, ... } },
- *     baseline?: { overall: {...}, segments: {...} }, // baseline means
- *     queries?: 120, segmentQueries?: { "<segment>": 40 }
+ *     version, key_kind, ks, run_depth, short_queries, gates_source, timings_ms,
+ *     overall:  { queries: 98, values: { "nDCG@10": 0.61, ... } },
+ *     segments: { "<segment>": { queries: 25, values: {...} } },
+ *     baseline: null | { version, overall: {...}, segments: {...} },
+ *     comparisons: [{ segment: "all"|"<segment>", metric: "nDCG@10", n,
+ *                     candidate, baseline, delta, pValue, ciLower, ciUpper, confidence }]
  *   }
- *   - `metrics.candidate = { overall, segments }` is read like the top level;
- *   - `segments` may also be an array of `{ segment|name, metrics|values }`;
- *   - a metric value may be a number (the candidate's mean) or an object
- *     `{ candidate|value|mean, baseline, delta, ci|deltaCi: [lo, hi],
- *        candidateCi, baselineCi, pValue, n }`;
- *   - `num_q` is the number of queries; other `num_*` counts are ignored.
  *
- *   gates = [{ name, segment?, metric, kind: "absolute"|"relative"|"judged",
- *              candidate, baseline?, delta?, pValue?, ci?: [lo, hi],
- *              threshold, passed, message }]       (or { gates: [...] })
- *   - `ci` is the interval of the difference, except for `absolute` gates
- *     where it is the interval of the candidate's mean.
+ *   gates = [{ index, name, kind: "min"|"max_drop", metric, segment: "all"|"<segment>",
+ *              status: "passed"|"failed"|"skipped", value: number|null,
+ *              min, max_drop, alpha, baseline: "<version key>"|null,
+ *              comparison: <one comparison as above>|null, message }]
  *
- *   per_query = [{ qid|queryId|query_id|id, segment?|segments?: [...],
- *                  candidate|metrics|values|scores: { "nDCG@10": 0.7 },
- *                  baseline?: { "nDCG@10": 0.5 } }]
- *   - when entries carry no baseline, the baseline version's own run on the
- *     same judged set (if any) is aligned by query id.
+ *   per_query = [{ id, segment, values: {...}, baseline?: {...}, top: [docno, ...] }]
  *
- * Intervals missing from the stored numbers are computed from per-query
- * scores: the paired bootstrap of src/eval/stats.ts for the difference, the
- * normal approximation for each mean.
+ * Stored numbers win over derived ones. What is not stored is derived from
+ * per-query scores: the means, the normal-approximation interval of each
+ * mean, and the paired bootstrap interval of the difference (src/eval/stats.ts)
+ * for the segments the evaluation recorded no comparison for. When the run
+ * holds no baseline scores, the baseline version's own run on the same
+ * judged set (if any) supplies them, paired by query id.
  */
 import { bootstrapConfidenceInterval } from '../eval/stats.js';
-import type { GateResult, Interval, MetricComparison, SegmentEvaluation } from './types.js';
+import type { GateResult, GateStatus, Interval, MetricComparison, SegmentEvaluation } from './types.js';
 
 export interface RawEvaluationRun {
   metrics: unknown;
@@ -52,7 +50,10 @@ export interface AdaptedEvaluation {
   skipped: string[];
 }
 
+/** The overall aggregate in the report. */
 export const OVERALL = 'overall';
+/** The overall aggregate as `evaluate` stores it (src/evaluate/types.ts OVERALL). */
+const STORED_OVERALL = 'all';
 const BOOTSTRAP_RESAMPLES = 2000;
 /** Upper bound on resamples x queries x series per run, to keep `report` fast on large sets. */
 const BOOTSTRAP_BUDGET = 60_000_000;
@@ -61,42 +62,53 @@ const Z95 = 1.959964;
 type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const absent = (v: unknown): boolean => v === undefined || v === null;
 
 function num(v: unknown): number | null {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  return null;
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
 function str(v: unknown): string | null {
-  if (typeof v === 'string' && v !== '') return v;
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return null;
+  return typeof v === 'string' && v !== '' ? v : null;
 }
 
-export function interval(v: unknown): Interval | null {
-  let lo: number | null = null;
-  let hi: number | null = null;
-  if (Array.isArray(v) && v.length === 2) {
-    lo = num(v[0]);
-    hi = num(v[1]);
-  } else if (isObj(v)) {
-    lo = num(v.lo ?? v.lower ?? v.low ?? v.min);
-    hi = num(v.hi ?? v.upper ?? v.high ?? v.max);
-  }
-  if (lo === null || hi === null) return null;
-  return lo <= hi ? { lo, hi } : { lo: hi, hi: lo };
+const segmentName = (s: string): string => (s === STORED_OVERALL ? OVERALL : s);
+
+export function interval(lo: unknown, hi: unknown): Interval | null {
+  const a = num(lo);
+  const b = num(hi);
+  if (a === null || b === null) return null;
+  return a <= b ? { lo: a, hi: b } : { lo: b, hi: a };
+}
+
+/**
+ * Report order of measure aliases: MRR, MAP, then per family (nDCG, P, R,
+ * hit, Judged) by cutoff, then anything else by name.
+ */
+const FAMILIES = ['nDCG', 'P', 'R', 'hit', 'Judged'];
+export function measureRank(alias: string): [number, number, string] {
+  if (alias === 'MRR') return [0, 0, ''];
+  if (alias === 'MAP') return [1, 0, ''];
+  const m = /^([A-Za-z]+)@(\d+)$/.exec(alias);
+  const f = m ? FAMILIES.indexOf(m[1]!) : -1;
+  if (m && f >= 0) return [2 + f, Number(m[2]), ''];
+  return [2 + FAMILIES.length, 0, alias];
+}
+export function compareMeasures(a: string, b: string): number {
+  const x = measureRank(a);
+  const y = measureRank(b);
+  return x[0] - y[0] || x[1] - y[1] || x[2].localeCompare(y[2]);
 }
 
 function emptyComparison(metric: string): MetricComparison {
   return { metric, candidate: null, baseline: null, delta: null, deltaCi: null, candidateCi: null, baselineCi: null, pValue: null, n: null };
 }
 
-/** Collects comparisons by segment and metric, in first-seen order. */
+/** Comparisons by segment and metric. */
 class Table {
   readonly segments = new Map<string, Map<string, MetricComparison>>();
   readonly queries = new Map<string, number>();
-  readonly metricOrder: string[] = [];
+  readonly metrics = new Set<string>();
 
   get(segment: string, metric: string): MetricComparison {
     let s = this.segments.get(segment);
@@ -104,9 +116,17 @@ class Table {
     let c = s.get(metric);
     if (!c) {
       s.set(metric, (c = emptyComparison(metric)));
-      if (!this.metricOrder.includes(metric)) this.metricOrder.push(metric);
+      this.metrics.add(metric);
     }
     return c;
+  }
+
+  find(segment: string, metric: string): MetricComparison | undefined {
+    return this.segments.get(segment)?.get(metric);
+  }
+
+  metricOrder(): string[] {
+    return [...this.metrics].sort(compareMeasures);
   }
 }
 
@@ -117,179 +137,225 @@ function fill<K extends keyof MetricComparison>(target: MetricComparison, field:
 
 type Side = 'candidate' | 'baseline';
 
-function readMetricMap(map: unknown, segment: string, side: Side, t: Table, skipped: string[], where: string): void {
-  if (!isObj(map)) {
-    if (map !== undefined) skipped.push(`${where}: not an object`);
+/** `{ "nDCG@10": 0.61, ... }` -> the numbers; null values (NaN when stored) are missing, not errors. */
+function readValues(values: unknown, where: string, skipped: string[]): Record<string, number> | null {
+  if (absent(values)) return null;
+  if (!isObj(values)) {
+    skipped.push(`${where}: not an object`);
+    return null;
+  }
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(values)) {
+    if (v === null) continue;
+    const n = num(v);
+    if (n === null) skipped.push(`${where}.${k}: not a number`);
+    else out[k] = n;
+  }
+  return out;
+}
+
+/** `{ queries, values }` of one segment (or of `overall`). */
+function readAggregate(agg: unknown, segment: string, side: Side, t: Table, skipped: string[], where: string): void {
+  if (absent(agg)) return;
+  if (!isObj(agg)) {
+    skipped.push(`${where}: not an object`);
     return;
   }
-  for (const [metric, value] of Object.entries(map)) {
-    if (metric === 'num_q' || metric === 'queries') {
-      const n = num(value);
-      if (n !== null && side === 'candidate') t.queries.set(segment, n);
-      continue;
-    }
-    if (metric.startsWith('num_')) continue;
-    const n = num(value);
-    if (n !== null) {
-      fill(t.get(segment, metric), side, n);
-    } else if (isObj(value) && side === 'candidate') {
-      const c = t.get(segment, metric);
-      fill(c, 'candidate', num(value.candidate ?? value.value ?? value.mean));
-      fill(c, 'baseline', num(value.baseline));
-      fill(c, 'delta', num(value.delta ?? value.difference));
-      fill(c, 'deltaCi', interval(value.ci ?? value.deltaCi ?? value.delta_ci));
-      fill(c, 'candidateCi', interval(value.candidateCi ?? value.candidate_ci));
-      fill(c, 'baselineCi', interval(value.baselineCi ?? value.baseline_ci));
-      fill(c, 'pValue', num(value.pValue ?? value.p_value ?? value.p));
-      fill(c, 'n', num(value.n));
-    } else {
-      skipped.push(`${where}.${metric}: not a number`);
-    }
+  const values = readValues(agg.values, `${where}.values`, skipped);
+  for (const [metric, v] of Object.entries(values ?? {})) fill(t.get(segment, metric), side, v);
+  if (side === 'candidate') {
+    const q = num(agg.queries);
+    if (q !== null) t.queries.set(segment, q);
+    else if (!absent(agg.queries)) skipped.push(`${where}.queries: not a number`);
   }
 }
 
-function readBlock(block: unknown, side: Side, t: Table, skipped: string[], where: string): void {
-  if (!isObj(block)) return;
-  readMetricMap(block.overall ?? block.all, OVERALL, side, t, skipped, `${where}.overall`);
+/** `{ overall, segments }`: the summary of one version. */
+function readSummary(block: unknown, side: Side, t: Table, skipped: string[], where: string): void {
+  if (absent(block)) return;
+  if (!isObj(block)) {
+    skipped.push(`${where}: not an object`);
+    return;
+  }
+  readAggregate(block.overall, OVERALL, side, t, skipped, `${where}.overall`);
   const segs = block.segments;
   if (isObj(segs)) {
-    for (const [name, map] of Object.entries(segs)) readMetricMap(map, name, side, t, skipped, `${where}.segments.${name}`);
-  } else if (Array.isArray(segs)) {
-    segs.forEach((s, i) => {
-      const name = isObj(s) ? str(s.segment ?? s.name) : null;
-      if (!name || !isObj(s)) {
-        skipped.push(`${where}.segments[${i}]: no segment name`);
-        return;
-      }
-      readMetricMap(s.metrics ?? s.values, name, side, t, skipped, `${where}.segments.${name}`);
-      const q = num(s.queries ?? s.n);
-      if (q !== null && side === 'candidate') t.queries.set(name, q);
-    });
-  } else if (segs !== undefined) {
+    for (const [name, agg] of Object.entries(segs)) readAggregate(agg, segmentName(name), side, t, skipped, `${where}.segments.${name}`);
+  } else if (!absent(segs)) {
     skipped.push(`${where}.segments: not an object`);
   }
-  if (side === 'candidate') {
-    const q = num(block.queries ?? block.num_q);
-    if (q !== null) t.queries.set(OVERALL, q);
-    if (isObj(block.segmentQueries)) {
-      for (const [name, v] of Object.entries(block.segmentQueries)) {
-        const n = num(v);
-        if (n !== null) t.queries.set(name, n);
-      }
-    }
-  }
 }
 
-function readMetrics(metrics: unknown, t: Table, skipped: string[]): void {
+interface StoredComparison {
+  segment: string;
+  metric: string;
+  n: number | null;
+  candidate: number | null;
+  baseline: number | null;
+  delta: number | null;
+  pValue: number | null;
+  ci: Interval | null;
+  confidence: number | null;
+}
+
+/** One stored `Comparison` (src/evaluate/compare.ts); null when it names no metric. */
+function readComparison(c: unknown): StoredComparison | null {
+  if (!isObj(c)) return null;
+  const metric = str(c.metric);
+  if (!metric) return null;
+  return {
+    segment: segmentName(str(c.segment) ?? STORED_OVERALL),
+    metric,
+    n: num(c.n),
+    candidate: num(c.candidate),
+    baseline: num(c.baseline),
+    delta: num(c.delta),
+    pValue: num(c.pValue),
+    ci: interval(c.ciLower, c.ciUpper),
+    confidence: num(c.confidence),
+  };
+}
+
+function applyComparison(c: StoredComparison, t: Table): void {
+  const m = t.get(c.segment, c.metric);
+  fill(m, 'candidate', c.candidate);
+  fill(m, 'baseline', c.baseline);
+  fill(m, 'delta', c.delta);
+  fill(m, 'pValue', c.pValue);
+  fill(m, 'deltaCi', c.ci);
+  fill(m, 'n', c.n);
+}
+
+/** Reads `metrics` (the comparisons are returned, to be applied after the gates' own). */
+function readMetrics(metrics: unknown, t: Table, skipped: string[]): StoredComparison[] {
+  const out: StoredComparison[] = [];
+  if (absent(metrics)) return out;
   if (!isObj(metrics)) {
     skipped.push('metrics: not an object');
-    return;
+    return out;
   }
-  readBlock(isObj(metrics.candidate) ? metrics.candidate : metrics, 'candidate', t, skipped, 'metrics');
-  readBlock(metrics.baseline, 'baseline', t, skipped, 'metrics.baseline');
+  readSummary(metrics, 'candidate', t, skipped, 'metrics');
+  readSummary(metrics.baseline, 'baseline', t, skipped, 'metrics.baseline');
+  const list = metrics.comparisons;
+  if (Array.isArray(list)) {
+    list.forEach((x, i) => {
+      const c = readComparison(x);
+      if (!c) {
+        skipped.push(`metrics.comparisons[${i}]: no metric`);
+        return;
+      }
+      out.push(c);
+    });
+  } else if (!absent(list)) {
+    skipped.push('metrics.comparisons: not a list');
+  }
+  return out;
 }
 
+const STATUSES: readonly GateStatus[] = ['passed', 'failed', 'skipped'];
+
+/** The stored gate outcomes (src/evaluate/apply-gates.ts GateOutcome, as recorded). */
 export function readGates(gates: unknown, skipped: string[]): GateResult[] {
-  const list = Array.isArray(gates) ? gates : isObj(gates) && Array.isArray(gates.gates) ? gates.gates : null;
-  if (!list) {
-    if (gates !== undefined && gates !== null) skipped.push('gates: not a list');
+  if (absent(gates)) return [];
+  if (!Array.isArray(gates)) {
+    skipped.push('gates: not a list');
     return [];
   }
   const out: GateResult[] = [];
-  list.forEach((g, i) => {
+  gates.forEach((g, i) => {
     if (!isObj(g)) {
       skipped.push(`gates[${i}]: not an object`);
       return;
     }
-    const passed = typeof g.passed === 'boolean' ? g.passed
-      : g.status === 'passed' || g.status === 'pass' ? true
-        : g.status === 'failed' || g.status === 'fail' ? false : null;
-    if (passed === null) {
-      skipped.push(`gates[${i}]: no passed flag`);
+    const status = STATUSES.find((s) => s === g.status);
+    if (!status) {
+      skipped.push(`gates[${i}]: no status`);
       return;
     }
     const metric = str(g.metric);
-    const segment = str(g.segment);
+    const segment = segmentName(str(g.segment) ?? STORED_OVERALL);
+    const kind = str(g.kind);
+    const c = readComparison(g.comparison);
+    const candidate = c?.candidate ?? num(g.value);
+    const threshold = kind === 'min' ? num(g.min) : kind === 'max_drop' ? num(g.max_drop) : num(g.min) ?? num(g.max_drop);
     out.push({
-      name: str(g.name) ?? ([segment, metric, str(g.kind)].filter(Boolean).join(' ') || `gate ${i + 1}`),
+      name: str(g.name) ?? ([segment, metric, kind].filter(Boolean).join(' ') || `gate ${i + 1}`),
       segment,
       metric,
-      kind: str(g.kind),
-      candidate: num(g.candidate),
-      baseline: num(g.baseline),
-      delta: num(g.delta),
-      pValue: num(g.pValue ?? g.p_value),
-      ci: interval(g.ci),
-      threshold: num(g.threshold ?? g.min ?? g.max),
-      passed,
+      kind,
+      status,
+      candidate,
+      baseline: c?.baseline ?? null,
+      delta: c?.delta ?? null,
+      pValue: c?.pValue ?? null,
+      ci: c?.ci ?? null,
+      confidence: c?.ci ? c.confidence : null,
+      n: c?.n ?? null,
+      threshold,
+      alpha: num(g.alpha),
+      baselineKey: str(g.baseline),
+      passed: status !== 'failed',
       message: str(g.message),
     });
   });
   return out;
 }
 
-function applyGates(gates: GateResult[], t: Table): void {
+/** Gate comparisons fill what `metrics` lacked; gates take the baseline's value from the table where they stored none. */
+function applyGateOutcomes(gates: GateResult[], t: Table): void {
   for (const g of gates) {
-    if (!g.metric || g.kind === 'judged') continue;
-    const c = t.get(g.segment ?? OVERALL, g.metric);
-    fill(c, 'candidate', g.candidate);
-    fill(c, 'baseline', g.baseline);
-    fill(c, 'delta', g.delta);
-    fill(c, 'pValue', g.pValue);
-    if (g.kind === 'absolute') fill(c, 'candidateCi', g.ci);
-    else fill(c, 'deltaCi', g.ci);
+    if (!g.metric) continue;
+    const m = t.get(g.segment ?? OVERALL, g.metric);
+    fill(m, 'candidate', g.candidate);
+    fill(m, 'baseline', g.baseline);
+    fill(m, 'delta', g.delta);
+    fill(m, 'pValue', g.pValue);
+    fill(m, 'deltaCi', g.ci);
+    fill(m, 'n', g.n);
+  }
+}
+
+function completeGates(gates: GateResult[], t: Table): void {
+  for (const g of gates) {
+    if (!g.metric) continue;
+    const m = t.find(g.segment ?? OVERALL, g.metric);
+    if (!m) continue;
+    if (g.candidate === null) g.candidate = m.candidate;
+    if (g.baseline === null) g.baseline = m.baseline;
+    if (g.delta === null && g.candidate !== null && g.baseline !== null) g.delta = g.candidate - g.baseline;
   }
 }
 
 interface QueryScores {
   qid: string;
-  segments: string[];
+  segment: string | null;
   candidate: Record<string, number>;
   baseline: Record<string, number> | null;
 }
 
-function numericMap(v: unknown): Record<string, number> | null {
-  if (!isObj(v)) return null;
-  const out: Record<string, number> = {};
-  for (const [k, x] of Object.entries(v)) {
-    const n = num(x);
-    if (n !== null && !k.startsWith('num_')) out[k] = n;
-  }
-  return Object.keys(out).length ? out : null;
-}
-
-const QUERY_META = new Set(['qid', 'queryId', 'query_id', 'id', 'segment', 'segments', 'query', 'text', 'baseline']);
-
 function readPerQuery(perQuery: unknown, skipped: string[], where: string): QueryScores[] {
+  if (absent(perQuery)) return [];
   if (!Array.isArray(perQuery)) {
-    if (perQuery !== undefined && perQuery !== null && !(isObj(perQuery) && Object.keys(perQuery).length === 0)) {
-      skipped.push(`${where}: not a list`);
-    }
+    skipped.push(`${where}: not a list`);
     return [];
   }
   const out: QueryScores[] = [];
   let bad = 0;
+  let badValues = 0;
   for (const e of perQuery) {
-    if (!isObj(e)) {
+    const qid = isObj(e) ? str(e.id) : null;
+    if (!isObj(e) || !qid || !isObj(e.values)) {
       bad++;
       continue;
     }
-    const qid = str(e.qid ?? e.queryId ?? e.query_id ?? e.id);
-    let candidate = numericMap(e.candidate ?? e.metrics ?? e.values ?? e.scores);
-    if (!candidate) {
-      const flat: Obj = {};
-      for (const [k, v] of Object.entries(e)) if (!QUERY_META.has(k)) flat[k] = v;
-      candidate = numericMap(flat);
-    }
-    if (!qid || !candidate) {
-      bad++;
-      continue;
-    }
-    const segs = Array.isArray(e.segments) ? e.segments.map(str).filter((s): s is string => s !== null)
-      : str(e.segment) ? [str(e.segment)!] : [];
-    out.push({ qid, segments: segs, candidate, baseline: numericMap(e.baseline) });
+    const local: string[] = [];
+    const candidate = readValues(e.values, 'values', local)!;
+    const baseline = readValues(e.baseline, 'baseline', local);
+    if (local.length) badValues++;
+    out.push({ qid, segment: str(e.segment), candidate, baseline });
   }
-  if (bad) skipped.push(`${where}: ${bad} entr${bad === 1 ? 'y' : 'ies'} without a query id or scores`);
+  if (bad) skipped.push(`${where}: ${bad} entr${bad === 1 ? 'y' : 'ies'} without an id or values`);
+  if (badValues) skipped.push(`${where}: ${badValues} entr${badValues === 1 ? 'y' : 'ies'} with values that are not numbers`);
   return out;
 }
 
@@ -304,18 +370,20 @@ function meanCi(values: number[]): Interval | null {
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-function applyPerQuery(queries: QueryScores[], t: Table, notes: Set<string>): void {
-  if (queries.length === 0) return;
+/** Derives from per-query scores what the stored numbers lack; returns the segments whose difference interval it computed. */
+function applyPerQuery(queries: QueryScores[], t: Table, notes: Set<string>): Set<string> {
+  const derived = new Set<string>();
+  if (queries.length === 0) return derived;
   const bySegment = new Map<string, QueryScores[]>([[OVERALL, queries]]);
   for (const q of queries) {
-    for (const s of q.segments) {
-      if (s === OVERALL) continue;
-      let list = bySegment.get(s);
-      if (!list) bySegment.set(s, (list = []));
-      list.push(q);
-    }
+    if (q.segment === null) continue;
+    const s = segmentName(q.segment);
+    if (s === OVERALL) continue;
+    let list = bySegment.get(s);
+    if (!list) bySegment.set(s, (list = []));
+    list.push(q);
   }
-  const metrics = t.metricOrder.length ? [...t.metricOrder] : Object.keys(queries[0]!.candidate);
+  const metrics = t.metrics.size ? t.metricOrder() : Object.keys(queries[0]!.candidate).sort(compareMeasures);
   const pairedWork = [...bySegment.values()].reduce((a, l) => a + l.length, 0) * metrics.length;
   const resamples = Math.max(200, Math.min(BOOTSTRAP_RESAMPLES, Math.floor(BOOTSTRAP_BUDGET / Math.max(1, pairedWork))));
   for (const [segment, list] of bySegment) {
@@ -352,13 +420,15 @@ function applyPerQuery(queries: QueryScores[], t: Table, notes: Set<string>): vo
           const r = bootstrapConfidenceInterval(pairedC, pairedB, { resamples, confidence: 0.95 });
           cmp.deltaCi = { lo: r.lower, hi: r.upper };
           fill(cmp, 'delta', r.meanDifference);
-          notes.add(`Difference intervals: 95% paired bootstrap percentile interval (${resamples.toLocaleString('en-US')} resamples, seeded) over per-query scores.`);
+          derived.add(segment);
+          notes.add(`PAIRED:${resamples}`);
         } catch {
           // non-finite scores: leave the interval out
         }
       }
     }
   }
+  return derived;
 }
 
 /** Pairs per-query entries that have no baseline with the baseline run's entries, by query id. */
@@ -382,49 +452,88 @@ function pickHeadline(metricNames: string[], gates: GateResult[]): string | null
   return ndcg ?? gates.find((g) => g.metric && metricNames.includes(g.metric))?.metric ?? metricNames[0] ?? null;
 }
 
+const pct = (c: number) => `${Math.round(c * 100)}%`;
+
 export function adaptEvaluation(run: RawEvaluationRun, baselineRun?: RawEvaluationRun | null): AdaptedEvaluation {
   const skipped: string[] = [];
   const notes = new Set<string>();
   const t = new Table();
-  readMetrics(run.metrics, t, skipped);
+  const comparisons = readMetrics(run.metrics, t, skipped);
   const gates = readGates(run.gates, skipped);
-  const reported = [...t.segments.values()].some((s) => [...s.values()].some((c) => c.deltaCi))
-    || gates.some((g) => g.ci && g.kind !== 'absolute');
-  applyGates(gates, t);
-  if (reported) notes.add('Difference intervals: 95% confidence intervals reported by the evaluation.');
+  // The gates' comparisons decided (and use the gates file's, usually larger, resampling): they win
+  // over the informational table's for the same segment and measure, so both places show one interval.
+  applyGateOutcomes(gates, t);
+  for (const c of comparisons) applyComparison(c, t);
+  const recordedSegments = new Set<string>();
+  const levels = new Set<number>();
+  for (const c of [...comparisons, ...gates.filter((g) => g.metric).map((g) => ({ ...g, segment: g.segment ?? OVERALL }))]) {
+    if (c.ci) {
+      recordedSegments.add(c.segment);
+      levels.add(c.confidence ?? 0.95);
+    }
+  }
 
   const queries = readPerQuery(run.perQuery, skipped, 'per_query');
   if (baselineRun) {
     // The baseline version's own run: its means are baseline values, its per-query scores pair by id.
     const bt = new Table();
-    readMetrics(baselineRun.metrics, bt, []);
+    for (const c of readMetrics(baselineRun.metrics, bt, [])) applyComparison(c, bt);
     for (const [segment, map] of bt.segments) {
       for (const [metric, c] of map) if (c.candidate !== null) fill(t.get(segment, metric), 'baseline', c.candidate);
     }
     attachBaseline(queries, readPerQuery(baselineRun.perQuery, [], 'baseline per_query'));
   }
-  applyPerQuery(queries, t, notes);
+  const derived = applyPerQuery(queries, t, notes);
 
-  for (const map of t.segments.values()) {
+  for (const [segment, map] of t.segments) {
     for (const c of map.values()) {
       if (c.delta === null && c.candidate !== null && c.baseline !== null) c.delta = c.candidate - c.baseline;
+      if (c.n === null) c.n = t.queries.get(segment) ?? null;
     }
   }
+  completeGates(gates, t);
+
+  // A single segment holding every query (e.g. `(none)`) repeats the overall row: leave it out.
+  const named = [...t.segments.keys()].filter((s) => s !== OVERALL);
+  if (named.length === 1 && t.segments.has(OVERALL) && t.queries.get(named[0]!) === t.queries.get(OVERALL)
+    && !gates.some((g) => g.segment === named[0])) {
+    t.segments.delete(named[0]!);
+  }
+
+  const intervalNotes: string[] = [];
+  if (recordedSegments.size) {
+    const where = [...recordedSegments].map((s) => (s === OVERALL ? 'overall' : s)).join(', ');
+    const level = levels.size === 1 ? `${pct([...levels][0]!)} ` : '';
+    intervalNotes.push(`Difference intervals for ${where}: ${level}paired bootstrap confidence intervals and paired randomization p-values recorded by embctl evaluate.`);
+  }
+  const paired = [...notes].find((n) => n.startsWith('PAIRED:'));
+  const derivedOnly = [...derived].filter((s) => !recordedSegments.has(s));
+  if (paired && derivedOnly.length) {
+    const resamples = Number(paired.slice('PAIRED:'.length));
+    const named = [...t.segments.keys()].filter((s) => s !== OVERALL && !recordedSegments.has(s));
+    const where = !recordedSegments.size ? 'every segment'
+      : derivedOnly.length === named.length && !derivedOnly.includes(OVERALL) ? 'each segment'
+        : `${derivedOnly.length === 1 ? 'segment' : 'segments'} ${derivedOnly.sort().join(', ')}`;
+    intervalNotes.push(`Difference intervals for ${where}: 95% paired bootstrap percentile interval computed by this report from the stored per-query scores (${resamples.toLocaleString('en-US')} resamples, seeded).`);
+  }
+  for (const n of notes) if (!n.startsWith('PAIRED:')) intervalNotes.push(n);
+
   const names = [...t.segments.keys()].sort((a, b) => (a === OVERALL ? -1 : b === OVERALL ? 1 : a.localeCompare(b)));
+  const metricOrder = t.metricOrder();
   const segments: SegmentEvaluation[] = names.map((segment) => {
     const map = t.segments.get(segment)!;
     return {
       segment,
       queries: t.queries.get(segment) ?? null,
-      metrics: t.metricOrder.filter((m) => map.has(m)).map((m) => map.get(m)!),
+      metrics: metricOrder.filter((m) => map.has(m)).map((m) => map.get(m)!),
     };
   });
   return {
-    headlineMetric: pickHeadline(t.metricOrder, gates),
-    metricNames: [...t.metricOrder],
+    headlineMetric: pickHeadline(metricOrder, gates),
+    metricNames: metricOrder,
     segments,
     gates,
-    intervalNotes: [...notes],
+    intervalNotes,
     skipped,
   };
 }

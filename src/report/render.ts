@@ -12,7 +12,7 @@ import { histogram } from './svg/histogram.js';
 import { intervalChart, intervalColor } from './svg/interval-chart.js';
 import { lineChart } from './svg/line-chart.js';
 import { eventTooltip, timelineChart, EVENT_STYLES, type TimelineLane } from './svg/timeline.js';
-import type { EvaluationReport, MetricComparison, ReportModel, ReportVersion, ShadowReport } from './types.js';
+import type { EvaluationReport, GateResult, MetricComparison, ReportModel, ReportVersion, ShadowReport } from './types.js';
 import { headlineComparison } from './verdict.js';
 import { STYLES } from './style.js';
 
@@ -124,8 +124,11 @@ function kpis(model: ReportModel): string {
     cards.push(kpi(esc(h.metric), fmt(h.candidate), sub, tone));
   }
   if (e && e.gates.length) {
-    const passed = e.gates.filter((g) => g.passed).length;
-    cards.push(kpi('Gates', `${passed}/${e.gates.length}`, passed === e.gates.length ? 'all passed' : `${e.gates.length - passed} failed`, passed === e.gates.length ? 'good' : 'bad'));
+    const failed = e.gates.filter((g) => !g.passed).length;
+    const passed = e.gates.filter((g) => g.passed && g.status !== 'skipped').length;
+    const skipped = e.gates.length - passed - failed;
+    const sub = failed ? `${failed} failed` : skipped ? 'none failed' : 'all passed';
+    cards.push(kpi('Gates', `${passed}/${e.gates.length}`, `${sub}${skipped ? ` · ${skipped} skipped` : ''}`, failed ? 'bad' : 'good'));
   }
   const s = model.shadow;
   if (s) {
@@ -247,7 +250,7 @@ function evaluationSection(model: ReportModel): string {
         id: 'chart-eval-delta',
         title: `${metric}: candidate minus baseline per segment`,
         desc: deltas.map(({ s, m }) => `${segLabel(s)}: ${fmtSigned(m.delta)}${m.deltaCi ? ` [${fmtSigned(m.deltaCi.lo)}, ${fmtSigned(m.deltaCi.hi)}]` : ''}`).join('; '),
-        rows: deltas.map(({ s, m }) => ({ label: segName(s), value: m.delta!, ci: m.deltaCi, tooltip: `${segLabel(s)}: ${fmtSigned(m.delta)}${m.deltaCi ? ` (95% CI ${fmtSigned(m.deltaCi.lo)} to ${fmtSigned(m.deltaCi.hi)})` : ''}${m.pValue !== null ? `, p=${fmt(m.pValue)}` : ''}` })),
+        rows: deltas.map(({ s, m }) => ({ label: segName(s), value: m.delta!, ci: m.deltaCi, tooltip: `${segLabel(s)}: ${fmtSigned(m.delta)}${m.deltaCi ? ` (95% CI ${fmtSigned(m.deltaCi.lo)} to ${fmtSigned(m.deltaCi.hi)})` : ''}${m.pValue !== null ? `, p = ${fmtP(m.pValue)}` : ''}` })),
         xLabel: `Δ ${metric} (candidate − baseline)`,
         intervalLabel: '95% CI of Δ',
         width: HALF,
@@ -269,37 +272,84 @@ ${skipped}
 </section>`;
 }
 
+/** A p-value: three decimals, or scientific notation below 0.001 (as `embctl evaluate` prints it). */
+export function fmtP(p: number | null | undefined): string {
+  if (p === null || p === undefined || !Number.isFinite(p)) return '–';
+  return p < 0.001 ? p.toExponential(1) : p.toFixed(3);
+}
+
+const segTitle = (segment: string) => (segment === OVERALL ? 'overall' : segment);
+
+function deltaTone(m: MetricComparison): string {
+  if (m.delta === null) return '';
+  const c = intervalColor(m.delta, m.deltaCi);
+  return c === COLORS.pass ? 'up' : c === COLORS.fail ? 'down' : 'flat';
+}
+
+/** Measures as rows, segments as column groups (candidate, baseline, Δ), so that many measures and segments stay readable. */
 function metricsTable(e: EvaluationReport): string {
-  if (!e.metricNames.length) return '';
-  const head = e.metricNames.map((m) => `<th class="num">${esc(m)}</th>`).join('');
-  const rows = e.segments.map((s) => {
-    const cells = e.metricNames.map((name) => {
+  if (!e.metricNames.length || !e.segments.length) return '';
+  const hasBaseline = e.segments.some((s) => s.metrics.some((m) => m.baseline !== null));
+  const span = hasBaseline ? 3 : 1;
+  const cand = esc(e.candidateKey);
+  const base = esc(e.baselineKey ?? 'baseline');
+  const head1 = e.segments.map((s) => `<th class="seg" colspan="${span}">${esc(segTitle(s.segment))}${s.queries !== null ? ` <span class="muted">n=${fmtInt(s.queries)}</span>` : ''}</th>`).join('');
+  const head2 = e.segments.map(() => (hasBaseline
+    ? `<th class="num seg">${cand}</th><th class="num">${base}</th><th class="num">Δ</th>`
+    : `<th class="num seg">${cand}</th>`)).join('');
+  const family = (name: string) => name.replace(/@\d+$/, '');
+  const rows = e.metricNames.map((name, i) => {
+    const cells = e.segments.map((s) => {
       const m = s.metrics.find((x) => x.metric === name);
-      if (!m || m.candidate === null) return '<td class="num muted">–</td>';
-      const tone = m.delta === null ? '' : intervalColor(m.delta, m.deltaCi) === COLORS.pass ? 'up' : intervalColor(m.delta, m.deltaCi) === COLORS.fail ? 'down' : 'flat';
-      const tip = `${name}, ${s.segment}: candidate ${fmt(m.candidate)}, baseline ${fmt(m.baseline)}${m.deltaCi ? `, 95% CI of Δ ${fmtSigned(m.deltaCi.lo)} to ${fmtSigned(m.deltaCi.hi)}` : ''}${m.pValue !== null ? `, p=${fmt(m.pValue)}` : ''}`;
-      return `<td class="num" title="${esc(tip)}">${fmt(m.candidate)}${m.delta !== null ? `<span class="delta ${tone}">${fmtSigned(m.delta)}</span>` : ''}</td>`;
+      if (!m || (m.candidate === null && m.baseline === null)) return `<td class="num muted seg">–</td>${hasBaseline ? '<td class="num muted">–</td><td class="num muted">–</td>' : ''}`;
+      const tip = `${name}, ${segTitle(s.segment)}: ${e.candidateKey} ${fmt(m.candidate)}${hasBaseline ? `, ${e.baselineKey ?? 'baseline'} ${fmt(m.baseline)}, Δ ${fmtSigned(m.delta)}` : ''}`
+        + `${m.deltaCi ? `, 95% CI of Δ ${fmtSigned(m.deltaCi.lo)} to ${fmtSigned(m.deltaCi.hi)}` : ''}${m.pValue !== null ? `, p = ${fmtP(m.pValue)}` : ''}${m.n !== null ? `, ${m.n} queries` : ''}`;
+      const t = ` title="${esc(tip)}"`;
+      if (!hasBaseline) return `<td class="num seg"${t}>${fmt(m.candidate)}</td>`;
+      return `<td class="num seg"${t}><strong>${fmt(m.candidate)}</strong></td><td class="num muted"${t}>${fmt(m.baseline)}</td>`
+        + `<td class="num"${t}><span class="delta-inline ${deltaTone(m)}">${fmtSigned(m.delta)}</span></td>`;
     }).join('');
-    return `<tr><td>${esc(s.segment)}${s.queries !== null ? ` <span class="muted">n=${fmtInt(s.queries)}</span>` : ''}</td>${cells}</tr>`;
+    const classes = [name === e.headlineMetric ? 'focus' : '', i > 0 && family(e.metricNames[i - 1]!) !== family(name) ? 'group-start' : ''].filter(Boolean).join(' ');
+    return `<tr${classes ? ` class="${classes}"` : ''}><th scope="row">${esc(name)}</th>${cells}</tr>`;
   }).join('');
+  const explain = hasBaseline
+    ? `Mean over the segment's queries for ${code(e.candidateKey)} (candidate) and ${code(e.baselineKey ?? 'baseline')} (baseline), and the difference Δ: green or red when its 95% confidence interval excludes 0, grey otherwise. Hover a cell for the interval and p-value.`
+    : `Mean over the segment's queries for ${code(e.candidateKey)}; this run has no baseline scores.`;
   return `<h3>All measures by segment</h3>
-<p class="small muted">Candidate value, and below it the difference to the baseline: green or red when its 95% interval excludes 0, grey otherwise.</p>
-<div class="table-wrap"><table class="metrics"><thead><tr><th>Segment</th>${head}</tr></thead><tbody>${rows}</tbody></table></div>`;
+<p class="small muted">${explain}</p>
+<div class="table-wrap"><table class="metrics"><thead><tr><th rowspan="${hasBaseline ? 2 : 1}">Measure</th>${head1}</tr>${hasBaseline ? `<tr>${head2}</tr>` : ''}</thead><tbody>${rows}</tbody></table></div>`;
+}
+
+const STATUS_CHIP: Record<GateResult['status'], string> = {
+  passed: '<span class="chip chip-pass">pass</span>',
+  failed: '<span class="chip chip-fail">fail</span>',
+  skipped: '<span class="chip chip-skip">skipped</span>',
+};
+
+function threshold(g: GateResult): string {
+  if (g.threshold === null) return '–';
+  if (g.kind === 'min') return `≥ ${g.threshold}`;
+  if (g.kind === 'max_drop') return `drop ≤ ${g.threshold}${g.alpha !== null ? `<br><span class="muted small">α = ${g.alpha}</span>` : ''}`;
+  return String(g.threshold);
 }
 
 function gatesTable(e: EvaluationReport): string {
   if (!e.gates.length) return `<p class="muted">This run had no gates${e.gated ? '' : ` (run ${code('embctl evaluate --gate')} to gate a cut-over)`}.</p>`;
+  const levels = new Set(e.gates.filter((g) => g.ci).map((g) => g.confidence ?? 0.95));
+  const level = levels.size === 1 ? `${Math.round([...levels][0]! * 100)}% ` : levels.size === 0 ? '95% ' : '';
   const rows = e.gates.map((g) => {
-    const what = [g.segment ?? 'overall', g.metric, g.kind].filter(Boolean).join(' · ');
-    return `<tr class="${g.passed ? '' : 'failed'}"><td><span class="chip ${g.passed ? 'chip-pass' : 'chip-fail'}">${g.passed ? 'pass' : 'fail'}</span></td>`
+    const what = [segTitle(g.segment ?? OVERALL), g.metric, g.kind].filter(Boolean).join(' · ');
+    const ci = g.ci ? `${levels.size > 1 && g.confidence !== null ? `${Math.round(g.confidence * 100)}%: ` : ''}${fmtSigned(g.ci.lo)} to ${fmtSigned(g.ci.hi)}` : '–';
+    const status = g.passed ? (g.status === 'skipped' ? 'skipped' : 'passed') : 'failed';
+    return `<tr class="${status === 'passed' ? '' : status}"><td>${STATUS_CHIP[status]}</td>`
       + `<td><strong>${esc(g.name)}</strong><br><span class="muted small">${esc(what)}</span></td>`
       + `<td class="num">${fmt(g.candidate)}</td><td class="num">${fmt(g.baseline)}</td><td class="num">${fmtSigned(g.delta)}</td>`
-      + `<td class="num nowrap">${g.ci ? `${fmtSigned(g.ci.lo)} to ${fmtSigned(g.ci.hi)}` : '–'}</td><td class="num">${fmt(g.pValue)}</td><td class="num">${fmt(g.threshold)}</td>`
+      + `<td class="num nowrap">${ci}</td><td class="num nowrap">${fmtP(g.pValue)}</td><td class="num nowrap">${threshold(g)}</td>`
       + `<td class="message">${esc(g.message ?? '')}</td></tr>`;
   }).join('');
   return `<h3>Gates</h3>
-<p class="small muted">The checks ${code('embctl evaluate --gate')} applied; activation is refused (unless forced, which is logged) while the last gated run fails.</p>
-<div class="table-wrap"><table class="gates"><thead><tr><th></th><th>Gate</th><th class="num">Candidate</th><th class="num">Baseline</th><th class="num">Δ</th><th class="num">95% CI</th><th class="num">p</th><th class="num">Threshold</th><th>Message</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+<p class="small muted">The checks ${code('embctl evaluate --gate')} applied; activation is refused (unless forced, which is logged) while the last gated run fails. A ${code('min')} gate needs the candidate's mean at or above the threshold; a ${code('max_drop')} gate fails only when the drop from the baseline is larger than allowed and significant (p &lt; α). Δ, its confidence interval and p come from the paired comparison of the relative gates.</p>
+<div class="table-wrap"><table class="gates"><thead><tr><th></th><th>Gate</th><th class="num">Candidate</th><th class="num">Baseline</th><th class="num">Δ</th><th class="num">${level}CI of Δ</th><th class="num">p</th><th class="num">Threshold</th><th>Message</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 function historyTable(model: ReportModel): string {

@@ -61,9 +61,13 @@ tr.failed td{background:#fff7f7}
 .state{font-size:12px;font-weight:600;border-radius:6px;padding:1px 7px;background:#f1f5f9;color:#334155}
 .state-ready,.state-completed{background:#dcfce7;color:#166534}.state-backfilling,.state-running{background:#fef3c7;color:#92400e}.state-retired,.state-stopped{background:#f1f5f9;color:#64748b}.state-failed{background:#fee2e2;color:#991b1b}
 .chip{display:inline-block;font-size:11.5px;font-weight:700;text-transform:uppercase;border-radius:6px;padding:1px 7px;color:#fff}
-.chip-pass{background:var(--green)}.chip-fail{background:var(--red)}
+.chip-pass{background:var(--green)}.chip-fail{background:var(--red)}.chip-skip{background:#94a3b8}
+tr.skipped td{color:#64748b}
 .delta{display:block;font-size:11.5px}
-.delta.up{color:var(--green)}.delta.down{color:var(--red)}.delta.flat{color:var(--muted)}
+.delta.up,.delta-inline.up{color:var(--green)}.delta.down,.delta-inline.down{color:var(--red)}.delta.flat,.delta-inline.flat{color:var(--muted)}
+.delta-inline{font-weight:600}
+table.metrics{font-size:13px}table.metrics th,table.metrics td{padding:4px 8px}table.metrics th.seg,table.metrics td.seg{border-left:1px solid var(--line)}
+table.metrics tbody th{background:none;font-weight:600;border-bottom:1px solid #f1f5f9}table.metrics tr.group-start>*{border-top:1px solid var(--line)}table.metrics tr.focus>*{background:#f1f6ff}
 .dot{display:inline-block;width:8px;height:8px;border-radius:50%;margin-right:6px;vertical-align:1px}
 .details{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono","DejaVu Sans Mono",monospace;color:var(--muted);word-break:break-all}
 table.audit td:last-child{max-width:420px}

@@ -6,7 +6,7 @@
  */
 
 /** Bump when the model changes shape in a way `--json` consumers would notice. */
-export const REPORT_MODEL_VERSION = 1;
+export const REPORT_MODEL_VERSION = 2;
 
 export interface ReportVersion {
   id: number;
@@ -67,17 +67,39 @@ export interface SegmentEvaluation {
   metrics: MetricComparison[];
 }
 
+export type GateStatus = 'passed' | 'failed' | 'skipped';
+
+/** One gate outcome as `embctl evaluate` recorded it. */
 export interface GateResult {
   name: string;
+  /** `overall`, or the segment's name. */
   segment: string | null;
+  /** Measure alias, e.g. `nDCG@10`. */
   metric: string | null;
+  /** `min` (absolute) or `max_drop` (relative to the baseline). */
   kind: string | null;
+  status: GateStatus;
+  /** The candidate's mean on the segment. */
   candidate: number | null;
+  /** The baseline's mean on the segment (from the gate's comparison, else from the run's baseline scores). */
   baseline: number | null;
+  /** candidate - baseline. */
   delta: number | null;
+  /** Paired randomization test p-value (relative gates). */
   pValue: number | null;
+  /** Bootstrap confidence interval of the difference (relative gates). */
   ci: Interval | null;
+  /** Confidence level of `ci` (e.g. 0.95). */
+  confidence: number | null;
+  /** Paired queries the comparison used. */
+  n: number | null;
+  /** `min` for a `min` gate, `max_drop` for a `max_drop` gate. */
   threshold: number | null;
+  /** Significance level of a relative gate. */
+  alpha: number | null;
+  /** The version the gate compared against. */
+  baselineKey: string | null;
+  /** False only when the gate failed (a skipped gate does not block). */
   passed: boolean;
   message: string | null;
 }

@@ -33,8 +33,12 @@ export function computeVerdict(model: Omit<ReportModel, 'verdict'>): Verdict {
     details.push(`${line} on ${e!.judgedSet}.`);
   }
   const failed = e?.gates.filter((g) => !g.passed) ?? [];
+  const skipped = e?.gates.filter((g) => g.passed && g.status === 'skipped') ?? [];
   if (e && e.gates.length) {
-    details.push(failed.length ? `${failed.length} of ${e.gates.length} gates failed: ${failed.map((g) => g.name).join(', ')}.` : `All ${e.gates.length} gates passed.`);
+    const n = e.gates.length;
+    details.push(failed.length ? `${failed.length} of ${n} gates failed: ${failed.map((g) => g.name).join(', ')}.`
+      : skipped.length ? `${n - skipped.length} of ${n} gates passed, ${skipped.length} skipped (${skipped.map((g) => g.name).join(', ')}).`
+        : `All ${n} gates passed.`);
   }
   const s = model.shadow;
   if (s) {

@@ -22,6 +22,12 @@ export interface ServiceOptions {
   bodyLimit?: number;
   /** Mirror sampled queries to the shadowed candidate (default true). */
   shadow?: boolean;
+  /**
+   * The database is a read replica (hot standby): LISTEN is not possible
+   * there, so the active version is read per request (one indexed select),
+   * and shadow logging, which writes, is off.
+   */
+  replica?: boolean;
   shadowQueueSize?: number;
 }
 
@@ -44,12 +50,13 @@ export interface Service {
  */
 export function createService(db: Db, opts: ServiceOptions): Service {
   const logger = opts.logger.child({ component: 'http' });
-  // On a server the active version is cached and LISTEN/NOTIFY drops the cache
-  // on a flip; on PGlite (one process) it is read per request.
+  // On a primary server the active version is cached and LISTEN/NOTIFY drops
+  // the cache on a flip; on PGlite (one process) and on replicas it is read per request.
   const searcher = createSearcher(db, {
-    logger: opts.logger, pinVersion: opts.pinVersion, encoderDeps: opts.encoderDeps, watchActive: db.backend === 'postgres',
+    logger: opts.logger, pinVersion: opts.pinVersion, encoderDeps: opts.encoderDeps,
+    watchActive: db.backend === 'postgres' && !opts.replica,
   });
-  const shadower = opts.shadow === false ? undefined : createShadower(db, {
+  const shadower = opts.shadow === false || opts.replica ? undefined : createShadower(db, {
     logger: opts.logger,
     queueSize: opts.shadowQueueSize,
     search: async (versionKey, query, k, _signal, params) => {

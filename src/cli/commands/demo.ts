@@ -10,17 +10,18 @@ export function registerDemo(program: Command, ctx: CliContext): void {
   program
     .command('demo')
     .description('watch a whole model upgrade on a fresh embedded database (no network, no API key)')
-    .option('--home <dir>', 'data folder for the demo database (default: a new temporary folder)')
     .option('--v1 <spec>', 'encoder of v1, the version in production', DEFAULT_DEMO_ENCODERS.v1)
     .option('--v2 <spec>', 'encoder of v2, the candidate', DEFAULT_DEMO_ENCODERS.v2)
     .option('--v3 <spec>', 'encoder of v3, the bad candidate', DEFAULT_DEMO_ENCODERS.v3)
     .addHelpText('after', `
 Examples:
   $ npm run demo
-  $ embctl demo --home ./demo-db
+  $ embctl --home ./demo-db demo     # keep the demo database (a fresh folder is best)
   $ embctl demo --v2 hash:words-32     # a weak candidate: watch its gate fail`)
-    .action(async (f: { home?: string; v1: string; v2: string; v3: string }) => {
-      const home = resolve(f.home ?? mkdtempSync(join(tmpdir(), 'embctl-demo-')));
+    .action(async (f: { v1: string; v2: string; v3: string }) => {
+      // The global --home names the folder; by default the demo never touches ./.embctl.
+      const given = ctx.globals.home;
+      const home = resolve(given ?? mkdtempSync(join(tmpdir(), 'embctl-demo-')));
       const say = (line = '') => ctx.out.line(line);
       say('embctl demo: moving search from one embedding model to another, on the embedded database');
       say(`data folder ${home}`);

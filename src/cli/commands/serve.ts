@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { sql } from 'kysely';
 import { createService } from '../../serve/server.js';
 import type { CliContext } from '../context.js';
 import { intOption } from '../options.js';
@@ -21,8 +22,11 @@ Examples:
       const db = await ctx.db();
       await requireSchema(db);
       const c = ctx.config;
+      const { rows } = await sql<{ r: boolean }>`select pg_is_in_recovery() as r`.execute(db.kysely);
+      const replica = Boolean(rows[0]?.r);
+      if (replica) ctx.logger.warn('connected to a read replica: the active version is read per request, shadow logging is off, activate/rollback must go to the primary');
       const service = createService(db, {
-        logger: ctx.logger, actor: c.actorName, token: c.serveToken, pinVersion: c.pinVersion, shadow: f.shadow,
+        logger: ctx.logger, actor: c.actorName, token: c.serveToken, pinVersion: c.pinVersion, shadow: f.shadow, replica,
         encoderDeps: { logger: ctx.logger, openaiApiKey: c.openaiApiKey, openaiBaseUrl: c.openaiBaseUrl, env: ctx.env },
       });
       const addr = await service.listen(f.port, f.host);
