@@ -121,6 +121,22 @@ describe('backfill', () => {
     assert.equal(await count(v.id), DOCS);
   });
 
+  test('a batch whose workers kept dying is set aside and retried, not stuck forever', async () => {
+    const v = await register('crashy', 'openai:mock-32');
+    const { planBatches } = await import('../src/backfill/plan.js');
+    await planBatches(db.kysely, v.id, 50);
+    // Three crashed attempts: leases expired, attempts used up, never failed cleanly.
+    await sql`update backfill_batches set attempts = 3, locked_by = 'elsewhere:1:x', locked_until = now() - interval '1 minute'
+              where embedding_version_id = ${v.id} and id = (select min(id) from backfill_batches where embedding_version_id = ${v.id})`.execute(db.kysely);
+    const s = await bf('crashy', { workers: 2, batchSize: 50 });
+    assert.equal(s.complete, true);
+    assert.equal(await count(v.id), DOCS);
+  });
+
+  test('--max-cost without a known price is refused', async () => {
+    await assert.rejects(bf('crashy', { maxCost: 1 }), /--max-cost needs a price for openai:mock-32.*--price-per-mtok/);
+  });
+
   test('--max-tokens stops cleanly; the next run finishes the rest', async () => {
     const v = await register('budget', 'openai:mock-24');
     const plan = await planBackfill(db, 'budget', {}, { ...deps, openaiBaseUrl: server.url });

@@ -72,9 +72,9 @@ describe('search / activate / rollback / retire on the command line', { skip }, 
     assert.match(min.stderr, /needs a calibration for version a/);
   });
 
-  test('retire: refused without --yes off a terminal (1), refused for the active version (1), done with --yes (0)', async () => {
+  test('retire: without --yes off a terminal is bad usage (2), refused for the active version (1), done with --yes (0)', async () => {
     const noYes = await cli(['retire', 'b']);
-    assert.equal(noYes.code, 1, noYes.stderr);
+    assert.equal(noYes.code, 2, noYes.stderr);
     assert.match(noYes.stderr, /pass --yes to confirm/);
     const activeOne = await cli(['retire', 'a', '--yes']);
     assert.equal(activeOne.code, 1, activeOne.stderr);

@@ -165,7 +165,7 @@ describe('HTTP service', () => {
     })();
     const seen = { v1: 0, v2: 0, requests: 0 };
     const clients = Array.from({ length: 8 }, async (_, c) => {
-      for (let i = 0; !done || i < 20; i++) {
+      for (let i = 0; !done || seen.requests < 2000; i++) {
         const q = QUERIES[(i + c) % QUERIES.length]!;
         const r = await post('/v1/search', { query: q, k: 10 });
         assert.equal(r.status, 200);

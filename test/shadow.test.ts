@@ -300,6 +300,32 @@ describe('the shadower', () => {
     await clearShadow();
   });
 
+  test('candidate searches wait while the primary is busy, and stale samples are dropped', async () => {
+    await startShadow(db, { key: 'cand', sampleRate: 1 }, ACTOR);
+    let busy = true;
+    let calls = 0;
+    const search: SearchFn = async () => { calls++; return { ids: [1], ms: 1 }; };
+    const s = createShadower(db, { search, busy: () => busy, workers: 1, maxQueueAgeMs: 10_000 });
+    await s.refresh();
+    s.afterPrimary({ query: 'waits', primaryVersion: 'prim', primaryIds: [1], primaryMs: 1 });
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(calls, 0, 'no candidate search while the primary is busy');
+    busy = false;
+    for (let i = 0; i < 100 && s.stats().completed < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(calls, 1);
+    await s.close();
+
+    const aging = createShadower(db, { search, busy: () => true, workers: 1, maxQueueAgeMs: 30 });
+    await aging.refresh();
+    aging.afterPrimary({ query: 'too old', primaryVersion: 'prim', primaryIds: [1], primaryMs: 1 });
+    for (let i = 0; i < 100 && aging.stats().dropped < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(aging.stats().dropped, 1);
+    assert.equal(calls, 1, 'the stale sample was never searched');
+    await aging.close();
+    await db.kysely.deleteFrom('shadow_drops').execute();
+    await clearShadow();
+  });
+
   test('the configuration is cached and picked up on refresh', async () => {
     const s = createShadower(db, { search: shifted, refreshMs: 60_000 });
     await s.refresh();

@@ -50,6 +50,21 @@ export async function planBatches(db: Kysely<DB>, versionId: number, batchSize: 
   });
 }
 
+/**
+ * A batch whose workers kept dying (kill -9, OOM) used up its attempts
+ * without ever failing cleanly: set it aside like a failed one, so it is
+ * reported and requeued instead of staying pending and unclaimable.
+ */
+export async function setAsideExhausted(db: Kysely<DB>, versionId: number, maxAttempts: number): Promise<number> {
+  const r = await sql`
+    update backfill_batches
+    set status = 'failed', locked_by = null, locked_until = null, updated_at = now(),
+        last_error = coalesce(last_error || '; ', '') || 'lease expired ' || attempts || ' times (its workers died?)'
+    where embedding_version_id = ${versionId} and status = 'pending' and attempts >= ${maxAttempts}
+      and (locked_until is null or locked_until < now())`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
+}
+
 /** Put batches set aside in an earlier run back in the queue (a new run retries them). */
 export async function requeueFailed(db: Kysely<DB>, versionId: number): Promise<number> {
   const r = await db.updateTable('backfill_batches')

@@ -3,15 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
 import type { EncoderDeps } from '../encoders/factory.js';
-import type { Encoder } from '../encoders/types.js';
-import { InputError, RefusedError } from '../errors.js';
+import type { Encoder, EncoderEvent } from '../encoders/types.js';
+import { InputError, RefusedError, UsageError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { encoderForVersion } from '../versions/encoder-for-version.js';
 import { partitionTable } from '../versions/partition.js';
 import { recordEvent, requireVersion, type VersionRow } from '../versions/store.js';
 import { buildIndex, type IndexResult } from './index-build.js';
 import { batchCounts, reclaimDeadLocal } from './leases.js';
-import { backlog, planBatches, requeueFailed, textsToEmbed, type Backlog } from './plan.js';
+import { backlog, planBatches, requeueFailed, setAsideExhausted, textsToEmbed, type Backlog } from './plan.js';
 import { costOf, pricePerMillion } from './pricing.js';
 import { Quota, type Clock } from './quota.js';
 import { missingChunks, runWorker, type BatchResult } from './worker.js';
@@ -132,6 +132,9 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
   const batchSize = opts.batchSize ?? 256;
   if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new InputError(`--workers must be 1 to 256, not ${workers}`);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) throw new InputError(`--batch-size must be 1 to 100000, not ${batchSize}`);
+  if (opts.maxCost !== undefined && pricePerMillion(v.encoder_name, opts.pricePerMillion) === undefined) {
+    throw new UsageError(`--max-cost needs a price for ${v.encoder_name}, which is not in the built-in table: add --price-per-mtok <usd>`);
+  }
   const encoder = deps.encoder ?? await encoderForVersion(v, deps);
   const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const log = deps.logger.child({ version: v.version_key, worker: workerId });
@@ -140,6 +143,7 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
 
   try {
     await reclaimDeadLocal(db.kysely, v.id, hostname(), isProcessAlive);
+    await setAsideExhausted(db.kysely, v.id, opts.maxAttempts ?? 3);
     const requeued = await requeueFailed(db.kysely, v.id);
     if (requeued) log.info({ batches: requeued }, 'retrying batches set aside by an earlier run');
     const planned = await planBatches(db.kysely, v.id, batchSize);
@@ -181,39 +185,49 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
     const ticker = setInterval(() => { opts.onProgress?.(progress()); flushRun().catch(() => {}); }, 1000);
 
     let workerError: unknown;
+    const stopped = () => Boolean(opts.signal?.aborted || opts.hardSignal?.aborted) || budgetHit !== null || workerError !== undefined;
+    const workerContext = {
+      db: db.kysely,
+      version: v,
+      encoder,
+      quota,
+      logger: log,
+      leaseMs: opts.leaseMs ?? 120_000,
+      maxAttempts: opts.maxAttempts ?? 3,
+      stopping: () => Boolean(opts.signal?.aborted) || budgetHit !== null,
+      abort: hard.signal,
+      budgetAllows: (tokens: number) => {
+        const next = t.spent + tokens;
+        if (opts.maxTokens !== undefined && next > opts.maxTokens) budgetHit = 'max-tokens';
+        else if (opts.maxCost !== undefined && costOf(next, price) > opts.maxCost) budgetHit = 'max-cost';
+        if (budgetHit) return false;
+        t.spent = next;
+        return true;
+      },
+      onBatchDone: (r: BatchResult) => {
+        t.chunks += r.chunks;
+        t.embedded += r.embedded;
+        t.reused += r.reused;
+        log.debug({ batch: r.batchId, chunks: r.chunks, embedded: r.embedded, reused: r.reused }, 'batch written');
+      },
+      onBatchFailed: (batchId: number, error: string, final: boolean) => { if (final) failed.push({ batchId, error }); },
+      onEncoderEvent: (e: EncoderEvent) => {
+        if (e.type === 'request') t.requests++;
+        else if (e.type === 'response') { t.tokens += e.tokens; quota.onSuccess(); }
+        else if (e.type === 'rate_limited') { t.rateLimited++; quota.onRateLimited(e.retryAfterMs); }
+        else if (e.type === 'retry') t.retries++;
+      },
+    };
     try {
-      await Promise.all(Array.from({ length: workers }, (_, i) => runWorker({
-        db: db.kysely,
-        version: v,
-        encoder,
-        quota,
-        logger: log,
-        leaseMs: opts.leaseMs ?? 120_000,
-        maxAttempts: opts.maxAttempts ?? 3,
-        stopping: () => Boolean(opts.signal?.aborted) || budgetHit !== null,
-        abort: hard.signal,
-        budgetAllows: (tokens) => {
-          const next = t.spent + tokens;
-          if (opts.maxTokens !== undefined && next > opts.maxTokens) budgetHit = 'max-tokens';
-          else if (opts.maxCost !== undefined && costOf(next, price) > opts.maxCost) budgetHit = 'max-cost';
-          if (budgetHit) return false;
-          t.spent = next;
-          return true;
-        },
-        onBatchDone: (r: BatchResult) => {
-          t.chunks += r.chunks;
-          t.embedded += r.embedded;
-          t.reused += r.reused;
-          log.debug({ batch: r.batchId, chunks: r.chunks, embedded: r.embedded, reused: r.reused }, 'batch written');
-        },
-        onBatchFailed: (batchId, error, final) => { if (final) failed.push({ batchId, error }); },
-        onEncoderEvent: (e) => {
-          if (e.type === 'request') t.requests++;
-          else if (e.type === 'response') { t.tokens += e.tokens; quota.onSuccess(); }
-          else if (e.type === 'rate_limited') { t.rateLimited++; quota.onRateLimited(e.retryAfterMs); }
-          else if (e.type === 'retry') t.retries++;
-        },
-      }, `${workerId}/${i + 1}`).catch((e) => { workerError ??= e; hard.abort(e); })));
+      // Rounds: chunks ingested while a round ran are planned and done in the next one.
+      for (let round = 0; round < 10; round++) {
+        await Promise.all(Array.from({ length: workers }, (_, i) => runWorker(workerContext, `${workerId}/${i + 1}`)
+          .catch((e) => { workerError ??= e; hard.abort(e); })));
+        if (stopped() || (await planBatches(db.kysely, v.id, batchSize)) === 0) break;
+      }
+    } catch (e) {
+      await flushRun('failed', String((e as Error)?.message ?? e)).catch(() => {});
+      throw e;
     } finally {
       clearInterval(ticker);
       opts.hardSignal?.removeEventListener('abort', onHard);
@@ -224,6 +238,10 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
     else if (opts.signal?.aborted || opts.hardSignal?.aborted) stoppedBy = 'signal';
     else if (workerError) stoppedBy = 'failures';
 
+    if ((await requireVersion(db.kysely, key)).state === 'retired') {
+      await flushRun('stopped', 'the version was retired during the run');
+      throw new RefusedError(`version ${key} was retired while it was being backfilled: its partition is gone`);
+    }
     const counts = await batchCounts(db.kysely, v.id);
     const remaining = await missingChunks(db.kysely, partition);
     const complete = remaining === 0 && counts.pending + counts.leased + counts.failed === 0;
@@ -233,7 +251,11 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
     let state: string = (await requireVersion(db.kysely, key)).state;
     if (complete) {
       if (opts.index !== false) {
-        index = await buildIndex(db, v, { maintenanceWorkMem: opts.maintenanceWorkMem, parallelWorkers: opts.parallelWorkers, logger: log });
+        index = await buildIndex(db, v, { maintenanceWorkMem: opts.maintenanceWorkMem, parallelWorkers: opts.parallelWorkers, logger: log })
+          .catch(async (e) => {
+            await flushRun('failed', `index build failed: ${(e as Error).message}`).catch(() => {});
+            throw e;
+          });
       }
       // The planner needs fresh statistics after a load (a build ANALYZEs already).
       if (!index?.built && t.chunks > 0) await sql.raw(`ANALYZE ${partition}`).execute(db.kysely);

@@ -4,6 +4,7 @@ import { copyBinaryWriter, type EmbeddingRow } from '../db/embedding-writer.js';
 import type { Encoder, EncoderEvent } from '../encoders/types.js';
 import type { Logger } from '../log/logger.js';
 import { scrubSecrets } from '../log/logger.js';
+import { InputError } from '../errors.js';
 import { loadBatch } from './batch-content.js';
 import { claimBatch, completeBatch, failBatch, heartbeat, releaseBatch, type Lease } from './leases.js';
 import type { Quota } from './quota.js';
@@ -100,12 +101,16 @@ async function prepareBatch(ctx: WorkerContext, lease: Lease, signal: AbortSigna
   const todo = content.texts.filter((t) => !vectors.has(t.sha));
   let tokens = 0;
   const groups = requestGroups(todo, (t) => t.content, ctx.encoder);
+  // The whole batch's budget up front: never pay for part of a batch and drop it.
+  if (!ctx.budgetAllows(groups.reduce((n, g) => n + g.tokens, 0))) throw new BudgetReached();
+  // One failing request stops its siblings: their results would be thrown away.
+  const siblings = new AbortController();
+  const groupSignal = AbortSignal.any([signal, siblings.signal]);
   await Promise.all(groups.map(async (group, i) => {
-    if (!ctx.budgetAllows(group.tokens)) throw new BudgetReached();
-    const release = await ctx.quota.acquire(group.tokens, signal);
+    const release = await ctx.quota.acquire(group.tokens, groupSignal);
     try {
       const out = await ctx.encoder.embed(group.items.map((t) => t.content), {
-        signal,
+        signal: groupSignal,
         label: `batch ${lease.batchId}${groups.length > 1 ? ` part ${i + 1}/${groups.length}` : ''}`,
         onEvent: (e) => {
           if (e.type === 'response') tokens += e.tokens;
@@ -116,6 +121,9 @@ async function prepareBatch(ctx: WorkerContext, lease: Lease, signal: AbortSigna
         throw new Error(`${ctx.encoder.spec} returned ${out.length} vectors for ${group.items.length} texts`);
       }
       group.items.forEach((t, j) => vectors.set(t.sha, out[j]!));
+    } catch (e) {
+      if (!siblings.signal.aborted) siblings.abort(e);
+      throw e;
     } finally {
       release();
     }
@@ -143,7 +151,10 @@ async function handleFailure(ctx: WorkerContext, lease: Lease, workerId: string,
     log.warn({ err: message }, 'lease lost; another worker owns the batch');
     return;
   }
-  const outcome = await failBatch(ctx.db, lease, workerId, message, ctx.maxAttempts).catch(() => 'lost' as const);
+  // Bad input (a wrong-dimension or NaN payload, a rejected key) will not get
+  // better by paying for the batch again: set it aside at once.
+  const limit = e instanceof InputError ? 0 : ctx.maxAttempts;
+  const outcome = await failBatch(ctx.db, lease, workerId, message, limit).catch(() => 'lost' as const);
   log.warn({ err: message, attempt: lease.attempts, outcome }, outcome === 'failed' ? 'batch set aside after repeated failures' : 'batch failed; it will be retried');
   ctx.onBatchFailed(lease.batchId, message, outcome === 'failed');
 }

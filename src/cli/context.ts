@@ -4,6 +4,7 @@ import type { Config, ConfigKey } from '../config/schema.js';
 import { openDatabase, type Db } from '../db/open.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createOutput, type Output } from './output.js';
+import { secretsOfUrl } from '../db/connection-errors.js';
 
 /**
  * What every command gets: the configuration (parsed once), a logger, the
@@ -55,6 +56,16 @@ export class CliContext {
       this.#db = openDatabase({ databaseUrl: c.databaseUrl, homeDir: c.homeDir, poolSize: c.poolSize, logger: this.logger });
     }
     return this.#db;
+  }
+
+  /** Secrets of the configuration (from env or .env), for scrubbing messages; empty if it cannot be read. */
+  secrets(): string[] {
+    try {
+      const c = this.config;
+      return [c.openaiApiKey ?? '', c.serveToken ?? '', ...(c.databaseUrl ? secretsOfUrl(c.databaseUrl) : [])].filter(Boolean);
+    } catch {
+      return [];
+    }
   }
 
   async close(): Promise<void> {

@@ -40,7 +40,7 @@ function reportError(e: unknown, ctx: CliContext): number {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
     return 2; // commander already printed the message
   }
-  const secrets = [ctx.env.OPENAI_API_KEY ?? '', ctx.env.EMBCTL_SERVE_TOKEN ?? ''];
+  const secrets = [ctx.env.OPENAI_API_KEY ?? '', ctx.env.EMBCTL_SERVE_TOKEN ?? '', ...ctx.secrets()];
   if (isEmbctlError(e)) {
     process.stderr.write(`embctl: ${scrubSecrets(e.message, secrets)}\n`);
     for (const d of e.details) process.stderr.write(`  ${scrubSecrets(d, secrets)}\n`);

@@ -6,6 +6,10 @@ export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
+    // libpq and pg also take credentials as parameters: ?password=…, ?sslpassword=…
+    for (const key of [...u.searchParams.keys()]) {
+      if (SECRET_PARAM.test(key)) u.searchParams.set(key, '***');
+    }
     return u.toString();
   } catch {
     return scrubSecrets(url);
@@ -17,7 +21,7 @@ export function connectionError(e: unknown, url: string): EmbctlError {
   const where = redactUrl(url);
   const err = e as { code?: string; message?: string };
   const code = err.code ?? '';
-  const msg = scrubSecrets(String(err.message ?? e), passwordOf(url));
+  const msg = scrubSecrets(String(err.message ?? e), secretsOfUrl(url));
   switch (code) {
     case 'ECONNREFUSED':
       return new InternalError(`cannot reach PostgreSQL at ${where} (connection refused): is the server running? Check DATABASE_URL`);
@@ -36,10 +40,15 @@ export function connectionError(e: unknown, url: string): EmbctlError {
   }
 }
 
-function passwordOf(url: string): string[] {
+const SECRET_PARAM = /pass|secret|key|token/i;
+
+/** Every credential a URL carries (for scrubbing messages). */
+export function secretsOfUrl(url: string): string[] {
   try {
-    const p = decodeURIComponent(new URL(url).password);
-    return p ? [p] : [];
+    const u = new URL(url);
+    const out = u.password ? [decodeURIComponent(u.password)] : [];
+    for (const [k, v] of u.searchParams) if (SECRET_PARAM.test(k) && v) out.push(v);
+    return out;
   } catch {
     return [];
   }

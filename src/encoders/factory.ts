@@ -5,6 +5,7 @@ import { createHashEncoder } from './hash/index.js';
 import { createLocalEncoder } from './local/index.js';
 import { createOpenAIEncoder } from './openai/index.js';
 import { parseEncoderSpec } from './spec.js';
+import { InputError } from '../errors.js';
 import type { Encoder, EncoderIdentity } from './types.js';
 
 /**
@@ -42,7 +43,7 @@ export function resolveSettings(spec: string, settings: EncoderSettings, deps: E
   if (settings.dimensions !== undefined) out.dimensions = settings.dimensions;
   if (provider === 'openai') {
     const base = settings.baseURL ?? deps.openaiBaseUrl ?? deps.env?.OPENAI_BASE_URL;
-    if (base) out.baseURL = base;
+    if (base) out.baseURL = credentialFreeUrl(base);
   } else if (provider === 'local') {
     const looksLikePath = model.startsWith('.') || model.startsWith('/') || model.includes('\\') || isAbsolute(model);
     out.modelPath = settings.modelPath ?? (looksLikePath ? resolve(deps.cwd ?? process.cwd(), model) : model);
@@ -52,6 +53,23 @@ export function resolveSettings(spec: string, settings: EncoderSettings, deps: E
     if (settings.allowRemote) out.allowRemote = true;
   }
   return out;
+}
+
+/**
+ * A base URL is stored with the version and printed by `versions show`: it
+ * must not carry credentials (user:token@host, ?api-key=…).
+ */
+function credentialFreeUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new InputError(`base URL "${url}" is not a valid URL`);
+  }
+  if (u.username || u.password || [...u.searchParams.keys()].some((k) => /key|token|secret|pass|sig/i.test(k))) {
+    throw new InputError('the base URL carries credentials: put the key in OPENAI_API_KEY (it is never stored), and give the URL without user:password@ or key parameters');
+  }
+  return url;
 }
 
 /** Make the encoder a spec and its stored settings describe. */

@@ -48,8 +48,9 @@ export function applyGates(candidate: VersionEvaluation, baseline: VersionEvalua
   return config.gates.map((g) => decide(g, candidate, baseline, config));
 }
 
+/** Passed: no gate failed AND at least one was checked (all skipped decides nothing). */
 export function gatesPassed(outcomes: readonly GateOutcome[]): boolean {
-  return outcomes.every((o) => o.status !== 'failed');
+  return outcomes.every((o) => o.status !== 'failed') && outcomes.some((o) => o.status !== 'skipped');
 }
 
 function segmentValue(e: VersionEvaluation, segment: string, metric: string): number | undefined {

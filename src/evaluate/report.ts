@@ -38,5 +38,7 @@ export function reportPassed(r: EvaluationReport): string {
   const total = r.outcomes.length;
   return r.passed
     ? `PASSED: ${total - skipped} of ${total} gate(s) passed${skipped ? `, ${skipped} skipped` : ''}`
-    : `FAILED: ${failed} of ${total} gate(s) failed`;
+    : failed === 0
+      ? `FAILED: no gate could be checked (${skipped} skipped): add an absolute gate, or compare against a --baseline`
+      : `FAILED: ${failed} of ${total} gate(s) failed`;
 }

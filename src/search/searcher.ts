@@ -45,6 +45,8 @@ export interface Searcher {
   search(req: SearchRequest): Promise<SearchResult>;
   /** The version a request without `version` would be served by now (pin, else active). */
   servingVersion(): Promise<ResolvedVersion>;
+  /** Forget the cached active version (this process just flipped it; the notification may still be on its way). */
+  invalidateActive(): void;
   /** Close the encoders and the watcher. Safe twice. */
   close(): Promise<void>;
 }
@@ -211,6 +213,7 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
       }
     },
     servingVersion: () => resolveVersion(db.kysely, undefined, opts.pinVersion, active),
+    invalidateActive: () => { cachedActive = undefined; },
     async close() {
       if (closed) return;
       closed = true;

@@ -103,6 +103,7 @@ export async function activateRoute(ctx: RouteContext, req: IncomingMessage, res
   requireAdmin(ctx, req);
   const body = parse(adminBody.omit({ to: true }), await readJson(req, ctx.bodyLimit));
   const r = await activate(ctx.db, key, { actor: `${ctx.actor} (http)`, force: body.force, reason: body.reason });
+  ctx.searcher.invalidateActive(); // this process's next search sees the flip at once
   sendJson(res, 200, r);
 }
 
@@ -110,5 +111,6 @@ export async function rollbackRoute(ctx: RouteContext, req: IncomingMessage, res
   requireAdmin(ctx, req);
   const body = parse(adminBody, await readJson(req, ctx.bodyLimit));
   const r = await rollback(ctx.db, { actor: `${ctx.actor} (http)`, to: key ?? body.to, force: body.force, reason: body.reason });
+  ctx.searcher.invalidateActive();
   sendJson(res, 200, r);
 }

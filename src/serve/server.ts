@@ -56,9 +56,13 @@ export function createService(db: Db, opts: ServiceOptions): Service {
     logger: opts.logger, pinVersion: opts.pinVersion, encoderDeps: opts.encoderDeps,
     watchActive: db.backend === 'postgres' && !opts.replica,
   });
+  let inFlight = 0; // requests being handled (shadowing waits for 0)
   const shadower = opts.shadow === false || opts.replica ? undefined : createShadower(db, {
     logger: opts.logger,
     queueSize: opts.shadowQueueSize,
+    workers: 1,
+    // Candidate searches run when no primary request is being handled.
+    busy: () => inFlight > 0,
     search: async (versionKey, query, k, _signal, params) => {
       const r = await searcher.search({ query, version: versionKey, k, ...(params as object) });
       return { ids: r.hits.map((h) => h.chunkId), ms: r.ms };
@@ -68,7 +72,6 @@ export function createService(db: Db, opts: ServiceOptions): Service {
   const ctx: RouteContext = {
     db, searcher, shadower, metrics, token: opts.token, actor: opts.actor, bodyLimit: opts.bodyLimit ?? 64 * 1024,
   };
-  let inFlight = 0;
   let draining = false;
   let idle: (() => void) | undefined;
 

@@ -33,6 +33,14 @@ export interface ShadowerOptions {
   refreshMs?: number;
   /** Per candidate search. Default 30000 ms. */
   candidateTimeoutMs?: number;
+  /**
+   * True while the process is serving primary requests: candidate searches
+   * wait for idle time, so shadowing uses spare capacity instead of
+   * competing with the primary for the CPU.
+   */
+  busy?: () => boolean;
+  /** A sampled query still waiting after this long is dropped (and counted). Default 10000 ms. */
+  maxQueueAgeMs?: number;
   /** Overrides the configured sample rate in this process (0 turns shadowing off here). */
   sampleRate?: number;
 }
@@ -95,6 +103,8 @@ interface Job {
   k: number;
   params: Readonly<Record<string, unknown>> | undefined;
   target: ShadowTarget;
+  /** When it was sampled (performance.now()). */
+  at: number;
 }
 
 export function createShadower(db: Db, opts: ShadowerOptions): Shadower {
@@ -185,6 +195,7 @@ export function createShadower(db: Db, opts: ShadowerOptions): Shadower {
         k,
         params: r.params,
         target: t,
+        at: performance.now(),
       };
       const worker = idle.shift();
       if (worker) {
@@ -258,11 +269,20 @@ export function createShadower(db: Db, opts: ShadowerOptions): Shadower {
     return row.id;
   }
 
+  const maxAge = opts.maxQueueAgeMs ?? 10_000;
   const workers = Array.from({ length: workerCount }, async () => {
     for (;;) {
       const job = await next();
       if (!job) return;
       try {
+        // Spare capacity only: wait while the primary is serving.
+        while (opts.busy?.() && !closing && performance.now() - job.at < maxAge) {
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        if (performance.now() - job.at >= maxAge && !closing) {
+          note(job.target, 'dropped');
+          continue;
+        }
         await run(job);
       } finally {
         inFlight--;

@@ -89,14 +89,18 @@ Killed any other way, run it again: it resumes where it stopped.`)
     .command('index <key>')
     .description("build (or --rebuild) a version's ANN index and ANALYZE its partition")
     .option('--rebuild', 'drop and build again even when the index is valid')
+    .option('--force', 'allow --rebuild on the active version')
     .option('--maintenance-work-mem <size>', 'server: maintenance_work_mem for the build, e.g. 2GB')
     .option('--parallel-workers <n>', 'server: parallel workers for the build (default 2)', intOption(0, 64))
     .addHelpText('after', '\nExamples:\n  $ embctl index v2\n  $ embctl index v2 --rebuild --maintenance-work-mem 4GB --parallel-workers 4')
-    .action(async (key: string, f: { rebuild?: boolean; maintenanceWorkMem?: string; parallelWorkers?: number }) => {
+    .action(async (key: string, f: { rebuild?: boolean; force?: boolean; maintenanceWorkMem?: string; parallelWorkers?: number }) => {
       const db = await ctx.db();
       await requireSchema(db);
       const v = await requireVersion(db.kysely, key);
       if (v.state === 'retired') throw new RefusedError(`version ${key} is retired: it has no partition to index`);
+      if (v.active && f.rebuild && !f.force) {
+        throw new RefusedError(`version ${key} is active: a rebuild drops its index first, so searches would scan until it is built again; pass --force to do it anyway, or activate another version first`);
+      }
       const r = await buildIndex(db, v, { rebuild: f.rebuild, maintenanceWorkMem: f.maintenanceWorkMem, parallelWorkers: f.parallelWorkers, logger: ctx.logger });
       ctx.out.result(r);
       ctx.out.line(r.built ? `${key}: ${v.index_kind} index ${r.reason} in ${(r.ms / 1000).toFixed(1)}s` : `${key}: ${r.reason}`);
@@ -189,7 +193,9 @@ function report(ctx: CliContext, s: BackfillSummary): void {
     ctx.out.line(`not complete: ${why}; run embctl backfill ${s.version} again to continue`);
   }
   for (const f of s.failedBatches) ctx.out.line(`  batch ${f.batchId} set aside: ${f.error}`);
-  if (s.stoppedBy === 'failures' && s.failedBatches.length) {
-    throw new RefusedError(`${s.failedBatches.length} batch(es) of ${s.version} failed repeatedly and were set aside (see above and embctl status): fix the cause and run embctl backfill ${s.version} again`);
+  if (s.stoppedBy === 'failures') {
+    throw new RefusedError(s.failedBatches.length
+      ? `${s.failedBatches.length} batch(es) of ${s.version} failed and were set aside (see above and embctl status): fix the cause and run embctl backfill ${s.version} again`
+      : `backfill of ${s.version} is incomplete (see embctl status): run embctl backfill ${s.version} again`);
   }
 }

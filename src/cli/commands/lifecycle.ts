@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { activate, planRetire, retire, rollback } from '../../lifecycle/index.js';
-import { RefusedError } from '../../errors.js';
+import { RefusedError, UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { requireSchema } from '../schema-guard.js';
 
@@ -87,7 +87,7 @@ Examples:
       if (!f.yes) {
         const question = `retire ${key}: drop its ${plan.vectors} vectors and its index? This cannot be undone. [y/N] `;
         if (!(process.stdin.isTTY && process.stderr.isTTY)) {
-          throw new RefusedError(`retiring ${key} drops its ${plan.vectors} vectors and cannot be undone: pass --yes to confirm (no terminal to ask on)`);
+          throw new UsageError(`retiring ${key} drops its ${plan.vectors} vectors and cannot be undone: pass --yes to confirm (no terminal to ask on)`);
         }
         if (!(await confirm(question))) {
           throw new RefusedError(`retire ${key} not confirmed: nothing was changed`);

@@ -1,0 +1,86 @@
+/**
+ * HTTP load for bench/search.ts, run in a worker thread (its own event loop,
+ * so the clients do not share the service's thread): `clients` concurrent
+ * closed-loop clients POST /v1/search on 127.0.0.1 until `requests` requests
+ * were sent (or, open loop, Poisson arrivals at `rate` per second); each request's latency is measured around `fetch` + reading the
+ * body. The worker source is plain JavaScript (no loader needed in the thread).
+ */
+import { Worker } from 'node:worker_threads';
+
+export interface LoadResult {
+  latenciesMs: number[];
+  errors: number;
+  wallMs: number;
+  versions: Record<string, number>;
+}
+
+const SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { url, queries, clients, requests, offset, rate, seed } = workerData;
+(async () => {
+  const lat = [];
+  const versions = {};
+  let next = 0;
+  let errors = 0;
+  const t0 = performance.now();
+  async function client() {
+    for (;;) {
+      const i = next++;
+      if (i >= requests) return;
+      const q = queries[(offset + i) % queries.length];
+      const s = performance.now();
+      try {
+        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q, k: 10 }) });
+        const body = await res.json();
+        if (res.status !== 200) errors++;
+        else versions[body.version] = (versions[body.version] || 0) + 1;
+      } catch (e) {
+        errors++;
+      }
+      lat.push(performance.now() - s);
+    }
+  }
+  async function one(i) {
+    const q = queries[(offset + i) % queries.length];
+    const s = performance.now();
+    try {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q, k: 10 }) });
+      const body = await res.json();
+      if (res.status !== 200) errors++;
+      else versions[body.version] = (versions[body.version] || 0) + 1;
+    } catch (e) {
+      errors++;
+    }
+    lat.push(performance.now() - s);
+  }
+  if (rate > 0) {
+    // Open loop: Poisson arrivals at \`rate\` per second (seeded), each request
+    // sent at its time whether or not earlier ones have finished.
+    let st = (seed >>> 0) || 1;
+    const rnd = () => { st = (Math.imul(st, 1664525) + 1013904223) >>> 0; return (st + 0.5) / 4294967296; };
+    const pending = [];
+    let at = 0;
+    for (let i = 0; i < requests; i++) {
+      at += -Math.log(rnd()) / rate * 1000;
+      const wait = t0 + at - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      pending.push(one(i));
+    }
+    await Promise.all(pending);
+  } else {
+    await Promise.all(Array.from({ length: clients }, client));
+  }
+  parentPort.postMessage({ latenciesMs: lat, errors, wallMs: performance.now() - t0, versions });
+})().catch((e) => { throw e; });
+`;
+
+/** Closed loop (`clients` concurrent, back to back), or open loop when `rate` (requests/s) is given. */
+export function runLoad(opts: { url: string; queries: string[]; clients: number; requests: number; offset: number; rate?: number; seed?: number }): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(SOURCE, { eval: true, workerData: { rate: 0, seed: 1, ...opts } });
+    let done = false;
+    w.once('message', (m: LoadResult) => { done = true; resolve(m); void w.terminate(); });
+    w.once('error', reject);
+    w.once('exit', (code) => { if (!done) reject(new Error(`load worker exited with ${code}`)); });
+  });
+}
