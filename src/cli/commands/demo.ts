@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openDatabase } from '../../db/open.js';
+import { createLogger } from '../../log/logger.js';
 import { DEFAULT_DEMO_ENCODERS, runDemo } from '../../demo/story.js';
 import type { CliContext } from '../context.js';
 
@@ -23,11 +24,13 @@ Examples:
       const given = ctx.globals.home;
       const home = resolve(given ?? mkdtempSync(join(tmpdir(), 'embctl-demo-')));
       const say = (line = '') => ctx.out.line(line);
+      // The demo tells its own story: structured logs only when asked for (EMBCTL_LOG_LEVEL).
+      const logger = createLogger({ level: ctx.config.logLevel ?? 'warn' });
       say('embctl demo: moving search from one embedding model to another, on the embedded database');
       say(`data folder ${home}`);
-      const db = await openDatabase({ homeDir: home, logger: ctx.logger });
+      const db = await openDatabase({ homeDir: home, logger });
       try {
-        const r = await runDemo(db, { home, logger: ctx.logger, actor: ctx.config.actorName, encoders: { v1: f.v1, v2: f.v2, v3: f.v3 }, say });
+        const r = await runDemo(db, { home, logger, actor: ctx.config.actorName, encoders: { v1: f.v1, v2: f.v2, v3: f.v3 }, say });
         ctx.out.result({ home, ...r });
         say();
         say(`Upgrade report: ${r.reportPath}`);
