@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,6 +12,7 @@ const WORDS = ('tent stove lantern kayak paddle jacket boots trail summit river 
  */
 export function writeCorpus(n: number, opts: { dupEvery?: number; prefix?: string; seed?: number } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'embctl-corpus-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'corpus.jsonl');
   let s = (opts.seed ?? 42) >>> 0;
   const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
