@@ -94,7 +94,7 @@ function toVersion(r: q.VersionRow): ReportVersion {
   };
 }
 
-const SECRET_KEY = /(api[_-]?key|token|secret|passw(or)?d|authorization|credential)/i;
+const SECRET_KEY = /(api[_-]?key|token$|secret|passw(or)?d|authorization|credential)/i; // "tokens" (a count) is not a secret
 
 /** Audit details as stored, minus anything that looks like a secret (DESIGN.md: never in reports). */
 export function redactDetails(value: unknown, depth = 0): unknown {
