@@ -60,7 +60,9 @@ export function vectorCandidates(v: SearchTarget, queryVectorText: string, limit
   if (exact) {
     return sql<CandidateRow>`select * from (${rows} offset 0) as exact_scan order by distance, chunk_id limit ${limit}`;
   }
-  return sql<CandidateRow>`${rows} order by ${p.distance} limit ${limit}`;
+  // `order by distance` names the output column: the same indexed expression,
+  // without sending the query vector a second time.
+  return sql<CandidateRow>`${rows} order by distance limit ${limit}`;
 }
 
 /**

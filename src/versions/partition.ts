@@ -134,7 +134,7 @@ export async function dropAnnIndex(db: Exec, versionId: number): Promise<void> {
   await sql.raw(`DROP INDEX IF EXISTS ${annIndexName(versionId)}`).execute(db);
 }
 
-/** `SELECT chunk_id, distance` over exactly one partition, ordered by the indexed expression. */
+/** `SELECT chunk_id, distance` over exactly one partition, ordered by the indexed expression (through its output name, so the vector is sent once). */
 export function nearestQuery(v: PartitionSpec, queryVectorText: string, k: number): RawBuilder<{ chunk_id: number; distance: number }> {
   const expr = sql.raw(castExpression(v));
   const op = sql.raw(distanceOperator(v.distance_metric));
@@ -143,6 +143,6 @@ export function nearestQuery(v: PartitionSpec, queryVectorText: string, k: numbe
   return sql<{ chunk_id: number; distance: number }>`
     select chunk_id, ${expr} ${op} ${queryVectorText}::${cast} as distance
     from ${table}
-    order by ${expr} ${op} ${queryVectorText}::${cast}
+    order by distance
     limit ${checkedInt(k, 'k', 1, 10000)}`;
 }
