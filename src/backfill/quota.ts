@@ -1,3 +1,5 @@
+import { sleep } from '../util/sleep.js';
+
 /**
  * Client-side quota: token buckets for requests and tokens per minute, and
  * an AIMD concurrency limit that halves on a 429 and grows slowly while the
@@ -11,12 +13,7 @@ export interface Clock {
 
 export const realClock: Clock = {
   now: () => performance.now(),
-  sleep: (ms, signal) => new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, Math.max(0, ms));
-    const onAbort = () => { clearTimeout(t); reject(signal!.reason); };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  }),
+  sleep,
 };
 
 /** A bucket that starts empty and refills at `perMinute`, holding at most `burstMs` of it. */

@@ -13,15 +13,10 @@ import { encoderForVersion } from '../versions/encoder-for-version.js';
 import { nearestQuery } from '../versions/partition.js';
 import type { VersionRow } from '../versions/store.js';
 import type { RetrievedChunk, Retriever } from './types.js';
+import { scoreFromDistance } from '../search/score.js';
 
 export interface ClosableRetriever extends Retriever {
   close(): Promise<void>;
-}
-
-/** Higher is better: cosine similarity, negative L2 distance, inner product. */
-export function scoreFromDistance(metric: VersionRow['distance_metric'], distance: number): number {
-  if (metric === 'cosine') return 1 - distance;
-  return -distance; // l2: smaller distance is better; ip: pgvector's <#> is the negated inner product
 }
 
 export function createExactRetriever(db: Kysely<DB>, deps: EncoderDeps = {}): ClosableRetriever {

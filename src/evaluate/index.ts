@@ -18,5 +18,5 @@ export { renderTable } from './render-table.js';
 export { renderMarkdown } from './render-markdown.js';
 export { renderJUnit, xmlEscape } from './render-junit.js';
 export { formatTrecRun, formatTrecEval } from './trec-output.js';
-export { createExactRetriever, scoreFromDistance, type ClosableRetriever } from './exact-retriever.js';
+export { createExactRetriever, type ClosableRetriever } from './exact-retriever.js';
 export { createSearchRetriever } from './search-retriever.js';

@@ -8,7 +8,7 @@ import type { Logger } from '../../log/logger.js';
 import { backoffDelay, type BackoffPolicy } from '../../util/backoff.js';
 import type { EncoderEvent } from '../types.js';
 import { classifyFailure, type Failure } from './classify.js';
-import { abortReason, sleep } from './sleep.js';
+import { abortReason, sleep } from '../../util/sleep.js';
 import { validateEmbeddings } from './validate.js';
 
 export interface SendConfig {
