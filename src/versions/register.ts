@@ -5,6 +5,7 @@ import { InputError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { createEncoder, identityHash, resolveSettings, type EncoderDeps, type EncoderSettings } from '../encoders/factory.js';
 import type { Encoder } from '../encoders/types.js';
+import { EncoderDimensionsError } from '../encoders/dimensions-error.js';
 import { createPartition } from './partition.js';
 import { findVersion, recordEvent, type VersionRow } from './store.js';
 
@@ -60,18 +61,14 @@ export async function registerVersion(db: Db, input: RegisterInput, deps: Regist
   const settings = resolveSettings(opt.encoder, { ...opt.settings, dimensions: opt.dimensions ?? opt.settings.dimensions }, deps);
   const encoder = await (deps.makeEncoder ?? ((s, st) => createEncoder(s, st, deps)))(opt.encoder, settings);
   try {
-    const probe = await encoder.embed([PROBE_TEXT], { label: 'registration probe' }).catch((e: Error) => {
-      // The provider checks dimensions itself; say it the way registration does.
-      const m = /returned (\d+) dimensions, expected (\d+)/.exec(String(e?.message));
-      if (m) throw new InputError(`encoder ${opt.encoder} produces ${m[1]} dimensions: expected ${m[2]} dimensions, not ${m[1]} (fix --dimensions, or pass the model's dimensions setting)`);
+    const probe = await encoder.embed([PROBE_TEXT], { label: 'registration probe' }).catch((e: unknown) => {
+      if (e instanceof EncoderDimensionsError) throw dimensionsRefused(opt.encoder, e.actual, e.expected);
       throw e;
     });
     const vector = probe[0];
     if (!vector || vector.length === 0) throw new InputError(`encoder ${opt.encoder} returned no vector for the probe text`);
     const real = vector.length;
-    if (opt.dimensions !== undefined && opt.dimensions !== real) {
-      throw new InputError(`encoder ${opt.encoder} produces ${real} dimensions: expected ${opt.dimensions} dimensions, not ${real} (fix --dimensions, or pass the model's dimensions setting)`);
-    }
+    if (opt.dimensions !== undefined && opt.dimensions !== real) throw dimensionsRefused(opt.encoder, real, opt.dimensions);
     checkIndexFits(opt.index, opt.storage, real);
     checkMetric(opt.metric, encoder, vector);
 
@@ -109,6 +106,10 @@ export async function registerVersion(db: Db, input: RegisterInput, deps: Regist
   } finally {
     await encoder.close?.();
   }
+}
+
+function dimensionsRefused(encoder: string, actual: number, expected: number): InputError {
+  return new InputError(`encoder ${encoder} produces ${actual} dimensions: expected ${expected} dimensions, not ${actual} (fix --dimensions, or pass the model's dimensions setting)`);
 }
 
 function checkIndexFits(index: IndexKind, storage: IndexStorage, dims: number): void {

@@ -4,6 +4,7 @@
  * error naming the encoder, never a stored vector.
  */
 import { InternalError } from '../../errors.js';
+import { EncoderDimensionsError } from '../dimensions-error.js';
 import type { TensorLike } from './transformers-runtime.js';
 
 export interface VectorCheck {
@@ -27,7 +28,9 @@ export function splitVectors(output: TensorLike, check: VectorCheck): Float32Arr
   if (output.type !== 'float32') fail(`type ${output.type}, expected float32`);
   if (rows === undefined || dims === undefined || rest.length) fail(`shape [${output.dims.join(', ')}], expected [${check.count}, dims]`);
   if (rows !== check.count) fail(`${rows} vectors for ${check.count} texts`);
-  if (check.dimensions !== undefined && dims !== check.dimensions) fail(`${dims} dimensions, expected ${check.dimensions}`);
+  if (check.dimensions !== undefined && dims !== check.dimensions) {
+    throw new EncoderDimensionsError(`${where} returned a bad embedding: ${dims} dimensions, expected ${check.dimensions}`, dims!, check.dimensions);
+  }
   if (!dims || output.data.length !== rows! * dims) fail(`${output.data.length} values for shape [${rows}, ${dims}]`);
   const data = output.data instanceof Float32Array ? output.data : Float32Array.from(output.data);
   const out: Float32Array[] = [];

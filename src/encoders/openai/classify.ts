@@ -19,6 +19,8 @@ export interface Failure {
   reason: string;
   /** The response was wrong (validation): fail at once, name what was wrong. */
   invalidResponse?: boolean;
+  /** The vectors had the wrong size. */
+  dimensions?: { actual: number; expected: number };
 }
 
 export interface ClassifyContext {
@@ -37,7 +39,7 @@ export function safeText(text: string, secrets: readonly string[], max = 300): s
 export function classifyFailure(err: unknown, ctx: ClassifyContext): Failure {
   const none = { retryAfterMs: null, rateLimited: false } as const;
   if (err instanceof InvalidResponse) {
-    return { ...none, retryable: false, invalidResponse: true, reason: safeText(err.message, ctx.secrets) };
+    return { ...none, retryable: false, invalidResponse: true, dimensions: err.dimensions, reason: safeText(err.message, ctx.secrets) };
   }
   if (ctx.timedOut || err instanceof APIConnectionTimeoutError) {
     return { ...none, retryable: true, reason: `timed out after ${ctx.timeoutMs} ms` };

@@ -1,5 +1,6 @@
 /** Turning a batch that finally failed into the embctl error the user sees: one line, no key. */
 import { InputError, InternalError } from '../../errors.js';
+import { EncoderDimensionsError } from '../dimensions-error.js';
 import { PLACEHOLDER_API_KEY, type ResolvedOptions } from './options.js';
 import { BatchFailure } from './send.js';
 
@@ -7,6 +8,7 @@ import { BatchFailure } from './send.js';
 export function toEncoderError(err: unknown, name: string, at: string, cfg: ResolvedOptions): unknown {
   if (!(err instanceof BatchFailure)) return err; // the caller's abort reason, or a bug
   const f = err.failure;
+  if (f.dimensions) return new EncoderDimensionsError(`${name} returned ${f.reason}${at}`, f.dimensions.actual, f.dimensions.expected);
   if (f.invalidResponse) return new InternalError(`${name} returned ${f.reason}${at}`);
   const status = f.status;
   if (status === 401 || status === 403) {

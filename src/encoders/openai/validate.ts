@@ -15,7 +15,12 @@ export interface ValidateContext {
 }
 
 /** What went wrong, phrased to follow "<encoder> returned ..." */
-export class InvalidResponse extends Error {}
+export class InvalidResponse extends Error {
+  /** Set when the vectors had the wrong size. */
+  constructor(message: string, readonly dimensions?: { actual: number; expected: number }) {
+    super(message);
+  }
+}
 
 export function decodeEmbedding(raw: unknown): Float32Array {
   if (typeof raw === 'string') {
@@ -58,7 +63,7 @@ export function validateEmbeddings(response: unknown, ctx: ValidateContext): { v
     if (out[index] !== undefined) throw new InvalidResponse(`index ${index} twice`);
     const vec = decodeEmbedding(item?.embedding);
     if (dims === undefined) dims = vec.length;
-    if (vec.length !== dims) throw new InvalidResponse(`${vec.length} dimensions, expected ${dims}`);
+    if (vec.length !== dims) throw new InvalidResponse(`${vec.length} dimensions, expected ${dims}`, { actual: vec.length, expected: dims });
     if (vec.length === 0) throw new InvalidResponse(`an empty embedding for text ${at(index)}`);
     for (let i = 0; i < vec.length; i++) {
       const x = vec[i]!;
