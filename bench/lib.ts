@@ -5,10 +5,10 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
-import pg from 'pg';
 import { sql } from 'kysely';
 import type { Db } from '../src/db/open.js';
 import { createPartition, partitionTable, type PartitionSpec } from '../src/versions/partition.js';
+import { scratchDatabase as scratchDatabaseOn, withAdmin } from '../test/support/db.js';
 
 // ---------------------------------------------------------------- flags
 
@@ -77,31 +77,9 @@ export function serverStartedByUs(): boolean {
   return startedByUs;
 }
 
-async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
 /** A new database on the server (dropped by the returned function). */
-export async function scratchDatabase(adminUrl: string, tag: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `embctl_bench_${tag}_${process.pid}_${randomBytes(3).toString('hex')}`;
-  await withAdmin(adminUrl, (c) => c.query(`create database ${name}`));
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  let dropped = false;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      if (dropped) return;
-      dropped = true;
-      await withAdmin(adminUrl, (c) => c.query(`drop database if exists ${name} with (force)`));
-    },
-  };
+export function scratchDatabase(adminUrl: string, tag: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  return scratchDatabaseOn(adminUrl, `embctl_bench_${tag}`);
 }
 
 export async function serverVersions(url: string): Promise<{ postgres: string; pgvector: string }> {

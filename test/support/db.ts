@@ -40,19 +40,35 @@ export async function freshTarget(): Promise<TestDbTarget> {
   }
   const admin = process.env.TEST_DATABASE_URL;
   if (!admin) throw new Error('EMBCTL_TEST_BACKEND=postgres needs TEST_DATABASE_URL');
-  const name = `embctl_t_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await withAdmin(admin, (c) => c.query(`create database ${name}`));
-  const u = new URL(admin);
+  const scratch = await scratchDatabase(admin, 'embctl_t');
+  return {
+    url: scratch.url,
+    homeDir,
+    async destroy() {
+      rmSync(homeDir, { recursive: true, force: true });
+      await scratch.drop();
+    },
+  };
+}
+
+/**
+ * A new database on the server (from template1, which has pgvector), named
+ * `<prefix>_<pid>_<random>`, and how to drop it (safe twice). Tests and
+ * benchmarks both use it.
+ */
+export async function scratchDatabase(adminUrl: string, prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (!/^[a-z][a-z0-9_]{0,40}$/.test(prefix)) throw new Error(`bad database name prefix ${prefix}`);
+  const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await withAdmin(adminUrl, (c) => c.query(`create database ${name}`));
+  const u = new URL(adminUrl);
   u.pathname = `/${name}`;
   let dropped = false;
   return {
     url: u.toString(),
-    homeDir,
-    async destroy() {
+    async drop() {
       if (dropped) return;
       dropped = true;
-      rmSync(homeDir, { recursive: true, force: true });
-      await withAdmin(admin, (c) => c.query(`drop database if exists ${name} with (force)`));
+      await withAdmin(adminUrl, (c) => c.query(`drop database if exists ${name} with (force)`));
     },
   };
 }
@@ -75,7 +91,7 @@ export async function freshDb(opts: { migrate?: boolean } = {}): Promise<TestDb>
   });
 }
 
-async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+export async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   try {
