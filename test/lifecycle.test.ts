@@ -183,3 +183,20 @@ describe('the one-active invariant under concurrent flips', () => {
     assert.equal((await activeKeys()).length, 1);
   });
 });
+
+describe('activation and shadowing', () => {
+  test('activating the shadowed candidate ends its shadow, with an event', async () => {
+    const { startShadow, currentShadow } = await import('../src/shadow/config.js');
+    await register(db, { key: 'shadowed', encoder: 'hash:mixed-384' });
+    await fillVersion(db, 'shadowed');
+    await recordGate(db, 'shadowed', true);
+    await startShadow(db, { key: 'shadowed', sampleRate: 0.5 }, deps);
+    assert.equal((await currentShadow(db.kysely))?.versionKey, 'shadowed');
+    await activate(db, 'shadowed', { ...deps, reason: 'shadow looked good' });
+    assert.equal(await currentShadow(db.kysely), null, 'the new active version is no longer shadowed');
+    const ev = await db.kysely.selectFrom('version_events').select(['event', 'reason']).where('version_key', '=', 'shadowed')
+      .where('event', '=', 'shadow_stopped').execute();
+    assert.equal(ev.length, 1);
+    assert.match(ev[0]!.reason ?? '', /activated/);
+  });
+});

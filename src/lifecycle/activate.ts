@@ -45,7 +45,7 @@ export async function activate(db: Db, key: string, opts: OverrideOptions & Life
     const readiness = await checkReadiness(trx, v, { gate: true });
     const overridden = refuseUnlessForced(`activate ${key}`, readiness.problems, opts);
     const forced = overridden.length > 0;
-    await moveActiveFlag(trx, v);
+    await moveActiveFlag(trx, v, opts.actor);
     const previous = active?.version_key ?? null;
     await recordEvent(trx, {
       versionId: v.id, versionKey: key, event: 'activated', actor: opts.actor, reason: opts.reason ?? null, forced,

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
+import { endShadowOf } from '../shadow/config.js';
 import type { VersionRow } from '../versions/store.js';
 
 /**
@@ -9,11 +10,13 @@ import type { VersionRow } from '../versions/store.js';
  * sessions see the old state until commit and the new one after: never
  * none, never two.
  */
-export async function moveActiveFlag(trx: Kysely<DB>, target: VersionRow): Promise<void> {
+export async function moveActiveFlag(trx: Kysely<DB>, target: VersionRow, actor: string): Promise<void> {
   await trx.updateTable('embedding_versions').set({ active: false, updated_at: sql`now()` as never })
     .where('active', '=', true).where('id', '<>', target.id).execute();
   await trx.updateTable('embedding_versions').set({ active: true, updated_at: sql`now()` as never })
     .where('id', '=', target.id).execute();
+  // A shadowed candidate that now serves every query has nothing left to compare with.
+  await endShadowOf(trx, target, actor, 'activated: it serves every query now');
 }
 
 /** The versions row by key, and the active one, locked for the rest of the transaction. */

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
 import { RefusedError } from '../errors.js';
 import { dropPartition, partitionExists, partitionTable } from '../versions/partition.js';
+import { endShadowOf } from '../shadow/config.js';
 import { recordEvent, requireVersion } from '../versions/store.js';
 import type { LifecycleDeps } from './activate.js';
 import { lockLifecycle, notifyVersionChange } from './notify.js';
@@ -56,8 +57,7 @@ export async function retire(db: Db, key: string, opts: LifecycleDeps & { reason
       await dropPartition(trx, v.id);
     }
     const batches = await trx.deleteFrom('backfill_batches').where('embedding_version_id', '=', v.id).executeTakeFirst();
-    await trx.updateTable('shadow_configs').set({ stopped_at: sql`now()` as never })
-      .where('embedding_version_id', '=', v.id).where('stopped_at', 'is', null).execute();
+    await endShadowOf(trx, v, opts.actor, 'retired');
     await trx.updateTable('embedding_versions')
       .set({ state: 'retired', retired_at: sql`now()` as never, updated_at: sql`now()` as never })
       .where('id', '=', v.id).execute();

@@ -52,7 +52,7 @@ export async function rollback(db: Db, opts: RollbackOptions & LifecycleDeps): P
     const overridden = refuseUnlessForced(`roll back to ${targetKey}`, readiness.problems, opts);
     const forced = overridden.length > 0;
     const previous = active?.version_key ?? null;
-    await moveActiveFlag(trx, target);
+    await moveActiveFlag(trx, target, opts.actor);
     await recordEvent(trx, {
       versionId: target.id, versionKey: targetKey, event: 'rolled_back', actor: opts.actor, reason: opts.reason ?? null, forced,
       details: { previous, forced, to: opts.to ?? null, ...(forced && { overridden: overridden.map((p) => ({ code: p.code, message: p.message })) }) },

@@ -145,6 +145,19 @@ export async function stopShadow(db: Db, input: StopShadowInput, deps: ShadowDep
   });
 }
 
+/**
+ * Stop shadowing one version inside the caller's transaction (activation,
+ * rollback, retire): once it serves every query, or is gone, a shadow of it
+ * compares nothing. Records `shadow_stopped` when one was running.
+ */
+export async function endShadowOf(trx: Exec, v: { id: number; version_key: string }, actor: string, reason: string): Promise<boolean> {
+  const r = await trx.updateTable('shadow_configs').set({ stopped_at: sql`now()` })
+    .where('embedding_version_id', '=', v.id).where('stopped_at', 'is', null).executeTakeFirst();
+  if (Number(r.numUpdatedRows ?? 0) === 0) return false;
+  await recordEvent(trx, { versionId: v.id, versionKey: v.version_key, event: 'shadow_stopped', actor, reason, details: {} });
+  return true;
+}
+
 /** The running shadow (not stopped, candidate not retired), or null. */
 export async function currentShadow(db: Exec): Promise<ShadowTarget | null> {
   return (await runningConfigs(db))[0] ?? null;
