@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { SCIFACT_DIR, SCIFACT_SKIP } from './support/data.js';
 import { InputError } from '../src/errors.js';
 import {
   evaluateRun, judgedSetQrels, loadJudgedSet, parseJudgedSetJsonl, parseTrecJudgedSet, readBeirJudgedSet,
   toJudgedSetJsonl, type Run,
 } from '../src/eval/index.js';
 
-const SCIFACT = fileURLToPath(new URL('../../shared/data/scifact/', import.meta.url));
+const SCIFACT = SCIFACT_DIR;
 
 function problemsOf(fn: () => unknown): string[] {
   try {
@@ -159,7 +159,7 @@ test('TREC judged set: problems of both files reported together', () => {
   ]);
 });
 
-test('BEIR SciFact: 300 test queries, 339 judgments, scored end to end', async () => {
+test('BEIR SciFact: 300 test queries, 339 judgments, scored end to end', { skip: SCIFACT_SKIP }, async () => {
   const set = await readBeirJudgedSet(SCIFACT);
   assert.equal(set.name, 'scifact/test');
   assert.equal(set.keyKind, 'document_id');

@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { TREC_EVAL_DIR } from './support/data.js';
 import { InputError } from '../src/errors.js';
 import {
   evaluateRun, parseQrels, parseRun, readQrelsFile, readRunFile, toAlias, toTrecName, trecOrder,
   type EvaluateOptions, type MeasureValues, type Qrels, type Run,
 } from '../src/eval/index.js';
 
-// trec_eval's own test data, read where it is (never copied into the repo).
-const DATA = new URL('../../shared/data/trec_eval/', import.meta.url);
-const path = (name: string) => fileURLToPath(new URL(name, DATA));
+// trec_eval's own test files, vendored under test/fixtures/trec_eval/ (see its README).
+const path = (name: string) => join(TREC_EVAL_DIR, name);
 
 const MEASURES = [
   'map', 'recip_rank', 'P_5', 'P_10', 'P_20', 'recall_5', 'recall_10', 'recall_100', 'ndcg',

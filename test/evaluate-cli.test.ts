@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { TREC_EVAL_DIR } from './support/data.js';
 import { runCli, targetEnv } from './support/cli.js';
 import { freshDb } from './support/db.js';
 
-const TREC = fileURLToPath(new URL('../../shared/data/trec_eval/', import.meta.url));
+const TREC = TREC_EVAL_DIR;
 const dir = mkdtempSync(join(tmpdir(), 'embctl-eval-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
