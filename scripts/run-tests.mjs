@@ -1,15 +1,29 @@
 #!/usr/bin/env node
-// Runs the whole suite with node's own test runner, first on the embedded
-// backend (PGlite), then again on a PostgreSQL server when TEST_DATABASE_URL
-// is set. Prints node's summary for each pass and a final
-// `N passed, N failed, N skipped` line.
-import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+// Runs the whole suite with node's own test runner, once per backend:
+//   embedded (PGlite)  always;
+//   server             when TEST_DATABASE_URL is set.
+// Each pass ends with its `N passed, N failed, N skipped` line and the list
+// of its skipped tests with their reasons; the run ends with the totals.
+//
+// Skips are never silent:
+//   - a skipped `describe` fails its pass (node hides how many tests it holds);
+//   - with EMBCTL_STRICT_SKIPS=1 (CI), a pass fails when it skips a test that
+//     test/skip-allowlist.json does not list for that pass (the server pass's
+//     list is empty: it must run everything).
+//
+// Usage: node scripts/run-tests.mjs [--parallel] [file filter...]
+//   --parallel   run the passes at the same time (output of each pass is
+//                printed when it ends)
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
+const parallel = args.includes('--parallel') || process.env.EMBCTL_TEST_PARALLEL === '1';
 const only = args.filter((a) => !a.startsWith('-'));
+const strict = process.env.EMBCTL_STRICT_SKIPS === '1';
 
 function findTests(dir) {
   const out = [];
@@ -25,36 +39,114 @@ function findTests(dir) {
 let files = findTests(join(root, 'test'));
 if (only.length) files = files.filter((f) => only.some((o) => f.includes(o)));
 
-const passes = [{ name: 'embedded (PGlite)', env: { EMBCTL_TEST_BACKEND: 'pglite' } }];
+const passes = [{ id: 'pglite', name: 'embedded (PGlite)', env: { EMBCTL_TEST_BACKEND: 'pglite' } }];
 if (process.env.TEST_DATABASE_URL) {
-  passes.push({ name: `server (${redact(process.env.TEST_DATABASE_URL)})`, env: { EMBCTL_TEST_BACKEND: 'postgres' } });
+  passes.push({ id: 'server', name: `server (${redact(process.env.TEST_DATABASE_URL)})`, env: { EMBCTL_TEST_BACKEND: 'postgres' } });
 } else {
-  console.log('# TEST_DATABASE_URL is not set: server tests are skipped (scripts/pg-test-server.sh start gives one)');
+  console.log('# TEST_DATABASE_URL is not set: the server pass does not run (scripts/pg-test-server.sh start gives a server)');
 }
 
-const totals = { pass: 0, fail: 0, skipped: 0 };
+const allowlist = readAllowlist();
+const work = mkdtempSync(join(tmpdir(), 'embctl-test-run-'));
+
+const results = parallel
+  ? await Promise.all(passes.map((p) => runPass(p, true)))
+  : await passes.reduce(async (acc, p) => [...(await acc), await runPass(p, false)], Promise.resolve([]));
+
 let failed = false;
-for (const pass of passes) {
-  console.log(`\n# ===== test pass: ${pass.name} =====`);
-  const res = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout',
-      '--test-reporter=./scripts/summary-reporter.mjs', `--test-reporter-destination=${join(root, 'node_modules/.embctl-test-summary.json')}`,
-      '--test-concurrency=2', ...files],
-    { cwd: root, stdio: 'inherit', env: { ...process.env, ...pass.env } },
-  );
-  let summary = { pass: 0, fail: 0, skipped: 0 };
-  try {
-    summary = JSON.parse((await import('node:fs')).readFileSync(join(root, 'node_modules/.embctl-test-summary.json'), 'utf8'));
-  } catch { /* reporter did not run */ }
-  if (res.status !== 0 && summary.fail === 0) summary.fail = 1;
-  console.log(`# ${pass.name}: ${summary.pass} passed, ${summary.fail} failed, ${summary.skipped} skipped`);
-  totals.pass += summary.pass; totals.fail += summary.fail; totals.skipped += summary.skipped;
-  if (res.status !== 0) failed = true;
+const totals = { pass: 0, fail: 0, skipped: 0 };
+for (const r of results) {
+  if (r.buffered) process.stdout.write(r.buffered);
+  report(r);
+  totals.pass += r.summary.pass;
+  totals.fail += r.summary.fail;
+  totals.skipped += r.summary.skipped;
+  if (!r.ok) failed = true;
 }
+rmSync(work, { recursive: true, force: true });
 console.log(`\n${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
 process.exit(failed ? 1 : 0);
+
+function runPass(pass, buffer) {
+  const summaryFile = join(work, `${pass.id}.json`);
+  const nodeArgs = [
+    '--import', 'tsx', '--test',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    `--test-reporter=${join(root, 'scripts/summary-reporter.mjs')}`, `--test-reporter-destination=${summaryFile}`,
+    '--test-concurrency=2', ...files,
+  ];
+  if (!buffer) console.log(`\n# ===== test pass: ${pass.name} =====`);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, nodeArgs, {
+      cwd: root,
+      stdio: buffer ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+      env: { ...process.env, ...pass.env },
+    });
+    let out = buffer ? `\n# ===== test pass: ${pass.name} =====\n` : '';
+    if (buffer) {
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+    }
+    child.on('close', (code, signal) => {
+      let summary = { pass: 0, fail: 0, skipped: 0, skips: [], hiddenSkips: [] };
+      try {
+        summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
+      } catch { /* the reporter did not finish */ }
+      if ((code !== 0 || signal) && summary.fail === 0) summary.fail = 1;
+      resolve({ pass, summary, code, signal, buffered: out, ok: code === 0 });
+    });
+  });
+}
+
+function report(r) {
+  const { pass, summary } = r;
+  const problems = [];
+  if (summary.skips.length) {
+    console.log(`# ${pass.name}: skipped tests and why`);
+    for (const s of summary.skips) console.log(`#   ${s.file} › ${s.name}: ${s.reason || '(no reason given)'}`);
+  }
+  for (const h of summary.hiddenSkips) {
+    problems.push(`${h.file} › ${h.name}: a skipped describe hides how many tests it holds; skip its tests instead (${h.reason || 'no reason given'})`);
+  }
+  for (const s of summary.skips) if (!s.reason) problems.push(`${s.file} › ${s.name}: skipped without a reason`);
+  if (strict) {
+    const allowed = allowlist[pass.id] ?? [];
+    for (const s of summary.skips) {
+      if (!allowed.some((a) => a.file === s.file && a.test === s.name)) {
+        problems.push(`${s.file} › ${s.name}: skipped on the ${pass.id} pass and not in test/skip-allowlist.json (${s.reason || 'no reason'})`);
+      }
+    }
+    for (const a of allowed) {
+      if (!summary.skips.some((s) => a.file === s.file && a.test === s.name)) {
+        console.log(`# note: allowlisted skip did not happen on the ${pass.id} pass (remove it?): ${a.file} › ${a.test}`);
+      }
+    }
+  }
+  for (const p of problems) console.log(`# FAIL ${p}`);
+  if (problems.length) {
+    r.ok = false;
+    summary.fail += problems.length;
+  }
+  console.log(`# ${pass.name}: ${summary.pass} passed, ${summary.fail} failed, ${summary.skipped} skipped`);
+}
+
+function readAllowlist() {
+  const path = join(root, 'test/skip-allowlist.json');
+  const parsed = JSON.parse(readFileSync(path, 'utf8'));
+  const out = {};
+  for (const [passId, entries] of Object.entries(parsed)) {
+    if (passId.startsWith('$')) continue;
+    out[passId] = entries.map((e, i) => {
+      if (typeof e.file !== 'string' || typeof e.test !== 'string' || typeof e.reason !== 'string' || !e.reason.trim()) {
+        throw new Error(`test/skip-allowlist.json: ${passId}[${i}] needs file, test and reason`);
+      }
+      return e;
+    });
+  }
+  return out;
+}
 
 function redact(url) {
   return url.replace(/(:\/\/[^:/@]+:)[^@]+@/, '$1***@');
 }
+

@@ -7,24 +7,25 @@ import { openDatabase } from '../src/db/open.js';
 import { runDemo } from '../src/demo/story.js';
 import { silentLogger } from '../src/log/logger.js';
 import { runCli } from './support/cli.js';
-import { ON_SERVER } from './support/db.js';
+import { freshTarget } from './support/db.js';
 
-// The demo runs on the embedded backend only (that is its point); the server pass skips it.
-const EMBEDDED_ONLY = ON_SERVER ? 'the demo runs on the embedded database; covered in the PGlite pass' : false;
-
+// The story runs on this pass's backend (a fresh database on the server pass);
+// `embctl demo` itself always uses a fresh embedded database, on both passes.
 async function demo(encoders?: { v2?: string }) {
+  const target = await freshTarget();
   const home = mkdtempSync(join(tmpdir(), 'embctl-demo-test-'));
   const lines: string[] = [];
-  const db = await openDatabase({ homeDir: home, logger: silentLogger() });
+  const db = await openDatabase({ databaseUrl: target.url, homeDir: target.homeDir, logger: silentLogger() });
   try {
     const r = await runDemo(db, { home, logger: silentLogger(), encoders, say: (l = '') => lines.push(l) });
     return { r, out: lines.join('\n'), home };
   } finally {
     await db.close();
+    await target.destroy();
   }
 }
 
-describe('demo', { skip: EMBEDDED_ONLY }, () => {
+describe('demo', () => {
   test('the story: v1 and v2 pass their gates, v3 fails and is refused, rollback and back, a report', async () => {
     const { r, out, home } = await demo();
     try {

@@ -310,7 +310,7 @@ describe('upgrade report rendered from a database', () => {
   });
 
   const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the browser check`;
-  test('opens in headless Chromium: every chart drawn, no network, screenshot', { skip, timeout: 120_000 }, async () => {
+  test('opens in headless Chromium: every chart drawn, no network, screenshot', { skip }, async () => {
     const { chromium } = await import('playwright-core');
     const userDataDir = mkdtempSync(join(tmpdir(), 'embctl-chromium-'));
     const file = join(ARTIFACTS, 'report.html');
@@ -455,12 +455,9 @@ describe('embctl report', () => {
     await assert.rejects(runReportInProcess(['report', '--candidate', 'nope', '--out', join(dir, 'x.html')], env), /no version "nope"/);
   });
 
-  test('through the embctl binary: exit codes', { timeout: 120_000 }, async (t) => {
+  test('through the embctl binary: exit codes', async () => {
     const help = await runCli(['--help']);
-    if (!/\breport\b/.test(help.stdout)) {
-      t.skip('registerReport is not wired into src/cli/commands/index.ts yet');
-      return;
-    }
+    assert.match(help.stdout, /^  report\b/m, 'embctl --help lists report');
     const env = targetEnv(target);
     const out = join(dir, 'cli.html');
     const r = await runCli(['report', '--out', out], { env });

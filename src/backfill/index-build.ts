@@ -3,6 +3,7 @@ import type { Db } from '../db/open.js';
 import { InputError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { annIndexName, annIndexState, annIndexStatement, partitionTable, type PartitionSpec } from '../versions/partition.js';
+import { failpoint } from '../util/failpoint.js';
 
 export interface IndexOptions {
   /** Drop and build again even when a valid index exists. */
@@ -29,7 +30,9 @@ const INDEX_LOCK = 0x656d6269; // "embi"
  * parallel workers; PostgreSQL sizes parallel builds from the (TOASTed,
  * tiny-looking) heap, so parallel_workers is set on the partition first.
  * An invalid index left by a failed concurrent build is replaced. One
- * process builds; others see the lock and leave it.
+ * process builds; another that gets here meanwhile waits for it and then
+ * finds the index valid (so a rerun after a crash never leaves the version
+ * short of ready while the dead process's build is still running on the server).
  */
 export async function buildIndex(db: Db, v: PartitionSpec & { version_key: string }, opts: IndexOptions): Promise<IndexResult> {
   if (v.index_kind === 'none') return { built: false, reason: 'index kind none (exact search)', ms: 0 };
@@ -40,7 +43,10 @@ export async function buildIndex(db: Db, v: PartitionSpec & { version_key: strin
   const table = partitionTable(v.id);
   return db.kysely.connection().execute(async (conn) => {
     const got = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${INDEX_LOCK}, ${v.id}) as ok`.execute(conn);
-    if (!got.rows[0]?.ok) return { built: false, reason: 'another process is building it', ms: 0 };
+    if (!got.rows[0]?.ok) {
+      opts.logger.info({ version: v.version_key }, 'another process is building this index: waiting for it');
+      await sql`select pg_advisory_lock(${INDEX_LOCK}, ${v.id})`.execute(conn);
+    }
     try {
       const state = await annIndexState(conn, v.id);
       if (state === 'valid' && !opts.rebuild) return { built: false, reason: 'index already valid', ms: 0 };
@@ -55,8 +61,21 @@ export async function buildIndex(db: Db, v: PartitionSpec & { version_key: strin
         await sql`select set_config('max_parallel_maintenance_workers', ${String(workers)}, false)`.execute(conn);
         await sql.raw(`ALTER TABLE ${table} SET (parallel_workers = ${Math.max(0, Math.min(64, Math.trunc(workers)))})`).execute(conn);
       }
+      const statement = sql.raw(annIndexStatement(v, { concurrently: server, rowCount: Number(rows.rows[0]?.n ?? 0) })!);
       try {
-        await sql.raw(annIndexStatement(v, { concurrently: server, rowCount: Number(rows.rows[0]?.n ?? 0) })!).execute(conn);
+        if (server) {
+          // CONCURRENTLY cannot run in a transaction. A crash test dies here,
+          // once the statement has gone out and while the server builds.
+          const building = statement.execute(conn);
+          await Promise.race([building, new Promise((r) => setImmediate(r))]);
+          failpoint('index.build');
+          await building;
+        } else {
+          await conn.transaction().execute(async (trx) => {
+            await statement.execute(trx);
+            failpoint('index.build'); // built, not yet committed
+          });
+        }
       } finally {
         if (server) await sql`reset maintenance_work_mem`.execute(conn).catch(() => {});
         if (server) await sql`reset max_parallel_maintenance_workers`.execute(conn).catch(() => {});

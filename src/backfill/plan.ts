@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { partitionTable } from '../versions/partition.js';
+import { failpoint } from '../util/failpoint.js';
 
 /** Key of the transaction advisory lock that serialises planning per version. */
 const PLAN_LOCK = 0x656d6270; // "embp"
@@ -46,6 +47,7 @@ export async function planBatches(db: Kysely<DB>, versionId: number, batchSize: 
         returning 1
       )
       select (select count(*) from batches) as n, (select count(*) from items) as items`.execute(trx);
+    failpoint('backfill.plan'); // planned, not yet committed
     return Number(res.rows[0]?.n ?? 0);
   });
 }

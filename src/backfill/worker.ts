@@ -9,6 +9,8 @@ import { loadBatch } from './batch-content.js';
 import { claimBatch, completeBatch, failBatch, heartbeat, releaseBatch, type Lease } from './leases.js';
 import type { Quota } from './quota.js';
 import { requestGroups } from './request-groups.js';
+import { failpoint } from '../util/failpoint.js';
+import { textIndexOf } from '../encoders/output-error.js';
 
 /** What a worker needs, shared by every worker of a run. */
 export interface WorkerContext {
@@ -122,6 +124,7 @@ async function prepareBatch(ctx: WorkerContext, lease: Lease, signal: AbortSigna
       }
       group.items.forEach((t, j) => vectors.set(t.sha, out[j]!));
     } catch (e) {
+      nameTheChunks(e, ctx.version.version_key, group.items);
       if (!siblings.signal.aborted) siblings.abort(e);
       throw e;
     } finally {
@@ -136,11 +139,24 @@ async function prepareBatch(ctx: WorkerContext, lease: Lease, signal: AbortSigna
   return { rows, embedded: todo.length, reused: content.texts.length - todo.length, tokens };
 }
 
+/**
+ * A bad vector (NaN, Infinity, wrong size) for one text: say which chunks and
+ * which version, so that the user can find the text that made it.
+ */
+function nameTheChunks(e: unknown, versionKey: string, items: readonly { chunkIds: number[] }[]): void {
+  const i = textIndexOf(e);
+  if (!(e instanceof Error) || i === undefined || !items[i]) return;
+  const ids = items[i].chunkIds;
+  const chunks = ids.length === 1 ? `chunk ${ids[0]}` : `chunks ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}`;
+  e.message = `${e.message}: ${chunks} of version ${versionKey}; nothing was written for this batch`;
+}
+
 async function writeBatch(ctx: WorkerContext, lease: Lease, workerId: string, p: Prepared): Promise<BatchResult> {
   await ctx.db.transaction().execute(async (trx) => {
     const ours = await completeBatch(trx, lease, workerId, { embedded: p.embedded, reused: p.reused, tokens: p.tokens });
     if (!ours) throw new LeaseLost(`lease on batch ${lease.batchId} expired and was taken over; its vectors were not written`);
     await copyBinaryWriter.write(trx, ctx.version, p.rows);
+    failpoint('backfill.write'); // written, not yet committed
   });
   return { batchId: lease.batchId, chunks: p.rows.length, embedded: p.embedded, reused: p.reused, tokens: p.tokens };
 }

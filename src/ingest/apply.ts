@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { canonicalJson, type PreparedChunk, type PreparedDocument } from './prepare.js';
 import type { ChunkCounts } from './types.js';
+import { failpoint } from '../util/failpoint.js';
 
 /** Rows per INSERT ... SELECT FROM unnest(...) statement. */
 const INSERT_SLICE = 2000;
@@ -73,6 +74,7 @@ export async function applyBatch(trx: Kysely<DB>, docs: readonly PreparedDocumen
       from unnest(${toRevive.map((r) => r.id)}::bigint[], ${toRevive.map((r) => r.metadata)}::text[]) as v(id, m)
       where c.id = v.id`.execute(trx);
   }
+  failpoint('ingest.batch'); // written, not yet committed
   return result;
 }
 

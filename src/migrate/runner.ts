@@ -6,6 +6,7 @@ import { InternalError, RefusedError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { readMigrations, type MigrationFile } from './files.js';
 import { checkPgvectorAvailable } from './pgvector-check.js';
+import { failpoint } from '../util/failpoint.js';
 
 /** Key of the session advisory lock that serialises migrations (any int8; "embctl" in hex). */
 const MIGRATION_LOCK_KEY = 0x656d6263746cn;
@@ -53,6 +54,7 @@ export async function migrate(db: Db, opts: MigrateOptions): Promise<MigrateResu
           await trx.insertInto('embctl_migrations')
             .values({ id: file.id, name: file.name, checksum: file.checksum })
             .execute();
+          failpoint('migrate.apply'); // applied, not yet committed
         });
         opts.logger.info({ migration: `${pad(file.id)}_${file.name}`, ms: Math.round(performance.now() - t0) }, 'migration applied');
         result.applied.push({ id: file.id, name: file.name });

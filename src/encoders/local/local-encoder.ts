@@ -131,6 +131,7 @@ class TransformersLocalEncoder implements LocalEncoder {
       const vectors = splitVectors(output, {
         encoder: this.identity.name,
         count: batch.length,
+        offset: start,
         dimensions: this.dims,
         normalized: this.normalized,
         ...(label ? { label } : {}),

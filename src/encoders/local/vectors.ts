@@ -6,6 +6,7 @@
 import { InternalError } from '../../errors.js';
 import { EncoderDimensionsError } from '../dimensions-error.js';
 import type { TensorLike } from './transformers-runtime.js';
+import { withTextIndex } from '../output-error.js';
 
 export interface VectorCheck {
   /** Encoder name for messages, e.g. `local:minilm`. */
@@ -13,6 +14,8 @@ export interface VectorCheck {
   count: number;
   /** Expected dimensions, if known. */
   dimensions: number | undefined;
+  /** Position of the first text of this output in the caller's list (default 0). */
+  offset?: number;
   normalized: boolean;
   label?: string;
 }
@@ -21,8 +24,8 @@ const NORM_TOLERANCE = 1e-3;
 
 export function splitVectors(output: TensorLike, check: VectorCheck): Float32Array[] {
   const where = `${check.encoder}${check.label ? ` (${check.label})` : ''}`;
-  const fail = (what: string): never => {
-    throw new InternalError(`${where} returned a bad embedding: ${what}`);
+  const fail = (what: string, row?: number): never => {
+    throw withTextIndex(new InternalError(`${where} returned a bad embedding: ${what}`), row === undefined ? undefined : row + (check.offset ?? 0));
   };
   const [rows, dims, ...rest] = output.dims;
   if (output.type !== 'float32') fail(`type ${output.type}, expected float32`);
@@ -39,11 +42,11 @@ export function splitVectors(output: TensorLike, check: VectorCheck): Float32Arr
     let sq = 0;
     for (let i = 0; i < v.length; i++) {
       const x = v[i]!;
-      if (!Number.isFinite(x)) fail(`vector ${r} has a non-finite value at ${i}`);
+      if (!Number.isFinite(x)) fail(`vector ${r} has a non-finite value at ${i}`, r);
       sq += x * x;
     }
     if (check.normalized && Math.abs(Math.sqrt(sq) - 1) > NORM_TOLERANCE) {
-      fail(`vector ${r} has norm ${Math.sqrt(sq).toFixed(6)}, expected 1 (an all-zero output cannot be normalised)`);
+      fail(`vector ${r} has norm ${Math.sqrt(sq).toFixed(6)}, expected 1 (an all-zero output cannot be normalised)`, r);
     }
     out.push(v);
   }

@@ -21,6 +21,8 @@ export interface Failure {
   invalidResponse?: boolean;
   /** The vectors had the wrong size. */
   dimensions?: { actual: number; expected: number };
+  /** The text (position in the caller's list) whose vector was wrong. */
+  textIndex?: number;
 }
 
 export interface ClassifyContext {
@@ -39,7 +41,7 @@ export function safeText(text: string, secrets: readonly string[], max = 300): s
 export function classifyFailure(err: unknown, ctx: ClassifyContext): Failure {
   const none = { retryAfterMs: null, rateLimited: false } as const;
   if (err instanceof InvalidResponse) {
-    return { ...none, retryable: false, invalidResponse: true, dimensions: err.dimensions, reason: safeText(err.message, ctx.secrets) };
+    return { ...none, retryable: false, invalidResponse: true, dimensions: err.dimensions, textIndex: err.textIndex, reason: safeText(err.message, ctx.secrets) };
   }
   if (ctx.timedOut || err instanceof APIConnectionTimeoutError) {
     return { ...none, retryable: true, reason: `timed out after ${ctx.timeoutMs} ms` };

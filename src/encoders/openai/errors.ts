@@ -3,13 +3,14 @@ import { InputError, InternalError } from '../../errors.js';
 import { EncoderDimensionsError } from '../dimensions-error.js';
 import { PLACEHOLDER_API_KEY, type ResolvedOptions } from './options.js';
 import { BatchFailure } from './send.js';
+import { withTextIndex } from '../output-error.js';
 
 /** `at` is the batch suffix, e.g. ` (batch 17)`. Anything but a BatchFailure (the caller's abort) passes through. */
 export function toEncoderError(err: unknown, name: string, at: string, cfg: ResolvedOptions): unknown {
   if (!(err instanceof BatchFailure)) return err; // the caller's abort reason, or a bug
   const f = err.failure;
-  if (f.dimensions) return new EncoderDimensionsError(`${name} returned ${f.reason}${at}`, f.dimensions.actual, f.dimensions.expected);
-  if (f.invalidResponse) return new InternalError(`${name} returned ${f.reason}${at}`);
+  if (f.dimensions) return withTextIndex(new EncoderDimensionsError(`${name} returned ${f.reason}${at}`, f.dimensions.actual, f.dimensions.expected), f.textIndex);
+  if (f.invalidResponse) return withTextIndex(new InternalError(`${name} returned ${f.reason}${at}`), f.textIndex);
   const status = f.status;
   if (status === 401 || status === 403) {
     const hint = cfg.official || cfg.apiKey !== PLACEHOLDER_API_KEY ? 'check the API key (OPENAI_API_KEY)' : 'this server needs a key: set OPENAI_API_KEY';

@@ -16,8 +16,11 @@ export interface ValidateContext {
 
 /** What went wrong, phrased to follow "<encoder> returned ..." */
 export class InvalidResponse extends Error {
-  /** Set when the vectors had the wrong size. */
-  constructor(message: string, readonly dimensions?: { actual: number; expected: number }) {
+  /**
+   * `dimensions` is set when the vectors had the wrong size; `textIndex` when
+   * the problem is one text's vector (its position in the caller's list).
+   */
+  constructor(message: string, readonly dimensions?: { actual: number; expected: number }, readonly textIndex?: number) {
     super(message);
   }
 }
@@ -63,12 +66,12 @@ export function validateEmbeddings(response: unknown, ctx: ValidateContext): { v
     if (out[index] !== undefined) throw new InvalidResponse(`index ${index} twice`);
     const vec = decodeEmbedding(item?.embedding);
     if (dims === undefined) dims = vec.length;
-    if (vec.length !== dims) throw new InvalidResponse(`${vec.length} dimensions, expected ${dims}`, { actual: vec.length, expected: dims });
-    if (vec.length === 0) throw new InvalidResponse(`an empty embedding for text ${at(index)}`);
+    if (vec.length !== dims) throw new InvalidResponse(`${vec.length} dimensions, expected ${dims}`, { actual: vec.length, expected: dims }, at(index));
+    if (vec.length === 0) throw new InvalidResponse(`an empty embedding for text ${at(index)}`, undefined, at(index));
     for (let i = 0; i < vec.length; i++) {
       const x = vec[i]!;
       if (!Number.isFinite(x)) {
-        throw new InvalidResponse(`a non-finite value (${Number.isNaN(x) ? 'NaN' : x}) at dimension ${i} of text ${at(index)}`);
+        throw new InvalidResponse(`a non-finite value (${Number.isNaN(x) ? 'NaN' : x}) at dimension ${i} of text ${at(index)}`, undefined, at(index));
       }
     }
     out[index] = vec;
