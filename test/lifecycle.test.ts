@@ -1,12 +1,16 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { freshDb, type TestDb } from './support/db.js';
+import pg from 'pg';
+import { freshDb, ON_SERVER, type TestDb } from './support/db.js';
 import { fillVersion, ingestDocs, recordGate, register, syntheticDocs } from './support/fill-version.js';
 import { activate, retire, rollback, planRetire } from '../src/lifecycle/index.js';
 import { createSearcher } from '../src/search/index.js';
-import { partitionExists } from '../src/versions/partition.js';
-import { requireVersion } from '../src/versions/store.js';
+import { annIndexName, annIndexState, annIndexStatement, partitionExists, partitionTable } from '../src/versions/partition.js';
+import { requireVersion, type VersionRow } from '../src/versions/store.js';
+import { checkReadiness } from '../src/lifecycle/readiness.js';
+import { buildIndex } from '../src/backfill/index-build.js';
+import { silentLogger } from '../src/log/logger.js';
 import { InputError, RefusedError } from '../src/errors.js';
 
 let db: TestDb;
@@ -36,6 +40,43 @@ async function events(key?: string) {
   if (key) q = q.where('version_key', '=', key);
   return q.execute();
 }
+/**
+ * An index PostgreSQL itself marks invalid. On a server: the version's real
+ * CREATE INDEX CONCURRENTLY, cancelled while it waits for a writer (it has
+ * already put the invalid index in the catalog). On PGlite, one session cannot
+ * cancel itself mid-statement: a CREATE UNIQUE INDEX CONCURRENTLY under the ANN
+ * index's name fails on duplicate values and leaves it invalid the same way.
+ */
+async function makeInvalidIndex(v: VersionRow): Promise<void> {
+  const table = partitionTable(v.id);
+  if (!ON_SERVER) {
+    await assert.rejects(sql.raw(`CREATE UNIQUE INDEX CONCURRENTLY ${annIndexName(v.id)} ON ${table} (embedding_version_id)`).execute(db.kysely), /could not create unique index/);
+    return;
+  }
+  const writer = new pg.Client({ connectionString: db.url });
+  const builder = new pg.Client({ connectionString: db.url });
+  await writer.connect();
+  await builder.connect();
+  try {
+    await writer.query('begin');
+    await writer.query(`delete from ${table} where false`); // holds a writer's lock: the build must wait for it
+    const pid = (await builder.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+    const building = builder.query(annIndexStatement(v, { concurrently: true })!).then(() => null, (e: Error) => e);
+    for (;;) {
+      const waiting = await sql<{ n: number }>`select count(*)::int as n from pg_stat_progress_create_index where pid = ${pid}`.execute(db.kysely);
+      if (Number(waiting.rows[0]!.n) > 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await sql`select pg_cancel_backend(${pid})`.execute(db.kysely);
+    const err = await building;
+    assert.match(String(err?.message), /canceling statement/);
+  } finally {
+    await writer.query('rollback').catch(() => {});
+    await writer.end();
+    await builder.end();
+  }
+}
+
 const refused = (re: RegExp) => (e: Error) => e instanceof RefusedError && re.test(e.message);
 
 describe('activate', () => {
@@ -69,6 +110,20 @@ describe('activate', () => {
     assert.equal((await activate(db, 'exact', deps)).changed, true);
     await activate(db, 'b', deps);
   });
+  test('refuses a version whose ANN index is invalid (a really interrupted build); a rebuild repairs it', async () => {
+    await register(db, { key: 'broken', encoder: 'hash:words-256' });
+    const v = await fillVersion(db, 'broken', { index: false });
+    await recordGate(db, 'broken', true);
+    await makeInvalidIndex(v);
+    assert.equal(await annIndexState(db.kysely, v.id), 'invalid');
+    await assert.rejects(activate(db, 'broken', deps), refused(/cannot activate broken: the hnsw index of version broken is invalid \(a failed build\): run embctl backfill broken to rebuild it/));
+    assert.deepEqual((await checkReadiness(db.kysely, v, { gate: true })).problems.map((p) => p.code), ['index_invalid']);
+    const r = await buildIndex(db, v, { logger: silentLogger() });
+    assert.deepEqual([r.built, r.reason], [true, 'rebuilt']);
+    assert.equal(await annIndexState(db.kysely, v.id), 'valid');
+    assert.deepEqual((await checkReadiness(db.kysely, v, { gate: true })).problems, []);
+  });
+
   test('refuses a version whose last gated evaluation failed, or that has none', async () => {
     await assert.rejects(activate(db, 'failed', deps), refused(/last gated evaluation of version failed .* failed: .*embctl evaluate --version failed --gate/));
     await assert.rejects(activate(db, 'nogate', deps), refused(/version nogate has no gated evaluation: run embctl evaluate --version nogate --gate/));

@@ -86,5 +86,23 @@ describe('quota', () => {
     const groups = requestGroups(texts, (t) => t, enc, 100);
     assert.equal(groups.reduce((n, g) => n + g.items.length, 0), 1200);
     assert.ok(groups.every((g) => g.items.length <= 100));
+    assert.deepEqual(groups.flatMap((g) => g.items), texts, 'every text once, in order');
+
+    // Token budget: long texts split groups well before the item limit, and each group's count is true.
+    const budget = 1000;
+    const small: typeof enc = Object.create(enc, { maxBatchTokens: { value: budget } });
+    const long = Array.from({ length: 60 }, (_, i) => `${'word '.repeat(40 + (i % 7) * 30)}end ${i}`);
+    const byTokens = requestGroups(long, (t) => t, small, 100);
+    assert.ok(byTokens.length > 1, 'the token budget split the texts');
+    for (const g of byTokens) {
+      const tokens = g.items.reduce((n, t) => n + enc.countTokens(t), 0);
+      assert.equal(g.tokens, tokens, 'a group reports its true token count');
+      assert.ok(g.tokens <= budget || g.items.length === 1, `a group of ${g.items.length} texts holds ${g.tokens} tokens, over ${budget}`);
+    }
+    assert.deepEqual(byTokens.flatMap((g) => g.items), long);
+    // A single text larger than the budget goes alone (the encoder truncates or rejects it), never with others.
+    const huge = 'word '.repeat(3000);
+    const withHuge = requestGroups(['a b c', huge, 'd e f'], (t) => t, small, 100);
+    assert.deepEqual(withHuge.map((g) => g.items.length), [1, 1, 1]);
   });
 });

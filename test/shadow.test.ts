@@ -147,8 +147,11 @@ describe('the shadower', () => {
     assert.equal(rows.length, 20);
     const expected = agreement(primaryIds('q1'), candidateIds('q1'), 5); // 4 of 5 shared
     assert.equal(expected.overlapAtK, 0.8);
+    // Each row carries the segment of its own query (query i is odd or even).
+    const segmentOf = new Map(Array.from({ length: 20 }, (_, i) => [createHash('sha256').update(`query ${i}`).digest('hex'), i % 2 ? 'odd' : 'even']));
+    assert.deepEqual(rows.map((r) => r.segment).sort(), [...Array(10).fill('even'), ...Array(10).fill('odd')]);
     for (const r of rows) {
-      const n = Number(r.segment === 'odd');
+      assert.equal(r.segment, segmentOf.get(Buffer.from(r.query_sha256).toString('hex')));
       assert.equal(r.primary_version_id, ids.prim);
       assert.equal(r.candidate_version_id, ids.cand);
       assert.equal(r.k, 5);
@@ -161,7 +164,6 @@ describe('the shadower', () => {
       assert.equal(r.candidate_ms, 7);
       assert.equal(r.primary_ids.length, 5);
       assert.equal(r.candidate_ids[0], r.primary_ids[0]! + 1);
-      assert.ok(n === 0 || n === 1);
     }
     const q3 = rows.find((r) => Buffer.from(r.query_sha256).equals(createHash('sha256').update('query 3').digest()));
     assert.ok(q3, 'the query hash is sha256 of the text');
