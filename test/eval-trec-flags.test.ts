@@ -144,6 +144,16 @@ test('-J leaving no result: trec_eval divides 0 by 0 in iprec_at_recall and 11pt
   assert.equal(v['Rprec_mult_1.00'], 0);
 });
 
+test('a grade too large to count levels up to is refused, with where it is', () => {
+  // trec_eval counts judged documents per grade from 0 up to the largest grade (form_res_rels.c).
+  const qrels = parseQrels('q 0 a 1\nq 0 b 2000000\n');
+  assert.throws(() => evaluateRun(qrels, parseRun('q Q0 a 1 1 r\n')), (e: unknown) => {
+    assert.ok(e instanceof InputError);
+    assert.deepEqual(e.details, ['query "q", document "b": grade 2000000']);
+    return true;
+  });
+});
+
 test('printf rounding: ties to even on the exact binary value, as glibc prints trec_eval\'s numbers', () => {
   // 0.03125 = 1/32 is exact: a tie. trec_eval prints iprec_at_recall_0.80 all = 0.0312 on its test files.
   assert.equal(formatFixed(0.03125, 4), '0.0312');
@@ -194,12 +204,14 @@ test('parameters: level=gain pairs for the gain measures (ndcg.3=10 on case G)',
 
 test('bad -m arguments are all listed at once; trec_eval\'s quirks are refused, not guessed', () => {
   assert.throws(() => evaluateRun(qrelsA, runA, {
-    measures: ['P.5,5', 'P.0', 'map.5', 'utility.1,2', 'rbp.q=1', 'iprec_at_recall.-1', 'all_trec.5', 'prefs', 'nope', 'G.1=x'],
+    measures: ['P.5,5', 'P.0', 'map.5', 'utility.1,2', 'rbp.q=1', 'iprec_at_recall.-1', 'all_trec.5', 'prefs', 'nope', 'G.1=x', 'dcg'],
   }), (e: unknown) => {
     assert.ok(e instanceof InputError);
-    assert.equal(e.details.length, 10, e.details.join('\n'));
+    assert.equal(e.details.length, 11, e.details.join('\n'));
     assert.match(e.details[0]!, /two parameters both print as P_5/);
+    assert.match(e.details[2]!, /map takes no parameters/);
     assert.match(e.details[7]!, /preference/);
+    assert.match(e.details[10]!, /outside -m all_trec/);
     return true;
   });
   // trec_eval takes the first parameters given for a family; value names add cutoffs.

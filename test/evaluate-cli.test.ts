@@ -115,6 +115,12 @@ test('--qrels/--run: bad usage exits 2; malformed files list every bad line', as
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--version cannot be used with --qrels\/--run/);
 
+  const other = join(dir, 'other.run');
+  writeFileSync(other, '999 Q0 d1 1 0.5 x\n');
+  r = await runCli(['evaluate', '--qrels', join(TREC, 'qrels.test'), '--run', other], { env: NO_DB });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /No query of .*other\.run is in .*qrels\.test: nothing to score/);
+
   const qrels = join(dir, 'bad.qrels');
   const run = join(dir, 'bad.run');
   writeFileSync(qrels, '1 0 d1 1\n1 0 d2 high\n2 0 d3\n');

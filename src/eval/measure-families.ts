@@ -90,9 +90,19 @@ export const NICKNAMES: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** trec_eval measures and sets that need other judgment formats (preferences, judgment groups). */
-export const UNSUPPORTED = new Set([
-  'all_prefs', 'prefs', 'qrels_jg', 'dcg', 'ideal_dcg', 'yaap', 'map_avgjg', 'P_avgjg', 'Rprec_mult_avgjg',
+export const NEEDS_OTHER_QRELS = new Set([
+  'all_prefs', 'prefs', 'qrels_jg', 'map_avgjg', 'P_avgjg', 'Rprec_mult_avgjg',
   'prefs_num_prefs_poss', 'prefs_num_prefs_ful', 'prefs_num_prefs_ful_ret', 'prefs_simp', 'prefs_pair', 'prefs_avgjg',
   'prefs_avgjg_Rnonrel', 'prefs_simp_ret', 'prefs_pair_ret', 'prefs_avgjg_ret', 'prefs_avgjg_Rnonrel_ret', 'prefs_simp_imp',
   'prefs_pair_imp', 'prefs_avgjg_imp',
 ]);
+
+/** trec_eval measures outside -m all_trec that embctl does not compute. */
+export const NOT_PORTED = new Set(['dcg', 'ideal_dcg', 'yaap']);
+
+/** Why a trec_eval measure or set name is not computed, or undefined when it is not one of those. */
+export function unsupportedReason(name: string): string | undefined {
+  if (NEEDS_OTHER_QRELS.has(name)) return `"${name}" needs preference or judgment-group qrels, which embctl does not read`;
+  if (NOT_PORTED.has(name)) return `"${name}" is a trec_eval measure outside -m all_trec that embctl does not compute`;
+  return undefined;
+}

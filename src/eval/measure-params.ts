@@ -115,6 +115,13 @@ export function makeInstance(f: FamilyDef, text: string | null): Parsed<MeasureI
   return { ok: inst };
 }
 
+/** An instance of `f` with its default parameters. */
+export function defaultInstance(f: FamilyDef): MeasureInstance {
+  const made = makeInstance(f, null);
+  if ('problem' in made) throw new Error(`${f.name}: bad default parameters: ${made.problem}`);
+  return made.ok;
+}
+
 /** The instance with these cutoffs (ascending, unique) and their names. */
 export function withCutoffs(inst: MeasureInstance, cutoffs: readonly number[]): MeasureInstance {
   const sorted = [...new Set(cutoffs)].sort((a, b) => a - b);

@@ -7,8 +7,8 @@
  * of the arguments; cutoffs within a family are ascending.
  */
 import { InputError } from '../errors.js';
-import { FAMILIES, NICKNAMES, UNSUPPORTED, familyNamed } from './measure-families.js';
-import { makeInstance, withCutoffs } from './measure-params.js';
+import { FAMILIES, NICKNAMES, familyNamed, unsupportedReason } from './measure-families.js';
+import { defaultInstance, makeInstance, withCutoffs } from './measure-params.js';
 import type { FamilyDef, MeasureInstance } from './measure-types.js';
 import { parseMeasure } from './measures.js';
 
@@ -78,7 +78,8 @@ function addArgument(arg: string, request: (f: FamilyDef) => Request): string | 
     for (const name of set) request(familyNamed(name)!).plain = true;
     return undefined;
   }
-  if (UNSUPPORTED.has(arg)) return `"${arg}" needs preference or judgment-group qrels, which embctl does not read`;
+  const unsupported = unsupportedReason(arg.split('.')[0]!);
+  if (unsupported) return unsupported;
   const whole = familyNamed(arg);
   if (whole) {
     request(whole).plain = true;
@@ -114,13 +115,12 @@ function addArgument(arg: string, request: (f: FamilyDef) => Request): string | 
 }
 
 function instancesOf(f: FamilyDef, r: Request): MeasureInstance[] {
-  const base = (made: ReturnType<typeof makeInstance>) => ('ok' in made ? made.ok : null)!;
   if (f.params === 'cutoffs' || f.params === 'fractions') {
     const cutoffs = [...(r.explicit ? r.explicit.cutoffs : r.plain ? f.defaults : []), ...r.cutoffs];
-    return cutoffs.length ? [withCutoffs(base(makeInstance(f, null)), cutoffs)] : [];
+    return cutoffs.length ? [withCutoffs(defaultInstance(f), cutoffs)] : [];
   }
   const out: MeasureInstance[] = [];
-  if (r.plain) out.push(r.explicit ?? base(makeInstance(f, null)));
+  if (r.plain) out.push(r.explicit ?? defaultInstance(f));
   for (const v of r.values.values()) if (!out.some((o) => o.names[0] === v.names[0])) out.push(v);
   return out;
 }

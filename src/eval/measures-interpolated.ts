@@ -4,7 +4,7 @@
  * best precision at that rank or any later one. Recall points become
  * numbers of relevant documents with C's lround (this trec_eval version;
  * v9 added 0.9 and truncated), Rprec_mult's multiples of R with
- * (long)(x * R + 0.9). With no retrieved document (possible with -J or -M)
+ * (long)(x * R + 0.9). With no retrieved document (possible with -J)
  * trec_eval divides 0 by 0 and prints -nan; so does this port.
  */
 import type { MeasureEnv, MeasureInstance } from './measure-types.js';

@@ -5,7 +5,7 @@
  * mapping between them. Aliases are case-insensitive; trec_eval names are not.
  */
 import { InputError } from '../errors.js';
-import { FAMILIES, GAIN_FAMILIES, UNSUPPORTED, familyNamed } from './measure-families.js';
+import { FAMILIES, GAIN_FAMILIES, familyNamed, unsupportedReason } from './measure-families.js';
 import { makeInstance } from './measure-params.js';
 
 /** A family name (`P`, `ndcg_cut`, `bpref`, `rbp`, ...; see measure-families.ts). */
@@ -73,10 +73,8 @@ export function toAlias(trecName: string): string {
 export function parseMeasure(name: string): MeasureSpec {
   const spec = tryParse(name);
   if (spec) return spec;
-  const family = name.trim().split(/[._]/)[0] ?? '';
-  if (UNSUPPORTED.has(name.trim()) || UNSUPPORTED.has(family)) {
-    throw new InputError(`Measure "${name}" needs preference or judgment-group qrels, which embctl does not read`);
-  }
+  const unsupported = unsupportedReason(name.trim()) ?? unsupportedReason(name.trim().split('.')[0]!);
+  if (unsupported) throw new InputError(unsupported);
   throw new InputError(`Unknown measure "${name}"`, [
     `trec_eval names: ${FAMILIES.map((f) => f.params === 'cutoffs' ? `${f.name}_K` : f.params === 'fractions' ? `${f.name}_X` : f.name).join(', ')}`,
     'aliases: MAP, MRR, R-prec, RBP, P@K, R@K, nDCG@K, MAP@K, hit@K, Judged@K, RBP@p',

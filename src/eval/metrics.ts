@@ -43,6 +43,7 @@ export function evaluateRun(qrels: Qrels, run: Run, options: EvaluateOptions = {
     throw new InputError(`The most results per query (-M) must be a whole number >= 1, not ${maxRetrieved}`);
   }
   validateRun(run);
+  checkGrades(qrels);
   const plan = resolveMeasures(options as ResolveOptions);
   // The counts are always in the values (not in `measures` or the printed columns unless asked for).
   const computed = [...plan, ...COUNTS.filter((c) => !plan.some((i) => i.family === c.family))];
@@ -77,6 +78,17 @@ export function evaluateRun(qrels: Qrels, run: Run, options: EvaluateOptions = {
     measures: plan.filter((i) => i.family.compute).flatMap((i) => i.names),
     columns: columnsOf(plan),
   };
+}
+
+/** The largest grade: trec_eval (and this port) keep a count per grade from 0 up, so huge grades cost memory and time. */
+export const MAX_GRADE = 1_000_000;
+
+function checkGrades(qrels: Qrels): void {
+  const bad: string[] = [];
+  for (const [qid, grades] of qrels) {
+    for (const [docno, g] of grades) if (!Number.isSafeInteger(g) || g > MAX_GRADE) bad.push(`query "${qid}", document "${docno}": grade ${g}`);
+  }
+  if (bad.length) throw new InputError(`Grades must be whole numbers up to ${MAX_GRADE}: ${bad.length} are not`, bad.slice(0, 20));
 }
 
 /** trec_eval.c's clean-up after scoring a missing query (matched by exact name, `unj` by prefix). */

@@ -139,6 +139,9 @@ async function trecMode(ctx: CliContext, f: EvaluateFlags): Promise<void> {
     measures: f.measure ?? ['official'], relevanceLevel: f.level, completeQueries: f.complete,
     judgedOnly: f.judgedOnly, maxRetrieved: f.maxRetrieved,
   });
+  if (result.numQueries === 0) {
+    throw new InputError(`No query of ${f.run} is in ${f.qrels}: nothing to score (are these the right files?)`);
+  }
   const runId = await lastRunId(f.run);
   const noSummary = f.summary === false;
   ctx.out.result({
