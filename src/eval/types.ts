@@ -32,8 +32,8 @@ export interface EvaluateOptions {
   /**
    * Compute only these measures, as trec_eval's -m takes them: a set (`official`, `all_trec`, `set`), a family
    * (`P`, `bpref`), a family with parameters (`P.5,10`, `rbp.p=0.8`), or one value or alias (`P_10`, `nDCG@10`).
-   * Printed and stored in trec_eval's order; num_ret, num_rel and num_rel_ret are always in the values. Default: num_ret, num_rel, num_rel_ret, map, recip_rank, P, recall,
-   * ndcg, ndcg_cut, success and judged.
+   * Printed and stored in trec_eval's order; num_ret, num_rel and num_rel_ret are always in the values.
+   * Default: num_ret, num_rel, num_rel_ret, map, recip_rank, P, recall, ndcg, ndcg_cut, success and judged.
    */
   measures?: readonly string[];
   /** trec_eval -J: score the judged results only (unjudged ones are removed before ranking). Default false. */
