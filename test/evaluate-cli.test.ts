@@ -14,67 +14,97 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** A database that cannot be reached and a PGlite folder that must not be created: TREC mode opens neither. */
 const NO_DB = { DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none', EMBCTL_HOME: join(dir, 'never-created') };
 
-/** `measure qid value` lines of trec_eval output -> "measure qid" -> value text. */
-function trecLines(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length === 3) out.set(`${f[0]} ${f[1]}`, f[2]!);
+/**
+ * Our output against trec_eval's, line for line (a unified view of the first
+ * difference makes a failure readable). Every byte must match: names padded
+ * to 22, tabs, counts as integers, values as %6.4f, relstring quoted.
+ */
+function assertSameLines(ours: string, expectedFile: string, lines: number): void {
+  const want = readFileSync(join(TREC, expectedFile), 'utf8').split('\n');
+  const got = ours.split('\n');
+  assert.equal(want.length - 1, lines, `${expectedFile} has ${lines} lines`);
+  for (let i = 0; i < Math.max(want.length, got.length); i++) {
+    assert.equal(got[i], want[i], `${expectedFile} line ${i + 1}`);
   }
-  return out;
+  assert.equal(ours, want.join('\n'));
 }
 
-function assertSameAsTrecEval(ours: string, expectedFile: string, wantAtLeast: number): void {
-  const want = trecLines(readFileSync(join(TREC, expectedFile), 'utf8'));
-  const got = trecLines(ours);
-  let compared = 0;
-  for (const [key, value] of got) {
-    if (!want.has(key) || key.startsWith('runid ')) continue;
-    assert.equal(value, want.get(key), `${key} (${expectedFile})`);
-    compared++;
-  }
-  assert.ok(compared >= wantAtLeast, `compared only ${compared} values with ${expectedFile}`);
-}
-
-test('--qrels/--run reproduces trec_eval (out.test, -q, -c) without opening a database', async () => {
-  const cli = (...args: string[]) => runCli(args, { env: NO_DB });
-  const [r, q, c, l, m] = await Promise.all([
-    cli('evaluate', '--qrels', join(TREC, 'qrels.test'), '--run', join(TREC, 'results.test')),
-    cli('evaluate', '--qrels', join(TREC, 'qrels.test'), '--run', join(TREC, 'results.test'), '-q'),
-    cli('evaluate', '--qrels', join(TREC, 'qrels.test'), '--run', join(TREC, 'results.trunc'), '-q', '-c'),
-    cli('evaluate', '--qrels', join(TREC, 'qrels.rel_level'), '--run', join(TREC, 'results.test'), '-q', '-l', '2'),
-    cli('--json', 'evaluate', '--qrels', join(TREC, 'qrels.test'), '--run', join(TREC, 'results.test'), '-m', 'nDCG@10', '-m', 'MRR'),
+test('--qrels/--run prints exactly what trec_eval prints (out.test, .a, .aq, .aqc, .aql), without a database', async () => {
+  const cli = (...args: string[]) => runCli(['evaluate', ...args], { env: NO_DB });
+  const [def, a, aq, aqc, aql] = await Promise.all([
+    cli('--qrels', join(TREC, 'qrels.test'), '--run', join(TREC, 'results.test')),
+    cli('-m', 'all_trec', '--qrels', join(TREC, 'qrels.test'), '--run', join(TREC, 'results.test')),
+    cli('-m', 'all_trec', '-q', '--qrels', join(TREC, 'qrels.test'), '--run', join(TREC, 'results.test')),
+    cli('-m', 'all_trec', '-q', '-c', '--qrels', join(TREC, 'qrels.test'), '--run', join(TREC, 'results.trunc')),
+    // trec_eval's own spelling, short flags glued to their values.
+    cli('-mall_trec', '-mrelstring.20', '-q', '-l2', '--qrels', join(TREC, 'qrels.rel_level'), '--run', join(TREC, 'results.test')),
   ]);
-  assert.equal(r.code, 0, r.stderr);
-  // map, recip_rank, P_5 ... P_1000, num_q, num_ret, num_rel, num_rel_ret
-  assertSameAsTrecEval(r.stdout, 'out.test', 15);
-  const got = trecLines(r.stdout);
-  for (const [k, v] of <[string, string][]>[['map all', '0.1785'], ['recip_rank all', '0.4064'], ['P_5 all', '0.2667'], ['P_1000 all', '0.0437'], ['num_rel_ret all', '131']]) {
-    assert.equal(got.get(k), v, k);
-  }
-  assert.match(r.stdout, /^runid +\tall\tSTANDARD$/m);
-  assert.match(r.stdout, /^map {19}\tall\t0\.1785$/m);
+  for (const r of [def, a, aq, aqc, aql]) assert.equal(r.code, 0, r.stderr);
+  assertSameLines(def.stdout, 'out.test', 30); // trec_eval's default measures ("official")
+  assertSameLines(a.stdout, 'out.test.a', 99);
+  assertSameLines(aq.stdout, 'out.test.aq', 387);
+  assertSameLines(aqc.stdout, 'out.test.aqc', 387);
+  assertSameLines(aql.stdout, 'out.test.aql', 387);
   assert.ok(!existsSync(NO_DB.EMBCTL_HOME), 'no embedded database was created');
+});
 
-  // Per query, with ndcg and ndcg_cut: out.test.aq (trec_eval -m all_trec -q).
-  assert.equal(q.code, 0, q.stderr);
-  assertSameAsTrecEval(q.stdout, 'out.test.aq', 4 * 30);
-  assert.equal(trecLines(q.stdout).get('ndcg 301'), trecLines(readFileSync(join(TREC, 'out.test.aq'), 'utf8')).get('ndcg 301'));
-
-  // -c on a truncated run: out.test.aqc.
-  assert.equal(c.code, 0, c.stderr);
-  assertSameAsTrecEval(c.stdout, 'out.test.aqc', 4 * 30);
-
-  // Graded qrels with -l2: out.test.aql.
-  assert.equal(l.code, 0, l.stderr);
-  assertSameAsTrecEval(l.stdout, 'out.test.aql', 4 * 30);
-
-  // Chosen measures by alias, and --json.
+test('--qrels/--run: -m picks measures (trec_eval order), --json holds what is printed', async () => {
+  const [m, j] = await Promise.all([
+    runCli(['evaluate', '--qrels', join(TREC, 'qrels.test'), '--run', join(TREC, 'results.test'), '-m', 'P.10,5', '-m', 'bpref', '-m', 'nDCG@10'], { env: NO_DB }),
+    runCli(['--json', 'evaluate', '--qrels', join(TREC, 'qrels.test'), '--run', join(TREC, 'results.test'), '-m', 'nDCG@10', '-m', 'MRR', '-m', 'gm_map', '-q'], { env: NO_DB }),
+  ]);
   assert.equal(m.code, 0, m.stderr);
-  const json = JSON.parse(m.stdout) as { num_q: number; all: Record<string, number> };
+  // Only what was asked for (no runid or num_q), in trec_eval's order, values as in out.test.aq.
+  assert.equal(m.stdout, [
+    'bpref                 \tall\t0.1981', 'P_5                   \tall\t0.2667', 'P_10                  \tall\t0.3000',
+    'ndcg_cut_10           \tall\t0.3016', '',
+  ].join('\n'));
+  assert.equal(j.code, 0, j.stderr);
+  const json = JSON.parse(j.stdout) as { runid: string; num_q: number; all: Record<string, number>; per_query: Record<string, Record<string, number>> };
+  assert.equal(json.runid, 'STANDARD');
   assert.equal(json.num_q, 3);
-  assert.deepEqual(Object.keys(json.all), ['num_ret', 'num_rel', 'num_rel_ret', 'ndcg_cut_10', 'recip_rank']);
+  assert.deepEqual(Object.keys(json.all), ['gm_map', 'recip_rank', 'ndcg_cut_10']);
   assert.equal(json.all.recip_rank!.toFixed(4), '0.4064');
+  assert.equal(json.all.gm_map!.toFixed(4), '0.1051');
+  assert.deepEqual(Object.keys(json.per_query['301']!), ['recip_rank', 'ndcg_cut_10'], 'gm_map is not a per-query value in trec_eval');
+});
+
+test('--qrels/--run: -J, -M and -n on a small case (expected values derived by hand)', async () => {
+  // Case A of test/eval-trec-flags.test.ts: relevance list [-1, 0, -2, 1, -1, 1, 0], num_rel 3.
+  const qrels = join(dir, 'a.qrels');
+  const run = join(dir, 'a.run');
+  writeFileSync(qrels, ['q 0 d1 1', 'q 0 d2 0', 'q 0 d3 1', 'q 0 d4 -1', 'q 0 d5 0', 'q 0 d6 1'].join('\n') + '\n');
+  writeFileSync(run, ['x1', 'd2', 'd4', 'd1', 'x2', 'd3', 'd5'].map((d, i) => `q Q0 ${d} ${i + 1} ${(9 - i) / 10} caseA`).join('\n') + '\n');
+  const cli = (...args: string[]) => runCli(['evaluate', '--qrels', qrels, '--run', run, '-m', 'num_ret', '-m', 'map', '-m', 'relstring', ...args], { env: NO_DB });
+  const [plain, judged, max, noSummary, nothing] = await Promise.all([cli('-q'), cli('-q', '-J'), cli('-M', '4'), cli('-q', '-n', '-J'), cli('-n')]);
+  for (const r of [plain, judged, max, noSummary, nothing]) assert.equal(r.code, 0, r.stderr);
+  const row = (m: string, q: string, v: string) => `${m.padEnd(22)}\t${q}\t${v}`;
+  // map (1/4 + 2/6) / 3; with -J (1/2 + 2/3) / 3; with -M 4 (1/4) / 3.
+  assert.equal(plain.stdout, [row('num_ret', 'q', '7'), row('map', 'q', '0.1944'), row('relstring', 'q', "'-0.1-10'"),
+    row('num_ret', 'all', '7'), row('map', 'all', '0.1944'), ''].join('\n'));
+  assert.equal(judged.stdout, [row('num_ret', 'q', '4'), row('map', 'q', '0.3889'), row('relstring', 'q', "'0110'"),
+    row('num_ret', 'all', '4'), row('map', 'all', '0.3889'), ''].join('\n'));
+  assert.equal(max.stdout, [row('num_ret', 'all', '4'), row('map', 'all', '0.0833'), ''].join('\n'));
+  assert.equal(noSummary.stdout, [row('num_ret', 'q', '4'), row('map', 'q', '0.3889'), row('relstring', 'q', "'0110'"), ''].join('\n'));
+  assert.equal(nothing.stdout, '', '-n without -q prints nothing, as trec_eval');
+});
+
+test('--qrels/--run: other trec_eval flags are refused in one line (exit 2)', async () => {
+  const base = ['evaluate', '--qrels', join(TREC, 'qrels.test'), '--run', join(TREC, 'results.test')];
+  const [n, z, m, j] = await Promise.all([
+    runCli([...base, '-N', '1000'], { env: NO_DB }),
+    runCli([...base, '-Z', 'zscores.txt', '-D', '1'], { env: NO_DB }),
+    runCli([...base, '-m', 'P.0', '-m', 'prefs', '-M', '0'], { env: NO_DB }),
+    runCli(['evaluate', '--judged', 'evals/demo.judged.jsonl', '-J'], { env: NO_DB }),
+  ]);
+  assert.equal(n.code, 2);
+  assert.equal(n.stderr, 'embctl: -N: trec_eval flag not supported by embctl evaluate (supported: -q -m -c -J -l -M -n)\n');
+  assert.equal(z.code, 2);
+  assert.match(z.stderr, /^embctl: -D, -Z: trec_eval flags not supported/);
+  assert.equal(m.code, 2);
+  assert.match(m.stderr, /-M.*expected a whole number from 1/);
+  assert.equal(j.code, 2);
+  assert.match(j.stderr, /--judged-only apply to --qrels\/--run only/);
 });
 
 test('--qrels/--run: bad usage exits 2; malformed files list every bad line', async () => {
@@ -84,6 +114,12 @@ test('--qrels/--run: bad usage exits 2; malformed files list every bad line', as
   r = await runCli(['evaluate', '--qrels', join(TREC, 'qrels.test'), '--run', join(TREC, 'results.test'), '--version', 'v1'], { env: NO_DB });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--version cannot be used with --qrels\/--run/);
+
+  const other = join(dir, 'other.run');
+  writeFileSync(other, '999 Q0 d1 1 0.5 x\n');
+  r = await runCli(['evaluate', '--qrels', join(TREC, 'qrels.test'), '--run', other], { env: NO_DB });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /No query of .*other\.run is in .*qrels\.test: nothing to score/);
 
   const qrels = join(dir, 'bad.qrels');
   const run = join(dir, 'bad.run');
@@ -118,7 +154,7 @@ test('a malformed judged set and gates file: every problem with its line or path
     'gates[0].metric: unknown metric "nDCG10"',
     'gates[1]: missing a threshold',
     'gates[2]: give either "min" (absolute) or "max_drop" (relative to the baseline), not both',
-    'gates[3].min: Too small: expected number to be >=0',
+    'gates[3].min: MAP lies from 0 to 1; min -1 is outside that',
   ]) assert.ok(r.stderr.includes(want), `missing "${want}" in:\n${r.stderr}`);
   assert.ok(!existsSync(NO_DB.EMBCTL_HOME));
 

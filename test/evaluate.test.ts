@@ -116,6 +116,48 @@ test('gates naming a segment the judged set lacks are all listed', () => {
   ]);
 });
 
+test('gates can name any trec_eval measure by name or alias; thresholds must fit its values', () => {
+  const ok = parseGates(JSON.stringify({ gates: [
+    { metric: 'bpref', min: 0.3 }, { metric: 'infAP', max_drop: 0.05 }, { metric: 'R-prec', min: 0.2 },
+    { metric: 'RBP@0.8', max_drop: 0.02 }, { metric: 'MAP@10', min: 0.1 }, { metric: 'utility', min: -50 },
+    { metric: 'gm_map', min: 0.01 }, { metric: 'iprec_at_recall_0.10', min: 0.2 }, { metric: 'ndcg_1=-1', min: -0.5 },
+  ] }), 'g.json');
+  assert.deepEqual(ok.gates.map((g) => g.metric), [
+    'bpref', 'infAP', 'Rprec', 'rbp_p=0.8', 'map_cut_10', 'utility', 'gm_map', 'iprec_at_recall_0.10', 'ndcg_1=-1',
+  ]);
+  const { details } = problemsOf(() => parseGates(JSON.stringify({ gates: [
+    { metric: 'num_rel_ret', min: 1 }, { metric: 'relstring', min: 0 }, { metric: 'bpref', min: 1.5 },
+    { metric: 'P@10', max_drop: 2 }, { metric: 'gm_bpref', max_drop: 0.1 }, { metric: 'bpref@10', min: 0.1 },
+  ] }), 'g.json'));
+  assert.deepEqual(details, [
+    'gates[0].metric: "num_rel_ret" is a count or a label, not a gate metric',
+    'gates[1].metric: "relstring" is a count or a label, not a gate metric',
+    'gates[5].metric: unknown metric "bpref@10" (use P@K, R@K, nDCG@K, MAP@K, hit@K, Judged@K, MRR, MAP, R-prec, RBP@p or a trec_eval name such as bpref, infAP, ndcg, map_cut_10)',
+    'gates[2].min: bpref lies from 0 to 1; min 1.5 is outside that',
+    'gates[3].max_drop: P@10 lies from 0 to 1; a drop of 2 is impossible',
+    'gates[4].max_drop: gm_bpref is a geometric mean over queries, which a paired per-query test does not compare; gate it with "min", or gate bpref',
+  ]);
+});
+
+test('a version evaluation computes what its gates name: geometric means per segment as trec_eval makes them', () => {
+  const set = makeJudgedSetForTest([['q1', 'a', { d1: 1, d2: 1 }], ['q2', 'a', { d3: 1 }], ['q3', 'b', { d4: 1 }]]);
+  // q1: d1 at rank 1, d2 at rank 3 -> AP (1 + 2/3) / 2; q2: d3 at rank 2 -> AP 1/2; q3: nothing -> AP 0.
+  const run = new Map([
+    ['q1', [{ docno: 'd1', score: 3 }, { docno: 'x', score: 2 }, { docno: 'd2', score: 1 }]],
+    ['q2', [{ docno: 'y', score: 2 }, { docno: 'd3', score: 1 }]],
+    ['q3', [{ docno: 'z', score: 1 }]],
+  ]);
+  const scored = scoreJudgedRun(set, run, ['map', 'gm_map', 'bpref', 'rbp_p=0.8']);
+  const ap = [(1 + 2 / 3) / 2, 1 / 2, 0];
+  const gm = (xs: number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(Math.max(x, 0.00001)), 0) / xs.length);
+  assert.equal(scored.overall.values.gm_map, gm(ap));
+  assert.equal(scored.segments.find((s) => s.segment === 'a')!.values.gm_map, gm(ap.slice(0, 2)));
+  assert.equal(scored.segments.find((s) => s.segment === 'b')!.values.gm_map!.toFixed(5), '0.00001', 'floored at MIN_GEO_MEAN');
+  assert.deepEqual(scored.perQuery.map((q) => q.values.gm_map), ap, 'per query: the AP itself');
+  // rbp, p = 0.8: q1 0.2 * (1 + 0.64); q2 0.2 * 0.8; q3 0.
+  assert.deepEqual(scored.perQuery.map((q) => q.values['rbp_p=0.8']!.toFixed(6)), ['0.328000', '0.160000', '0.000000']);
+});
+
 /** An evaluation of `n` queries where query i has reciprocal rank `rr(i)`. */
 function fakeEvaluation(key: string, id: number, rr: (i: number) => number, n = 40): VersionEvaluation {
   const rows: [string, string, Record<string, number>][] = [];

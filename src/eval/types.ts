@@ -29,17 +29,44 @@ export interface EvaluateOptions {
    * Ignored when `measures` is given.
    */
   cutoffs?: number[];
-  /** Compute only these measures (trec names or aliases such as `nDCG@10`). Counts (num_*) are always reported. */
-  measures?: string[];
+  /**
+   * Compute only these measures, as trec_eval's -m takes them: a set (`official`, `all_trec`, `set`), a family
+   * (`P`, `bpref`), a family with parameters (`P.5,10`, `rbp.p=0.8`), or one value or alias (`P_10`, `nDCG@10`).
+   * Printed and stored in trec_eval's order; num_ret, num_rel and num_rel_ret are always in the values.
+   * Default: num_ret, num_rel, num_rel_ret, map, recip_rank, P, recall, ndcg, ndcg_cut, success and judged.
+   */
+  measures?: readonly string[];
+  /** trec_eval -J: score the judged results only (unjudged ones are removed before ranking). Default false. */
+  judgedOnly?: boolean;
+  /** trec_eval -M: score only the first N results of each query. Default: all. */
+  maxRetrieved?: number;
+}
+
+/** One printed column of trec_eval's output. */
+export interface MeasureColumn {
+  name: string;
+  /** `long` prints as an integer, `double` with 4 decimals, `text` quoted (relstring), `runid` the run's id. */
+  value: 'long' | 'double' | 'text' | 'runid';
+  /** Printed per query (-q). */
+  perQuery: boolean;
+  /** Printed on the `all` line. */
+  summary: boolean;
 }
 
 export interface EvaluationResult {
-  /** Values per evaluated query, in the order trec_eval prints them (qid string order). */
+  /**
+   * Values per evaluated query, in the order trec_eval prints them (qid string order). gm_map and gm_bpref hold
+   * the query's AP and bpref (trec_eval keeps their logarithms, and prints neither per query).
+   */
   perQuery: Map<string, MeasureValues>;
-  /** Means over evaluated queries (sums for num_ret, num_rel, num_rel_ret), like trec_eval's `all`. */
+  /** trec_eval's `all`: means over the evaluated queries, sums for the counts, geometric means for gm_map and gm_bpref. */
   all: MeasureValues;
   /** How many queries the averages are over (trec_eval `num_q`). */
   numQueries: number;
-  /** The measure names computed, in a stable order. */
+  /** The numeric measures computed, in trec_eval's print order. */
   measures: string[];
+  /** Everything trec_eval would print (with runid, num_q and relstring), in its order. */
+  columns: MeasureColumn[];
+  /** Text values per query (relstring). */
+  text: Map<string, Record<string, string>>;
 }

@@ -5,7 +5,7 @@
 import type { JudgedSet, Run, ScoredDoc } from '../eval/index.js';
 import type { VersionRow } from '../versions/store.js';
 import { deeperDepth, initialDepth, rankedKeys } from './collapse.js';
-import { DEFAULT_KS, measureList, normalizeKs } from './measures.js';
+import { DEFAULT_KS, cutoffOf, measureList, normalizeKs } from './measures.js';
 import { scoreJudgedRun } from './score.js';
 import type { Retriever, VersionEvaluation } from './types.js';
 
@@ -29,7 +29,7 @@ export async function evaluateVersion(options: EvaluateVersionOptions): Promise<
   const { version, judgedSet, retriever } = options;
   const ks = normalizeKs(options.ks ?? DEFAULT_KS);
   const measures = measureList(ks, options.extraMeasures);
-  const runDepth = Math.max(...ks, ...measures.map(cutoffOrZero));
+  const runDepth = Math.max(...ks, ...measures.map(cutoffOf));
   const started = performance.now();
   const run: Run = new Map();
   let shortQueries = 0;
@@ -61,11 +61,6 @@ export async function evaluateVersion(options: EvaluateVersionOptions): Promise<
     shortQueries,
     timings: { retrieveMs, scoreMs: performance.now() - started - retrieveMs },
   };
-}
-
-function cutoffOrZero(measure: string): number {
-  const m = /_(\d+)$/.exec(measure);
-  return m ? Number(m[1]) : 0;
 }
 
 /**

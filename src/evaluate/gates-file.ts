@@ -8,7 +8,8 @@
  *     "gates": [
  *       {"metric": "nDCG@10", "max_drop": 0.01},                   // relative, overall, vs the baseline
  *       {"metric": "P@10", "segment": "invoices", "min": 0.9},      // absolute, one segment
- *       {"metric": "Judged@10", "min": 0.8}                         // judged coverage
+ *       {"metric": "Judged@10", "min": 0.8},                        // judged coverage
+ *       {"metric": "bpref", "min": 0.3}                             // any trec_eval measure, by name or alias
  *     ]
  *   }
  */
@@ -18,7 +19,7 @@ import { extname } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { parseMeasure, type JudgedSet } from '../eval/index.js';
+import { isGeometricMean, measureRange, parseMeasure, toAlias, type JudgedSet } from '../eval/index.js';
 import { NO_SEGMENT } from './types.js';
 
 /** Where `evaluate --gate` looks when `--gates` is not given. */
@@ -58,16 +59,17 @@ export interface GatesConfig {
   gates: Gate[];
 }
 
-const knownMetric = z.string().min(1).refine((m) => tryMeasure(m) !== null, {
-  error: (issue) => `unknown metric ${JSON.stringify(issue.input)} (use P@K, R@K, nDCG@K, hit@K, Judged@K, MRR, MAP or a trec_eval name)`,
+const knownMetric = z.string().min(1).superRefine((m, ctx) => {
+  const problem = metricProblem(m);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 const gateSchema = z.object({
   name: z.string().min(1).optional(),
   metric: knownMetric,
   segment: z.string().min(1).optional(),
-  min: z.number().min(0).optional(),
-  max_drop: z.number().min(0).max(1).optional(),
+  min: z.number().optional(),
+  max_drop: z.number().min(0).optional(),
   alpha: z.number().gt(0).lt(1).optional(),
 }).strict();
 
@@ -82,13 +84,38 @@ const fileSchema = z.object({
   gates: z.array(gateSchema).min(1, 'at least one gate is needed'),
 }).strict();
 
+/** The trec_eval name of a gate metric, or null when it is unknown or not a gate metric. */
 function tryMeasure(m: string): string | null {
+  return metricProblem(m) === null ? parseMeasure(m).name : null;
+}
+
+/** Why `m` cannot be gated on, or null when it can. */
+function metricProblem(m: string): string | null {
+  let name: string;
   try {
-    const name = parseMeasure(m).name;
-    return name.startsWith('num_') ? null : name;
+    name = parseMeasure(m).name;
   } catch {
-    return null;
+    return `unknown metric ${JSON.stringify(m)} (use P@K, R@K, nDCG@K, MAP@K, hit@K, Judged@K, MRR, MAP, R-prec, RBP@p or a trec_eval name such as bpref, infAP, ndcg, map_cut_10)`;
   }
+  if (measureRange(name) === null) return `${JSON.stringify(m)} is a count or a label, not a gate metric`;
+  return null;
+}
+
+/** Thresholds that the metric's values can never meet, or that the decision rule cannot use. */
+function thresholdProblems(g: Record<string, unknown>, i: number): string[] {
+  const metric = typeof g.metric === 'string' ? tryMeasure(g.metric) : null;
+  if (metric === null) return [];
+  const [lo, hi] = measureRange(metric)!;
+  const shown = `${toAlias(metric)} lies ${Number.isFinite(lo) ? `from ${lo} to ${hi}` : 'anywhere'}`;
+  const problems: string[] = [];
+  if (typeof g.min === 'number' && (g.min < lo || g.min > hi)) problems.push(`gates[${i}].min: ${shown}; min ${g.min} is outside that`);
+  if (typeof g.max_drop === 'number') {
+    if (g.max_drop > hi - lo) problems.push(`gates[${i}].max_drop: ${shown}; a drop of ${g.max_drop} is impossible`);
+    if (isGeometricMean(metric)) {
+      problems.push(`gates[${i}].max_drop: ${toAlias(metric)} is a geometric mean over queries, which a paired per-query test does not compare; gate it with "min", or gate ${metric.replace(/^gm_/, '')}`);
+    }
+  }
+  return problems;
 }
 
 /** `gates[2].metric` from ['gates', 2, 'metric']. */
@@ -119,6 +146,7 @@ export function parseGates(text: string, source: string): GatesConfig {
       if (has('min') && has('max_drop')) problems.push(`gates[${i}]: give either "min" (absolute) or "max_drop" (relative to the baseline), not both`);
       else if (!has('min') && !has('max_drop')) problems.push(`gates[${i}]: missing a threshold: "min" (absolute) or "max_drop" (relative to the baseline)`);
       if (has('alpha') && !has('max_drop')) problems.push(`gates[${i}].alpha: applies to relative ("max_drop") gates only`);
+      problems.push(...thresholdProblems(g as Record<string, unknown>, i));
     });
   }
   if (problems.length || !parsed.success) {

@@ -2,7 +2,9 @@
  * TREC text out: embctl's own results as a run file (for cross-checking
  * with trec_eval or ranx), and trec_eval-style `measure  qid  value` lines.
  */
-import { compareCodePoints, trecOrder, type EvaluationResult, type Run } from '../eval/index.js';
+import {
+  compareCodePoints, formatTrecValue, trecOrder, type EvaluationResult, type MeasureColumn, type Run,
+} from '../eval/index.js';
 
 /** `qid Q0 docno rank score run_id`, queries in id order, results in trec_eval order. */
 export function formatTrecRun(run: Run, runId: string): string {
@@ -19,22 +21,48 @@ function formatScore(x: number): string {
   return Number.isInteger(x) ? x.toFixed(1) : String(x);
 }
 
-const COUNTS = new Set(['num_q', 'num_ret', 'num_rel', 'num_rel_ret']);
-
-function line(measure: string, qid: string, value: number): string {
-  return `${measure.padEnd(22)}\t${qid}\t${COUNTS.has(measure) ? String(Math.round(value)) : value.toFixed(4)}`;
+/** `%-22s\t%s\t<value>`: trec_eval's line. */
+function line(measure: string, qid: string, value: string): string {
+  return `${measure.padEnd(22)}\t${qid}\t${value}`;
 }
 
-/** trec_eval's output: per query (with `perQuery`) then `all`, with runid and num_q first. */
-export function formatTrecEval(result: EvaluationResult, options: { runId?: string; perQuery?: boolean } = {}): string {
+/** `%ld` of a C long cast (truncation) for counts, `%6.4f` otherwise. */
+function numberText(column: MeasureColumn, value: number): string {
+  return column.value === 'long' ? String(Math.trunc(value)) : formatTrecValue(value);
+}
+
+export interface TrecEvalFormat {
+  /** The run's id (trec_eval prints the run_id of the run file's last line). */
+  runId?: string;
+  /** -q: every query before the summary. */
+  perQuery?: boolean;
+  /** -n: no summary. */
+  noSummary?: boolean;
+}
+
+/**
+ * trec_eval's output, byte for byte: per query with `perQuery` (in qid
+ * order, each measure in trec_eval's order; relstring quoted), then the
+ * `all` lines (runid, num_q, the averages) unless `noSummary`.
+ */
+export function formatTrecEval(result: EvaluationResult, options: TrecEvalFormat = {}): string {
   const out: string[] = [];
   if (options.perQuery) {
     for (const [qid, values] of result.perQuery) {
-      for (const m of result.measures) if (values[m] !== undefined) out.push(line(m, qid, values[m]!));
+      for (const c of result.columns) {
+        if (!c.perQuery) continue;
+        if (c.value === 'text') out.push(line(c.name, qid, `'${result.text.get(qid)?.[c.name] ?? ''}'`));
+        else if (values[c.name] !== undefined) out.push(line(c.name, qid, numberText(c, values[c.name]!)));
+      }
     }
   }
-  out.push(`${'runid'.padEnd(22)}\tall\t${options.runId ?? 'embctl'}`);
-  out.push(line('num_q', 'all', result.numQueries));
-  for (const m of result.measures) out.push(line(m, 'all', result.all[m] ?? 0));
-  return out.join('\n') + '\n';
+  if (!options.noSummary) {
+    for (const c of result.columns) {
+      if (!c.summary) continue;
+      if (c.value === 'runid') out.push(line('runid', 'all', options.runId ?? 'embctl'));
+      else if (c.name === 'num_q') out.push(line('num_q', 'all', String(result.numQueries)));
+      else out.push(line(c.name, 'all', numberText(c, result.all[c.name] ?? 0)));
+    }
+  }
+  return out.length ? out.join('\n') + '\n' : '';
 }

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { InputError, RefusedError, UsageError } from '../../errors.js';
 import {
-  evaluateRun, isKeyKind, loadJudgedSet, readQrelsFile, readRunFile, resolveMeasures, type JudgedSet,
+  evaluateRun, isKeyKind, loadJudgedSet, readQrelsFile, readRunFile, type EvaluationResult, type JudgedSet,
 } from '../../eval/index.js';
 import {
   checkGatesAgainstSet, createSearchRetriever, findDefaultGatesFile, formatTrecEval, formatTrecRun, parseKs,
@@ -40,6 +40,12 @@ interface EvaluateFlags {
   complete?: boolean;
   perQuery?: boolean;
   measure?: string[];
+  judgedOnly?: boolean;
+  maxRetrieved?: number;
+  /** false with -n (commander's negatable --no-summary). */
+  summary?: boolean;
+  /** trec_eval flags embctl does not take: refused with a message. */
+  D?: string; N?: string; R?: string; T?: string; Z?: string; o?: boolean; v?: boolean;
 }
 
 /** How `evaluate` searches: by default exactly as users' searches run (ANN index and all). */
@@ -72,7 +78,17 @@ export function registerEvaluate(program: Command, ctx: CliContext, deps: { retr
     .option('-l, --level <n>', 'TREC mode: minimum grade that counts as relevant (trec_eval -l)', intOption(0, 1000))
     .option('-c, --complete', 'TREC mode: qrels queries missing from the run count as 0 (trec_eval -c)')
     .option('-q, --per-query', 'TREC mode: print every query, then all (trec_eval -q)')
-    .option('-m, --measure <name>', 'TREC mode: only this measure (repeatable; e.g. map, P_10, nDCG@10)', collect)
+    .option('-m, --measure <name>', 'TREC mode: measures, as trec_eval -m (repeatable; default official; e.g. all_trec, P.5,10, rbp.p=0.8, bpref, nDCG@10)', collect)
+    .option('-J, --judged-only', 'TREC mode: score judged results only (trec_eval -J)')
+    .option('-M, --max-retrieved <n>', 'TREC mode: score only the first N results per query (trec_eval -M)', intOption(1))
+    .option('-n, --no-summary', 'TREC mode: no "all" lines (trec_eval -n)')
+    .addOption(new Option('-D <level>').hideHelp())
+    .addOption(new Option('-N <docs>').hideHelp())
+    .addOption(new Option('-R <format>').hideHelp())
+    .addOption(new Option('-T <format>').hideHelp())
+    .addOption(new Option('-Z <file>').hideHelp())
+    .addOption(new Option('-o').hideHelp())
+    .addOption(new Option('-v').hideHelp())
     .addHelpText('after', `
 Gates (evals/gates.json):
   {"gates": [{"metric": "nDCG@10", "max_drop": 0.01},
@@ -86,7 +102,8 @@ Examples:
   $ embctl evaluate --version v2 --gate --report eval.md --junit eval.xml
   $ embctl evaluate --version v2 --judged ./scifact -k 1,10,100 --export-run v2.trec
   $ embctl evaluate --version v2 --judged qrels.txt --queries topics.tsv --baseline v1 --gate
-  $ embctl evaluate --qrels qrels.test --run results.test -q`)
+  $ embctl evaluate --qrels qrels.test --run results.test -m all_trec -q     # = trec_eval -m all_trec -q
+  $ embctl evaluate --qrels qrels.txt --run run.trec -m P.5,10 -m bpref -J -l 2`)
     .action(async (f: EvaluateFlags) => {
       if (f.qrels !== undefined || f.run !== undefined) return trecMode(ctx, f);
       return versionMode(ctx, f, deps.retriever ?? liveSearch);
@@ -94,11 +111,21 @@ Examples:
 }
 
 const VERSION_ONLY: (keyof EvaluateFlags)[] = ['version', 'judged', 'queries', 'key', 'split', 'gate', 'gates', 'baseline', 'cutoffs', 'report', 'junit', 'exportRun'];
-const TREC_ONLY: (keyof EvaluateFlags)[] = ['level', 'complete', 'perQuery', 'measure'];
+const TREC_ONLY: (keyof EvaluateFlags)[] = ['level', 'complete', 'perQuery', 'measure', 'judgedOnly', 'maxRetrieved'];
 const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+/** trec_eval's flags that embctl does not take. */
+const UNSUPPORTED_TREC_FLAGS = ['D', 'N', 'R', 'T', 'Z', 'o', 'v'] as const;
+
+function refuseUnsupportedFlags(f: EvaluateFlags): void {
+  const given = UNSUPPORTED_TREC_FLAGS.filter((k) => f[k] !== undefined);
+  if (given.length) {
+    throw new UsageError(`${given.map((k) => `-${k}`).join(', ')}: trec_eval flag${given.length > 1 ? 's' : ''} not supported by embctl evaluate (supported: -q -m -c -J -l -M -n)`);
+  }
+}
 
 /** `--qrels <file> --run <file>`: trec_eval output, no database. */
 async function trecMode(ctx: CliContext, f: EvaluateFlags): Promise<void> {
+  refuseUnsupportedFlags(f);
   const misplaced = VERSION_ONLY.filter((k) => f[k] !== undefined);
   if (misplaced.length) throw new UsageError(`${misplaced.map(flagName).join(', ')} cannot be used with --qrels/--run (they score a version)`);
   if (!f.qrels || !f.run) throw new UsageError('--qrels and --run go together: embctl evaluate --qrels <qrels file> --run <run file>');
@@ -108,21 +135,54 @@ async function trecMode(ctx: CliContext, f: EvaluateFlags): Promise<void> {
     readRunFile(f.run).catch((e: unknown) => keep(e, errors)),
   ]);
   throwAll(errors, `Cannot score ${f.run} against ${f.qrels}`);
-  const measures = f.measure ? resolveMeasures({ measures: f.measure }).map((s) => s.name) : undefined;
-  const result = evaluateRun(qrels!, run!, { relevanceLevel: f.level, completeQueries: f.complete, measures });
-  const runId = await firstRunId(f.run);
-  ctx.out.result({ runid: runId, num_q: result.numQueries, all: result.all, ...(f.perQuery ? { per_query: result.perQuery } : {}) });
-  if (!ctx.out.json) process.stdout.write(formatTrecEval(result, { perQuery: f.perQuery, runId }));
+  const result = evaluateRun(qrels!, run!, {
+    measures: f.measure ?? ['official'], relevanceLevel: f.level, completeQueries: f.complete,
+    judgedOnly: f.judgedOnly, maxRetrieved: f.maxRetrieved,
+  });
+  if (result.numQueries === 0) {
+    throw new InputError(`No query of ${f.run} is in ${f.qrels}: nothing to score (are these the right files?)`);
+  }
+  const runId = await lastRunId(f.run);
+  const noSummary = f.summary === false;
+  ctx.out.result({
+    runid: runId, num_q: result.numQueries,
+    ...(noSummary ? {} : { all: summaryValues(result) }),
+    ...(f.perQuery ? { per_query: perQueryValues(result) } : {}),
+  });
+  if (!ctx.out.json) process.stdout.write(formatTrecEval(result, { perQuery: f.perQuery, noSummary, runId }));
 }
 
-/** The run id column of the run's first line (trec_eval prints it as `runid`). */
-async function firstRunId(path: string): Promise<string> {
+/** The `all` values trec_eval prints (runid and num_q are separate keys). */
+function summaryValues(result: EvaluationResult): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of result.columns) if (c.summary && c.value !== 'runid' && c.name !== 'num_q') out[c.name] = result.all[c.name] ?? 0;
+  return out;
+}
+
+/** The per-query values trec_eval prints with -q (relstring as text; not gm_map or gm_bpref). */
+function perQueryValues(result: EvaluationResult): Record<string, Record<string, number | string>> {
+  const out: Record<string, Record<string, number | string>> = {};
+  for (const [qid, values] of result.perQuery) {
+    const row: Record<string, number | string> = {};
+    for (const c of result.columns) {
+      if (!c.perQuery) continue;
+      if (c.value === 'text') row[c.name] = result.text.get(qid)?.[c.name] ?? '';
+      else if (values[c.name] !== undefined) row[c.name] = values[c.name]!;
+    }
+    out[qid] = row;
+  }
+  return out;
+}
+
+/** The run id column of the run's last line: trec_eval prints that one as `runid`. */
+async function lastRunId(path: string): Promise<string> {
   const text = await readFile(path, 'utf8');
+  let id = 'embctl';
   for (const line of text.split('\n')) {
     const t = line.trim();
-    if (t && !t.startsWith('#')) return t.split(/\s+/)[5] ?? 'embctl';
+    if (t && !t.startsWith('#')) id = t.split(/\s+/)[5] ?? id;
   }
-  return 'embctl';
+  return id;
 }
 
 /** Keep an input error to report with the others; rethrow anything else. */
@@ -151,7 +211,8 @@ function defaultJudgedPath(): string {
 }
 
 async function versionMode(ctx: CliContext, f: EvaluateFlags, makeRetriever: RetrieverFactory): Promise<void> {
-  const misplaced = TREC_ONLY.filter((k) => f[k] !== undefined);
+  refuseUnsupportedFlags(f);
+  const misplaced = [...TREC_ONLY.filter((k) => f[k] !== undefined), ...(f.summary === false ? ['noSummary'] : [])];
   if (misplaced.length) throw new UsageError(`${misplaced.map(flagName).join(', ')} apply to --qrels/--run only`);
   if (f.key !== undefined && !isKeyKind(f.key)) throw new UsageError(`--key must be document_id or semantic_key`);
   const ks = f.cutoffs !== undefined ? parseKs(f.cutoffs) : undefined;
