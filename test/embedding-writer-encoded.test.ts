@@ -148,4 +148,32 @@ describe('encodeRows and writeEncoded', () => {
     });
     assert.equal(await count(v.id), 0);
   });
+
+  test('chunk ids beyond 32 bits are written exactly', async () => {
+    const v = await addVersion('enc-bigid', 2);
+    const ids = [2 ** 32 + 5, 2 ** 40 + 2 ** 31 + 7];
+    for (const [i, id] of ids.entries()) {
+      await db.kysely.insertInto('document_chunks').values({
+        id, semantic_key: createHash('sha256').update(`bigid:${i}`).digest('hex'), document_id: `bigid-${i}`, chunk_no: 0,
+        content: `big id ${i}`, content_sha256: createHash('sha256').update(`bigid ${i}`).digest(), metadata: '{}',
+      }).execute();
+    }
+    const encoded = await encodeRows(v, ids.map((chunkId, i) => ({ chunkId, vector: new Float32Array([i, 1]) })));
+    // The tuple as PostgreSQL's binary COPY format spells it, written field by field.
+    const tuple = Buffer.alloc(2 + 12 + 8 + 4 + 4 + 8);
+    let o = tuple.writeInt16BE(3, 0);
+    o = tuple.writeInt32BE(8, o);
+    o = tuple.writeBigInt64BE(BigInt(ids[0]!), o);
+    o = tuple.writeInt32BE(4, o);
+    o = tuple.writeInt32BE(v.id, o);
+    o = tuple.writeInt32BE(12, o);
+    o = tuple.writeInt16BE(2, o);
+    o = tuple.writeInt16BE(0, o);
+    o = tuple.writeFloatBE(0, o);
+    tuple.writeFloatBE(1, o);
+    assert.deepEqual(Buffer.concat([...encoded.pieces]).subarray(19, 19 + tuple.length), tuple);
+    assert.equal(await copyBinaryWriter.writeEncoded(db.kysely, v, encoded), 2);
+    const back = await db.kysely.selectFrom('chunk_embeddings').select('chunk_id').where('embedding_version_id', '=', v.id).orderBy('chunk_id').execute();
+    assert.deepEqual(back.map((r) => Number(r.chunk_id)), ids);
+  });
 });
