@@ -4,9 +4,9 @@
  * into partitions made exactly as a version's (createPartition: dimension
  * CHECK, column storage, PK, FKs).
  *
- * Server (default; about 2 minutes):
+ * Server (default; about 2 minutes, 3 with --facts):
  *   node --import tsx bench/write-path.ts [--url URL] [--dims 1536,384] [--rows-1536 81920] [--rows-384 163840]
- *        [--batch 256] [--block-batches 4] [--no-diagnostics] [--facts] [--index-rows 5000] [--json]
+ *        [--batch 256] [--block-batches 4] [--serial] [--no-diagnostics] [--facts] [--index-rows 5000] [--json]
  *   URL: --url, DATABASE_URL, TEST_DATABASE_URL, else scripts/pg-test-server.sh start.
  *
  *   Batches of --batch rows, each in its own transaction (BEGIN, COPY, COMMIT),
@@ -15,7 +15,13 @@
  *   the methods take turns in a rotating (and every other cycle reversed)
  *   order, so that the machine's other load falls on all of them alike.
  *   rows/s are pooled over all blocks (Σ rows / Σ seconds). Every partition's
- *   row count is checked at the end.
+ *   row count is checked at the end. Each method loads through connections
+ *   opened after the setup (migrations, seeding, partitions go through
+ *   another pool). Autovacuum is off on these partitions (it would add the
+ *   same background work to all of them at random times). A block's vectors
+ *   are made right before it and shared by the methods; a full GC runs
+ *   before every timed block. Defaults: 102,400 rows at 1536-d (100 blocks),
+ *   245,760 at 384-d (240).
  *
  *   writer           the subject: copyBinaryWriter as src/backfill/worker.ts runs it: a
  *                    batch is checked and encoded (encodeRows) while the previous batch's
@@ -30,8 +36,9 @@
  *                    psql's echo after its last COMMIT
  *   The target compares the writer with the faster of the two references.
  *
+ *   --serial adds to the rotation:
+ *   writer-serial    copyBinaryWriter.write per batch, its own transaction, no overlap
  *   Diagnostics (unless --no-diagnostics):
- *   writer-serial    copyBinaryWriter.write per batch, its own transaction, no overlap (in the rotation)
  *   encode-only      encodeRows per batch, no database (after the rotation)
  *   insert-values    insertValuesWriter (multi-row INSERT of text literals), fewer rows
  *                    (1,000 at 1536-d, 4,000 at 384-d), after the rotation
@@ -50,6 +57,8 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql } from 'kysely';
 import pg from 'pg';
 import pgCopyStreams from 'pg-copy-streams';
@@ -67,11 +76,17 @@ import {
   parseFlags, printTargets, quantile, scratchDatabase, seedChunks, serverUrl, serverVersions, table, target, type Target,
 } from './lib.js';
 
-const flags = parseFlags(process.argv.slice(2), ['json', 'pglite', 'facts', 'diagnostics']);
+const flags = parseFlags(process.argv.slice(2), ['json', 'pglite', 'facts', 'diagnostics', 'serial']);
 const asJson = flags.json === true;
 const batch = intFlag(flags, 'batch', 256);
 const tmp = mkdtempSync(join(tmpdir(), 'embctl-bench-write-'));
 const REFERENCES = ['copy-preencoded', 'psql-session'] as const;
+
+// A full GC before every timed block, so that no method pays for the garbage
+// another one left (the references' payloads are made right before their
+// blocks); what a method allocates inside its own block stays its cost.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 
 interface Loads { rows: number; seconds: number[] }
 
@@ -188,13 +203,18 @@ async function serverBench(): Promise<void> {
   const versions = await serverVersions(admin);
   const dimsList = listFlag(flags, 'dims', ['1536', '384']).map(Number);
   const blockRows = batch * Math.max(1, intFlag(flags, 'block-batches', 4));
-  const rowsFor = (d: number) => intFlag(flags, `rows-${d}`, intFlag(flags, 'rows', (d >= 1000 ? 80 : 160) * blockRows));
+  const rowsFor = (d: number) => intFlag(flags, `rows-${d}`, intFlag(flags, 'rows', (d >= 1000 ? 100 : 240) * blockRows));
   const insertRowsFor = (d: number) => Math.min(rowsFor(d), intFlag(flags, 'insert-rows', d >= 1000 ? 1_000 : 4_000));
   const diagnostics = flags.diagnostics !== false;
   const facts = flags.facts === true;
   const indexRows = intFlag(flags, 'index-rows', 5_000);
   const scratch = await scratchDatabase(admin, 'write');
+  // `db` does the setup (migrations, seeding, partitions, checks); every
+  // method loads through its own connections, opened after the setup:
+  // the writer through `writerDb` (the library's pool), the references
+  // through `client` and the psql session.
   const db = await openDatabase({ databaseUrl: scratch.url, homeDir: tmp, logger: silentLogger(), poolSize: 4 });
+  let writerDb: Db | undefined;
   const client = new pg.Client({ connectionString: scratch.url, application_name: 'embctl-bench-reference' });
   const loads = new Map<string, Loads>(); // `${dims} ${method}`: seconds per block
   const blockRatios = new Map<string, number[]>(); // `${dims} ${reference}`: writer/reference per block
@@ -209,13 +229,15 @@ async function serverBench(): Promise<void> {
   };
   try {
     await migrate(db, { logger: silentLogger() });
-    await client.connect();
-    psql = new PsqlSession(scratch.url);
-    await psql.run('select 1;'); // connected and authenticated before anything is timed
     const maxRows = Math.max(...dimsList.map(rowsFor), facts ? indexRows : 0);
     log(`seeding ${maxRows} chunks`);
     const ids = await seedChunks(db, maxRows);
     await sql`vacuum analyze document_chunks`.execute(db.kysely);
+    writerDb = await openDatabase({ databaseUrl: scratch.url, homeDir: tmp, logger: silentLogger(), poolSize: 4 });
+    const wdb = writerDb.kysely;
+    await client.connect();
+    psql = new PsqlSession(scratch.url);
+    await psql.run('select 1;'); // connected and authenticated before anything is timed
 
     const check = async (t: string, n: number) => {
       const got = await countRows(db, t);
@@ -223,7 +245,7 @@ async function serverBench(): Promise<void> {
     };
     const copyText = (v: Part) => `COPY ${v.table} (chunk_id, embedding_version_id, embedding) FROM STDIN (FORMAT binary)`;
     const main: Method<any>[] = [
-      { name: 'writer', run: (v, rows) => writeAsBackfill(db.kysely, v, rows, batch) },
+      { name: 'writer', run: (v, rows) => writeAsBackfill(wdb, v, rows, batch) },
       {
         name: 'copy-preencoded',
         prepare: (v, rows) => Promise.all(batchesOf(rows, batch).map((b) => encodeRows(v, b))),
@@ -246,18 +268,30 @@ async function serverBench(): Promise<void> {
         cleanup: (p: { files: string[] }) => { for (const f of p.files) rmSync(f, { force: true }); },
       },
     ];
-    const diag: Method<any>[] = diagnostics ? [{ name: 'writer-serial', run: (v, rows) => writeSerial(db.kysely, v, rows, batch) }] : [];
+    const diag: Method<any>[] = flags.serial === true ? [{ name: 'writer-serial', run: (v, rows) => writeSerial(wdb, v, rows, batch) }] : [];
     const rotation = [...main, ...diag];
 
     for (const dims of dimsList) {
       const n = rowsFor(dims);
-      const rows = rowsOf(ids, makeVectors(n, dims, dims), n);
-      const blocks = batchesOf(rows, blockRows);
-      log(`${dims}-d: ${n} rows per method in ${blocks.length} blocks of ≤${blockRows} rows (batches of ${batch}), methods in rotating order per block`);
+      // Each block's vectors are made right before it (deterministic per block,
+      // shared by every method): the process never holds more than a block
+      // of them, as a backfill never does (a whole run's vectors, 600 MB at
+      // 1536-d, would make every GC slow and charge it to whoever runs then).
+      const nBlocks = Math.ceil(n / blockRows);
+      const blockOf = (b: number) => {
+        const count = Math.min(blockRows, n - b * blockRows);
+        return rowsOf(ids.slice(b * blockRows), makeVectors(count, dims, dims * 100_000 + b), count);
+      };
+      log(`${dims}-d: ${n} rows per method in ${nBlocks} blocks of ≤${blockRows} rows (batches of ${batch}), methods in rotating order per block`);
       const parts = new Map<string, Part>();
-      for (const m of rotation) parts.set(m.name, await freshPartition(db, dims));
+      for (const m of rotation) {
+        const v = await freshPartition(db, dims);
+        await sql.raw(`ALTER TABLE ${v.table} SET (autovacuum_enabled = false)`).execute(db.kysely);
+        parts.set(m.name, v);
+      }
       await sql`checkpoint`.execute(db.kysely);
-      for (const [b, block] of blocks.entries()) {
+      for (let b = 0; b < nBlocks; b++) {
+        const block = blockOf(b);
         const k = b % rotation.length;
         let order = [...rotation.slice(k), ...rotation.slice(0, k)];
         if (Math.floor(b / rotation.length) % 2 === 1) order = order.reverse();
@@ -265,6 +299,7 @@ async function serverBench(): Promise<void> {
         for (const m of order) {
           const v = parts.get(m.name)!;
           const p = await m.prepare?.(v, block);
+          collectGarbage();
           const t0 = performance.now();
           const given = await m.run(v, block, p);
           const s = typeof given === 'number' ? given : (performance.now() - t0) / 1000;
@@ -276,8 +311,8 @@ async function serverBench(): Promise<void> {
           if (!blockRatios.has(`${dims} ${r}`)) blockRatios.set(`${dims} ${r}`, []);
           blockRatios.get(`${dims} ${r}`)!.push(secs.get(r)! / secs.get('writer')!);
         }
-        if ((b + 1) % 10 === 0 || b === blocks.length - 1) {
-          log(`  ${dims}-d block ${b + 1}/${blocks.length}: ${[...secs].map(([m, s]) => `${m} ${(block.length / s).toFixed(0)}`).join(', ')} rows/s`);
+        if ((b + 1) % 10 === 0 || b === nBlocks - 1) {
+          log(`  ${dims}-d block ${b + 1}/${nBlocks}: ${[...secs].map(([m, s]) => `${m} ${(block.length / s).toFixed(0)}`).join(', ')} rows/s`);
         }
       }
       for (const [m, v] of parts) {
@@ -288,10 +323,15 @@ async function serverBench(): Promise<void> {
 
       if (diagnostics) {
         const t = { id: 1, version_key: 'bench', dimensions: dims };
-        for (const block of blocks) note(dims, 'encode-only', block.length, await timed(async () => { for (const b of batchesOf(block, batch)) await encodeRows(t, b); }));
+        for (let b = 0; b < nBlocks; b++) {
+          const block = blockOf(b);
+          collectGarbage();
+          note(dims, 'encode-only', block.length, await timed(async () => { for (const part of batchesOf(block, batch)) await encodeRows(t, part); }));
+        }
         const ni = insertRowsFor(dims);
+        const few = Array.from({ length: Math.ceil(ni / blockRows) }, (_, b) => blockOf(b)).flat().slice(0, ni);
         const v = await freshPartition(db, dims);
-        note(dims, 'insert-values', ni, await timed(() => writeSerial(db.kysely, v, rows.slice(0, ni), batch, insertValuesWriter)));
+        note(dims, 'insert-values', ni, await timed(() => writeSerial(wdb, v, few, batch, insertValuesWriter)));
         await check(v.table, ni);
         await dropPartitionAndVersion(db, v);
       }
@@ -309,7 +349,7 @@ async function serverBench(): Promise<void> {
         await dropPartitionAndVersion(db, v);
         return s;
       };
-      const n = rowsFor(1536);
+      const n = Math.min(rowsFor(1536), 30 * blockRows);
       log(`storage fact: 1536-d, ${n} rows, PLAIN vs EXTERNAL, copy-preencoded`);
       const rows = rowsOf(ids, makeVectors(n, 1536, 7), n);
       const plain: number[] = [];
@@ -326,11 +366,11 @@ async function serverBench(): Promise<void> {
       const irows = rowsOf(ids, makeVectors(indexRows, 384, 11), indexRows);
       const v1 = await freshPartition(db, 384, 'hnsw');
       await sql.raw(annIndexStatement(v1)!).execute(db.kysely);
-      const indexedLoad = await timed(() => writeAsBackfill(db.kysely, v1, irows, batch));
+      const indexedLoad = await timed(() => writeAsBackfill(wdb, v1, irows, batch));
       await check(v1.table, indexRows);
       await dropPartitionAndVersion(db, v1);
       const v2 = await freshPartition(db, 384, 'hnsw');
-      const loadS = await timed(() => writeAsBackfill(db.kysely, v2, irows, batch));
+      const loadS = await timed(() => writeAsBackfill(wdb, v2, irows, batch));
       const build = await timed(async () => { await buildIndex(db, v2, { logger: silentLogger() }); });
       await dropPartitionAndVersion(db, v2);
       factsOut.index = {
@@ -341,6 +381,7 @@ async function serverBench(): Promise<void> {
   } finally {
     await psql?.close().catch(() => {});
     await client.end().catch(() => {});
+    await writerDb?.close();
     await db.close();
     await scratch.drop();
     rmSync(tmp, { recursive: true, force: true });
@@ -383,8 +424,8 @@ async function serverBench(): Promise<void> {
   ])));
   if (diagnostics) {
     console.log('');
-    console.log(table(['dims', 'writer-serial/fairest', 'encode-only rows/s', 'writer/insert-values'], summary.map((s) => [
-      String(s.dims), s.writerSerialOverFairest, s.encodeOnlyRowsPerSec, s.writerOverInsert,
+    console.log(table(['dims', ...(flags.serial === true ? ['writer-serial/fairest'] : []), 'encode-only rows/s', 'writer/insert-values'], summary.map((s) => [
+      String(s.dims), ...(flags.serial === true ? [s.writerSerialOverFairest] : []), s.encodeOnlyRowsPerSec, s.writerOverInsert,
     ])));
   }
   const st = factsOut.storage as { plainRowsPerSec: number; externalRowsPerSec: number; plainOverExternal: number; rows: number; loads: number } | undefined;
