@@ -43,8 +43,7 @@ function encodeTuples(versionId: number, rows: readonly EmbeddingRow[], from: nu
     o = buf.writeInt32BE(0, o); // flags
     o = buf.writeInt32BE(0, o); // header extension length
   }
-  // The fixed-width fields through a DataView (big-endian, inlined by V8):
-  // a Buffer.write* call per field cost as much as copying a 384-d vector.
+  // The fixed-width fields through a DataView (big-endian; no BigInt per row).
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   for (let i = from; i < to; i++) {
     const r = rows[i]!;
