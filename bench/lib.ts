@@ -1,10 +1,13 @@
 /**
  * Shared helpers of the benchmarks: flags, the server URL, throwaway
- * databases, synthetic chunks and vectors, fresh version partitions, tables.
+ * databases, synthetic chunks and vectors, fresh version partitions, the
+ * SciFact folder, pooled statistics, the output header (machine, load
+ * average at start and end) and the TARGET lines.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { relative } from 'node:path';
 import { sql } from 'kysely';
 import type { Db } from '../src/db/open.js';
 import { createPartition, partitionTable, type PartitionSpec } from '../src/versions/partition.js';
@@ -189,12 +192,129 @@ export function fmt(n: number): string {
   return n.toFixed(2);
 }
 
-export function machine(): { cores: number; cpu: string; node: string; loadavg1m: number } {
-  return { cores: cpus().length, cpu: cpus()[0]?.model ?? '?', node: process.version, loadavg1m: Math.round(loadavg()[0]! * 100) / 100 };
+/** Nearest-rank quantile of all samples (pooled: never a median of per-pass figures). */
+export function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
 }
 
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+export const p50 = (xs: number[]): number => quantile(xs, 0.5);
+export const p99 = (xs: number[]): number => quantile(xs, 0.99);
+export const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+// ---------------------------------------------------------------- header
+
+const loadAtStart = loadavg();
+const startedAt = new Date();
+
+const loadText = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
+
+/**
+ * The lines every benchmark prints first: what ran (command, commit, date),
+ * on what (cores, memory, Node, server), under what load (1/5/15-minute load
+ * averages when the process started and when it printed), and how long.
+ */
+export function header(title: string, server?: { postgres: string; pgvector: string }): string {
+  const cmd = ['node --import tsx', relative(process.cwd(), process.argv[1] ?? '?'), ...process.argv.slice(2).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`))].join(' ');
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    if (dirty) commit += ' (with uncommitted changes)';
+  } catch { /* not a git checkout */ }
+  const seconds = (Date.now() - startedAt.getTime()) / 1000;
+  return [
+    `# ${title}`,
+    `# command: ${cmd}`,
+    `# commit ${commit}; started ${startedAt.toISOString()}; took ${seconds.toFixed(0)} s`,
+    `# machine: ${cpus().length} cores (${cpus()[0]?.model?.trim() ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}${server ? `; PostgreSQL ${server.postgres} + pgvector ${server.pgvector}` : ''}`,
+    `# load average (1 / 5 / 15 min): ${loadText(loadAtStart)} at start, ${loadText(loadavg())} at the end`,
+  ].join('\n');
+}
+
+export function loadAverages(): { start: number[]; end: number[] } {
+  return { start: loadAtStart, end: loadavg() };
+}
+
+// ---------------------------------------------------------------- targets
+
+/**
+ * A benchmark's goal, printed last as one line a script can check:
+ *   TARGET <name>: <value> (goal <op> <limit>) OK|MISS
+ * The value is rounded to 3 decimals and OK/MISS is decided on the printed
+ * value, so that a reader (or `parseTargets`) reaches the same verdict.
+ */
+export type TargetOp = '>=' | '<=' | '==';
+
+export interface Target {
+  name: string;
+  value: number;
+  op: TargetOp;
+  limit: number;
+  ok: boolean;
+}
+
+const TARGET_NAME = /^[A-Za-z0-9@._/-]+$/;
+
+export function target(name: string, value: number, op: TargetOp, limit: number): Target {
+  if (!TARGET_NAME.test(name)) throw new Error(`target name ${JSON.stringify(name)}: letters, digits and @ . _ / - only`);
+  const v = Math.round(value * 1000) / 1000;
+  return { name, value: v, op, limit, ok: meets(v, op, limit) };
+}
+
+function meets(v: number, op: TargetOp, limit: number): boolean {
+  if (!Number.isFinite(v)) return false;
+  return op === '>=' ? v >= limit : op === '<=' ? v <= limit : v === limit;
+}
+
+export function formatTarget(t: Target): string {
+  return `TARGET ${t.name}: ${Number.isFinite(t.value) ? String(t.value) : 'NaN'} (goal ${t.op} ${t.limit}) ${t.ok ? 'OK' : 'MISS'}`;
+}
+
+const TARGET_LINE = /^TARGET ([A-Za-z0-9@._/-]+): (-?[0-9.]+(?:e[-+]?\d+)?|NaN) \(goal (>=|<=|==) (-?[0-9.]+)\) (OK|MISS)$/;
+
+/** Every TARGET line of a benchmark's output; throws on a line that starts with TARGET but is malformed or whose verdict is wrong. */
+export function parseTargets(text: string): Target[] {
+  const out: Target[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('TARGET')) continue;
+    const m = TARGET_LINE.exec(line.trimEnd());
+    if (!m) throw new Error(`malformed TARGET line: ${line}`);
+    const value = Number(m[2]);
+    const op = m[3] as TargetOp;
+    const limit = Number(m[4]);
+    const ok = m[5] === 'OK';
+    if (ok !== meets(value, op, limit)) throw new Error(`TARGET line says ${m[5]} but ${m[2]} ${op} ${m[4]} is ${!ok}: ${line}`);
+    out.push({ name: m[1]!, value, op, limit, ok });
+  }
+  return out;
+}
+
+/** Print the TARGET lines (last in the output); `--json` output carries them as `targets`. */
+export function printTargets(targets: Target[]): void {
+  for (const t of targets) console.log(formatTarget(t));
+}
+
+// ---------------------------------------------------------------- SciFact
+
+/**
+ * The BEIR SciFact folder (CC BY-NC: never in the repo): EMBCTL_SCIFACT_DIR,
+ * else ../shared/data/scifact beside the checkout when it exists (the same
+ * rule as the tests, test/support/data.ts). Without it the benchmark stops
+ * with one line saying so, exit 2.
+ */
+export async function requireScifact(): Promise<string> {
+  let found: { SCIFACT_DIR: string; SCIFACT_SKIP: false | string };
+  try {
+    found = await import('../test/support/data.js');
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  if (found.SCIFACT_SKIP) {
+    process.stderr.write(`this benchmark needs BEIR SciFact: ${found.SCIFACT_SKIP}\n`);
+    process.exit(2);
+  }
+  return found.SCIFACT_DIR;
 }

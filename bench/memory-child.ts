@@ -1,6 +1,9 @@
 /**
  * Child of bench/memory.ts: run one backfill in a clean process and print
  * its memory as JSON on stdout (peak RSS from getrusage, plus samples).
+ * The baseline is the process's RSS once its modules are loaded, before any
+ * work (no database opened yet, after a forced GC): the same fixed cost
+ * whatever the corpus size.
  *
  *   node --import tsx bench/memory-child.ts <databaseUrl> <versionKey> [workers] [batchSize]
  */
@@ -14,6 +17,8 @@ import { runBackfill } from '../src/backfill/run.js';
 async function main(): Promise<void> {
   const [url, key, workers = '2', batchSize = '256'] = process.argv.slice(2);
   if (!url || !key) throw new Error('usage: memory-child.ts <databaseUrl> <versionKey> [workers] [batchSize]');
+  global.gc?.();
+  const baseline = process.memoryUsage();
   const home = mkdtempSync(join(tmpdir(), 'embctl-bench-mem-'));
   const db = await openDatabase({ databaseUrl: url, homeDir: home, logger: silentLogger() });
   const logger = silentLogger();
@@ -36,7 +41,7 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify({
       heapAfterGc: global.gc ? after.heapUsed : null, externalAfterGc: global.gc ? after.external + after.arrayBuffers : null,
       chunksWritten: s.chunksWritten, embedded: s.embedded, complete: s.complete, seconds: s.seconds,
-      rssBeforeBackfill: before.rss, heapBeforeBackfill: before.heapUsed,
+      rssBaseline: baseline.rss, rssBeforeBackfill: before.rss, heapBeforeBackfill: before.heapUsed,
       sampledPeakRss, sampledPeakHeap, sampledPeakExternal,
       maxRss: process.resourceUsage().maxRSS * 1024,
     }) + '\n');

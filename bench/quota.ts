@@ -16,6 +16,9 @@
  * [latency-min, latency-max] ms, scaled by items / batch size.
  * `--bind requests`: RPM binds (TPM set 3× above need);
  * `--bind tokens`: TPM binds (RPM set 3× above need).
+ *
+ * Targets, per bind: use of the binding limit ≥ 0.9, 0 rows lost (live
+ * chunks without a vector), 0 texts paid twice. About 2.5 minutes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +33,7 @@ import { planBackfill, runBackfill } from '../src/backfill/run.js';
 import { partitionTable } from '../src/versions/partition.js';
 import { startOpenAIServer } from '../test/support/openai-server.js';
 import { writeCorpus } from '../test/support/corpus.js';
-import { intFlag, log, machine, numFlag, parseFlags, scratchDatabase, serverUrl, serverVersions, table } from './lib.js';
+import { header, intFlag, loadAverages, log, numFlag, parseFlags, printTargets, scratchDatabase, serverUrl, serverVersions, table, target } from './lib.js';
 
 const flags = parseFlags(process.argv.slice(2), ['json']);
 const asJson = flags.json === true;
@@ -180,11 +183,18 @@ async function main(): Promise<void> {
     await scratch.drop();
     rmSync(home, { recursive: true, force: true });
   }
-  const out = { benchmark: 'quota', date: new Date().toISOString(), machine: machine(), server: versions, chunks, workers, concurrency: concurrency ?? workers * 2, latencyMs: [latMin, latMax], results };
+  const targets = results.flatMap((r) => [
+    target(`quota-${r.bind}-use-of-limit`, r.useOfLimit, '>=', 0.9),
+    target(`quota-${r.bind}-rows-lost`, r.liveChunks - r.distinctChunkIds, '==', 0),
+    target(`quota-${r.bind}-texts-paid-twice`, r.textsBilledTwice, '==', 0),
+  ]);
+  const out = { benchmark: 'quota', loadavg: loadAverages(), server: versions, chunks, workers, concurrency: concurrency ?? workers * 2, latencyMs: [latMin, latMax], results, targets };
   if (asJson) {
     console.log(JSON.stringify(out, null, 2));
   } else {
-    console.log(`quota use — ${chunks} chunks, window ${windowMs} ms (limit L per window ⇒ backfill told L·${perMinute}/min), workers ${workers}, concurrency ${concurrency ?? workers * 2}, latency ${latMin}–${latMax} ms`);
+    console.log(header(`quota use — ${chunks} chunks, window ${windowMs} ms (limit L per window ⇒ backfill told L·${perMinute}/min), workers ${workers}, concurrency ${concurrency ?? workers * 2}, latency ${latMin}–${latMax} ms`, versions));
+    console.log('use of limit = accepted rate over the steady part (first and last window excluded) / the limit told to the backfill');
+    console.log('');
     console.log(table(['binds', 'batch', 'limit/window', 'told', 'steady/min', 'use of limit', 'peak window', 'whole run', '429s', 'run s', 'rows=live', 'billed 2×'], results.map((r) => [
       r.bind, r.batchSize,
       r.bind === 'requests' ? `${r.limitRequestsPerWindow} req` : `${r.limitTokensPerWindow} tok`,
@@ -196,6 +206,8 @@ async function main(): Promise<void> {
     for (const r of results) {
       console.log(`${r.bind}: ${r.ok ? 'OK' : 'FAILED'} — ${r.partitionRows} rows for ${r.liveChunks} live chunks (${r.distinctChunkIds} distinct ids), ${r.textsBilled} texts billed for ${r.distinctTexts} distinct, ${r.textsBilledTwice} billed more than once; ${r.accepted} accepted requests, ${r.rateLimited} 429s, ${r.retries} retries`);
     }
+    console.log('');
+    printTargets(targets);
   }
   if (results.some((r) => !r.ok)) process.exitCode = 1;
 }

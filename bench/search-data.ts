@@ -20,8 +20,6 @@ import { partitionTable } from '../src/versions/partition.js';
 import { writeCorpus } from '../test/support/corpus.js';
 import { log } from './lib.js';
 
-export const SCIFACT_DIR = process.env.SCIFACT_DIR ?? '/work/shared/data/scifact';
-
 export interface CorpusPlan {
   chunkSize: number;
   chunkOverlap: number;
@@ -39,8 +37,8 @@ interface BeirDoc { _id: string; title?: string; text?: string }
  * synthetic documents (one chunk each) for the rest. Returns the JSONL files
  * to ingest (in a temp folder, removed by `cleanup`).
  */
-export function planCorpus(rows: number, chunkSize: number, chunkOverlap: number): { plan: CorpusPlan; files: string[]; cleanup: () => void } {
-  const lines = readFileSync(join(SCIFACT_DIR, 'corpus.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+export function planCorpus(scifactDir: string, rows: number, chunkSize: number, chunkOverlap: number): { plan: CorpusPlan; files: string[]; cleanup: () => void } {
+  const lines = readFileSync(join(scifactDir, 'corpus.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '');
   const dir = mkdtempSync(join(tmpdir(), 'embctl-bench-search-'));
   const take: string[] = [];
   let chunks = 0;
@@ -92,13 +90,13 @@ export interface SetupTimings {
  * first (forced: no gated evaluation in a benchmark; the reason is logged).
  * Skips what a reused database already has.
  */
-export async function prepare(db: Db, rows: number, chunkSize: number, chunkOverlap: number, versions: VersionSpec[]): Promise<{ plan: CorpusPlan | null } & SetupTimings> {
+export async function prepare(db: Db, scifactDir: string, rows: number, chunkSize: number, chunkOverlap: number, versions: VersionSpec[]): Promise<{ plan: CorpusPlan | null } & SetupTimings> {
   const logger = silentLogger();
   const have = Number((await sql<{ n: string }>`select count(*) as n from document_chunks where retired_at is null`.execute(db.kysely)).rows[0]!.n);
   let plan: CorpusPlan | null = null;
   let ingestS = 0;
   if (have === 0) {
-    const c = planCorpus(rows, chunkSize, chunkOverlap);
+    const c = planCorpus(scifactDir, rows, chunkSize, chunkOverlap);
     plan = c.plan;
     try {
       log(`ingest: ${c.plan.scifactDocs} SciFact documents (${c.plan.scifactChunks} chunks of ≤${chunkSize} chars) + ${c.plan.syntheticDocs} synthetic`);
@@ -140,9 +138,9 @@ export async function partitionRows(db: Db, versionKey: string): Promise<number>
 }
 
 /** SciFact query texts (all of queries.jsonl, file order), at most `n`. */
-export function loadQueries(n: number): string[] {
+export function loadQueries(scifactDir: string, n: number): string[] {
   const out: string[] = [];
-  for (const line of readFileSync(join(SCIFACT_DIR, 'queries.jsonl'), 'utf8').split('\n')) {
+  for (const line of readFileSync(join(scifactDir, 'queries.jsonl'), 'utf8').split('\n')) {
     if (!line.trim()) continue;
     const q = JSON.parse(line) as { text?: string };
     if (q.text?.trim()) out.push(q.text.trim());

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { copyBinaryWriter, type EmbeddingRow } from '../db/embedding-writer.js';
+import { copyBinaryWriter, encodeRows, type EmbeddingRow, type EncodedRows } from '../db/embedding-writer.js';
 import type { Encoder, EncoderEvent } from '../encoders/types.js';
 import type { Logger } from '../log/logger.js';
 import { scrubSecrets } from '../log/logger.js';
@@ -45,8 +45,9 @@ class BudgetReached extends Error {}
 
 /**
  * One worker: claim a batch, embed what it lacks, write it in one
- * transaction with its bookkeeping; embedding of the next batch overlaps
- * the write of the previous one. Stops when no batch is left or when told.
+ * transaction with its bookkeeping; embedding, checking and encoding of
+ * the next batch overlap the write of the previous one. Stops when no
+ * batch is left or when told.
  */
 export async function runWorker(ctx: WorkerContext, workerId: string): Promise<void> {
   let writing: Promise<void> = Promise.resolve();
@@ -91,7 +92,8 @@ export async function runWorker(ctx: WorkerContext, workerId: string): Promise<v
 }
 
 interface Prepared {
-  rows: EmbeddingRow[];
+  /** Checked and encoded here, while the previous batch's COPY runs. */
+  encoded: EncodedRows;
   embedded: number;
   reused: number;
   tokens: number;
@@ -136,7 +138,9 @@ async function prepareBatch(ctx: WorkerContext, lease: Lease, signal: AbortSigna
     const v = vectors.get(t.sha)!;
     for (const chunkId of t.chunkIds) rows.push({ chunkId, vector: v });
   }
-  return { rows, embedded: todo.length, reused: content.texts.length - todo.length, tokens };
+  // A bad vector (dimensions, NaN, ±Infinity) is refused here, naming chunk and version.
+  const encoded = await encodeRows(ctx.version, rows);
+  return { encoded, embedded: todo.length, reused: content.texts.length - todo.length, tokens };
 }
 
 /**
@@ -155,10 +159,10 @@ async function writeBatch(ctx: WorkerContext, lease: Lease, workerId: string, p:
   await ctx.db.transaction().execute(async (trx) => {
     const ours = await completeBatch(trx, lease, workerId, { embedded: p.embedded, reused: p.reused, tokens: p.tokens });
     if (!ours) throw new LeaseLost(`lease on batch ${lease.batchId} expired and was taken over; its vectors were not written`);
-    await copyBinaryWriter.write(trx, ctx.version, p.rows);
+    await copyBinaryWriter.writeEncoded(trx, ctx.version, p.encoded);
     failpoint('backfill.write'); // written, not yet committed
   });
-  return { batchId: lease.batchId, chunks: p.rows.length, embedded: p.embedded, reused: p.reused, tokens: p.tokens };
+  return { batchId: lease.batchId, chunks: p.encoded.rows, embedded: p.embedded, reused: p.reused, tokens: p.tokens };
 }
 
 async function handleFailure(ctx: WorkerContext, lease: Lease, workerId: string, e: unknown, log: Logger): Promise<void> {

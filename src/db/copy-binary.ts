@@ -19,19 +19,21 @@ export function encodeEmbeddingCopy(versionId: number, rows: readonly EmbeddingR
 /**
  * The same payload in pieces of `rowsPerChunk` tuples (the first piece
  * carries the header, the last the trailer), so a server can parse one
- * piece while the next is being encoded.
+ * piece while the next is on its way. `checkRow`, when given, sees each row
+ * just before it is encoded (one pass over the vector's memory) and may
+ * throw to stop.
  */
-export function* encodeEmbeddingCopyChunks(versionId: number, rows: readonly EmbeddingRow[], rowsPerChunk = 64): Generator<Buffer> {
+export function* encodeEmbeddingCopyChunks(versionId: number, rows: readonly EmbeddingRow[], rowsPerChunk = 64, checkRow?: (row: EmbeddingRow) => void): Generator<Buffer> {
   const step = Math.max(1, rowsPerChunk);
   for (let start = 0; start < rows.length || start === 0; start += step) {
     const first = start === 0;
     const last = start + step >= rows.length;
-    yield encodeTuples(versionId, rows, start, Math.min(rows.length, start + step), first, last);
+    yield encodeTuples(versionId, rows, start, Math.min(rows.length, start + step), first, last, checkRow);
     if (rows.length === 0) return;
   }
 }
 
-function encodeTuples(versionId: number, rows: readonly EmbeddingRow[], from: number, to: number, header: boolean, trailer: boolean): Buffer {
+function encodeTuples(versionId: number, rows: readonly EmbeddingRow[], from: number, to: number, header: boolean, trailer: boolean, checkRow?: (row: EmbeddingRow) => void): Buffer {
   let size = (header ? SIGNATURE.length + 8 : 0) + (trailer ? 2 : 0);
   for (let i = from; i < to; i++) size += 2 + (4 + 8) + (4 + 4) + (4 + vectorBinarySize(rows[i]!.vector.length));
   const buf = Buffer.allocUnsafe(size);
@@ -41,15 +43,22 @@ function encodeTuples(versionId: number, rows: readonly EmbeddingRow[], from: nu
     o = buf.writeInt32BE(0, o); // flags
     o = buf.writeInt32BE(0, o); // header extension length
   }
+  // The fixed-width fields through a DataView (big-endian; no BigInt per row).
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   for (let i = from; i < to; i++) {
     const r = rows[i]!;
-    o = buf.writeInt16BE(3, o);
-    o = buf.writeInt32BE(8, o);
-    o = buf.writeBigInt64BE(BigInt(r.chunkId), o);
-    o = buf.writeInt32BE(4, o);
-    o = buf.writeInt32BE(versionId, o);
-    o = buf.writeInt32BE(vectorBinarySize(r.vector.length), o);
-    o = writeVectorBinary(buf, o, r.vector);
+    checkRow?.(r);
+    const id = r.chunkId;
+    if (!Number.isSafeInteger(id)) throw new RangeError(`chunk id ${id} is not an integer`);
+    const hi = Math.floor(id / 4294967296);
+    dv.setInt16(o, 3); // fields
+    dv.setInt32(o + 2, 8); // chunk_id: int8
+    dv.setInt32(o + 6, hi);
+    dv.setUint32(o + 10, id - hi * 4294967296);
+    dv.setInt32(o + 14, 4); // embedding_version_id: int4
+    dv.setInt32(o + 18, versionId);
+    dv.setInt32(o + 22, vectorBinarySize(r.vector.length));
+    o = writeVectorBinary(buf, o + 26, r.vector);
   }
   if (trailer) o = buf.writeInt16BE(-1, o);
   if (o !== size) throw new Error(`binary COPY size mismatch: ${o} != ${size}`);

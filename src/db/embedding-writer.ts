@@ -4,7 +4,7 @@ import { encodeEmbeddingCopyChunks, type EmbeddingRow } from './copy-binary.js';
 import { copyFromStdinQuery } from './driver/special-queries.js';
 import { formatVectorText, vectorProblem } from './vector-codec.js';
 import { partitionTable } from '../versions/partition.js';
-import { InputError } from '../errors.js';
+import { InputError, InternalError } from '../errors.js';
 
 export type { EmbeddingRow };
 
@@ -27,13 +27,15 @@ export interface EmbeddingWriter {
 }
 
 export function checkRows(target: WriteTarget, rows: readonly EmbeddingRow[]): void {
-  for (const r of rows) {
-    const problem = vectorProblem(r.vector, target.dimensions);
-    if (problem) {
-      throw new InputError(
-        `vector for chunk ${r.chunkId} in version ${target.version_key} ${problem}: nothing was written for this batch`,
-      );
-    }
+  for (const r of rows) checkRow(target, r);
+}
+
+export function checkRow(target: WriteTarget, r: EmbeddingRow): void {
+  const problem = vectorProblem(r.vector, target.dimensions);
+  if (problem) {
+    throw new InputError(
+      `vector for chunk ${r.chunkId} in version ${target.version_key} ${problem}: nothing was written for this batch`,
+    );
   }
 }
 
@@ -54,22 +56,77 @@ export function translateWriteError(e: unknown, target: WriteTarget): unknown {
   return e;
 }
 
+/** Rows per piece of a COPY payload: the server parses one piece while the next is on its way. */
+const PIECE_ROWS = 64;
+
+const ENCODED = Symbol('embctl.encodedRows');
+
+/**
+ * Rows checked and encoded for one binary COPY into one version's
+ * partition. Only `encodeRows` makes one, so every payload that reaches a
+ * partition has passed `checkRows`. The backfill makes it in a batch's
+ * prepare stage, so that checking and encoding overlap the previous
+ * batch's COPY instead of delaying the next one.
+ */
+export interface EncodedRows {
+  readonly [ENCODED]: true;
+  readonly versionId: number;
+  readonly rows: number;
+  readonly pieces: readonly Buffer[];
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Check every vector (dimensions, NaN, ±Infinity; the error names chunk and
+ * version) and encode, piece by piece; a bad vector anywhere refuses the
+ * whole batch. Before each piece it yields to the event loop, so that a
+ * COPY in flight keeps its socket fed (and the server busy) while this
+ * batch is being encoded.
+ */
+export async function encodeRows(target: WriteTarget, rows: readonly EmbeddingRow[]): Promise<EncodedRows> {
+  const pieces: Buffer[] = [];
+  if (rows.length === 0) return { [ENCODED]: true, versionId: target.id, rows: 0, pieces };
+  const encoder = encodeEmbeddingCopyChunks(target.id, rows, PIECE_ROWS, (r) => checkRow(target, r));
+  for (;;) {
+    await turn();
+    const next = encoder.next();
+    if (next.done) break;
+    pieces.push(next.value);
+  }
+  return { [ENCODED]: true, versionId: target.id, rows: rows.length, pieces };
+}
+
+async function copyPayload(db: Kysely<DB>, target: WriteTarget, payload: Iterable<Buffer>): Promise<void> {
+  try {
+    await db.executeQuery(copyFromStdinQuery(
+      `COPY ${partitionTable(target.id)} (chunk_id, embedding_version_id, embedding) FROM STDIN (FORMAT binary)`, payload));
+  } catch (e) {
+    throw translateWriteError(e, target);
+  }
+}
+
 /** Binary COPY: COPY FROM STDIN on a server, COPY FROM '/dev/blob' on PGlite. */
-export const copyBinaryWriter: EmbeddingWriter = {
+export const copyBinaryWriter: EmbeddingWriter & {
+  /** Write rows made by `encodeRows` for this version (in the caller's transaction). */
+  writeEncoded(db: Kysely<DB>, target: WriteTarget, encoded: EncodedRows): Promise<number>;
+} = {
   name: 'copy-binary',
   async write(db, target, rows) {
     if (rows.length === 0) return 0;
     checkRows(target, rows);
-    // Pieces, so the server parses one while the next is encoded.
-    const payload = encodeEmbeddingCopyChunks(target.id, rows, 64);
-    const table = partitionTable(target.id);
-    try {
-      await db.executeQuery(copyFromStdinQuery(
-        `COPY ${table} (chunk_id, embedding_version_id, embedding) FROM STDIN (FORMAT binary)`, payload));
-    } catch (e) {
-      throw translateWriteError(e, target);
-    }
+    // In pieces: the server parses one while the next arrives.
+    await copyPayload(db, target, encodeEmbeddingCopyChunks(target.id, rows, PIECE_ROWS));
     return rows.length;
+  },
+  async writeEncoded(db, target, encoded) {
+    if (encoded?.[ENCODED] !== true) throw new InternalError('writeEncoded takes rows made by encodeRows only');
+    if (encoded.versionId !== target.id) {
+      throw new InternalError(`rows encoded for version id ${encoded.versionId} cannot be written into version ${target.version_key} (id ${target.id})`);
+    }
+    if (encoded.rows === 0) return 0;
+    await copyPayload(db, target, encoded.pieces);
+    return encoded.rows;
   },
 };
 

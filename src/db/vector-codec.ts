@@ -46,6 +46,9 @@ export function float32Text(x: number): string {
 /** The first problem that keeps a vector out of a partition, or null. */
 export function vectorProblem(v: ArrayLike<number>, dims: number): string | null {
   if (v.length !== dims) return `has ${v.length} dimensions, expected ${dims}`;
+  // Every finite float32 is in range: one pass finds whether anything is wrong,
+  // the loop below says what and where.
+  if (v instanceof Float32Array && allFinite(v)) return null;
   for (let i = 0; i < v.length; i++) {
     const x = v[i]!;
     if (Number.isNaN(x)) return `has NaN at position ${i}`;
@@ -53,6 +56,29 @@ export function vectorProblem(v: ArrayLike<number>, dims: number): string | null
     if (Math.abs(x) > 3.4028234663852886e38) return `has a value outside float32 range at position ${i}`;
   }
   return null;
+}
+
+/**
+ * True when no value is NaN or ±Infinity: x·0 is ±0 for every finite x and
+ * NaN otherwise, and a sum of zeros stays 0 (four independent sums, so the
+ * loop does not wait on one).
+ */
+export function allFinite(v: Float32Array): boolean {
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  const n = v.length;
+  const n4 = n - (n % 4);
+  let i = 0;
+  for (; i < n4; i += 4) {
+    a += v[i]! * 0;
+    b += v[i + 1]! * 0;
+    c += v[i + 2]! * 0;
+    d += v[i + 3]! * 0;
+  }
+  for (; i < n; i++) a += v[i]! * 0;
+  return a + b + c + d === 0;
 }
 
 /** Size in bytes of pgvector's binary send format for a `vector` of `dims`. */

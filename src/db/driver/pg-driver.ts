@@ -2,8 +2,7 @@ import type { DatabaseConnection, Driver, QueryResult, TransactionSettings } fro
 import { CompiledQuery } from 'kysely';
 import pg from 'pg';
 import pgCopyStreams from 'pg-copy-streams';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { beginStatement, copyPayloadOf, isScript } from './special-queries.js';
 import type { TypeParsers } from './type-parsers.js';
 
@@ -55,7 +54,20 @@ class PgConnection implements DatabaseConnection {
       const payload = copyPayloadOf(q);
       if (payload) {
         const stream = this.#client.query(pgCopyStreams.from(q.sql));
-        await pipeline(Readable.from(Buffer.isBuffer(payload) ? [payload] : payload, { objectMode: false }), stream);
+        const done = finished(stream);
+        // Every piece is handed over at once (the stream holds them until the
+        // server is ready, then the socket takes them as fast as it drains):
+        // waiting for 'drain' between pieces, as a piped Readable does, leaves
+        // the server idle between them.
+        try {
+          for (const piece of Buffer.isBuffer(payload) ? [payload] : payload) stream.write(piece);
+        } catch (e) {
+          stream.destroy(e as Error); // CopyFail: the server abandons the COPY
+          await done.catch(() => {});
+          throw e;
+        }
+        stream.end();
+        await done;
         return { rows: [], numAffectedRows: BigInt(stream.rowCount ?? 0) };
       }
       const res = isScript(q)
