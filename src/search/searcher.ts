@@ -47,6 +47,13 @@ export interface Searcher {
   servingVersion(): Promise<ResolvedVersion>;
   /** Forget the cached active version (this process just flipped it; the notification may still be on its way). */
   invalidateActive(): void;
+  /**
+   * How this searcher learns the active version: 'pinned' (EMBCTL_PIN_VERSION),
+   * 'per-request' (read each time), 'listening' (cached, kept fresh by the
+   * watcher), or 'reconnecting' (the watcher lost its connection; read per
+   * request until it is back).
+   */
+  activeSource(): 'pinned' | 'per-request' | 'listening' | 'reconnecting';
   /** Close the encoders and the watcher. Safe twice. */
   close(): Promise<void>;
 }
@@ -80,7 +87,12 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
   }
 
   const active = (): Promise<VersionRow | undefined> => {
-    if (!watcher) return activeVersion(db.kysely);
+    // While the watcher is not receiving events (its connection is being
+    // re-established), a cached value may be stale: read per request.
+    if (!watcher?.connected()) {
+      cachedActive = undefined;
+      return activeVersion(db.kysely);
+    }
     if (!cachedActive) {
       const p = activeVersion(db.kysely);
       cachedActive = p;
@@ -214,6 +226,7 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
     },
     servingVersion: () => resolveVersion(db.kysely, undefined, opts.pinVersion, active),
     invalidateActive: () => { cachedActive = undefined; },
+    activeSource: () => (opts.pinVersion ? 'pinned' : !watcher ? 'per-request' : watcher.connected() ? 'listening' : 'reconnecting'),
     async close() {
       if (closed) return;
       closed = true;
