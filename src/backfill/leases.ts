@@ -44,11 +44,12 @@ export async function heartbeat(db: Kysely<DB>, lease: Lease, worker: string, le
  * Mark a batch done, in the transaction that writes its vectors; false when
  * the lease was lost (the caller must roll back: someone else owns it now).
  */
-export async function completeBatch(trx: Kysely<DB>, lease: Lease, worker: string, counts: { embedded: number; reused: number; tokens: number }): Promise<boolean> {
+export async function completeBatch(trx: Kysely<DB>, lease: Lease, worker: string, counts: { embedded: number; reused: number; tokens: number; runId?: number }): Promise<boolean> {
   const r = await sql`
     update backfill_batches
     set status = 'done', locked_by = null, locked_until = null, last_error = null,
-        embedded = ${counts.embedded}, reused = ${counts.reused}, tokens = ${counts.tokens}, updated_at = now()
+        embedded = ${counts.embedded}, reused = ${counts.reused}, tokens = ${counts.tokens},
+        run_id = ${counts.runId ?? null}, updated_at = now()
     where id = ${lease.batchId} and locked_by = ${worker} and status = 'pending'`.execute(trx);
   return Number(r.numAffectedRows ?? 0) === 1;
 }
