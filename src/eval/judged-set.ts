@@ -11,6 +11,20 @@ import type { Qrels } from './types.js';
 export type KeyKind = 'document_id' | 'semantic_key';
 export const KEY_KINDS: readonly KeyKind[] = ['document_id', 'semantic_key'];
 
+/**
+ * Grades are small integers: 0 judged not relevant, 1, 2, ... more relevant
+ * (TREC qrels may also use negatives for junk). Larger ones are typos, and
+ * sums of them would overflow the measures.
+ */
+export const MAX_GRADE = 100;
+
+/** Why a grade read from a file is unusable, or undefined. */
+export function gradeProblem(grade: number, allowNegative: boolean): string | undefined {
+  const low = allowNegative ? -MAX_GRADE : 0;
+  if (!Number.isSafeInteger(grade) || grade < low || grade > MAX_GRADE) return `grades are small integers from ${low} to ${MAX_GRADE}`;
+  return undefined;
+}
+
 export function isKeyKind(v: unknown): v is KeyKind {
   return typeof v === 'string' && (KEY_KINDS as readonly string[]).includes(v);
 }

@@ -119,6 +119,12 @@ export function parseGates(text: string, source: string): GatesConfig {
       if (has('min') && has('max_drop')) problems.push(`gates[${i}]: give either "min" (absolute) or "max_drop" (relative to the baseline), not both`);
       else if (!has('min') && !has('max_drop')) problems.push(`gates[${i}]: missing a threshold: "min" (absolute) or "max_drop" (relative to the baseline)`);
       if (has('alpha') && !has('max_drop')) problems.push(`gates[${i}].alpha: applies to relative ("max_drop") gates only`);
+      // Every measure a gate can name ranges from 0 to 1: a min above 1 could never pass.
+      const min = (g as Record<string, unknown>).min;
+      if (typeof min === 'number' && min > 1) {
+        const metric = (g as Record<string, unknown>).metric;
+        problems.push(`gates[${i}].min: ${typeof metric === 'string' ? metric : 'the metric'} ranges from 0 to 1, so a min of ${min} could never pass: use a value from 0 to 1`);
+      }
     });
   }
   if (problems.length || !parsed.success) {
@@ -158,15 +164,16 @@ function defaultGateName(g: Gate, metric: string): string {
 function parseSyntax(text: string, source: string): unknown {
   const ext = extname(source).toLowerCase();
   if (ext === '.yaml' || ext === '.yml') {
-    try {
-      return YAML.parse(text);
-    } catch (e) {
-      const err = e as { linePos?: { line: number; col: number }[]; message: string };
+    // Warnings (an unknown tag such as !!js/function) are problems of the file, not
+    // process warnings: logLevel silent keeps the library from printing them.
+    const doc = YAML.parseDocument(text, { logLevel: 'silent', prettyErrors: true });
+    const problems = [...doc.errors, ...doc.warnings].map((err) => {
       const pos = err.linePos?.[0];
-      throw new InputError(`Invalid gates file ${source}: malformed YAML`, [
-        `${source}${pos ? `:${pos.line}:${pos.col}` : ''}: ${err.message.split('\n')[0]}`,
-      ]);
-    }
+      const what = err.code === 'TAG_RESOLVE_FAILED' ? `unsupported YAML tag (${err.message.split('\n')[0]!.replace(/^Unresolved tag: /, '').replace(/ at line.*$/, '')}): a gates file is plain data` : err.message.split('\n')[0]!;
+      return `${source}${pos ? `:${pos.line}:${pos.col}` : ''}: ${what}`;
+    });
+    if (problems.length) throw new InputError(`Invalid gates file ${source}: ${doc.errors.length ? 'malformed YAML' : 'unsupported YAML'}`, problems);
+    return doc.toJS();
   }
   try {
     return JSON.parse(text);

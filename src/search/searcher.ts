@@ -1,4 +1,6 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
+import { partitionTable } from '../versions/partition.js';
 import { formatVectorText } from '../db/vector-codec.js';
 import type { EncoderDeps } from '../encoders/factory.js';
 import type { Encoder } from '../encoders/types.js';
@@ -156,6 +158,10 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
       exact: Boolean(req.exact),
       text: hybrid ? { query: req.query, limit } : undefined,
     }));
+    if (out.vector.length === 0 && (out.text?.length ?? 0) === 0 && !(await hasVectors(db, v.id))) {
+      // Zero hits from an empty partition is not an answer: the version was never backfilled.
+      throw new RefusedError(`version ${v.version_key} has no vectors yet (it is not backfilled): run embctl backfill ${v.version_key}, or search another version`);
+    }
     const t3 = performance.now();
 
     const toHit = (r: CandidateRow): SearchHit => {
@@ -248,6 +254,11 @@ function checkRequest(req: SearchRequest): number {
   if (req.minScore !== undefined && !(Number.isFinite(req.minScore) && req.minScore >= 0 && req.minScore <= 1)) problems.push(`minScore is a calibrated score from 0 to 1, got ${String(req.minScore)}`);
   if (problems.length) throw new InputError(problems.length === 1 ? problems[0]! : `invalid search (${problems.length} problems)`, problems.length > 1 ? problems : []);
   return k;
+}
+
+async function hasVectors(db: Db, versionId: number): Promise<boolean> {
+  const { rows } = await sql<{ any: boolean }>`select exists (select 1 from ${sql.raw(partitionTable(versionId))}) as any`.execute(db.kysely);
+  return Boolean(rows[0]?.any);
 }
 
 function round(ms: number): number {
