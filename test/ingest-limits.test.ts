@@ -49,8 +49,8 @@ const deep = (levels: number) => `{"id":"deep","text":"t","metadata":${'{"a":'.r
 const BAD: [name: string, line: string, problem: RegExp][] = [
   ['a 20,000-character id', JSON.stringify({ id: noise(20_000), text: 'bad' }), /"id" is 20000 bytes long; ids may be at most 1024 bytes/],
   ['metadata nested 5,000 levels', deep(5000), /"metadata" is nested deeper than 100 levels .*: flatten it/],
-  ['an unpaired surrogate in metadata', '{"id":"s","text":"t","metadata":{"k":"\\ud800"}}', /unpaired UTF-16 surrogate .* jsonb cannot store/],
-  ['an unpaired surrogate in a metadata key', '{"id":"s","text":"t","metadata":{"\\udc00x":1}}', /unpaired UTF-16 surrogate .* jsonb cannot store/],
+  ['an unpaired surrogate in metadata', '{"id":"s","text":"t","metadata":{"k":"\\ud800"}}', /unpaired UTF-16 surrogate .* PostgreSQL cannot store/],
+  ['an unpaired surrogate in a metadata key', '{"id":"s","text":"t","metadata":{"\\udc00x":1}}', /unpaired UTF-16 surrogate .* PostgreSQL cannot store/],
   ['an unpaired surrogate in the id', '{"id":"a\\ud800","text":"t"}', /"id" contains an unpaired UTF-16 surrogate/],
   ['a NUL in a metadata key', '{"id":"n","text":"t","metadata":{"a\\u0000":1}}', /NUL character/],
   ['metadata over 1 MiB', JSON.stringify({ id: 'big', text: 't', metadata: { blob: noise(1_100_000) } }), /"metadata" is 1\.\d MiB as JSON; at most 1 MiB/],

@@ -86,7 +86,7 @@ describe('commands that said the wrong thing', () => {
     env = { ...targetEnv(target), EMBCTL_ACTOR: 'tester' };
     await ok('migrate');
     await ok('ingest', writeCorpus(120, { seed: 4 }));
-    for (const [key, enc] of [['v1', 'hash:words-256'], ['v2', 'hash:words-32']]) {
+    for (const [key, enc] of [['v1', 'hash:words-256'], ['v2', 'hash:words-32']] as const) {
       await ok('versions', 'register', key, '--encoder', enc);
       await ok('backfill', key);
     }

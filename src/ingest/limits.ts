@@ -8,6 +8,8 @@
  *  - a chunk (its title included) feeds a tsvector (at most 1 MB);
  *  - a line or a file is read whole into memory.
  */
+import { hasLoneSurrogate, jsonValueProblem } from '../util/json-value.js';
+
 export const INGEST_LIMITS = {
   idBytes: 1024,
   titleChars: 2000,
@@ -36,53 +38,13 @@ export function titleProblem(title: string): string | undefined {
   return undefined;
 }
 
-/**
- * Why this metadata object cannot be stored as jsonb, or undefined. Walks
- * the value without recursion, so any depth is safe to check.
- */
+/** Why this metadata object cannot be stored as jsonb, or undefined. */
 export function metadataProblem(meta: object): string | undefined {
-  const stack: { v: unknown; depth: number; path: string }[] = [{ v: meta, depth: 1, path: 'metadata' }];
-  while (stack.length) {
-    const { v, depth, path } = stack.pop()!;
-    if (typeof v === 'string') {
-      const p = stringProblem(v, path);
-      if (p) return p;
-      continue;
-    }
-    if (!v || typeof v !== 'object') continue;
-    if (depth > INGEST_LIMITS.metadataDepth) {
-      return `"metadata" is nested deeper than ${INGEST_LIMITS.metadataDepth} levels (at ${shortPath(path)}): flatten it`;
-    }
-    if (Array.isArray(v)) {
-      v.forEach((x, i) => stack.push({ v: x, depth: depth + 1, path: `${path}[${i}]` }));
-    } else {
-      for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-        const p = stringProblem(k, `${path} key ${JSON.stringify(k.slice(0, 40))}`);
-        if (p) return p;
-        stack.push({ v: x, depth: depth + 1, path: `${path}.${k}` });
-      }
-    }
-  }
+  const p = jsonValueProblem(meta, 'metadata', INGEST_LIMITS.metadataDepth);
+  if (p) return p;
   const bytes = Buffer.byteLength(JSON.stringify(meta), 'utf8');
   if (bytes > INGEST_LIMITS.metadataBytes) {
     return `"metadata" is ${(bytes / 1024 / 1024).toFixed(1)} MiB as JSON; at most ${INGEST_LIMITS.metadataBytes / 1024 / 1024} MiB per document: keep large data elsewhere`;
   }
   return undefined;
-}
-
-function stringProblem(s: string, where: string): string | undefined {
-  if (s.includes('\u0000')) return `"metadata" contains a NUL character (at ${shortPath(where)}), which PostgreSQL jsonb cannot store: remove it`;
-  if (hasLoneSurrogate(s)) return `"metadata" contains an unpaired UTF-16 surrogate escape (at ${shortPath(where)}), which PostgreSQL jsonb cannot store: fix the escape`;
-  return undefined;
-}
-
-function shortPath(path: string): string {
-  return path.length > 80 ? `${path.slice(0, 40)}…${path.slice(-30)}` : path;
-}
-
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/** A string that is not valid Unicode (it cannot be encoded as UTF-8). */
-export function hasLoneSurrogate(s: string): boolean {
-  return LONE_SURROGATE.test(s);
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
 import { partitionTable } from '../versions/partition.js';
+import { jsonValueProblem } from '../util/json-value.js';
 import { formatVectorText } from '../db/vector-codec.js';
 import type { EncoderDeps } from '../encoders/factory.js';
 import type { Encoder } from '../encoders/types.js';
@@ -21,6 +22,8 @@ import type { SearchHit, SearchRequest, SearchResult } from './types.js';
 
 export const DEFAULT_K = 10;
 export const MAX_K = 1000;
+/** Filters are containment objects (`metadata @> filters`): deeper than this is not a filter anyone means. */
+export const MAX_FILTER_DEPTH = 32;
 /** Hybrid: candidates taken from each side, per result wanted. */
 export const HYBRID_CANDIDATES_PER_K = 4;
 
@@ -247,6 +250,11 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
 function checkRequest(req: SearchRequest): number {
   const problems: string[] = [];
   if (typeof req.query !== 'string' || req.query.trim() === '') problems.push('the query is empty: pass the text to search for');
+  else if (req.query.includes('\u0000')) problems.push('the query contains a NUL character: remove it');
+  if (req.filters !== undefined && req.filters !== null) {
+    const p = jsonValueProblem(req.filters, 'filters', MAX_FILTER_DEPTH);
+    if (p) problems.push(p);
+  }
   const k = req.k ?? DEFAULT_K;
   if (!Number.isInteger(k) || k < 1 || k > MAX_K) problems.push(`k must be a whole number from 1 to ${MAX_K}, got ${String(req.k)}`);
   if (req.efSearch !== undefined && (!Number.isInteger(req.efSearch) || req.efSearch < 1 || req.efSearch > 1000)) problems.push(`efSearch must be a whole number from 1 to 1000, got ${String(req.efSearch)}`);
