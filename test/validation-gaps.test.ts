@@ -1,6 +1,6 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshTarget, type TestDbTarget } from './support/db.js';
@@ -70,6 +70,34 @@ describe('files that could only mislead are refused', () => {
   });
 });
 
+describe('values PostgreSQL cannot store, in judged sets and gates files (the same class as ingest\'s)', () => {
+  test('a NUL or an unpaired surrogate in a judged set is refused when the set is read, naming the query', () => {
+    const cases: [string, RegExp][] = [
+      ['{"id":"q\\u0000","query":"tent","relevant":{"d1":1}}', /query "q\\u0000": its id contains a NUL character/],
+      ['{"id":"q1","query":"tent\\u0000","relevant":{"d1":1}}', /query "q1": its text contains a NUL character/],
+      ['{"id":"q1","query":"tent","segment":"s\\ud800","relevant":{"d1":1}}', /query "q1": its segment contains an unpaired UTF-16 surrogate/],
+      ['{"id":"q1","query":"tent","relevant":{"d\\u0000":1}}', /query "q1": judged key "d\\u0000" contains a NUL character/],
+      ['{"embctl_judged_set":1,"name":"n\\u0000"}\n{"id":"q1","query":"tent","relevant":{"d1":1}}', /the name contains a NUL character/],
+    ];
+    for (const [text, problem] of cases) {
+      assert.throws(() => parseJudgedSetJsonl(text + '\n', 'j.jsonl'), (e: unknown) => {
+        assert.ok(e instanceof InputError, String(e));
+        assert.match(e.message, /^Invalid judged set j\.jsonl: 1 value PostgreSQL cannot store$/);
+        assert.match(e.details[0]!, problem);
+        return true;
+      }, text);
+    }
+  });
+
+  test('a NUL in a gate name is refused with its path', () => {
+    assert.throws(() => parseGates('{"gates":[{"metric":"nDCG@10","min":0,"name":"g\\u0000"}]}', 'g.json'), (e: unknown) => {
+      assert.ok(e instanceof InputError);
+      assert.deepEqual(e.details, ['"gates file" contains a NUL character (at gates file.gates[0].name), which PostgreSQL cannot store: remove it']);
+      return true;
+    });
+  });
+});
+
 describe('commands that said the wrong thing', () => {
   let target: TestDbTarget;
   let env: NodeJS.ProcessEnv;
@@ -93,6 +121,18 @@ describe('commands that said the wrong thing', () => {
     await ok('versions', 'register', 'empty', '--encoder', 'hash:mixed-384');
   });
   after(async () => { await target?.destroy(); });
+
+  test('a report or run file that cannot be written is an input error, and leaves no temporary file', async () => {
+    const folder = mkdtempSync(join(dir, 'out-'));
+    const r = await cli('report', '--out', folder);
+    assert.equal(r.code, 2, r.stderr);
+    assert.deepEqual(said(r), [`embctl: cannot write the report to ${folder} (it is a folder): choose a file path you can write`]);
+    const e = await cli('evaluate', '--version', 'v1', '--judged', file('one.jsonl', '{"id":"q1","query":"tent","relevant":{"doc-1":1}}\n'), '--gates', gates(), '--junit', folder);
+    assert.equal(e.code, 2, e.stderr);
+    assert.match(said(e).at(-1)!, /^embctl: cannot write the JUnit report to .* \(it is a folder\): choose a file path you can write$/);
+    assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
+    assert.deepEqual(readdirSync(folder), []);
+  });
 
   test('searching a version that has no vectors says it is not backfilled', async () => {
     const r = await cli('search', 'tent stove', '--version', 'empty');

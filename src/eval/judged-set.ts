@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import { compareCodePoints } from './ranking.js';
 import type { Qrels } from './types.js';
+import { InputError } from '../errors.js';
+import { textProblem } from '../util/json-value.js';
 
 /** What the keys of `relevant` name: whole documents or chunks (their semantic keys). */
 export type KeyKind = 'document_id' | 'semantic_key';
@@ -72,8 +74,33 @@ export function canonicalJudgedSet(keyKind: KeyKind, queries: readonly JudgedQue
 export function makeJudgedSet(
   parts: { name: string; description: string | null; keyKind: KeyKind; queries: JudgedQuery[]; source: string },
 ): JudgedSet {
+  checkStorable(parts);
   const sha256 = createHash('sha256').update(canonicalJudgedSet(parts.keyKind, parts.queries)).digest('hex');
   return { ...parts, sha256 };
+}
+
+/**
+ * An evaluation run records the set's name, query ids, segments and keys
+ * in PostgreSQL, which stores neither NUL nor an unpaired UTF-16 surrogate
+ * (from a JSON escape): refuse them now, every one, rather than after all
+ * the searching.
+ */
+function checkStorable(parts: { name: string; description: string | null; queries: JudgedQuery[]; source: string }): void {
+  const problems: string[] = [];
+  const check = (where: string, s: string | null) => {
+    const p = s === null ? undefined : textProblem(s);
+    if (p && problems.length < 100) problems.push(`${where} contains ${p}, which PostgreSQL cannot store: remove it`);
+  };
+  check('the name', parts.name);
+  check('the description', parts.description);
+  for (const q of parts.queries) {
+    const label = `query ${JSON.stringify(q.id)}`;
+    check(`${label}: its id`, q.id);
+    check(`${label}: its text`, q.text);
+    check(`${label}: its segment`, q.segment);
+    for (const key of q.relevant.keys()) check(`${label}: judged key ${JSON.stringify(key)}`, key);
+  }
+  if (problems.length) throw new InputError(`Invalid judged set ${parts.source}: ${problems.length} value${problems.length === 1 ? '' : 's'} PostgreSQL cannot store`, problems);
 }
 
 /** The judgments as qrels, ready for `evaluateRun`. */

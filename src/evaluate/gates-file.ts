@@ -20,6 +20,7 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { parseMeasure, type JudgedSet } from '../eval/index.js';
 import { NO_SEGMENT } from './types.js';
+import { jsonValueProblem } from '../util/json-value.js';
 
 /** Where `evaluate --gate` looks when `--gates` is not given. */
 export const DEFAULT_GATES_FILES = ['evals/gates.json', 'evals/gates.yaml', 'evals/gates.yml'];
@@ -110,6 +111,9 @@ export function parseGates(text: string, source: string): GatesConfig {
       } else problems.push(`${formatPath(issue.path)}: ${issue.message}`);
     }
   }
+  // Gate names and segments are recorded in PostgreSQL, which stores no NUL or unpaired surrogate.
+  const unstorable = jsonValueProblem(raw, 'gates file', 32);
+  if (unstorable) problems.push(unstorable);
   // Rules between fields, checked on the raw input so they are reported along with type problems.
   const gates = (raw as { gates?: unknown })?.gates;
   if (Array.isArray(gates)) {
