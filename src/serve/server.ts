@@ -97,7 +97,7 @@ export function createService(db: Db, opts: ServiceOptions): Service {
           res.end();
           return;
         }
-        throw new HttpError(405, 'method_not_allowed', `${match.route === 'search' ? '/v1/search' : pathOf(req.url)} answers ${match.allow.join(', ')}, not ${method.slice(0, 20)}`, [], { allow });
+        throw new HttpError(405, 'method_not_allowed', `${pathOf(req.url)} answers ${match.allow.join(', ')}, not ${method.slice(0, 20)}`, [], { allow });
       }
       if (draining) throw new HttpError(503, 'shutting_down', 'the service is shutting down', [], { 'retry-after': '1' });
       switch (match.route) {
@@ -124,10 +124,8 @@ export function createService(db: Db, opts: ServiceOptions): Service {
       }
     } catch (e) {
       const he = toHttpError(e);
-      if (he.status >= 500) {
-        if (he.code === 'internal') logger.error({ err: (e as Error)?.message, route }, 'request failed');
-        else logger.warn({ err: (e as Error)?.message, route, status: he.status }, 'request not served');
-      }
+      // A bug of ours is an error; a 503 (database away) is in the request log line below.
+      if (he.status >= 500 && he.code === 'internal') logger.error({ err: (e as Error)?.message, route }, 'request failed');
       if (!res.headersSent) sendError(res, he);
       else res.destroy();
     } finally {
