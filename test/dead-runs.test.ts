@@ -1,6 +1,6 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { sql } from 'kysely';
 import { freshDb, freshTarget, type TestDb, type TestDbTarget } from './support/db.js';
@@ -11,6 +11,9 @@ import { openDatabase } from '../src/db/open.js';
 import { ingest } from '../src/ingest/index.js';
 import { registerVersion } from '../src/versions/register.js';
 import { markDeadRuns } from '../src/backfill/dead-runs.js';
+import { reclaimDeadLocal } from '../src/backfill/leases.js';
+import { processTag } from '../src/util/process-identity.js';
+import { isProcessAlive } from '../src/util/process-alive.js';
 import { loadReportModel } from '../src/report/index.js';
 import { silentLogger } from '../src/log/logger.js';
 
@@ -75,6 +78,30 @@ describe('dead backfill runs', () => {
     assert.equal(rows.get(alive)!.status, 'running');
     assert.equal(rows.get(remoteAlive)!.status, 'running');
     assert.equal(await markDeadRuns(k), 0, 'idempotent');
+  });
+
+  test('a pid now used by another process (its start time differs) counts as gone, for runs and for leases', { skip: processTag(process.pid) ? false : 'process start times are not readable on this OS' }, async () => {
+    const k = db.kysely;
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 600000)'], { stdio: 'ignore' });
+    try {
+      const pid = other.pid!;
+      const reused = `${hostname()}:${pid}:deadbeef-aaaaaa`;
+      const same = `${hostname()}:${pid}:${processTag(pid)}-bbbbbb`;
+      const ids = [];
+      for (const worker of [reused, same]) {
+        ids.push(Number((await sql<{ id: number }>`insert into backfill_runs (embedding_version_id, worker) values (1, ${worker}) returning id`.execute(k)).rows[0]!.id));
+        await sql`insert into backfill_batches (embedding_version_id, plan_group, status, locked_by, locked_until) values (1, 2, 'pending', ${`${worker}/1`}, now() + interval '1 hour')`.execute(k);
+      }
+      assert.equal(await markDeadRuns(k), 1);
+      const status = async (id: number) => (await sql<{ status: string }>`select status from backfill_runs where id = ${id}`.execute(k)).rows[0]!.status;
+      assert.equal(await status(ids[0]!), 'failed');
+      assert.equal(await status(ids[1]!), 'running', 'the pid still belongs to the process that wrote it');
+      assert.equal(await reclaimDeadLocal(k, 1, hostname(), isProcessAlive), 1);
+      const leases = (await sql<{ locked_by: string; expired: boolean }>`select locked_by, locked_until < now() as expired from backfill_batches where plan_group = 2`.execute(k)).rows;
+      assert.deepEqual(new Map(leases.map((l) => [l.locked_by, l.expired])), new Map([[`${reused}/1`, true], [`${same}/1`, false]]));
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 });
 

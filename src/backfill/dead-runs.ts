@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { isProcessAlive } from '../util/process-alive.js';
+import { parseWorkerId, pidReused } from '../util/process-identity.js';
 
 /**
  * A running backfill flushes its row every second. One whose heartbeat is
@@ -22,7 +23,8 @@ export interface DeadRunOptions {
 
 /**
  * Mark `failed` every `running` backfill run whose process is gone: on this
- * host, its pid is not alive; anywhere, its heartbeat has expired. Its
+ * host, its pid is not alive or now belongs to a process that started at
+ * another time; anywhere, its heartbeat has expired. Its
  * totals become the larger of what it last flushed and what it committed
  * (the batches it completed, costed at its price), so money it spent on
  * committed work is never missing from a report. Returns the runs marked.
@@ -58,9 +60,8 @@ export async function markDeadRuns(db: Kysely<DB>, opts: DeadRunOptions = {}): P
 
 /** Why the run of `worker` (`host:pid:nonce`) is dead, or undefined if it may be alive. */
 function deathOf(worker: string, expired: boolean, host: string, isAlive: (pid: number) => boolean, expiry: number): string | undefined {
-  const [h, p] = worker.split(':');
-  const pid = Number(p);
-  if (h === host && Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid)) {
+  const { host: h, pid, tag } = parseWorkerId(worker);
+  if (h === host && Number.isInteger(pid) && pid > 0 && pid !== process.pid && (!isAlive(pid) || pidReused(pid, tag))) {
     return `its process ${pid} on ${host} is gone (killed, crashed, or stopped by a lost database connection)`;
   }
   if (expired) return `no heartbeat for over ${expiry} s (its process on ${h} stopped)`;

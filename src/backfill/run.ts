@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
 import type { EncoderDeps } from '../encoders/factory.js';
@@ -17,6 +16,7 @@ import { costOf, pricePerMillion } from './pricing.js';
 import { Quota, type Clock } from './quota.js';
 import { missingChunks, runWorker, type BatchResult } from './worker.js';
 import { isProcessAlive } from '../util/process-alive.js';
+import { workerNonce } from '../util/process-identity.js';
 
 export interface BackfillOptions {
   /** Concurrent workers in this process (default 2). */
@@ -137,7 +137,7 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
     throw new UsageError(`--max-cost needs a price for ${v.encoder_name}, which is not in the built-in table: add --price-per-mtok <usd>`);
   }
   const encoder = deps.encoder ?? await encoderForVersion(v, deps);
-  const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const workerId = `${hostname()}:${process.pid}:${workerNonce()}`;
   const log = deps.logger.child({ version: v.version_key, worker: workerId });
   const price = pricePerMillion(v.encoder_name, opts.pricePerMillion);
   const partition = partitionTable(v.id);
