@@ -50,9 +50,9 @@ async function commandBlocked(child: ReturnType<typeof spawnCli>): Promise<void>
   }, { check: () => { if (ended) throw new Error(`the command ended before it was held: ${child.out.stderr}`); } });
 }
 
-/** stderr without pino's JSON log lines: what a person reads. */
+/** stderr at log level warn (the default on a terminal): what a person reads, warnings included. */
 function messageLines(stderr: string): string[] {
-  return stderr.split('\n').filter((l) => l.trim() && !l.startsWith('{'));
+  return stderr.split('\n').filter((l) => l.trim());
 }
 
 /** Stop the server under a held command, check its one line and exit code, start the server again. */
