@@ -62,7 +62,7 @@ const LOST_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT',
  * (57P01-57P03), a session timeout (57P05, 25P03), or too many connections.
  */
 const LOST_SQLSTATE = /^(08...|57P0[1235]|25P03|53300)$/;
-const LOST_MESSAGE = /Connection terminated|not queryable|timeout exceeded when trying to connect|Connection terminated due to connection timeout/i;
+const LOST_MESSAGE = /Connection terminated|not queryable|timeout exceeded when trying to connect/i;
 
 /**
  * Whether an error means the database connection was lost or cannot be
@@ -87,6 +87,6 @@ export function connectionLost(e: unknown): UnavailableError {
   if (e instanceof UnavailableError) return e;
   const err = e as { code?: string; message?: string };
   const text = String(err?.message ?? e).split('\n')[0]!.slice(0, 200);
-  const why = scrubSecrets(err?.code && !text.includes(err.code) ? `${err.code}: ${text}` : text);
+  const why = scrubSecrets(!text ? String(err?.code ?? 'unknown') : err?.code && !text.includes(err.code) ? `${err.code}: ${text}` : text);
   return new UnavailableError(`the database connection was lost (${why}); run the same command again to resume`, { cause: e });
 }
