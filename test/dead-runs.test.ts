@@ -111,7 +111,7 @@ describe('a backfill killed with -9', () => {
     target = await freshTarget();
     const env = targetEnv(target);
     for (const args of [['migrate'], ['ingest', writeCorpus(800, { seed: 21 })], ['versions', 'register', 'v1', '--encoder', 'hash:words-256']]) {
-      const r = await runCli(args, { env });
+      const r = await runCli(args, { env, timeoutMs: 600_000 });
       assert.equal(r.code, 0, r.stderr);
     }
   });

@@ -78,7 +78,7 @@ async function loseDatabase(args: string[], hold: () => Promise<pg.Client>, mode
 }
 
 async function cli(args: string[]): Promise<string> {
-  const r = await runCli(args, { env });
+  const r = await runCli(args, { env, timeoutMs: 600_000 });
   assert.equal(r.code, 0, `embctl ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }

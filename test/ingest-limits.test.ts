@@ -139,21 +139,21 @@ describe('embctl ingest with a bad value, as a user sees it', () => {
   let target: TestDbTarget;
   before(async () => {
     target = await freshTarget();
-    assert.equal((await runCli(['migrate'], { env: targetEnv(target) })).code, 0);
+    assert.equal((await runCli(['migrate'], { env: targetEnv(target), timeoutMs: 600_000 })).code, 0);
   });
   after(async () => { await target?.destroy(); });
 
   test('exit 2, one line and the problem under it, nothing written; a rerun with --skip-invalid completes', async () => {
     const path = corpusWith('cli-long-id', BAD[0]![1]);
-    const r = await runCli(['ingest', path], { env: targetEnv(target) });
+    const r = await runCli(['ingest', path], { env: targetEnv(target), timeoutMs: 600_000 });
     assert.equal(r.code, 2, r.stderr);
     const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('{'));
     assert.equal(lines.length, 2, r.stderr);
     assert.match(lines[0]!, /^embctl: .*cli-long-id\.jsonl: 1 invalid record; nothing was ingested \(use --skip-invalid to ingest the valid ones\)$/);
     assert.match(lines[1]!, /^ {2}.*:1101: "id" is 20000 bytes long; ids may be at most 1024 bytes \(UTF-8\): use a shorter id$/);
-    const status = await runCli(['--json', 'status'], { env: targetEnv(target) });
+    const status = await runCli(['--json', 'status'], { env: targetEnv(target), timeoutMs: 600_000 });
     assert.equal((JSON.parse(status.stdout) as { chunks: { live: number } }).chunks.live, 0);
-    const again = await runCli(['--json', 'ingest', path, '--skip-invalid'], { env: targetEnv(target) });
+    const again = await runCli(['--json', 'ingest', path, '--skip-invalid'], { env: targetEnv(target), timeoutMs: 600_000 });
     assert.equal(again.code, 0, again.stderr);
     assert.equal((JSON.parse(again.stdout) as { documents: number }).documents, GOOD);
   });

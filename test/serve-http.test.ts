@@ -203,7 +203,7 @@ describe('embctl serve with a mistyped EMBCTL_PIN_VERSION', () => {
     const env = targetEnv(target);
     for (const args of [['migrate'], ['ingest', writeCorpus(30, { seed: 6 })], ['versions', 'register', 'v1', '--encoder', 'hash:words-32'],
       ['versions', 'register', 'old', '--encoder', 'hash:words-32'], ['retire', 'old', '--yes']]) {
-      const r = await runCli(args, { env });
+      const r = await runCli(args, { env, timeoutMs: 600_000 });
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
     }
   });

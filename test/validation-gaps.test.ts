@@ -101,7 +101,7 @@ describe('values PostgreSQL cannot store, in judged sets and gates files (the sa
 describe('commands that said the wrong thing', () => {
   let target: TestDbTarget;
   let env: NodeJS.ProcessEnv;
-  const cli = async (...args: string[]) => runCli(args, { env });
+  const cli = async (...args: string[]) => runCli(args, { env, timeoutMs: 600_000 });
   const ok = async (...args: string[]) => {
     const r = await cli(...args);
     assert.equal(r.code, 0, `embctl ${args.join(' ')}: ${r.stderr}`);

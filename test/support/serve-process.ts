@@ -94,7 +94,7 @@ export function searchLoad(base: string, clients: number, body: (i: number) => u
  * `check` throws (e.g. the process under test died).
  */
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, opts: { limitMs?: number; everyMs?: number; check?: () => void } = {}): Promise<T> {
-  const until = Date.now() + (opts.limitMs ?? 180_000);
+  const until = Date.now() + (opts.limitMs ?? 600_000);
   let last: unknown;
   for (;;) {
     opts.check?.();
