@@ -9,6 +9,7 @@ import { writeCorpus } from './support/corpus.js';
 import { parseGates } from '../src/evaluate/gates-file.js';
 import { parseJudgedSetJsonl } from '../src/eval/judged-jsonl.js';
 import { parseQrels } from '../src/eval/trec-files.js';
+import { loadJudgedSet } from '../src/eval/load-judged-set.js';
 import { InputError } from '../src/errors.js';
 
 // Inputs that were accepted although they could only mislead, and messages
@@ -41,20 +42,23 @@ describe('files that could only mislead are refused', () => {
     });
   });
 
-  test('a grade that is not a small integer, in every judged-set format', () => {
+  test('a grade that is not a small integer, in every judged-set format', async () => {
     assert.throws(() => parseJudgedSetJsonl('{"id":"q1","query":"x","relevant":{"d1":1e308}}\n', 'j.jsonl'), (e: unknown) => {
       assert.ok(e instanceof InputError);
       assert.match(e.details.join('\n'), /bad grade 1e\+308 for "d1": grades are small integers from 0 to 100/);
       return true;
     });
-    assert.throws(() => parseQrels('q1 0 d1 99999999999999999999\nq1 0 d2 -1000\n', { source: 'qrels' }), (e: unknown) => {
+    const qrels = file('qrels.txt', 'q1 0 d1 99999999999999999999\nq1 0 d2 -1000\nq2 0 d3 1\n');
+    const topics = file('topics.tsv', 'q1\ttent stove\nq2\trefund\n');
+    await assert.rejects(loadJudgedSet(qrels, { queries: topics }), (e: unknown) => {
       assert.ok(e instanceof InputError);
       assert.equal(e.details.length, 2);
-      assert.match(e.details.join('\n'), /grades are small integers from -100 to 100/);
+      assert.match(e.details.join('\n'), /query "q1": judged key "d2" has grade -1000: grades are small integers from -100 to 100/);
       return true;
     });
-    // TREC's own grades (-1 .. 4) stay fine.
-    assert.equal(parseQrels('q1 0 d1 -1\nq1 0 d2 4\n').get('q1')?.get('d2'), 4);
+    // TREC's own grades (-1 .. 4) stay fine, and TREC mode (--qrels/--run) reads qrels as trec_eval does.
+    assert.equal((await loadJudgedSet(file('ok.txt', 'q1 0 d1 -1\nq1 0 d2 4\n'), { queries: topics })).queries[0]!.relevant.get('d2'), 4);
+    assert.equal(parseQrels('q1 0 d1 500\n').get('q1')?.get('d1'), 500);
   });
 
   test('a YAML tag that would run code is a plain input error, with no process warning', async () => {
@@ -82,7 +86,7 @@ describe('values PostgreSQL cannot store, in judged sets and gates files (the sa
     for (const [text, problem] of cases) {
       assert.throws(() => parseJudgedSetJsonl(text + '\n', 'j.jsonl'), (e: unknown) => {
         assert.ok(e instanceof InputError, String(e));
-        assert.match(e.message, /^Invalid judged set j\.jsonl: 1 value PostgreSQL cannot store$/);
+        assert.match(e.message, /^Invalid judged set j\.jsonl: 1 unusable value$/);
         assert.match(e.details[0]!, problem);
         return true;
       }, text);

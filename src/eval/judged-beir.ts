@@ -4,7 +4,7 @@
  * queries that have qrels are kept. Keys are corpus ids (document_id).
  */
 import { basename, join } from 'node:path';
-import { gradeProblem, makeJudgedSet, type JudgedSet, type JudgedSetOptions } from './judged-set.js';
+import { makeJudgedSet, type JudgedSet, type JudgedSetOptions } from './judged-set.js';
 import { joinQueries } from './judged-trec.js';
 import { ProblemList, at, splitLines } from './problems.js';
 import { collectQueries } from './queries-file.js';
@@ -45,12 +45,6 @@ export function collectBeirQrels(text: string, source: string, problems: Problem
       problems.add(where, `score "${score}" is not an integer`);
       continue;
     }
-    const grade = Number.parseInt(score, 10);
-    const bad = gradeProblem(grade, true);
-    if (bad) {
-      problems.add(where, `score ${score}: ${bad}`);
-      continue;
-    }
     let docs = qrels.get(qid);
     if (!docs) {
       qrels.set(qid, (docs = new Map()));
@@ -60,7 +54,7 @@ export function collectBeirQrels(text: string, source: string, problems: Problem
       problems.add(where, `duplicate judgment for query "${qid}", document "${docId}"`);
       continue;
     }
-    docs.set(docId, grade);
+    docs.set(docId, Number.parseInt(score, 10));
   }
   if (!sawHeader) problems.add(source, 'the qrels file is empty');
   else if (qrels.size === 0 && problems.size === 0) problems.add(source, 'no judgments');

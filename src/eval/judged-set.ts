@@ -14,16 +14,17 @@ export type KeyKind = 'document_id' | 'semantic_key';
 export const KEY_KINDS: readonly KeyKind[] = ['document_id', 'semantic_key'];
 
 /**
- * Grades are small integers: 0 judged not relevant, 1, 2, ... more relevant
- * (TREC qrels may also use negatives for junk). Larger ones are typos, and
- * sums of them would overflow the measures.
+ * A judged set's grades are small integers: 0 judged not relevant, 1, 2,
+ * ... more relevant (TREC qrels may also use negatives for junk). Larger
+ * ones are typos, and sums of them overflow the measures. (TREC mode,
+ * `--qrels/--run`, scores qrels as trec_eval does and is not bound by this.)
  */
-export const MAX_GRADE = 100;
+export const MAX_JUDGED_GRADE = 100;
 
-/** Why a grade read from a file is unusable, or undefined. */
+/** Why a grade of a judged set is unusable, or undefined. */
 export function gradeProblem(grade: number, allowNegative: boolean): string | undefined {
-  const low = allowNegative ? -MAX_GRADE : 0;
-  if (!Number.isSafeInteger(grade) || grade < low || grade > MAX_GRADE) return `grades are small integers from ${low} to ${MAX_GRADE}`;
+  const low = allowNegative ? -MAX_JUDGED_GRADE : 0;
+  if (!Number.isSafeInteger(grade) || grade < low || grade > MAX_JUDGED_GRADE) return `grades are small integers from ${low} to ${MAX_JUDGED_GRADE}`;
   return undefined;
 }
 
@@ -82,8 +83,8 @@ export function makeJudgedSet(
 /**
  * An evaluation run records the set's name, query ids, segments and keys
  * in PostgreSQL, which stores neither NUL nor an unpaired UTF-16 surrogate
- * (from a JSON escape): refuse them now, every one, rather than after all
- * the searching.
+ * (from a JSON escape); and grades must be small integers. Refuse them now,
+ * every one, rather than after all the searching.
  */
 function checkStorable(parts: { name: string; description: string | null; queries: JudgedQuery[]; source: string }): void {
   const problems: string[] = [];
@@ -98,9 +99,13 @@ function checkStorable(parts: { name: string; description: string | null; querie
     check(`${label}: its id`, q.id);
     check(`${label}: its text`, q.text);
     check(`${label}: its segment`, q.segment);
-    for (const key of q.relevant.keys()) check(`${label}: judged key ${JSON.stringify(key)}`, key);
+    for (const [key, grade] of q.relevant) {
+      check(`${label}: judged key ${JSON.stringify(key)}`, key);
+      const bad = gradeProblem(grade, true);
+      if (bad && problems.length < 100) problems.push(`${label}: judged key ${JSON.stringify(key)} has grade ${grade}: ${bad}`);
+    }
   }
-  if (problems.length) throw new InputError(`Invalid judged set ${parts.source}: ${problems.length} value${problems.length === 1 ? '' : 's'} PostgreSQL cannot store`, problems);
+  if (problems.length) throw new InputError(`Invalid judged set ${parts.source}: ${problems.length} unusable value${problems.length === 1 ? '' : 's'}`, problems);
 }
 
 /** The judgments as qrels, ready for `evaluateRun`. */

@@ -8,7 +8,6 @@
 import { readText } from './read-text.js';
 import { ProblemList, at, splitLines } from './problems.js';
 import type { Qrels, Run } from './types.js';
-import { gradeProblem } from './judged-set.js';
 
 export interface ParseOptions {
   /** Name used in messages, e.g. the file path. */
@@ -48,12 +47,6 @@ export function collectQrels(text: string, source: string | undefined, problems:
       problems.add(where, `relevance "${relText}" is not an integer`);
       continue;
     }
-    const grade = Number.parseInt(relText, 10);
-    const bad = gradeProblem(grade, true);
-    if (bad) {
-      problems.add(where, `relevance ${relText}: ${bad}`);
-      continue;
-    }
     let docs = qrels.get(qid);
     if (!docs) {
       qrels.set(qid, (docs = new Map()));
@@ -63,7 +56,7 @@ export function collectQrels(text: string, source: string | undefined, problems:
       problems.add(where, `duplicate judgment for query "${qid}", document "${docno}"`);
       continue;
     }
-    docs.set(docno, grade);
+    docs.set(docno, Number.parseInt(relText, 10));
   }
   return { qrels, firstLine };
 }
