@@ -34,6 +34,21 @@ export class InternalError extends EmbctlError {
   readonly exitCode = 1;
 }
 
+/**
+ * A dependency is away for now (the database connection was lost, the
+ * server is shutting down or refusing connections): the same request or
+ * command may succeed later. The HTTP service answers 503 with Retry-After.
+ */
+export class UnavailableError extends EmbctlError {
+  readonly exitCode = 1;
+  /** Suggested wait before trying again, in seconds. */
+  readonly retryAfterSeconds: number;
+  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    super(message, [], options);
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? 2;
+  }
+}
+
 export function isEmbctlError(e: unknown): e is EmbctlError {
   return e instanceof EmbctlError;
 }

@@ -9,7 +9,7 @@ export type { DB, DistanceMetric, IndexKind, IndexStorage, VersionState } from '
 export { migrate, schemaVersion, type MigrateResult } from './migrate/runner.js';
 export { getStatus, type Status, type VersionStatus } from './status/status.js';
 export { createLogger, silentLogger, type Logger } from './log/logger.js';
-export { EmbctlError, UsageError, InputError, RefusedError, InternalError, InterruptedError, isEmbctlError } from './errors.js';
+export { EmbctlError, UsageError, InputError, RefusedError, InternalError, InterruptedError, UnavailableError, isEmbctlError } from './errors.js';
 
 // Ingest
 export { ingest, normalizeText, chunkDocument, semanticKey, contentSha256, type IngestOptions, type IngestReport } from './ingest/index.js';

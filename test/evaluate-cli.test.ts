@@ -154,7 +154,7 @@ test('a malformed judged set and gates file: every problem with its line or path
     'gates[0].metric: unknown metric "nDCG10"',
     'gates[1]: missing a threshold',
     'gates[2]: give either "min" (absolute) or "max_drop" (relative to the baseline), not both',
-    'gates[3].min: MAP lies from 0 to 1; min -1 is outside that',
+    'gates[3].min: MAP ranges from 0 to 1, so a min of -1 checks nothing: use a value from 0 to 1',
   ]) assert.ok(r.stderr.includes(want), `missing "${want}" in:\n${r.stderr}`);
   assert.ok(!existsSync(NO_DB.EMBCTL_HOME));
 

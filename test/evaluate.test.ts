@@ -133,8 +133,8 @@ test('gates can name any trec_eval measure by name or alias; thresholds must fit
     'gates[0].metric: "num_rel_ret" is a count or a label, not a gate metric',
     'gates[1].metric: "relstring" is a count or a label, not a gate metric',
     'gates[5].metric: unknown metric "bpref@10" (use P@K, R@K, nDCG@K, MAP@K, hit@K, Judged@K, MRR, MAP, R-prec, RBP@p or a trec_eval name such as bpref, infAP, ndcg, map_cut_10)',
-    'gates[2].min: bpref lies from 0 to 1; min 1.5 is outside that',
-    'gates[3].max_drop: P@10 lies from 0 to 1; a drop of 2 is impossible',
+    'gates[2].min: bpref ranges from 0 to 1, so a min of 1.5 could never pass: use a value from 0 to 1',
+    'gates[3].max_drop: P@10 ranges from 0 to 1, so a drop of 2 can never happen: use a value from 0 to 1',
     'gates[4].max_drop: gm_bpref is a geometric mean over queries, which a paired per-query test does not compare; gate it with "min", or gate bpref',
   ]);
 });

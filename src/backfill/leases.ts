@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
+import { parseWorkerId, pidReused } from '../util/process-identity.js';
 
 export interface Lease {
   batchId: number;
@@ -44,11 +45,12 @@ export async function heartbeat(db: Kysely<DB>, lease: Lease, worker: string, le
  * Mark a batch done, in the transaction that writes its vectors; false when
  * the lease was lost (the caller must roll back: someone else owns it now).
  */
-export async function completeBatch(trx: Kysely<DB>, lease: Lease, worker: string, counts: { embedded: number; reused: number; tokens: number }): Promise<boolean> {
+export async function completeBatch(trx: Kysely<DB>, lease: Lease, worker: string, counts: { embedded: number; reused: number; tokens: number; runId?: number }): Promise<boolean> {
   const r = await sql`
     update backfill_batches
     set status = 'done', locked_by = null, locked_until = null, last_error = null,
-        embedded = ${counts.embedded}, reused = ${counts.reused}, tokens = ${counts.tokens}, updated_at = now()
+        embedded = ${counts.embedded}, reused = ${counts.reused}, tokens = ${counts.tokens},
+        run_id = ${counts.runId ?? null}, updated_at = now()
     where id = ${lease.batchId} and locked_by = ${worker} and status = 'pending'`.execute(trx);
   return Number(r.numAffectedRows ?? 0) === 1;
 }
@@ -75,8 +77,9 @@ export async function releaseBatch(db: Kysely<DB>, lease: Lease, worker: string)
 
 /**
  * Leases held by processes of this host that are no longer alive (a
- * `kill -9`, a crash) are freed at once instead of waiting for expiry.
- * Worker ids are `host:pid:nonce`.
+ * `kill -9`, a crash; a pid now used by another process counts as gone)
+ * are freed at once instead of waiting for expiry. Worker ids are
+ * `host:pid:nonce` (util/process-identity).
  */
 export async function reclaimDeadLocal(db: Kysely<DB>, versionId: number, host: string, isAlive: (pid: number) => boolean): Promise<number> {
   const held = await sql<{ locked_by: string }>`
@@ -84,8 +87,8 @@ export async function reclaimDeadLocal(db: Kysely<DB>, versionId: number, host: 
     where embedding_version_id = ${versionId} and status = 'pending' and locked_by like ${host + ':%'}`.execute(db);
   let n = 0;
   for (const { locked_by } of held.rows) {
-    const pid = Number(locked_by.split(':')[1]);
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid)) {
+    const { pid, tag } = parseWorkerId(locked_by);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && (!isAlive(pid) || pidReused(pid, tag))) {
       const r = await sql`
         update backfill_batches set locked_until = now() - interval '1 second'
         where embedding_version_id = ${versionId} and locked_by = ${locked_by} and status = 'pending'`.execute(db);

@@ -1,21 +1,22 @@
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
 import type { EncoderDeps } from '../encoders/factory.js';
 import type { Encoder, EncoderEvent } from '../encoders/types.js';
-import { InputError, RefusedError, UsageError } from '../errors.js';
+import { InputError, RefusedError, UnavailableError, UsageError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { encoderForVersion } from '../versions/encoder-for-version.js';
 import { partitionTable } from '../versions/partition.js';
 import { recordEvent, requireVersion, type VersionRow } from '../versions/store.js';
 import { buildIndex, type IndexResult } from './index-build.js';
 import { batchCounts, reclaimDeadLocal } from './leases.js';
+import { markDeadRuns } from './dead-runs.js';
 import { backlog, planBatches, requeueFailed, setAsideExhausted, textsToEmbed, type Backlog } from './plan.js';
 import { costOf, pricePerMillion } from './pricing.js';
 import { Quota, type Clock } from './quota.js';
 import { missingChunks, runWorker, type BatchResult } from './worker.js';
 import { isProcessAlive } from '../util/process-alive.js';
+import { workerNonce } from '../util/process-identity.js';
 
 export interface BackfillOptions {
   /** Concurrent workers in this process (default 2). */
@@ -136,12 +137,14 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
     throw new UsageError(`--max-cost needs a price for ${v.encoder_name}, which is not in the built-in table: add --price-per-mtok <usd>`);
   }
   const encoder = deps.encoder ?? await encoderForVersion(v, deps);
-  const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const workerId = `${hostname()}:${process.pid}:${workerNonce()}`;
   const log = deps.logger.child({ version: v.version_key, worker: workerId });
   const price = pricePerMillion(v.encoder_name, opts.pricePerMillion);
   const partition = partitionTable(v.id);
 
   try {
+    // Runs whose process is gone (kill -9, a lost connection) are closed with what they committed.
+    await markDeadRuns(db.kysely);
     await reclaimDeadLocal(db.kysely, v.id, hostname(), isProcessAlive);
     await setAsideExhausted(db.kysely, v.id, opts.maxAttempts ?? 3);
     const requeued = await requeueFailed(db.kysely, v.id);
@@ -156,7 +159,7 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
       });
     }
     const run = await db.kysely.insertInto('backfill_runs')
-      .values({ embedding_version_id: v.id, worker: workerId }).returning('id').executeTakeFirstOrThrow();
+      .values({ embedding_version_id: v.id, worker: workerId, price_per_mtok: price ?? null }).returning('id').executeTakeFirstOrThrow();
 
     const quota = new Quota({ rpm: opts.rpm, tpm: opts.tpm, maxConcurrency: opts.concurrency ?? workers * 2, clock: opts.clock });
     const t = { chunks: 0, embedded: 0, reused: 0, tokens: 0, requests: 0, rateLimited: 0, retries: 0, spent: 0 };
@@ -182,7 +185,12 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
       encoder_requests: t.requests, rate_limited: t.rateLimited, heartbeat_at: sql`now()`,
       ...(status ? { status, finished_at: sql`now()`, error: error ?? null } : {}),
     }).where('id', '=', run.id).execute();
-    const ticker = setInterval(() => { opts.onProgress?.(progress()); flushRun().catch(() => {}); }, 1000);
+    // The heartbeat runs until the run is closed (index build included): a run without one is taken for dead.
+    let loading = true;
+    const ticker = setInterval(() => {
+      if (loading) opts.onProgress?.(progress());
+      flushRun().catch(() => {});
+    }, 1000);
 
     let workerError: unknown;
     const stopped = () => Boolean(opts.signal?.aborted || opts.hardSignal?.aborted) || budgetHit !== null || workerError !== undefined;
@@ -194,6 +202,7 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
       logger: log,
       leaseMs: opts.leaseMs ?? 120_000,
       maxAttempts: opts.maxAttempts ?? 3,
+      runId: Number(run.id),
       stopping: () => Boolean(opts.signal?.aborted) || budgetHit !== null,
       abort: hard.signal,
       budgetAllows: (tokens: number) => {
@@ -218,63 +227,84 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
         else if (e.type === 'retry') t.retries++;
       },
     };
+    let closed = false; // the run's final status was written
     try {
-      // Rounds: chunks ingested while a round ran are planned and done in the next one.
-      for (let round = 0; round < 10; round++) {
-        await Promise.all(Array.from({ length: workers }, (_, i) => runWorker(workerContext, `${workerId}/${i + 1}`)
-          .catch((e) => { workerError ??= e; hard.abort(e); })));
-        if (stopped() || (await planBatches(db.kysely, v.id, batchSize)) === 0) break;
+      try {
+        // Rounds: chunks ingested while a round ran are planned and done in the next one.
+        for (let round = 0; round < 10; round++) {
+          await Promise.all(Array.from({ length: workers }, (_, i) => runWorker(workerContext, `${workerId}/${i + 1}`)
+            .catch((e) => { workerError ??= e; hard.abort(e); })));
+          if (stopped() || (await planBatches(db.kysely, v.id, batchSize)) === 0) break;
+        }
+      } finally {
+        loading = false;
+        opts.hardSignal?.removeEventListener('abort', onHard);
       }
+      opts.onProgress?.(progress());
+      // The database went away: close the run if it is back already, else the next command will.
+      if (workerError instanceof UnavailableError) throw workerError;
+
+      if (budgetHit) stoppedBy = budgetHit;
+      else if (opts.signal?.aborted || opts.hardSignal?.aborted) stoppedBy = 'signal';
+      else if (workerError) stoppedBy = 'failures';
+
+      if ((await requireVersion(db.kysely, key)).state === 'retired') {
+        clearInterval(ticker);
+        closed = true;
+        await flushRun('stopped', 'the version was retired during the run');
+        throw new RefusedError(`version ${key} was retired while it was being backfilled: its partition is gone`);
+      }
+      const counts = await batchCounts(db.kysely, v.id);
+      const remaining = await missingChunks(db.kysely, partition);
+      const complete = remaining === 0 && counts.pending + counts.leased + counts.failed === 0;
+      if (!complete && stoppedBy === 'complete') stoppedBy = counts.leased > 0 ? 'others-in-flight' : 'failures';
+
+      let index: IndexResult | null = null;
+      let state: string = (await requireVersion(db.kysely, key)).state;
+      if (complete) {
+        if (opts.index !== false) {
+          index = await buildIndex(db, v, { maintenanceWorkMem: opts.maintenanceWorkMem, parallelWorkers: opts.parallelWorkers, logger: log })
+            .catch((e) => { throw new IndexBuildFailed(e); });
+        }
+        // The planner needs fresh statistics after a load (a build ANALYZEs already).
+        if (!index?.built && t.chunks > 0) await sql.raw(`ANALYZE ${partition}`).execute(db.kysely);
+        state = await markReady(db, v, deps.actor, index, opts.index !== false, {
+          embedded: t.embedded, reused: t.reused, tokens: t.tokens, costUsd: costOf(t.tokens, price), seconds: (performance.now() - started) / 1000,
+        });
+      }
+      const errorText = workerError ? String((workerError as Error).message ?? workerError) : failed[0]?.error;
+      clearInterval(ticker);
+      closed = true;
+      await flushRun(complete ? 'completed' : stoppedBy === 'failures' ? 'failed' : 'stopped', errorText);
+      if (workerError && !(opts.signal?.aborted || opts.hardSignal?.aborted)) throw workerError;
+
+      return {
+        version: v.version_key, worker: workerId, chunksWritten: t.chunks, embedded: t.embedded, reused: t.reused,
+        tokens: t.tokens, costUsd: costOf(t.tokens, price), requests: t.requests, rateLimited: t.rateLimited,
+        retries: t.retries, failedBatches: failed, stoppedBy, complete, index, state,
+        seconds: Math.round((performance.now() - started) / 10) / 100,
+      };
     } catch (e) {
-      await flushRun('failed', String((e as Error)?.message ?? e)).catch(() => {});
-      throw e;
+      const inner = e instanceof IndexBuildFailed ? e.inner : e;
+      if (!closed) {
+        // Close the run as failed (best effort: with the database away, the next command does it).
+        clearInterval(ticker);
+        const why = e instanceof IndexBuildFailed ? `index build failed: ${(inner as Error)?.message}` : String((inner as Error)?.message ?? inner);
+        await flushRun('failed', why).catch(() => {});
+      }
+      throw inner;
     } finally {
       clearInterval(ticker);
-      opts.hardSignal?.removeEventListener('abort', onHard);
     }
-    opts.onProgress?.(progress());
-
-    if (budgetHit) stoppedBy = budgetHit;
-    else if (opts.signal?.aborted || opts.hardSignal?.aborted) stoppedBy = 'signal';
-    else if (workerError) stoppedBy = 'failures';
-
-    if ((await requireVersion(db.kysely, key)).state === 'retired') {
-      await flushRun('stopped', 'the version was retired during the run');
-      throw new RefusedError(`version ${key} was retired while it was being backfilled: its partition is gone`);
-    }
-    const counts = await batchCounts(db.kysely, v.id);
-    const remaining = await missingChunks(db.kysely, partition);
-    const complete = remaining === 0 && counts.pending + counts.leased + counts.failed === 0;
-    if (!complete && stoppedBy === 'complete') stoppedBy = counts.leased > 0 ? 'others-in-flight' : 'failures';
-
-    let index: IndexResult | null = null;
-    let state: string = (await requireVersion(db.kysely, key)).state;
-    if (complete) {
-      if (opts.index !== false) {
-        index = await buildIndex(db, v, { maintenanceWorkMem: opts.maintenanceWorkMem, parallelWorkers: opts.parallelWorkers, logger: log })
-          .catch(async (e) => {
-            await flushRun('failed', `index build failed: ${(e as Error).message}`).catch(() => {});
-            throw e;
-          });
-      }
-      // The planner needs fresh statistics after a load (a build ANALYZEs already).
-      if (!index?.built && t.chunks > 0) await sql.raw(`ANALYZE ${partition}`).execute(db.kysely);
-      state = await markReady(db, v, deps.actor, index, opts.index !== false, {
-        embedded: t.embedded, reused: t.reused, tokens: t.tokens, costUsd: costOf(t.tokens, price), seconds: (performance.now() - started) / 1000,
-      });
-    }
-    const errorText = workerError ? String((workerError as Error).message ?? workerError) : failed[0]?.error;
-    await flushRun(complete ? 'completed' : stoppedBy === 'failures' ? 'failed' : 'stopped', errorText);
-    if (workerError && !(opts.signal?.aborted || opts.hardSignal?.aborted)) throw workerError;
-
-    return {
-      version: v.version_key, worker: workerId, chunksWritten: t.chunks, embedded: t.embedded, reused: t.reused,
-      tokens: t.tokens, costUsd: costOf(t.tokens, price), requests: t.requests, rateLimited: t.rateLimited,
-      retries: t.retries, failedBatches: failed, stoppedBy, complete, index, state,
-      seconds: Math.round((performance.now() - started) / 10) / 100,
-    };
   } finally {
     if (!deps.encoder) await encoder.close?.();
+  }
+}
+
+/** Wraps an index build failure, so the run records it as such. */
+class IndexBuildFailed extends Error {
+  constructor(readonly inner: unknown) {
+    super('index build failed');
   }
 }
 

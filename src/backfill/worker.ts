@@ -4,7 +4,7 @@ import { copyBinaryWriter, encodeRows, type EmbeddingRow, type EncodedRows } fro
 import type { Encoder, EncoderEvent } from '../encoders/types.js';
 import type { Logger } from '../log/logger.js';
 import { scrubSecrets } from '../log/logger.js';
-import { InputError } from '../errors.js';
+import { InputError, UnavailableError } from '../errors.js';
 import { loadBatch } from './batch-content.js';
 import { claimBatch, completeBatch, failBatch, heartbeat, releaseBatch, type Lease } from './leases.js';
 import type { Quota } from './quota.js';
@@ -21,6 +21,8 @@ export interface WorkerContext {
   logger: Logger;
   leaseMs: number;
   maxAttempts: number;
+  /** The backfill_runs row of this process: completed batches are credited to it. */
+  runId: number;
   /** Stop claiming new batches (graceful stop, budget reached). */
   stopping: () => boolean;
   /** Aborts in-flight encoder calls (second signal, grace period over). */
@@ -52,13 +54,20 @@ class BudgetReached extends Error {}
 export async function runWorker(ctx: WorkerContext, workerId: string): Promise<void> {
   let writing: Promise<void> = Promise.resolve();
   let consecutiveFailures = 0;
+  /** A failure that ends this worker (the database went away); set by the write chain too. */
+  let fatal: unknown;
+  const stop = new AbortController();
+  const fail = (e: unknown) => {
+    fatal ??= e;
+    stop.abort(e);
+  };
   const log = ctx.logger.child({ worker: workerId });
-  while (!ctx.stopping() && !ctx.abort.aborted) {
+  while (fatal === undefined && !ctx.stopping() && !ctx.abort.aborted) {
     const lease = await claimBatch(ctx.db, ctx.version.id, workerId, ctx.leaseMs, ctx.maxAttempts);
     if (!lease) break;
     const blog = log.child({ batch: lease.batchId });
     const lost = new AbortController();
-    const signal = AbortSignal.any([ctx.abort, lost.signal]);
+    const signal = AbortSignal.any([ctx.abort, lost.signal, stop.signal]);
     const beat = setInterval(() => {
       heartbeat(ctx.db, lease, workerId, ctx.leaseMs).then((ok) => {
         if (!ok) lost.abort(new LeaseLost(`lease on batch ${lease.batchId} was lost`));
@@ -67,15 +76,22 @@ export async function runWorker(ctx: WorkerContext, workerId: string): Promise<v
     try {
       const prepared = await prepareBatch(ctx, lease, signal);
       await writing; // one write at a time per worker; the next batch was embedding meanwhile
+      if (fatal !== undefined) {
+        clearInterval(beat);
+        break; // the previous write lost the database: this batch's lease expires (or is freed by the next run)
+      }
+      // Never rejects: a failure is recorded, or (database gone) ends the worker through `fatal`.
       writing = writeBatch(ctx, lease, workerId, prepared)
         .then((r) => {
           consecutiveFailures = 0;
           ctx.onBatchDone(r);
         })
         .catch((e) => handleFailure(ctx, lease, workerId, e, blog))
+        .catch(fail)
         .finally(() => clearInterval(beat));
     } catch (e) {
       clearInterval(beat);
+      if (fatal !== undefined) break;
       if (e instanceof BudgetReached || (ctx.abort.aborted && !(e instanceof LeaseLost))) {
         await releaseBatch(ctx.db, lease, workerId);
         if (e instanceof BudgetReached) break;
@@ -89,6 +105,7 @@ export async function runWorker(ctx: WorkerContext, workerId: string): Promise<v
     }
   }
   await writing;
+  if (fatal !== undefined) throw fatal;
 }
 
 interface Prepared {
@@ -157,7 +174,7 @@ function nameTheChunks(e: unknown, versionKey: string, items: readonly { chunkId
 
 async function writeBatch(ctx: WorkerContext, lease: Lease, workerId: string, p: Prepared): Promise<BatchResult> {
   await ctx.db.transaction().execute(async (trx) => {
-    const ours = await completeBatch(trx, lease, workerId, { embedded: p.embedded, reused: p.reused, tokens: p.tokens });
+    const ours = await completeBatch(trx, lease, workerId, { embedded: p.embedded, reused: p.reused, tokens: p.tokens, runId: ctx.runId });
     if (!ours) throw new LeaseLost(`lease on batch ${lease.batchId} expired and was taken over; its vectors were not written`);
     await copyBinaryWriter.writeEncoded(trx, ctx.version, p.encoded);
     failpoint('backfill.write'); // written, not yet committed
@@ -166,6 +183,10 @@ async function writeBatch(ctx: WorkerContext, lease: Lease, workerId: string, p:
 }
 
 async function handleFailure(ctx: WorkerContext, lease: Lease, workerId: string, e: unknown, log: Logger): Promise<void> {
+  // The database went away: nothing can be recorded, and every other call
+  // would fail the same way. The batch stays leased until its lease expires
+  // or the next run on this host frees it; the worker stops.
+  if (e instanceof UnavailableError) throw e;
   const message = scrubSecrets(String((e as Error)?.message ?? e));
   if (e instanceof LeaseLost) {
     log.warn({ err: message }, 'lease lost; another worker owns the batch');
@@ -174,7 +195,7 @@ async function handleFailure(ctx: WorkerContext, lease: Lease, workerId: string,
   // Bad input (a wrong-dimension or NaN payload, a rejected key) will not get
   // better by paying for the batch again: set it aside at once.
   const limit = e instanceof InputError ? 0 : ctx.maxAttempts;
-  const outcome = await failBatch(ctx.db, lease, workerId, message, limit).catch(() => 'lost' as const);
+  const outcome = await failBatch(ctx.db, lease, workerId, message, limit);
   log.warn({ err: message, attempt: lease.attempts, outcome }, outcome === 'failed' ? 'batch set aside after repeated failures' : 'batch failed; it will be retried');
   ctx.onBatchFailed(lease.batchId, message, outcome === 'failed');
 }

@@ -1,4 +1,4 @@
-import { InternalError, InputError, type EmbctlError } from '../errors.js';
+import { InternalError, InputError, UnavailableError, type EmbctlError } from '../errors.js';
 import { scrubSecrets } from '../log/logger.js';
 
 /** A URL safe to print: the password replaced. */
@@ -52,4 +52,41 @@ export function secretsOfUrl(url: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** Socket errors that mean the server cannot be reached or the connection broke. */
+const LOST_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN']);
+/**
+ * SQLSTATEs that mean the session is gone or cannot be had now: class 08
+ * (connection exception), the server shutting down or starting
+ * (57P01-57P03), a session timeout (57P05, 25P03), or too many connections.
+ */
+const LOST_SQLSTATE = /^(08...|57P0[1235]|25P03|53300)$/;
+const LOST_MESSAGE = /Connection terminated|not queryable|timeout exceeded when trying to connect/i;
+
+/**
+ * Whether an error means the database connection was lost or cannot be
+ * made right now (as opposed to a refused statement): retrying later can
+ * succeed. Only these become UnavailableError (503 in the HTTP service).
+ */
+export function isConnectionLoss(e: unknown): boolean {
+  if (e instanceof UnavailableError) return true;
+  const err = e as { code?: unknown; message?: unknown } | null;
+  if (!err || typeof err !== 'object') return false;
+  const code = typeof err.code === 'string' ? err.code : '';
+  if (LOST_SOCKET.has(code) || LOST_SQLSTATE.test(code)) return true;
+  return !code && LOST_MESSAGE.test(String(err.message ?? ''));
+}
+
+/**
+ * An UnavailableError for a lost connection, keeping the driver's error as
+ * the cause: the one line a command prints when its database went away in
+ * the middle of the work.
+ */
+export function connectionLost(e: unknown): UnavailableError {
+  if (e instanceof UnavailableError) return e;
+  const err = e as { code?: string; message?: string };
+  const text = String(err?.message ?? e).split('\n')[0]!.slice(0, 200);
+  const why = scrubSecrets(!text ? String(err?.code ?? 'unknown') : err?.code && !text.includes(err.code) ? `${err.code}: ${text}` : text);
+  return new UnavailableError(`the database connection was lost (${why}); run the same command again to resume`, { cause: e });
 }

@@ -45,7 +45,8 @@ async function openServer(url: string, opts: OpenOptions): Promise<Db> {
     connectionTimeoutMillis: 10_000,
     types: pgTypes(parsers),
   });
-  pool.on('error', (e) => opts.logger.warn({ err: e.message }, 'idle PostgreSQL connection failed'));
+  // An idle client died (server restarted, backend terminated): the pool drops it and opens another when needed.
+  pool.on('error', (e) => opts.logger.debug({ err: e.message }, 'idle PostgreSQL connection closed by the server'));
   try {
     const client = await pool.connect();
     client.release();

@@ -81,6 +81,8 @@ export interface BackfillBatchesTable {
   embedded: Generated<number>;
   reused: Generated<number>;
   tokens: Generated<number>;
+  /** The run that completed the batch (migration 0003). */
+  run_id: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -106,6 +108,8 @@ export interface BackfillRunsTable {
   started_at: Generated<Date>;
   heartbeat_at: Generated<Date>;
   finished_at: NullableTimestamp;
+  /** USD per million tokens the run was costed at; null when unknown (migration 0003). */
+  price_per_mtok: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface ShadowConfigsTable {

@@ -5,7 +5,7 @@
  * Every problem is reported with file and line, all at once.
  */
 import { basename, extname } from 'node:path';
-import { isKeyKind, makeJudgedSet, type JudgedQuery, type JudgedSet, type JudgedSetOptions, type KeyKind } from './judged-set.js';
+import { gradeProblem, isKeyKind, makeJudgedSet, type JudgedQuery, type JudgedSet, type JudgedSetOptions, type KeyKind } from './judged-set.js';
 import { ProblemList, at, splitLines } from './problems.js';
 import { readText } from './read-text.js';
 
@@ -106,6 +106,8 @@ function checkQuery(v: Obj, where: string, problems: ProblemList): JudgedQuery |
       if (key.trim() === '') problems.add(where, 'empty key in "relevant"');
       else if (typeof grade !== 'number' || !Number.isInteger(grade) || grade < 0) {
         problems.add(where, `bad grade ${show(grade)} for "${key}" (an integer >= 0)`);
+      } else if (gradeProblem(grade, false)) {
+        problems.add(where, `bad grade ${show(grade)} for "${key}": ${gradeProblem(grade, false)}`);
       } else relevant.set(key, grade);
     }
     if (Object.keys(rel).length === 0) problems.add(where, 'query has no relevant entry');

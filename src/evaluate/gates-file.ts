@@ -21,6 +21,7 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { isGeometricMean, measureRange, parseMeasure, toAlias, type JudgedSet } from '../eval/index.js';
 import { NO_SEGMENT } from './types.js';
+import { jsonValueProblem } from '../util/json-value.js';
 
 /** Where `evaluate --gate` looks when `--gates` is not given. */
 export const DEFAULT_GATES_FILES = ['evals/gates.json', 'evals/gates.yaml', 'evals/gates.yml'];
@@ -106,11 +107,13 @@ function thresholdProblems(g: Record<string, unknown>, i: number): string[] {
   const metric = typeof g.metric === 'string' ? tryMeasure(g.metric) : null;
   if (metric === null) return [];
   const [lo, hi] = measureRange(metric)!;
-  const shown = `${toAlias(metric)} lies ${Number.isFinite(lo) ? `from ${lo} to ${hi}` : 'anywhere'}`;
+  const range = `from ${lo} to ${hi}`;
+  const shown = `${toAlias(metric)} ranges ${Number.isFinite(lo) ? range : 'over all numbers'}`;
   const problems: string[] = [];
-  if (typeof g.min === 'number' && (g.min < lo || g.min > hi)) problems.push(`gates[${i}].min: ${shown}; min ${g.min} is outside that`);
+  if (typeof g.min === 'number' && g.min > hi) problems.push(`gates[${i}].min: ${shown}, so a min of ${g.min} could never pass: use a value ${range}`);
+  if (typeof g.min === 'number' && g.min < lo) problems.push(`gates[${i}].min: ${shown}, so a min of ${g.min} checks nothing: use a value ${range}`);
   if (typeof g.max_drop === 'number') {
-    if (g.max_drop > hi - lo) problems.push(`gates[${i}].max_drop: ${shown}; a drop of ${g.max_drop} is impossible`);
+    if (g.max_drop > hi - lo) problems.push(`gates[${i}].max_drop: ${shown}, so a drop of ${g.max_drop} can never happen: use a value from 0 to ${hi - lo}`);
     if (isGeometricMean(metric)) {
       problems.push(`gates[${i}].max_drop: ${toAlias(metric)} is a geometric mean over queries, which a paired per-query test does not compare; gate it with "min", or gate ${metric.replace(/^gm_/, '')}`);
     }
@@ -137,6 +140,9 @@ export function parseGates(text: string, source: string): GatesConfig {
       } else problems.push(`${formatPath(issue.path)}: ${issue.message}`);
     }
   }
+  // Gate names and segments are recorded in PostgreSQL, which stores no NUL or unpaired surrogate.
+  const unstorable = jsonValueProblem(raw, 'gates file', 32);
+  if (unstorable) problems.push(unstorable);
   // Rules between fields, checked on the raw input so they are reported along with type problems.
   const gates = (raw as { gates?: unknown })?.gates;
   if (Array.isArray(gates)) {
@@ -186,15 +192,16 @@ function defaultGateName(g: Gate, metric: string): string {
 function parseSyntax(text: string, source: string): unknown {
   const ext = extname(source).toLowerCase();
   if (ext === '.yaml' || ext === '.yml') {
-    try {
-      return YAML.parse(text);
-    } catch (e) {
-      const err = e as { linePos?: { line: number; col: number }[]; message: string };
+    // Warnings (an unknown tag such as !!js/function) are problems of the file, not
+    // process warnings: logLevel silent keeps the library from printing them.
+    const doc = YAML.parseDocument(text, { logLevel: 'silent', prettyErrors: true });
+    const problems = [...doc.errors, ...doc.warnings].map((err) => {
       const pos = err.linePos?.[0];
-      throw new InputError(`Invalid gates file ${source}: malformed YAML`, [
-        `${source}${pos ? `:${pos.line}:${pos.col}` : ''}: ${err.message.split('\n')[0]}`,
-      ]);
-    }
+      const what = err.code === 'TAG_RESOLVE_FAILED' ? `unsupported YAML tag (${err.message.split('\n')[0]!.replace(/^Unresolved tag: /, '').replace(/ at line.*$/, '')}): a gates file is plain data` : err.message.split('\n')[0]!;
+      return `${source}${pos ? `:${pos.line}:${pos.col}` : ''}: ${what}`;
+    });
+    if (problems.length) throw new InputError(`Invalid gates file ${source}: ${doc.errors.length ? 'malformed YAML' : 'unsupported YAML'}`, problems);
+    return doc.toJS();
   }
   try {
     return JSON.parse(text);

@@ -3,7 +3,7 @@
  * baseline when a comparison or a relative gate needs it), decide the
  * gates, and record the run (with a gate event when gated).
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { DEFAULT_SEED, type JudgedSet } from '../eval/index.js';
 import { RefusedError } from '../errors.js';
@@ -44,11 +44,38 @@ export async function checkSearchable(db: Kysely<DB>, v: VersionRow, warn?: (m: 
   if (have < cov.live) warn?.(`version ${v.version_key} covers ${have} of ${cov.live} live chunks: results may be worse than after a full backfill (embctl backfill ${v.version_key})`);
 }
 
+/**
+ * Judged keys the corpus does not hold can never be retrieved: some is a
+ * warning, all of them means the set does not fit this corpus (a wrong
+ * --key, or another corpus) and every measure would be 0 — refused when
+ * the run is gated, since such a gate decides nothing.
+ */
+export async function checkJudgedKeys(db: Kysely<DB>, set: JudgedSet, gated: boolean, warn?: (m: string) => void): Promise<void> {
+  const keys = [...new Set(set.queries.flatMap((q) => [...q.relevant.keys()]))];
+  if (keys.length === 0) return;
+  const column = set.keyKind === 'semantic_key' ? sql.ref('semantic_key') : sql.ref('document_id');
+  const { rows } = await sql<{ k: string }>`
+    select distinct ${column} as k from document_chunks where ${column} = any(${keys}::text[]) and retired_at is null`.execute(db);
+  const known = new Set(rows.map((r) => r.k));
+  const unknown = keys.filter((k) => !known.has(k));
+  if (unknown.length === 0) return;
+  const what = set.keyKind === 'semantic_key' ? 'chunks (semantic keys)' : 'documents';
+  const sample = unknown.slice(0, 3).map((k) => JSON.stringify(k)).join(', ');
+  if (unknown.length === keys.length) {
+    const message = `none of the ${keys.length} ${what} judged in ${set.name} is in the corpus (e.g. ${sample}): every measure would be 0; check that the corpus was ingested and that --key matches the set (document_id or semantic_key)`;
+    if (gated) throw new RefusedError(message);
+    warn?.(message);
+    return;
+  }
+  warn?.(`${unknown.length} of the ${keys.length} ${what} judged in ${set.name} are not in the corpus (e.g. ${sample}): they can never be retrieved, which lowers recall`);
+}
+
 export async function runEvaluation(db: Kysely<DB>, o: RunEvaluationOptions): Promise<EvaluationReport> {
   const baselineRow = o.baseline && o.baseline.id !== o.candidate.id ? o.baseline : null;
   const gates = o.gates ?? null;
   const extraMeasures = gates?.gates.map((g) => g.metric) ?? [];
   await checkSearchable(db, o.candidate, o.onWarning);
+  await checkJudgedKeys(db, o.judgedSet, Boolean(o.gated), o.onWarning);
   const candidate = await evaluateVersion({
     version: o.candidate, judgedSet: o.judgedSet, retriever: o.retriever, ks: o.ks, extraMeasures, concurrency: o.concurrency,
     onProgress: (d, t) => o.onProgress?.(o.candidate.version_key, d, t),

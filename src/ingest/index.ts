@@ -127,10 +127,12 @@ async function writeBatch(db: Db, docs: PreparedDocument[], dryRun: boolean, bat
     });
   } catch (e) {
     if (e instanceof EmbctlError) throw e;
-    const written = before ? `the ${before} documents of earlier batches are written; ` : '';
+    // The batch is the unit of an ingest: earlier ones are committed, and the
+    // rerun finds them unchanged and writes the rest (README: "ingest").
+    const written = before ? `the ${before} documents of earlier batches are written` : 'nothing was written';
     throw new InternalError(
-      `ingest failed while writing batch ${batchNo} (documents ${before + 1} to ${before + docs.length}): ${(e as Error).message}; ` +
-        `that batch was rolled back, ${written}running the same ingest again is safe`,
+      `ingest failed while writing batch ${batchNo} (documents ${before + 1} to ${before + docs.length}): ${String((e as Error)?.message ?? e).split('\n')[0]}; ` +
+        `that batch was rolled back, ${written}; fix the cause and run the same ingest again to write the rest`,
       [],
       { cause: e },
     );

@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE } from './chunk.js';
+import { INGEST_LIMITS } from './limits.js';
 import type { IngestFormat, IngestOptions } from './types.js';
 
 export const DEFAULT_BATCH_SIZE = 1000;
@@ -23,7 +24,9 @@ export function resolveOptions(o: IngestOptions): ResolvedOptions {
   const format = o.format ?? 'auto';
   if (!FORMATS.includes(format)) problems.push(`format: must be one of ${FORMATS.join(', ')}, not "${String(format)}"`);
   const chunkSize = o.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  if (!Number.isInteger(chunkSize) || chunkSize < 1) problems.push(`chunk size: must be a positive integer, not ${chunkSize}`);
+  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > INGEST_LIMITS.chunkSize) {
+    problems.push(`chunk size: must be a whole number from 1 to ${INGEST_LIMITS.chunkSize} characters, not ${chunkSize}`);
+  }
   const chunkOverlap = o.chunkOverlap ?? Math.min(DEFAULT_CHUNK_OVERLAP, Math.floor(chunkSize / 4));
   if (!Number.isInteger(chunkOverlap) || chunkOverlap < 0 || chunkOverlap >= chunkSize) {
     problems.push(`chunk overlap: must be an integer from 0 to less than the chunk size (${chunkSize}), not ${chunkOverlap}`);

@@ -1,4 +1,5 @@
 import type { SourceDocument } from './types.js';
+import { idProblem, INGEST_LIMITS, metadataProblem, titleProblem } from './limits.js';
 
 export type RecordFormat = 'jsonl' | 'beir';
 
@@ -37,8 +38,11 @@ export function recordToDocument(value: unknown, format: RecordFormat): ParsedRe
     problems.push(`record without "${idKey}"${hint}`);
   } else if (typeof rawId === 'string') {
     id = rawId;
-    if (id.trim() === '') problems.push(`"${idKey}" is blank`);
-    else if (id.includes('\u0000')) problems.push(`"${idKey}" contains a NUL character`);
+    const p = id.trim() === '' ? `"${idKey}" is blank` : idProblem(id, idKey);
+    if (p) {
+      problems.push(p);
+      if (Buffer.byteLength(id) > INGEST_LIMITS.idBytes) id = undefined; // not an id to name in a report
+    }
   } else if (typeof rawId === 'number' && Number.isSafeInteger(rawId)) {
     id = String(rawId);
   } else {
@@ -50,8 +54,12 @@ export function recordToDocument(value: unknown, format: RecordFormat): ParsedRe
   const rawTitle = rec.title;
   let title: string | undefined;
   if (rawTitle !== undefined && rawTitle !== null) {
-    if (typeof rawTitle === 'string') title = rawTitle;
-    else problems.push(`"title" must be a string, not ${describe(rawTitle)}`);
+    if (typeof rawTitle !== 'string') problems.push(`"title" must be a string, not ${describe(rawTitle)}`);
+    else {
+      const p = titleProblem(rawTitle);
+      if (p) problems.push(p);
+      else title = rawTitle;
+    }
   }
   let text: string | undefined;
   if (rawText === undefined || rawText === null) {
@@ -69,10 +77,10 @@ export function recordToDocument(value: unknown, format: RecordFormat): ParsedRe
   if (rawMeta !== undefined && rawMeta !== null) {
     if (typeof rawMeta !== 'object' || Array.isArray(rawMeta)) {
       problems.push(`"metadata" must be an object, not ${describe(rawMeta)}`);
-    } else if (JSON.stringify(rawMeta).includes('\\u0000')) {
-      problems.push('"metadata" contains a NUL character (PostgreSQL jsonb cannot store it)');
     } else {
-      metadata = rawMeta as Record<string, unknown>;
+      const p = metadataProblem(rawMeta);
+      if (p) problems.push(p);
+      else metadata = rawMeta as Record<string, unknown>;
     }
   }
 

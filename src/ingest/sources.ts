@@ -51,7 +51,7 @@ export async function checkInputs(inputs: readonly string[]): Promise<InputArg[]
     else problems.push(`${arg}: not a file or folder`);
   }
   if (problems.length) {
-    throw new InputError(problems.length === 1 ? problems[0]! : `${problems.length} inputs cannot be read; nothing was ingested`, problems);
+    throw new InputError(problems.length === 1 ? problems[0]! : `${problems.length} inputs cannot be read; nothing was ingested`, problems.length === 1 ? [] : problems);
   }
   return out;
 }

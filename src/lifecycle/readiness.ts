@@ -13,6 +13,8 @@ export interface Problem {
 export interface Readiness {
   live: number;
   missing: number;
+  /** With `comparedTo`: live chunks that have a vector in neither version (not a problem of this one). */
+  missingInBoth?: number;
   index: IndexState | 'none';
   gate: { runId: number; passed: boolean | null; at: Date } | null;
   problems: Problem[];
@@ -22,21 +24,43 @@ export interface Readiness {
  * Whether a version can serve: not retired, every live chunk has a vector in
  * its partition, its ANN index exists and is valid (unless index kind none)
  * and, when `gate` is asked, its latest gated evaluation run passed.
+ *
+ * With `comparedTo` (the version serving now, for a rollback), coverage is
+ * judged against it: the target is incomplete only if it lacks vectors the
+ * serving version has. Chunks ingested since the last sync are missing from
+ * both, and switching loses nothing; they are counted in `missingInBoth`.
  */
-export async function checkReadiness(db: Kysely<DB>, v: VersionRow, opts: { gate: boolean }): Promise<Readiness> {
+export async function checkReadiness(db: Kysely<DB>, v: VersionRow, opts: { gate: boolean; comparedTo?: VersionRow }): Promise<Readiness> {
   const r: Readiness = { live: 0, missing: 0, index: v.index_kind === 'none' ? 'none' : 'missing', gate: null, problems: [] };
   if (v.state === 'retired') {
     r.problems.push({ code: 'retired', message: `version ${v.version_key} is retired (its vectors were dropped): register and backfill a new version instead` });
     return r;
   }
-  const { rows } = await sql<{ live: number; missing: number }>`
-    select count(*) as live,
-           count(*) filter (where not exists (select 1 from ${sql.raw(partitionTable(v.id))} e where e.chunk_id = c.id)) as missing
-    from document_chunks c where c.retired_at is null`.execute(db);
+  const target = sql.raw(partitionTable(v.id));
+  const other = opts.comparedTo && opts.comparedTo.id !== v.id && opts.comparedTo.state !== 'retired' ? opts.comparedTo : undefined;
+  const { rows } = other
+    ? await sql<{ live: number; missing: number; both: number }>`
+        select count(*) as live,
+               count(*) filter (where not exists (select 1 from ${target} e where e.chunk_id = c.id)
+                                  and exists (select 1 from ${sql.raw(partitionTable(other.id))} a where a.chunk_id = c.id)) as missing,
+               count(*) filter (where not exists (select 1 from ${target} e where e.chunk_id = c.id)
+                                  and not exists (select 1 from ${sql.raw(partitionTable(other.id))} a where a.chunk_id = c.id)) as both
+        from document_chunks c where c.retired_at is null`.execute(db)
+    : await sql<{ live: number; missing: number; both: number }>`
+        select count(*) as live,
+               count(*) filter (where not exists (select 1 from ${target} e where e.chunk_id = c.id)) as missing,
+               0 as both
+        from document_chunks c where c.retired_at is null`.execute(db);
   r.live = Number(rows[0]?.live ?? 0);
   r.missing = Number(rows[0]?.missing ?? 0);
+  if (other) r.missingInBoth = Number(rows[0]?.both ?? 0);
   if (r.missing > 0) {
-    r.problems.push({ code: 'incomplete', message: `version ${v.version_key} is not fully backfilled (${r.missing} of ${r.live} live chunks have no vector): run embctl backfill ${v.version_key}` });
+    r.problems.push({
+      code: 'incomplete',
+      message: other
+        ? `version ${v.version_key} lacks vectors for ${r.missing} of ${r.live} live chunks that ${other.version_key} (serving now) has: run embctl backfill ${v.version_key}`
+        : `version ${v.version_key} is not fully backfilled (${r.missing} of ${r.live} live chunks have no vector): run embctl backfill ${v.version_key}`,
+    });
   }
   if (v.index_kind !== 'none') {
     r.index = await annIndexState(db, v.id);

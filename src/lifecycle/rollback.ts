@@ -19,6 +19,8 @@ export interface RollbackResult {
   changed: boolean;
   forced: boolean;
   overridden: Problem[];
+  /** Live chunks with a vector in neither version (ingested since the last sync): `embctl sync` embeds them. */
+  missingInBoth: number;
 }
 
 /**
@@ -28,10 +30,11 @@ export interface RollbackResult {
  *
  * It is the emergency path, so it does not re-check evaluation gates. It
  * does check that the target can serve: not retired (never overridable),
- * every live chunk embedded and its ANN index valid (a version missing
- * chunks would silently drop results; one without its index would fall
- * to exact scans under load); those two may be overridden with
- * `force` + `reason`. For a rollback that needs no database write at all,
+ * no live chunk missing that the serving version has (a version missing
+ * them would silently drop results; chunks neither version has, ingested
+ * since the last sync, are reported, not refused) and its ANN index valid
+ * (one without would fall to exact scans under load); those two may be
+ * overridden with `force` + `reason`. For a rollback that needs no database write at all,
  * pin serving processes with EMBCTL_PIN_VERSION.
  */
 export async function rollback(db: Db, opts: RollbackOptions & LifecycleDeps): Promise<RollbackResult> {
@@ -47,8 +50,10 @@ export async function rollback(db: Db, opts: RollbackOptions & LifecycleDeps): P
     }
     const { target, active } = await lockRows(trx, targetKey);
     if (!target) throw new RefusedError(`cannot roll back: the previous version ${targetKey} no longer exists`);
-    if (target.active) return { version: targetKey, previous: targetKey, changed: false, forced: false, overridden: [] } satisfies RollbackResult;
-    const readiness = await checkReadiness(trx, target, { gate: false });
+    if (target.active) return { version: targetKey, previous: targetKey, changed: false, forced: false, overridden: [], missingInBoth: 0 } satisfies RollbackResult;
+    // Coverage is judged against the version serving now: chunks neither has (a plain ingest
+    // since the last sync) do not make the rollback any worse than staying.
+    const readiness = await checkReadiness(trx, target, { gate: false, comparedTo: active });
     const overridden = refuseUnlessForced(`roll back to ${targetKey}`, readiness.problems, opts);
     const forced = overridden.length > 0;
     const previous = active?.version_key ?? null;
@@ -58,7 +63,7 @@ export async function rollback(db: Db, opts: RollbackOptions & LifecycleDeps): P
       details: { previous, forced, to: opts.to ?? null, ...(forced && { overridden: overridden.map((p) => ({ code: p.code, message: p.message })) }) },
     });
     await notifyVersionChange(trx, { event: 'rolled_back', version: targetKey, previous });
-    return { version: targetKey, previous, changed: true, forced, overridden } satisfies RollbackResult;
+    return { version: targetKey, previous, changed: true, forced, overridden, missingInBoth: readiness.missingInBoth ?? 0 } satisfies RollbackResult;
   });
   if (result.changed) opts.logger?.info({ version: result.version, previous: result.previous, forced: result.forced, actor: opts.actor, reason: opts.reason }, 'rolled back');
   return result;

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Db } from '../db/open.js';
 import type { Logger } from '../log/logger.js';
 import { VERSION_CHANNEL, type VersionChange } from './notify.js';
+import { backoffDelay } from '../util/backoff.js';
 
 export type WatchEvent =
   | ({ kind: 'change' } & VersionChange)
@@ -14,6 +15,12 @@ export interface VersionWatcher {
   readonly mode: 'listen' | 'poll';
   /** Resolves once the watcher is listening (or has its first poll baseline). */
   readonly ready: Promise<void>;
+  /**
+   * Whether change events are being received right now. While false (the
+   * listening connection is lost and being re-established), a cache kept
+   * up to date by the events must not be trusted.
+   */
+  connected(): boolean;
   close(): Promise<void>;
 }
 
@@ -22,7 +29,7 @@ export interface WatchOptions {
   logger: Logger;
   /** PGlite poll interval (default 1000 ms). */
   pollMs?: number;
-  /** Server: delay before reconnecting a lost listener (default 1000 ms). */
+  /** Server: first delay before reconnecting a lost listener (default 250 ms; then backoff up to 5 s). */
   reconnectMs?: number;
 }
 
@@ -30,10 +37,12 @@ export interface WatchOptions {
  * How a serving process learns about flips. On a server: a dedicated
  * connection from `db.pool` runs `LISTEN embctl_active_version`; activation,
  * rollback and retirement `pg_notify` in their transaction, so the event
- * arrives right after the commit. If the connection drops, the watcher
- * emits `resync` (events may have been missed) and reconnects. On PGlite
- * (one process, one connection) a poll of the audit trail and the versions'
- * `updated_at` every second does the same job.
+ * arrives right after the commit. If the connection drops (backend
+ * terminated, server restarted, failover), the watcher emits `resync`
+ * (events may have been missed), reports itself not connected, and
+ * reconnects with capped backoff until it listens again, then emits
+ * `resync` once more. On PGlite (one process, one connection) a poll of the
+ * audit trail and the versions' `updated_at` every second does the same job.
  */
 export function watchVersionChanges(db: Db, opts: WatchOptions): VersionWatcher {
   return db.pool ? listen(db.pool, opts) : poll(db, opts);
@@ -41,7 +50,9 @@ export function watchVersionChanges(db: Db, opts: WatchOptions): VersionWatcher 
 
 function listen(pool: pg.Pool, opts: WatchOptions): VersionWatcher {
   let client: pg.PoolClient | undefined;
+  let listening = false;
   let closed = false;
+  let attempt = 0;
   let timer: NodeJS.Timeout | undefined;
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
@@ -54,45 +65,74 @@ function listen(pool: pg.Pool, opts: WatchOptions): VersionWatcher {
       opts.onEvent({ kind: 'resync', reason: 'unreadable notification' });
     }
   };
-  const lost = (err: Error) => {
-    if (closed) return;
-    opts.logger.warn({ err: err.message }, 'version listener lost its connection; reconnecting');
-    const c = client;
-    client = undefined;
-    c?.removeListener('notification', onNotification);
-    c?.release(err);
-    opts.onEvent({ kind: 'resync', reason: 'listener reconnecting' });
-    timer = setTimeout(connect, opts.reconnectMs ?? 1000);
+  const retry = () => {
+    if (closed || timer) return;
+    attempt++;
+    const ms = backoffDelay({ attempt }, { baseMs: opts.reconnectMs ?? 250, maxMs: 5000, jitter: 'decorrelated' });
+    timer = setTimeout(() => {
+      timer = undefined;
+      void connect();
+    }, ms);
     timer.unref();
+  };
+  /** The connection `c` failed: forget it (the pool discards it) and reconnect. A client errs more than once as it dies: only the first counts. */
+  const lost = (c: pg.PoolClient | undefined, err: Error) => {
+    if (c !== client) return;
+    const wasListening = listening;
+    client = undefined;
+    listening = false;
+    if (c) {
+      c.removeListener('notification', onNotification);
+      c.release(err); // our error listener stays: the dying client may still emit
+    }
+    if (closed) return;
+    if (wasListening || attempt === 0) opts.logger.warn({ err: err.message }, 'version listener lost its connection; reconnecting');
+    opts.onEvent({ kind: 'resync', reason: 'listener reconnecting' });
+    retry();
   };
   const connect = async () => {
     if (closed) return;
+    let c: pg.PoolClient;
     try {
-      const c = await pool.connect();
-      if (closed) {
-        c.release();
-        return;
-      }
-      client = c;
-      c.on('notification', onNotification);
-      c.once('error', lost);
-      await c.query(`LISTEN ${VERSION_CHANNEL}`);
-      opts.onEvent({ kind: 'resync', reason: 'listening' });
-      markReady();
+      c = await pool.connect();
     } catch (e) {
-      lost(e as Error);
+      lost(undefined, e as Error);
+      return;
     }
+    if (closed) {
+      c.release();
+      return;
+    }
+    client = c;
+    c.on('error', (e: Error) => lost(c, e));
+    c.on('notification', onNotification);
+    try {
+      await c.query(`LISTEN ${VERSION_CHANNEL}`);
+    } catch (e) {
+      lost(c, e as Error);
+      return;
+    }
+    if (client !== c) return;
+    listening = true;
+    if (attempt > 0) opts.logger.info({ attempts: attempt }, 'version listener reconnected');
+    attempt = 0;
+    // Anything may have changed while nobody listened: re-read.
+    opts.onEvent({ kind: 'resync', reason: 'listening' });
+    markReady();
   };
   void connect();
   return {
     mode: 'listen',
     ready,
+    connected: () => listening,
     async close() {
       if (closed) return;
       closed = true;
       if (timer) clearTimeout(timer);
+      timer = undefined;
       const c = client;
       client = undefined;
+      listening = false;
       if (c) {
         c.removeListener('notification', onNotification);
         await c.query(`UNLISTEN ${VERSION_CHANNEL}`).catch(() => {});
@@ -107,6 +147,7 @@ function poll(db: Db, opts: WatchOptions): VersionWatcher {
   let closed = false;
   let last: string | undefined;
   let running: Promise<void> | undefined;
+  let ok = false;
   const tick = async () => {
     const { rows } = await sql<{ sig: string }>`
       select concat_ws(':', (select max(id) from version_events),
@@ -115,18 +156,25 @@ function poll(db: Db, opts: WatchOptions): VersionWatcher {
     const sig = rows[0]?.sig ?? '';
     if (last !== undefined && sig !== last) opts.onEvent({ kind: 'resync', reason: 'versions changed' });
     last = sig;
+    ok = true;
   };
-  const ready = tick().catch((e: Error) => opts.logger.warn({ err: e.message }, 'version poll failed'));
+  const failed = (e: Error) => {
+    if (ok) opts.onEvent({ kind: 'resync', reason: 'version poll failed' });
+    ok = false;
+    opts.logger.warn({ err: e.message }, 'version poll failed');
+  };
+  const ready = tick().catch(failed);
   const timer = setInterval(() => {
     if (closed || running) return;
     running = tick()
-      .catch((e: Error) => opts.logger.warn({ err: e.message }, 'version poll failed'))
+      .catch(failed)
       .finally(() => (running = undefined));
   }, opts.pollMs ?? 1000);
   timer.unref();
   return {
     mode: 'poll',
     ready: ready.then(() => {}),
+    connected: () => ok,
     async close() {
       closed = true;
       clearInterval(timer);

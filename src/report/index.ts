@@ -1,6 +1,5 @@
 /** The upgrade report: load the model from the database, render one self-contained HTML file. */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { writeOutputFile } from '../util/output-file.js';
 import type { Db } from '../db/open.js';
 import { loadReportModel, type LoadReportOptions } from './model.js';
 import { renderReport, type RenderOptions } from './render.js';
@@ -14,12 +13,7 @@ export type * from './types.js';
 
 /** Write the HTML next to its final name, then rename: a reader never sees half a report. */
 export function writeReportFile(path: string, html: string): string {
-  const abs = resolve(path);
-  mkdirSync(dirname(abs), { recursive: true });
-  const tmp = `${abs}.${process.pid}.tmp`;
-  writeFileSync(tmp, html, 'utf8');
-  renameSync(tmp, abs);
-  return abs;
+  return writeOutputFile(path, html, 'report');
 }
 
 /** Load, render and write the report; returns the absolute path and the model. */

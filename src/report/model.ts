@@ -7,6 +7,7 @@
  * baseline is the version the candidate was last compared to, else the
  * version active before it (or the active one, when the candidate is not).
  */
+import { markDeadRunsIfWritable } from '../backfill/dead-runs.js';
 import type { Db } from '../db/open.js';
 import { InputError } from '../errors.js';
 import { adaptEvaluation } from './evaluation-adapter.js';
@@ -33,6 +34,8 @@ const iso = (d: Date | string | null | undefined): string | null => (d == null ?
 
 export async function loadReportModel(db: Db, opts: LoadReportOptions = {}): Promise<ReportModel> {
   const k = db.kysely;
+  // A killed backfill's row is closed with what it committed, so its cost is in the report.
+  await markDeadRunsIfWritable(k);
   const rows = await q.versionRows(k);
   const versions = rows.map(toVersion);
   const byKey = new Map(versions.map((v) => [v.key, v]));

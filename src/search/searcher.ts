@@ -1,4 +1,7 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
+import { partitionTable } from '../versions/partition.js';
+import { jsonValueProblem } from '../util/json-value.js';
 import { formatVectorText } from '../db/vector-codec.js';
 import type { EncoderDeps } from '../encoders/factory.js';
 import type { Encoder } from '../encoders/types.js';
@@ -19,6 +22,8 @@ import type { SearchHit, SearchRequest, SearchResult } from './types.js';
 
 export const DEFAULT_K = 10;
 export const MAX_K = 1000;
+/** Filters are containment objects (`metadata @> filters`): deeper than this is not a filter anyone means. */
+export const MAX_FILTER_DEPTH = 32;
 /** Hybrid: candidates taken from each side, per result wanted. */
 export const HYBRID_CANDIDATES_PER_K = 4;
 
@@ -47,6 +52,13 @@ export interface Searcher {
   servingVersion(): Promise<ResolvedVersion>;
   /** Forget the cached active version (this process just flipped it; the notification may still be on its way). */
   invalidateActive(): void;
+  /**
+   * How this searcher learns the active version: 'pinned' (EMBCTL_PIN_VERSION),
+   * 'per-request' (read each time), 'listening' (cached, kept fresh by the
+   * watcher), or 'reconnecting' (the watcher lost its connection; read per
+   * request until it is back).
+   */
+  activeSource(): 'pinned' | 'per-request' | 'listening' | 'reconnecting';
   /** Close the encoders and the watcher. Safe twice. */
   close(): Promise<void>;
 }
@@ -80,7 +92,12 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
   }
 
   const active = (): Promise<VersionRow | undefined> => {
-    if (!watcher) return activeVersion(db.kysely);
+    // While the watcher is not receiving events (its connection is being
+    // re-established), a cached value may be stale: read per request.
+    if (!watcher?.connected()) {
+      cachedActive = undefined;
+      return activeVersion(db.kysely);
+    }
     if (!cachedActive) {
       const p = activeVersion(db.kysely);
       cachedActive = p;
@@ -144,6 +161,10 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
       exact: Boolean(req.exact),
       text: hybrid ? { query: req.query, limit } : undefined,
     }));
+    if (out.vector.length === 0 && (out.text?.length ?? 0) === 0 && !(await hasVectors(db, v.id))) {
+      // Zero hits from an empty partition is not an answer: the version was never backfilled.
+      throw new RefusedError(`version ${v.version_key} has no vectors yet (it is not backfilled): run embctl backfill ${v.version_key}, or search another version`);
+    }
     const t3 = performance.now();
 
     const toHit = (r: CandidateRow): SearchHit => {
@@ -214,6 +235,7 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
     },
     servingVersion: () => resolveVersion(db.kysely, undefined, opts.pinVersion, active),
     invalidateActive: () => { cachedActive = undefined; },
+    activeSource: () => (opts.pinVersion ? 'pinned' : !watcher ? 'per-request' : watcher.connected() ? 'listening' : 'reconnecting'),
     async close() {
       if (closed) return;
       closed = true;
@@ -228,6 +250,11 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
 function checkRequest(req: SearchRequest): number {
   const problems: string[] = [];
   if (typeof req.query !== 'string' || req.query.trim() === '') problems.push('the query is empty: pass the text to search for');
+  else if (req.query.includes('\u0000')) problems.push('the query contains a NUL character: remove it');
+  if (req.filters !== undefined && req.filters !== null) {
+    const p = jsonValueProblem(req.filters, 'filters', MAX_FILTER_DEPTH);
+    if (p) problems.push(p);
+  }
   const k = req.k ?? DEFAULT_K;
   if (!Number.isInteger(k) || k < 1 || k > MAX_K) problems.push(`k must be a whole number from 1 to ${MAX_K}, got ${String(req.k)}`);
   if (req.efSearch !== undefined && (!Number.isInteger(req.efSearch) || req.efSearch < 1 || req.efSearch > 1000)) problems.push(`efSearch must be a whole number from 1 to 1000, got ${String(req.efSearch)}`);
@@ -235,6 +262,11 @@ function checkRequest(req: SearchRequest): number {
   if (req.minScore !== undefined && !(Number.isFinite(req.minScore) && req.minScore >= 0 && req.minScore <= 1)) problems.push(`minScore is a calibrated score from 0 to 1, got ${String(req.minScore)}`);
   if (problems.length) throw new InputError(problems.length === 1 ? problems[0]! : `invalid search (${problems.length} problems)`, problems.length > 1 ? problems : []);
   return k;
+}
+
+async function hasVectors(db: Db, versionId: number): Promise<boolean> {
+  const { rows } = await sql<{ any: boolean }>`select exists (select 1 from ${sql.raw(partitionTable(versionId))}) as any`.execute(db.kysely);
+  return Boolean(rows[0]?.any);
 }
 
 function round(ms: number): number {

@@ -3,7 +3,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** An error that becomes a JSON response with this status. */
 export class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly details: string[] = []) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: string[] = [],
+    /** Extra response headers (Retry-After on a 503, Allow on a 405). */
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
@@ -16,10 +23,16 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   if (declared > limit) throw new HttpError(413, 'body_too_large', `the body is over ${limit} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(413, 'body_too_large', `the body is over ${limit} bytes`);
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new HttpError(413, 'body_too_large', `the body is over ${limit} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (e) {
+    if (e instanceof HttpError) throw e;
+    // The client went away (or broke the framing) while sending the body.
+    throw new HttpError(400, 'incomplete_body', 'the request body ended before it was complete');
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (!text.trim()) return {};
@@ -30,14 +43,14 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 
 export function sendError(res: ServerResponse, e: HttpError): void {
-  sendJson(res, e.status, { error: { code: e.code, message: e.message, ...(e.details.length ? { details: e.details } : {}) } });
+  sendJson(res, e.status, { error: { code: e.code, message: e.message, ...(e.details.length ? { details: e.details } : {}) } }, e.headers);
 }
 
 /** Constant-time check of `Authorization: Bearer <token>`. */

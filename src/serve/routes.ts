@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Db } from '../db/open.js';
-import { EmbctlError, InputError, RefusedError } from '../errors.js';
+import { EmbctlError, InputError, RefusedError, UnavailableError, UsageError } from '../errors.js';
+import { isConnectionLoss } from '../db/connection-errors.js';
+import { UnknownVersionError } from '../versions/store.js';
+import { standbyRefusal, type StandbyInfo } from './standby.js';
 import { activate, rollback } from '../lifecycle/index.js';
 import type { Searcher } from '../search/index.js';
 import { getStatus } from '../status/status.js';
@@ -18,6 +21,8 @@ export interface RouteContext {
   token: string | undefined;
   actor: string;
   bodyLimit: number;
+  /** Whether the database is a hot standby now (asked before each write). */
+  standby: () => Promise<StandbyInfo>;
 }
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
@@ -42,15 +47,34 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   throw new HttpError(400, 'invalid_request', details.length === 1 ? details[0]! : `${details.length} problems in the request`, details);
 }
 
-/** Map library errors to HTTP: bad input 400, unknown version 404, refused 409. */
+/**
+ * Map errors to HTTP. A client's mistake is a 4xx (bad input 400, unknown
+ * version 404, refused 409, a write on a standby 409); the database or an
+ * encoder being away is a 503 with Retry-After. A 500 is left only for a
+ * bug of ours.
+ */
 export function toHttpError(e: unknown): HttpError {
   if (e instanceof HttpError) return e;
-  if (e instanceof InputError) {
-    return new HttpError(/^no version "/.test(e.message) ? 404 : 400, /^no version "/.test(e.message) ? 'unknown_version' : 'invalid_request', e.message, e.details);
-  }
+  if (e instanceof UnknownVersionError) return new HttpError(404, 'unknown_version', e.brief);
+  if (e instanceof InputError || e instanceof UsageError) return new HttpError(400, 'invalid_request', e.message, e.details);
   if (e instanceof RefusedError) return new HttpError(409, 'refused', e.message, e.details);
-  if (e instanceof EmbctlError) return new HttpError(503, 'unavailable', e.message, e.details);
+  if (e instanceof UnavailableError || isConnectionLoss(e)) {
+    const after = e instanceof UnavailableError ? e.retryAfterSeconds : 2;
+    return new HttpError(503, 'database_unavailable', `the database is unavailable right now: try again in ${after} s`, [], { 'retry-after': String(after) });
+  }
+  const code = sqlState(e);
+  if (code === '25006') {
+    return new HttpError(409, 'read_only', 'the database is read-only (a hot standby, or default_transaction_read_only): send activate and rollback to the primary');
+  }
+  if (e instanceof EmbctlError) return new HttpError(503, 'unavailable', e.message, e.details, { 'retry-after': '5' });
+  // Class 22 (data exception): a value the database could not take, which came from the request.
+  if (code?.startsWith('22')) return new HttpError(400, 'invalid_value', 'a value in the request cannot be used: check the query, filters and version');
   return new HttpError(500, 'internal', 'internal error');
+}
+
+function sqlState(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
 export async function searchRoute(ctx: RouteContext, req: IncomingMessage, res: ServerResponse): Promise<string | undefined> {
@@ -102,6 +126,7 @@ function requireAdmin(ctx: RouteContext, req: IncomingMessage): void {
 export async function activateRoute(ctx: RouteContext, req: IncomingMessage, res: ServerResponse, key: string): Promise<void> {
   requireAdmin(ctx, req);
   const body = parse(adminBody.omit({ to: true }), await readJson(req, ctx.bodyLimit));
+  await refuseOnStandby(ctx);
   const r = await activate(ctx.db, key, { actor: `${ctx.actor} (http)`, force: body.force, reason: body.reason });
   ctx.searcher.invalidateActive(); // this process's next search sees the flip at once
   sendJson(res, 200, r);
@@ -110,7 +135,14 @@ export async function activateRoute(ctx: RouteContext, req: IncomingMessage, res
 export async function rollbackRoute(ctx: RouteContext, req: IncomingMessage, res: ServerResponse, key?: string): Promise<void> {
   requireAdmin(ctx, req);
   const body = parse(adminBody, await readJson(req, ctx.bodyLimit));
+  await refuseOnStandby(ctx);
   const r = await rollback(ctx.db, { actor: `${ctx.actor} (http)`, to: key ?? body.to, force: body.force, reason: body.reason });
   ctx.searcher.invalidateActive();
   sendJson(res, 200, r);
+}
+
+/** A flip needs the primary: on a standby, say where it is instead of failing inside the transaction. */
+async function refuseOnStandby(ctx: RouteContext): Promise<void> {
+  const info = await ctx.standby();
+  if (info.standby) throw standbyRefusal(info);
 }

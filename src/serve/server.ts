@@ -2,13 +2,15 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
-import type { Logger } from '../log/logger.js';
+import { scrubSecrets, type Logger } from '../log/logger.js';
 import { createSearcher, type Searcher } from '../search/index.js';
 import type { EncoderDeps } from '../encoders/factory.js';
 import { createShadower, shadowMetricsText, type Shadower } from '../shadow/shadower.js';
 import { HttpError, sendError, sendJson } from './http-util.js';
 import { ServiceMetrics } from './metrics.js';
 import { activateRoute, rollbackRoute, searchRoute, toHttpError, versionsRoute, type RouteContext } from './routes.js';
+import { matchRoute } from './router.js';
+import { standbyInfo, type StandbyInfo } from './standby.js';
 
 export interface ServiceOptions {
   logger: Logger;
@@ -29,6 +31,8 @@ export interface ServiceOptions {
    */
   replica?: boolean;
   shadowQueueSize?: number;
+  /** Test seam: whether the database is a hot standby (default: ask it). */
+  standbyInfo?: () => Promise<StandbyInfo>;
 }
 
 export interface Service {
@@ -71,6 +75,7 @@ export function createService(db: Db, opts: ServiceOptions): Service {
   const metrics = new ServiceMetrics();
   const ctx: RouteContext = {
     db, searcher, shadower, metrics, token: opts.token, actor: opts.actor, bodyLimit: opts.bodyLimit ?? 64 * 1024,
+    standby: opts.standbyInfo ?? (() => standbyInfo(db.kysely)),
   };
   let draining = false;
   let idle: (() => void) | undefined;
@@ -81,35 +86,45 @@ export function createService(db: Db, opts: ServiceOptions): Service {
     let route = 'unknown';
     let version: string | undefined;
     try {
-      if (draining) throw new HttpError(503, 'shutting_down', 'the service is shutting down');
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      const m = url.pathname.match(/^\/v1\/versions\/([^/]+)\/(activate|rollback)$/);
-      if (req.method === 'POST' && url.pathname === '/v1/search') {
-        route = 'search';
-        version = await searchRoute(ctx, req, res);
-      } else if (req.method === 'GET' && url.pathname === '/v1/versions') {
-        route = 'versions';
-        await versionsRoute(ctx, req, res);
-      } else if (req.method === 'POST' && m) {
-        route = m[2]!;
-        const key = decodeURIComponent(m[1]!);
-        if (m[2] === 'activate') await activateRoute(ctx, req, res, key);
-        else await rollbackRoute(ctx, req, res, key);
-        await shadower?.refresh();
-      } else if (req.method === 'POST' && url.pathname === '/v1/rollback') {
-        route = 'rollback';
-        await rollbackRoute(ctx, req, res);
-      } else if (req.method === 'GET' && url.pathname === '/healthz') {
-        route = 'healthz';
-        await health(db, searcher, res);
-      } else if (req.method === 'GET' && url.pathname === '/metrics') {
-        route = 'metrics';
-        await sendMetrics(ctx, res);
-      } else {
-        throw new HttpError(404, 'not_found', `no route ${req.method} ${url.pathname}`);
+      const match = matchRoute(req.url);
+      if (!match) throw new HttpError(404, 'not_found', `no route ${String(req.method).slice(0, 20)} ${pathOf(req.url)}`);
+      route = match.route;
+      const method = req.method ?? '';
+      if (!match.allow.includes(method)) {
+        const allow = [...match.allow, 'OPTIONS'].join(', ');
+        if (method === 'OPTIONS') {
+          res.writeHead(204, { allow });
+          res.end();
+          return;
+        }
+        throw new HttpError(405, 'method_not_allowed', `${pathOf(req.url)} answers ${match.allow.join(', ')}, not ${method.slice(0, 20)}`, [], { allow });
+      }
+      if (draining) throw new HttpError(503, 'shutting_down', 'the service is shutting down', [], { 'retry-after': '1' });
+      switch (match.route) {
+        case 'search':
+          version = await searchRoute(ctx, req, res);
+          break;
+        case 'versions':
+          await versionsRoute(ctx, req, res);
+          break;
+        case 'activate':
+          await activateRoute(ctx, req, res, match.key!);
+          await shadower?.refresh().catch(() => null);
+          break;
+        case 'rollback':
+          await rollbackRoute(ctx, req, res, match.key);
+          await shadower?.refresh().catch(() => null);
+          break;
+        case 'healthz':
+          await health(db, searcher, res);
+          break;
+        case 'metrics':
+          await sendMetrics(ctx, res);
+          break;
       }
     } catch (e) {
       const he = toHttpError(e);
+      // A bug of ours is an error; a 503 (database away) is in the request log line below.
       if (he.status >= 500 && he.code === 'internal') logger.error({ err: (e as Error)?.message, route }, 'request failed');
       if (!res.headersSent) sendError(res, he);
       else res.destroy();
@@ -156,14 +171,37 @@ export function createService(db: Db, opts: ServiceOptions): Service {
   };
 }
 
+/**
+ * 200 when a search without `version` can be answered now: the database
+ * answers and a version serves (the pinned one, not retired, or the active
+ * one). 503 otherwise, saying which. The body tells how this process learns
+ * about flips (`listening`, or `reconnecting` while its LISTEN connection is
+ * being re-established: meanwhile the active version is read per request).
+ */
 async function health(db: Db, searcher: Searcher, res: ServerResponse): Promise<void> {
+  const watch = searcher.activeSource();
   try {
     await sql`select 1`.execute(db.kysely);
   } catch (e) {
-    throw new HttpError(503, 'database_unreachable', `the database is unreachable: ${(e as Error).message}`);
+    throw new HttpError(503, 'database_unreachable', `the database is unreachable: ${scrubSecrets(String((e as Error)?.message ?? e))}`, [], { 'retry-after': '2' });
   }
-  const serving = await searcher.servingVersion().catch(() => undefined);
-  sendJson(res, 200, { status: 'ok', backend: db.backend, serving: serving?.row.version_key ?? null });
+  let serving;
+  try {
+    serving = await searcher.servingVersion();
+  } catch (e) {
+    const he = toHttpError(e);
+    if (he.status === 503) throw he;
+    // No active version, or a pinned version that is unknown or retired: default searches fail.
+    sendJson(res, 503, { status: 'no_serving_version', backend: db.backend, serving: null, watch, error: { code: he.code, message: he.message } });
+    return;
+  }
+  sendJson(res, 200, { status: 'ok', backend: db.backend, serving: serving.row.version_key, source: serving.source, watch });
+}
+
+/** The path of a request target, shortened, for messages. */
+function pathOf(target: string | undefined): string {
+  const p = String(target ?? '/').replace(/[?#].*$/s, '');
+  return p.length > 200 ? `${p.slice(0, 200)}…` : p;
 }
 
 async function sendMetrics(ctx: RouteContext, res: ServerResponse): Promise<void> {

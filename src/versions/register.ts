@@ -7,14 +7,13 @@ import { createEncoder, identityHash, resolveSettings, type EncoderDeps, type En
 import type { Encoder } from '../encoders/types.js';
 import { EncoderDimensionsError } from '../encoders/dimensions-error.js';
 import { createPartition } from './partition.js';
-import { findVersion, recordEvent, type VersionRow } from './store.js';
+import { findVersion, recordEvent, VERSION_KEY, VERSION_KEY_RULE, type VersionRow } from './store.js';
 
 export const PROBE_TEXT = 'embctl probe: does this encoder produce the vectors it promises?';
 
-const VERSION_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 const registerSchema = z.object({
-  key: z.string().regex(VERSION_KEY, 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit'),
+  key: z.string().regex(VERSION_KEY, `must be ${VERSION_KEY_RULE}`),
   encoder: z.string().min(1, 'is required, e.g. --encoder openai:text-embedding-3-small'),
   dimensions: z.number().int().min(1).max(16000).optional(),
   metric: z.enum(['cosine', 'l2', 'ip']).default('cosine'),

@@ -10,14 +10,44 @@ export async function findVersion(db: Exec, key: string): Promise<VersionRow | u
   return db.selectFrom('embedding_versions').selectAll().where('version_key', '=', key).executeTakeFirst();
 }
 
-/** The version with this key, or an InputError that lists the known keys. */
+/** What a version key may be (the schema's CHECK on embedding_versions.version_key). */
+export const VERSION_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+export const VERSION_KEY_RULE = '1-63 letters, digits, ".", "_" or "-", starting with a letter or digit';
+
+/** A version key that names no version: lists the known ones; suggests registering only a key that could be registered. */
+export class UnknownVersionError extends InputError {
+  readonly key: string;
+  readonly known: string[];
+  constructor(key: string, known: string[]) {
+    const shown = showKey(key);
+    const list = known.length ? ` (known: ${known.slice(0, 20).join(', ')}${known.length > 20 ? `, … ${known.length - 20} more` : ''})` : '';
+    const hint = VERSION_KEY.test(key)
+      ? `register it with embctl versions register ${key} --encoder <spec>`
+      : `${shown} is not a valid version key (${VERSION_KEY_RULE})`;
+    super(`no version ${shown}${list}: ${hint}`);
+    this.key = key;
+    this.known = known;
+  }
+
+  /** The message without a command to run (for HTTP clients). */
+  get brief(): string {
+    const list = this.known.length ? ` (known: ${this.known.slice(0, 20).join(', ')}${this.known.length > 20 ? ', …' : ''})` : '';
+    return `no version ${showKey(this.key)}${list}${VERSION_KEY.test(this.key) ? '' : `: not a valid version key (${VERSION_KEY_RULE})`}`;
+  }
+}
+
+/** A key as printed: quoted, escaped, at most 80 characters. */
+function showKey(key: string): string {
+  return JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}…` : key);
+}
+
+/** The version with this key, or an UnknownVersionError that lists the known keys. */
 export async function requireVersion(db: Exec, key: string): Promise<VersionRow> {
-  const v = await findVersion(db, key);
+  // A key the schema cannot hold names no version: do not send it (it may hold a NUL).
+  const v = VERSION_KEY.test(key) ? await findVersion(db, key) : undefined;
   if (v) return v;
   const keys = (await db.selectFrom('embedding_versions').select('version_key').orderBy('id').execute()).map((r) => r.version_key);
-  throw new InputError(
-    `no version "${key}"${keys.length ? ` (known: ${keys.join(', ')})` : ''}: register it with embctl versions register ${key} --encoder <spec>`,
-  );
+  throw new UnknownVersionError(key, keys);
 }
 
 export async function listVersions(db: Exec): Promise<VersionRow[]> {

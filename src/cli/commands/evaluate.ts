@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeOutputFile } from '../../util/output-file.js';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { InputError, RefusedError, UsageError } from '../../errors.js';
 import {
@@ -252,11 +253,9 @@ async function versionMode(ctx: CliContext, f: EvaluateFlags, makeRetriever: Ret
     await retriever.close?.();
   }
 
-  const writes: Promise<void>[] = [];
-  if (f.report) writes.push(writeOut(f.report, renderMarkdown(report)));
-  if (f.junit) writes.push(writeOut(f.junit, renderJUnit(report)));
-  if (f.exportRun) writes.push(writeOut(f.exportRun, formatTrecRun(report.candidate.run, `embctl-${candidate.version_key}`)));
-  await Promise.all(writes);
+  if (f.report) writeOutputFile(f.report, renderMarkdown(report), 'Markdown report');
+  if (f.junit) writeOutputFile(f.junit, renderJUnit(report), 'JUnit report');
+  if (f.exportRun) writeOutputFile(f.exportRun, formatTrecRun(report.candidate.run, `embctl-${candidate.version_key}`), 'run file');
 
   const c = report.candidate;
   ctx.out.result({
@@ -281,7 +280,3 @@ async function versionMode(ctx: CliContext, f: EvaluateFlags, makeRetriever: Ret
   if (gates && !f.gate && report.passed === false) ctx.out.line('(gates failed, but without --gate this is informational: exit 0)');
 }
 
-async function writeOut(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, text);
-}

@@ -47,7 +47,8 @@ Examples:
     .addHelpText('after', `
 The previous version is read from the audit trail; two rollbacks in a row
 toggle. Gates are not re-checked (emergency path); the target must not be
-retired and must have every live chunk embedded and a valid index, unless
+retired, must not lack vectors the active version has (chunks neither has,
+ingested since the last sync, are reported), and needs a valid index, unless
 --force --reason. To move a process off a version with no database write,
 set EMBCTL_PIN_VERSION=<key> for it instead.
 
@@ -61,6 +62,9 @@ Examples:
       ctx.out.result(r);
       if (!r.changed) ctx.out.line(`${r.version} is already active: nothing to do`);
       else ctx.out.line(`rolled back to ${r.version}${r.previous ? ` (was ${r.previous})` : ''}${r.forced ? ' — FORCED' : ''}`);
+      if (r.changed && r.missingInBoth > 0) {
+        ctx.out.line(`note: ${r.missingInBoth} live chunks (ingested since the last sync) have no vector in either version, so searches miss them: run embctl sync`);
+      }
     });
 
   program

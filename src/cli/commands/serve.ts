@@ -4,6 +4,9 @@ import { createService } from '../../serve/server.js';
 import type { CliContext } from '../context.js';
 import { intOption } from '../options.js';
 import { requireSchema } from '../schema-guard.js';
+import type { Db } from '../../db/open.js';
+import { InputError, RefusedError } from '../../errors.js';
+import { findVersion, listVersions, VERSION_KEY } from '../../versions/store.js';
 
 export function registerServe(program: Command, ctx: CliContext): void {
   program
@@ -22,6 +25,7 @@ Examples:
       const db = await ctx.db();
       await requireSchema(db);
       const c = ctx.config;
+      if (c.pinVersion !== undefined) await checkPin(db, c.pinVersion);
       const { rows } = await sql<{ r: boolean }>`select pg_is_in_recovery() as r`.execute(db.kysely);
       const replica = Boolean(rows[0]?.r);
       if (replica) ctx.logger.warn('connected to a read replica: the active version is read per request, shadow logging is off, activate/rollback must go to the primary');
@@ -45,4 +49,14 @@ Examples:
         process.on('SIGTERM', stop);
       });
     });
+}
+
+/** A pin that names no servable version would make every search fail while the process looks alive: refuse to start. */
+async function checkPin(db: Db, pin: string): Promise<void> {
+  const v = VERSION_KEY.test(pin) ? await findVersion(db.kysely, pin) : undefined;
+  if (v && v.state !== 'retired') return;
+  const servable = (await listVersions(db.kysely)).filter((x) => x.state !== 'retired').map((x) => x.version_key);
+  const known = servable.length ? `versions that can serve: ${servable.join(', ')}` : 'no version can serve yet';
+  if (v) throw new RefusedError(`EMBCTL_PIN_VERSION=${pin} names a retired version (its vectors were dropped); ${known}: pin one of them or unset EMBCTL_PIN_VERSION`);
+  throw new InputError(`EMBCTL_PIN_VERSION=${JSON.stringify(pin).slice(1, -1).slice(0, 80)} names no version; ${known}: fix the pin or unset EMBCTL_PIN_VERSION`);
 }

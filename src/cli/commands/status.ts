@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { getStatus } from '../../status/status.js';
+import { DEAD_RUNS_SCHEMA, markDeadRunsIfWritable } from '../../backfill/dead-runs.js';
+import { schemaVersion } from '../../migrate/runner.js';
 import type { CliContext } from '../context.js';
 
 export function registerStatus(program: Command, ctx: CliContext): void {
@@ -12,6 +14,8 @@ Examples:
   $ embctl status --json | jq '.versions[] | select(.active)'`)
     .action(async () => {
       const db = await ctx.db();
+      // Backfill runs whose process died are closed first (their batches hold the true totals).
+      if ((await schemaVersion(db)) >= DEAD_RUNS_SCHEMA) await markDeadRunsIfWritable(db.kysely);
       const s = await getStatus(db);
       ctx.out.result(s);
       const o = ctx.out;

@@ -5,6 +5,7 @@ import pgCopyStreams from 'pg-copy-streams';
 import { finished } from 'node:stream/promises';
 import { beginStatement, copyPayloadOf, isScript } from './special-queries.js';
 import type { TypeParsers } from './type-parsers.js';
+import { connectionLost, isConnectionLoss } from '../connection-errors.js';
 
 /** A Kysely driver over a `pg` pool that also speaks binary COPY FROM STDIN. */
 export class PgDriver implements Driver {
@@ -17,7 +18,13 @@ export class PgDriver implements Driver {
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    return new PgConnection(await this.pool.connect());
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw isConnectionLoss(e) ? connectionLost(e) : e;
+    }
+    return new PgConnection(client);
   }
 
   async beginTransaction(conn: DatabaseConnection, settings: TransactionSettings): Promise<void> {
@@ -29,6 +36,9 @@ export class PgDriver implements Driver {
   }
 
   async rollbackTransaction(conn: DatabaseConnection): Promise<void> {
+    // A broken session was rolled back by the server when it went away; the
+    // caller's own error (why the transaction failed) is the one to report.
+    if ((conn as PgConnection).broken) return;
     await conn.executeQuery(CompiledQuery.raw('rollback'));
   }
 
@@ -41,15 +51,34 @@ export class PgDriver implements Driver {
   }
 }
 
+/**
+ * One checked-out pool client. pg-pool removes its own 'error' listener
+ * while a client is checked out, and a client whose socket breaks (server
+ * stopped, backend terminated) emits 'error' even when a query is running:
+ * without a listener of ours that is an unhandled 'error' event that ends
+ * the process. So every checked-out client has one, from checkout to
+ * release; a connection that failed is released with its error, so the
+ * pool discards it and opens a fresh one next time. Connection failures
+ * surface as UnavailableError.
+ */
 class PgConnection implements DatabaseConnection {
   readonly #client: pg.PoolClient;
   #broken: Error | undefined;
+  readonly #onError = (e: Error) => {
+    this.#broken ??= e;
+  };
 
   constructor(client: pg.PoolClient) {
     this.#client = client;
+    client.on('error', this.#onError);
+  }
+
+  get broken(): boolean {
+    return this.#broken !== undefined;
   }
 
   async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.#broken) throw connectionLost(this.#broken);
     try {
       const payload = copyPayloadOf(q);
       if (payload) {
@@ -78,7 +107,10 @@ class PgConnection implements DatabaseConnection {
         ? BigInt(last.rowCount ?? 0) : undefined;
       return { rows: (last?.rows ?? []) as R[], numAffectedRows: affected };
     } catch (e) {
-      if (isConnectionError(e)) this.#broken = e as Error;
+      if (isConnectionLoss(e) || this.#broken) {
+        this.#broken ??= e as Error;
+        throw connectionLost(e);
+      }
       throw e;
     }
   }
@@ -88,14 +120,11 @@ class PgConnection implements DatabaseConnection {
   }
 
   release(): void {
+    // The pool puts its idle listener back in release(); ours comes off
+    // right before (synchronously, so no event can fall in between).
+    this.#client.removeListener('error', this.#onError);
     this.#client.release(this.#broken);
   }
-}
-
-function isConnectionError(e: unknown): boolean {
-  const code = (e as { code?: string }).code;
-  return code === 'ECONNRESET' || code === '57P01' || code === '57P02' || code === '57P03'
-    || /Connection terminated/i.test(String((e as Error).message));
 }
 
 /** pg's `types` option: our parsers first, pg's defaults otherwise. */

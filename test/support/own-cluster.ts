@@ -1,0 +1,215 @@
+import { execFile } from 'node:child_process';
+import { appendFileSync, chownSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+
+/**
+ * A private, throwaway PostgreSQL 15 cluster for fault-injection tests:
+ * stop it, kill it, start it again on the same port, without disturbing the
+ * shared test server. trust auth on 127.0.0.1, pgvector through
+ * `CREATE EXTENSION vector` (in template1, so every database made from it
+ * has it), `shared_preload_libraries` untouched. Same initdb/pg_ctl flags as
+ * scripts/pg-test-server.sh.
+ *
+ * A cluster is a data folder plus a port. `initCluster` makes a primary from
+ * initdb; a later task can make a streaming standby from a primary's
+ * `pg_basebackup -R` into another `OwnCluster` (the primary's pg_hba already
+ * trusts replication connections from 127.0.0.1, and wal_level is replica by default).
+ */
+
+export const PG_BIN = process.env.EMBCTL_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+const MARKER = '.embctl-own-cluster';
+const run = promisify(execFile);
+const AS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** Why own-cluster tests cannot run here, or undefined when they can. */
+export function ownClusterUnavailable(): string | undefined {
+  if (!existsSync(join(PG_BIN, 'initdb')) || !existsSync(join(PG_BIN, 'pg_ctl'))) return `no PostgreSQL binaries in ${PG_BIN} (set EMBCTL_PG_BIN)`;
+  return undefined;
+}
+
+/** Run a PostgreSQL binary as the cluster owner (`postgres` when we are root: PostgreSQL refuses root). */
+export async function pgBin(name: string, args: string[], opts: { timeoutMs?: number } = {}): Promise<string> {
+  const bin = join(PG_BIN, name);
+  const [cmd, argv] = AS_ROOT ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
+  try {
+    const { stdout } = await run(cmd, argv, { timeout: opts.timeoutMs ?? 300_000 });
+    return stdout;
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`${name} ${args.join(' ')} failed: ${err.stderr || err.message}`);
+  }
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export type StopMode = 'smart' | 'fast' | 'immediate';
+
+export class OwnCluster {
+  /** The folder this class made (holds `data/`, the socket and the server log). */
+  readonly dir: string;
+  readonly dataDir: string;
+  readonly port: number;
+  #destroyed = false;
+
+  constructor(dir: string, port: number) {
+    this.dir = dir;
+    this.dataDir = join(dir, 'data');
+    this.port = port;
+  }
+
+  /** URL of a database of this cluster (user postgres, trust auth). */
+  url(database = 'postgres'): string {
+    return `postgresql://postgres@127.0.0.1:${this.port}/${database}`;
+  }
+
+  get logFile(): string {
+    return join(this.dir, 'server.log');
+  }
+
+  /** Start the server (waits until it accepts connections). */
+  async start(): Promise<void> {
+    await pgBin('pg_ctl', ['-D', this.dataDir, '-l', this.logFile, '-w', '-t', '120', '-s', 'start']);
+  }
+
+  /** Stop it: `fast` (disconnect clients, clean shutdown) or `immediate` (like a crash; recovery on next start). */
+  async stop(mode: StopMode = 'fast'): Promise<void> {
+    await pgBin('pg_ctl', ['-D', this.dataDir, '-m', mode, '-w', '-t', '120', '-s', 'stop']);
+  }
+
+  async isRunning(): Promise<boolean> {
+    try {
+      await pgBin('pg_ctl', ['-D', this.dataDir, 'status']);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Run `fn` with a short-lived superuser connection. */
+  async admin<T>(fn: (c: pg.Client) => Promise<T>, database = 'postgres'): Promise<T> {
+    const c = new pg.Client({ connectionString: this.url(database), application_name: 'own-cluster-admin' });
+    c.on('error', () => {}); // we may be killing the server under it
+    await c.connect();
+    try {
+      return await fn(c);
+    } finally {
+      await c.end().catch(() => {});
+    }
+  }
+
+  /** A new database (from template1, so with pgvector); returns its URL. */
+  async createDatabase(name: string): Promise<string> {
+    if (!/^[a-z][a-z0-9_]{0,40}$/.test(name)) throw new Error(`bad database name ${name}`);
+    await this.admin((c) => c.query(`create database ${name}`));
+    return this.url(name);
+  }
+
+  /**
+   * `pg_terminate_backend` every client backend whose application_name is
+   * `applicationName` (all but our own when omitted); returns how many.
+   */
+  async terminateBackends(applicationName?: string): Promise<number> {
+    return this.admin(async (c) => {
+      const r = await c.query<{ n: string }>(
+        `select count(*) filter (where pg_terminate_backend(pid)) as n from pg_stat_activity
+         where backend_type = 'client backend' and pid <> pg_backend_pid()
+           and ($1::text is null or application_name = $1)`,
+        [applicationName ?? null],
+      );
+      return Number(r.rows[0]?.n ?? 0);
+    });
+  }
+
+  /** Stop the server at once and delete its folder. Safe twice. */
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    if (existsSync(join(this.dataDir, 'postmaster.pid'))) await this.stop('immediate').catch(() => {});
+    if (existsSync(join(this.dir, MARKER))) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The last lines of the server log (for a failing test's message). */
+  logTail(lines = 30): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');
+    } catch {
+      return '';
+    }
+  }
+}
+
+export interface InitOptions {
+  /** Extra postgresql.conf lines, e.g. { max_connections: '50' }. */
+  settings?: Record<string, string>;
+}
+
+/** initdb a new cluster in a temp folder under /tmp, start it on a free port, and add pgvector to template1. */
+export async function initCluster(opts: InitOptions = {}): Promise<OwnCluster> {
+  const reason = ownClusterUnavailable();
+  if (reason) throw new Error(reason);
+  const dir = mkdtempSync(join(tmpdir(), 'embctl-own-pg-'));
+  writeFileSync(join(dir, MARKER), '');
+  chmodSync(dir, 0o755);
+  if (AS_ROOT) chownSync(dir, uid('postgres'), gid('postgres'));
+  const data = join(dir, 'data');
+  try {
+    await pgBin('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const conf = join(data, 'postgresql.conf');
+  const original = readFileSync(conf, 'utf8');
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    writeFileSync(conf, original);
+    appendFileSync(conf, [
+      '', '# embctl own test cluster: speed over durability',
+      "listen_addresses = '127.0.0.1'", `port = ${port}`, `unix_socket_directories = '${dir}'`,
+      'fsync = off', 'synchronous_commit = off', 'full_page_writes = off', 'max_connections = 100',
+      ...Object.entries(opts.settings ?? {}).map(([k, v]) => `${k} = ${v}`), '',
+    ].join('\n'));
+    const cluster = new OwnCluster(dir, port);
+    try {
+      await cluster.start();
+    } catch (e) {
+      if (attempt < 5 && /could not bind|could not create any TCP/.test(cluster.logTail())) continue; // the port was taken meanwhile
+      await cluster.destroy();
+      throw e;
+    }
+    try {
+      for (const db of ['template1', 'postgres']) await cluster.admin((c) => c.query('create extension if not exists vector'), db);
+    } catch (e) {
+      await cluster.destroy();
+      throw e;
+    }
+    return cluster;
+  }
+}
+
+function uid(user: string): number {
+  return idOf(user, 2);
+}
+function gid(user: string): number {
+  return idOf(user, 3);
+}
+function idOf(user: string, field: number): number {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
+  const n = Number(line?.split(':')[field]);
+  if (!Number.isInteger(n)) throw new Error(`no user ${user} in /etc/passwd`);
+  return n;
+}
