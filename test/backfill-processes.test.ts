@@ -71,7 +71,7 @@ describe(`backfill from several processes (${BACKEND})`, () => {
       assert.ok(ok.length >= 1, 'one process did the work');
       for (const r of runs.filter((x) => x.code !== 0)) {
         assert.equal(r.code, 1, r.stderr);
-        assert.match(r.stderr, /^embctl: data folder .* is in use by embctl process \d+: the embedded database serves one process at a time/m);
+        assert.match(r.stderr, /^embctl: data folder .* is in use by embctl process \d+ on \S+: the embedded database serves one process at a time/m);
       }
     }
     const sent = [...server.stats.textCalls.values()];

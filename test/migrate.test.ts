@@ -106,7 +106,7 @@ describe('migrations', () => {
         // The embedded database serves one process at a time: the others are refused with the fix, and write nothing.
         assert.equal(ON_SERVER, false, `on a server every migrate succeeds: ${r.stderr}`);
         assert.equal(r.code, 1, r.stderr);
-        assert.match(r.stderr, /^embctl: data folder .* is in use by embctl process \d+: the embedded database serves one process at a time/m);
+        assert.match(r.stderr, /^embctl: data folder .* is in use by embctl process \d+ on \S+: the embedded database serves one process at a time/m);
         assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       }
       assert.ok(applied.length >= 1, 'at least one process migrated');

@@ -22,6 +22,7 @@ export interface IndexResult {
 }
 
 const INDEX_LOCK = 0x656d6269; // "embi"
+const LOCK_POLL_MS = 200;
 
 /**
  * Build a version's ANN index after its load (5–7× faster than inserting
@@ -42,10 +43,13 @@ export async function buildIndex(db: Db, v: PartitionSpec & { version_key: strin
   const server = db.backend === 'postgres';
   const table = partitionTable(v.id);
   return db.kysely.connection().execute(async (conn) => {
-    const got = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${INDEX_LOCK}, ${v.id}) as ok`.execute(conn);
-    if (!got.rows[0]?.ok) {
+    // Poll rather than block in pg_advisory_lock: a blocked statement holds a
+    // snapshot, and CREATE INDEX CONCURRENTLY in the holder waits for every
+    // older snapshot to go away: a deadlock that PostgreSQL breaks by killing us.
+    const tryLock = async () => (await sql<{ ok: boolean }>`select pg_try_advisory_lock(${INDEX_LOCK}, ${v.id}) as ok`.execute(conn)).rows[0]?.ok === true;
+    if (!(await tryLock())) {
       opts.logger.info({ version: v.version_key }, 'another process is building this index: waiting for it');
-      await sql`select pg_advisory_lock(${INDEX_LOCK}, ${v.id})`.execute(conn);
+      while (!(await tryLock())) await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
     }
     try {
       const state = await annIndexState(conn, v.id);
