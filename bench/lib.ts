@@ -10,7 +10,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { relative } from 'node:path';
 import { sql } from 'kysely';
 import type { Db } from '../src/db/open.js';
-import { createPartition, partitionTable, type PartitionSpec } from '../src/versions/partition.js';
+import { createPartition, partitionTable, type PartitionSpec } from '../src/partitions/partition.js';
 import { scratchDatabase as scratchDatabaseOn, withAdmin } from '../test/support/db.js';
 
 // ---------------------------------------------------------------- flags

@@ -30,7 +30,7 @@ import { silentLogger } from '../src/log/logger.js';
 import { ingest } from '../src/ingest/index.js';
 import { registerVersion } from '../src/versions/register.js';
 import { planBackfill, runBackfill } from '../src/backfill/run.js';
-import { partitionTable } from '../src/versions/partition.js';
+import { partitionTable } from '../src/partitions/partition.js';
 import { startOpenAIServer } from '../test/support/openai-server.js';
 import { writeCorpus } from '../test/support/corpus.js';
 import { header, intFlag, loadAverages, log, numFlag, parseFlags, printTargets, scratchDatabase, serverUrl, serverVersions, table, target } from './lib.js';

@@ -16,7 +16,7 @@ import { registerVersion } from '../src/versions/register.js';
 import { runBackfill } from '../src/backfill/run.js';
 import { activate } from '../src/lifecycle/index.js';
 import { findVersion } from '../src/versions/store.js';
-import { partitionTable } from '../src/versions/partition.js';
+import { partitionTable } from '../src/partitions/partition.js';
 import { writeCorpus } from '../test/support/corpus.js';
 import { log } from './lib.js';
 

@@ -61,12 +61,12 @@ import { createSearcher, DEFAULT_EF_SEARCH } from '../src/search/index.js';
 import { formatVectorText } from '../src/db/vector-codec.js';
 import { encoderForVersion } from '../src/versions/encoder-for-version.js';
 import { requireVersion } from '../src/versions/store.js';
-import { distanceOperator, partitionTable, queryCast } from '../src/versions/partition.js';
+import { distanceOperator, partitionTable, queryCast } from '../src/partitions/partition.js';
 import { activate } from '../src/lifecycle/index.js';
 import { createService } from '../src/serve/server.js';
 import { startShadow, stopShadow } from '../src/shadow/config.js';
 import { insertShadowQuery } from '../src/shadow/record.js';
-import { agreement } from '../src/shadow/metrics.js';
+import { agreement } from '../src/shadow/agreement.js';
 import {
   header, intFlag, listFlag, loadAverages, log, mean, p50, p99, parseFlags, printTargets, requireScifact,
   scratchDatabase, serverUrl, serverVersions, table, target, type Target,

@@ -65,10 +65,10 @@ import pgCopyStreams from 'pg-copy-streams';
 import { openDatabase, type Db } from '../src/db/open.js';
 import { migrate } from '../src/migrate/runner.js';
 import { silentLogger } from '../src/log/logger.js';
-import { copyBinaryWriter, encodeRows, insertValuesWriter, type EmbeddingRow, type EmbeddingWriter, type EncodedRows, type WriteTarget } from '../src/db/embedding-writer.js';
-import { encodeEmbeddingCopy } from '../src/db/copy-binary.js';
+import { copyBinaryWriter, encodeRows, insertValuesWriter, type EmbeddingRow, type EmbeddingWriter, type EncodedRows, type WriteTarget } from '../src/partitions/embedding-writer.js';
+import { encodeEmbeddingCopy } from '../src/partitions/copy-encoding.js';
 import { formatVectorText } from '../src/db/vector-codec.js';
-import { annIndexStatement } from '../src/versions/partition.js';
+import { annIndexStatement } from '../src/partitions/partition.js';
 import { buildIndex } from '../src/backfill/index-build.js';
 import type { DB } from '../src/db/schema.js';
 import {

@@ -33,13 +33,15 @@ export { createSearcher, type Searcher, type SearchRequest, type SearchResult, t
 export { activate, rollback, retire, type ActivateResult, type RollbackResult, type RetireResult } from './lifecycle/index.js';
 export { startShadow, stopShadow, currentShadow } from './shadow/config.js';
 export { createShadower, type Shadower } from './shadow/shadower.js';
-export { shadowReport, type ShadowReport } from './shadow/report.js';
-export { overlapAtK, jaccardAtK, rankBiasedOverlap } from './shadow/metrics.js';
+export { shadowReport, type ShadowReport } from './shadow/summary.js';
+export { overlapAtK, jaccardAtK, rankBiasedOverlap } from './shadow/agreement.js';
 
 // Evaluation and gates
-export { evaluateRun, loadJudgedSet, randomizationTest, bootstrapConfidenceInterval, type JudgedSet } from './eval/index.js';
+export { evaluateRun } from './trec/index.js';
+export { loadJudgedSet, type JudgedSet } from './judged-set/index.js';
+export { randomizationTest, bootstrapConfidenceInterval } from './stats/index.js';
 export { runEvaluation, readGatesFile, parseGates, renderMarkdown, renderJUnit, createSearchRetriever, type EvaluationReport } from './evaluate/index.js';
 
 // Serving and reporting
 export { createService, type Service, type ServiceOptions } from './serve/server.js';
-export { generateReport, renderReport, loadReportModel } from './report/index.js';
+export { generateReport, renderReport, loadReportModel } from './upgrade-report/index.js';

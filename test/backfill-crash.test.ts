@@ -10,7 +10,7 @@ import { openDatabase, type Db } from '../src/db/open.js';
 import { migrate } from '../src/migrate/runner.js';
 import { ingest } from '../src/ingest/index.js';
 import { registerVersion } from '../src/versions/register.js';
-import { annIndexState, partitionTable } from '../src/versions/partition.js';
+import { annIndexState, partitionTable } from '../src/partitions/partition.js';
 import { requireVersion } from '../src/versions/store.js';
 import { silentLogger } from '../src/log/logger.js';
 

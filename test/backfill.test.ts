@@ -7,7 +7,7 @@ import { writeCorpus } from './support/corpus.js';
 import { ingest } from '../src/ingest/index.js';
 import { registerVersion } from '../src/versions/register.js';
 import { planBackfill, runBackfill } from '../src/backfill/run.js';
-import { annIndexState, nearestQuery, partitionTable } from '../src/versions/partition.js';
+import { annIndexState, nearestQuery, partitionTable } from '../src/partitions/partition.js';
 import { formatVectorText } from '../src/db/vector-codec.js';
 import { requireVersion } from '../src/versions/store.js';
 import { getStatus } from '../src/status/status.js';

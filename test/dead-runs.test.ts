@@ -14,7 +14,7 @@ import { markDeadRuns } from '../src/backfill/dead-runs.js';
 import { reclaimDeadLocal } from '../src/backfill/leases.js';
 import { processTag } from '../src/util/process-identity.js';
 import { isProcessAlive } from '../src/util/process-alive.js';
-import { loadReportModel } from '../src/report/index.js';
+import { loadReportModel } from '../src/upgrade-report/index.js';
 import { silentLogger } from '../src/log/logger.js';
 
 // A backfill killed with -9 leaves its backfill_runs row `running`; the

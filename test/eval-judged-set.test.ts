@@ -5,10 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCIFACT_DIR, SCIFACT_SKIP } from './support/data.js';
 import { InputError } from '../src/errors.js';
-import {
-  evaluateRun, judgedSetQrels, loadJudgedSet, parseJudgedSetJsonl, parseTrecJudgedSet, readBeirJudgedSet,
-  toJudgedSetJsonl, type Run,
-} from '../src/eval/index.js';
+import { evaluateRun, type Run } from '../src/trec/index.js';
+import { judgedSetQrels, loadJudgedSet, parseJudgedSetJsonl, parseTrecJudgedSet, readBeirJudgedSet, toJudgedSetJsonl } from '../src/judged-set/index.js';
 
 const SCIFACT = SCIFACT_DIR;
 

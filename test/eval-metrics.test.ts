@@ -4,10 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TREC_EVAL_DIR } from './support/data.js';
 import { InputError } from '../src/errors.js';
-import {
-  evaluateRun, formatFixed, parseQrels, parseRun, readQrelsFile, readRunFile, toAlias, toTrecName, trecOrder,
-  type EvaluateOptions, type EvaluationResult, type Qrels, type Run,
-} from '../src/eval/index.js';
+import { evaluateRun, formatFixed, parseQrels, parseRun, readQrelsFile, readRunFile, toAlias, toTrecName, trecOrder, type EvaluateOptions, type EvaluationResult, type Qrels, type Run } from '../src/trec/index.js';
 
 // trec_eval's own test files, vendored under test/fixtures/trec_eval/ (see its README).
 const path = (name: string) => join(TREC_EVAL_DIR, name);

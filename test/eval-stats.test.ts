@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputError } from '../src/errors.js';
-import { alignByQuery, bootstrapConfidenceInterval, createRandom, randomizationTest } from '../src/eval/index.js';
+import { alignByQuery, bootstrapConfidenceInterval, createRandom, randomizationTest } from '../src/stats/index.js';
 
 /** Deterministic per-query scores in [0, 1]. */
 function scores(n: number, seed: number): number[] {

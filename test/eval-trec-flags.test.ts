@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputError } from '../src/errors.js';
-import { evaluateRun, formatFixed, formatTrecValue, parseQrels, parseRun, type EvaluateOptions } from '../src/eval/index.js';
+import { evaluateRun, formatFixed, formatTrecValue, parseQrels, parseRun, type EvaluateOptions } from '../src/trec/index.js';
 
 /*
  * trec_eval's own outputs do not cover -J, -M, parameters or the -c quirks,

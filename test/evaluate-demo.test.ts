@@ -6,7 +6,7 @@ import { fillVersion, register } from './support/fill-version.js';
 import { createExactRetriever } from './support/exact-retriever.js';
 import { ingest } from '../src/ingest/index.js';
 import { silentLogger } from '../src/log/logger.js';
-import { loadJudgedSet, type JudgedSet } from '../src/eval/index.js';
+import { loadJudgedSet, type JudgedSet } from '../src/judged-set/index.js';
 import { latestGatedRun, readGatesFile, runEvaluation, type GatesConfig } from '../src/evaluate/index.js';
 import type { VersionRow } from '../src/versions/store.js';
 

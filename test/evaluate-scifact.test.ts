@@ -12,7 +12,8 @@ import { xmlProblems } from './support/xml-check.js';
 import { ingest } from '../src/ingest/index.js';
 import { silentLogger } from '../src/log/logger.js';
 import { openDatabase } from '../src/db/open.js';
-import { evaluateRun, judgedSetQrels, loadJudgedSet, readRunFile, type JudgedSet } from '../src/eval/index.js';
+import { evaluateRun, readRunFile } from '../src/trec/index.js';
+import { judgedSetQrels, loadJudgedSet, type JudgedSet } from '../src/judged-set/index.js';
 import {
   applyGates, evaluateVersion, latestGatedRun, parseGates, recordEvaluation, renderMarkdown, compareEvaluations,
   type VersionEvaluation,

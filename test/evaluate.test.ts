@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputError } from '../src/errors.js';
-import { evaluateRun, judgedSetQrels, parseRun } from '../src/eval/index.js';
-import { makeJudgedSet, type JudgedSet } from '../src/eval/judged-set.js';
+import { evaluateRun, parseRun } from '../src/trec/index.js';
+import { judgedSetQrels } from '../src/judged-set/index.js';
+import { makeJudgedSet, type JudgedSet } from '../src/judged-set/judged-set.js';
 import {
   applyGates, checkGatesAgainstSet, decisionRule, formatTrecRun, parseGates, rankedKeys, renderJUnit, renderMarkdown,
   renderTable, scoreJudgedRun, searchQuery, type EvaluationReport, type Retriever, type RetrievedChunk, type VersionEvaluation,

@@ -6,7 +6,7 @@ import { freshDb, ON_SERVER, type TestDb } from './support/db.js';
 import { fillVersion, ingestDocs, recordGate, register, syntheticDocs } from './support/fill-version.js';
 import { activate, retire, rollback, planRetire } from '../src/lifecycle/index.js';
 import { createSearcher } from '../src/search/index.js';
-import { annIndexName, annIndexState, annIndexStatement, partitionExists, partitionTable } from '../src/versions/partition.js';
+import { annIndexName, annIndexState, annIndexStatement, partitionExists, partitionTable } from '../src/partitions/partition.js';
 import { requireVersion, type VersionRow } from '../src/versions/store.js';
 import { checkReadiness } from '../src/lifecycle/readiness.js';
 import { buildIndex } from '../src/backfill/index-build.js';

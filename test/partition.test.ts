@@ -5,8 +5,8 @@ import { sql } from 'kysely';
 import { freshDb, ON_SERVER, type TestDb } from './support/db.js';
 import {
   annIndexState, annIndexStatement, createPartition, nearestQuery, partitionTable, type PartitionSpec,
-} from '../src/versions/partition.js';
-import { copyBinaryWriter } from '../src/db/embedding-writer.js';
+} from '../src/partitions/partition.js';
+import { copyBinaryWriter } from '../src/partitions/embedding-writer.js';
 import { formatVectorText } from '../src/db/vector-codec.js';
 import type { IndexKind, IndexStorage } from '../src/db/schema.js';
 

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import {
   adaptEvaluation, CHART_NAMES, computeVerdict, redactDetails, renderReport, bucketSecondsFor,
   type ReportEvent, type ReportModel, type ReportVersion,
-} from '../src/report/index.js';
-import { durationTicks, esc, fmtDuration, niceTicks, timeTicks } from '../src/report/svg/common.js';
-import { groupedBarChart, horizontalBarChart } from '../src/report/svg/bar-chart.js';
-import { histogram } from '../src/report/svg/histogram.js';
-import { lineChart } from '../src/report/svg/line-chart.js';
-import { intervalChart } from '../src/report/svg/interval-chart.js';
-import { lifecycleIntervals, timelineChart } from '../src/report/svg/timeline.js';
+} from '../src/upgrade-report/index.js';
+import { durationTicks, esc, fmtDuration, niceTicks, timeTicks } from '../src/upgrade-report/svg/common.js';
+import { groupedBarChart, horizontalBarChart } from '../src/upgrade-report/svg/bar-chart.js';
+import { histogram } from '../src/upgrade-report/svg/histogram.js';
+import { lineChart } from '../src/upgrade-report/svg/line-chart.js';
+import { intervalChart } from '../src/upgrade-report/svg/interval-chart.js';
+import { lifecycleIntervals, timelineChart } from '../src/upgrade-report/svg/timeline.js';
 
 const EVIL = `<script>alert('x')</script>"><img src=x onerror=alert(1)>&amp;`;
 

@@ -2,8 +2,8 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { freshDb, ON_SERVER, type TestDb } from './support/db.js';
-import { createPartition, dropPartition, partitionExists, type PartitionSpec } from '../src/versions/partition.js';
-import { copyBinaryWriter, insertValuesWriter } from '../src/db/embedding-writer.js';
+import { createPartition, dropPartition, partitionExists, type PartitionSpec } from '../src/partitions/partition.js';
+import { copyBinaryWriter, insertValuesWriter } from '../src/partitions/embedding-writer.js';
 import { InputError } from '../src/errors.js';
 import { createHash } from 'node:crypto';
 
@@ -64,8 +64,8 @@ describe('schema invariants', () => {
       (e: { code?: string; message?: string }) => e.code === '23514' && String(e.message).includes(`chunk_embeddings_v${v.id}_dims`),
     );
     // Through binary COPY (the writer's path) with its own validation bypassed: the error names the version.
-    const { translateWriteError } = await import('../src/db/embedding-writer.js');
-    const { encodeEmbeddingCopy } = await import('../src/db/copy-binary.js');
+    const { translateWriteError } = await import('../src/partitions/embedding-writer.js');
+    const { encodeEmbeddingCopy } = await import('../src/partitions/copy-encoding.js');
     const { copyFromStdinQuery } = await import('../src/db/driver/special-queries.js');
     const err = await db.kysely.executeQuery(copyFromStdinQuery(
       `COPY chunk_embeddings_v${v.id} (chunk_id, embedding_version_id, embedding) FROM STDIN (FORMAT binary)`,

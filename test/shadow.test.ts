@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { freshDb, type TestDb } from './support/db.js';
-import { createPartition } from '../src/versions/partition.js';
+import { createPartition } from '../src/partitions/partition.js';
 import { currentShadow, startShadow, stopShadow } from '../src/shadow/config.js';
 import { createShadower, shadowMetricsText, type SearchFn } from '../src/shadow/shadower.js';
-import { shadowReport } from '../src/shadow/report.js';
-import { agreement } from '../src/shadow/metrics.js';
+import { shadowReport } from '../src/shadow/summary.js';
+import { agreement } from '../src/shadow/agreement.js';
 import { InputError, RefusedError, UsageError } from '../src/errors.js';
 import type { Db } from '../src/db/open.js';
 

@@ -11,7 +11,7 @@ import { ingest } from '../src/ingest/index.js';
 import { registerVersion } from '../src/versions/register.js';
 import { runBackfill } from '../src/backfill/run.js';
 import { retire } from '../src/lifecycle/index.js';
-import { partitionExists, partitionTable } from '../src/versions/partition.js';
+import { partitionExists, partitionTable } from '../src/partitions/partition.js';
 import { requireVersion } from '../src/versions/store.js';
 import { silentLogger } from '../src/log/logger.js';
 

@@ -7,9 +7,9 @@ import { freshTarget, type TestDbTarget } from './support/db.js';
 import { runCli, targetEnv, type CliResult } from './support/cli.js';
 import { writeCorpus } from './support/corpus.js';
 import { parseGates } from '../src/evaluate/gates-file.js';
-import { parseJudgedSetJsonl } from '../src/eval/judged-jsonl.js';
-import { parseQrels } from '../src/eval/trec-files.js';
-import { loadJudgedSet } from '../src/eval/load-judged-set.js';
+import { parseJudgedSetJsonl } from '../src/judged-set/jsonl.js';
+import { parseQrels } from '../src/trec/trec-files.js';
+import { loadJudgedSet } from '../src/judged-set/load.js';
 import { InputError } from '../src/errors.js';
 
 // Inputs that were accepted although they could only mislead, and messages

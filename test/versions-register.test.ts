@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { freshDb, type TestDb } from './support/db.js';
 import { startOpenAIServer, type OpenAIServer } from './support/openai-server.js';
 import { registerVersion, type RegisterInput } from '../src/versions/register.js';
-import { partitionExists } from '../src/versions/partition.js';
+import { partitionExists } from '../src/partitions/partition.js';
 import { silentLogger } from '../src/log/logger.js';
 import { InputError } from '../src/errors.js';
 

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { partitionTable } from '../versions/partition.js';
+import { partitionTable } from '../partitions/partition.js';
 
 /** The work one batch carries: each distinct text once, with the chunks that hold it. */
 export interface BatchContent {

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
 import { InputError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { annIndexName, annIndexState, annIndexStatement, partitionTable, type PartitionSpec } from '../versions/partition.js';
+import { annIndexName, annIndexState, annIndexStatement, partitionTable, type PartitionSpec } from '../partitions/partition.js';
 import { failpoint } from '../util/failpoint.js';
 
 export interface IndexOptions {

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { partitionTable } from '../versions/partition.js';
+import { partitionTable } from '../partitions/partition.js';
 import { failpoint } from '../util/failpoint.js';
 
 /** Key of the transaction advisory lock that serialises planning per version. */

@@ -6,7 +6,7 @@ import type { Encoder, EncoderEvent } from '../encoders/types.js';
 import { InputError, RefusedError, UnavailableError, UsageError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { encoderForVersion } from '../versions/encoder-for-version.js';
-import { partitionTable } from '../versions/partition.js';
+import { partitionTable } from '../partitions/partition.js';
 import { recordEvent, requireVersion, type VersionRow } from '../versions/store.js';
 import { buildIndex, type IndexResult } from './index-build.js';
 import { batchCounts, reclaimDeadLocal } from './leases.js';

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { copyBinaryWriter, encodeRows, type EmbeddingRow, type EncodedRows } from '../db/embedding-writer.js';
+import { copyBinaryWriter, encodeRows, type EmbeddingRow, type EncodedRows } from '../partitions/embedding-writer.js';
 import type { Encoder, EncoderEvent } from '../encoders/types.js';
 import type { Logger } from '../log/logger.js';
 import { scrubSecrets } from '../log/logger.js';

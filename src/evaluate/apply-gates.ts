@@ -14,7 +14,7 @@
  *   decide. Without a baseline (no active version, or the candidate is the
  *   baseline) relative gates are skipped, not failed.
  */
-import { DEFAULT_SEED } from '../eval/index.js';
+import { DEFAULT_SEED } from '../stats/index.js';
 import { label } from './measures.js';
 import { compareMeasure, type Comparison } from './compare.js';
 import type { Gate, GatesConfig } from './gates-file.js';

@@ -3,7 +3,8 @@
  * are (`semantic_key` sets), or documents ranked at their best chunk
  * (`document_id` sets).
  */
-import type { KeyKind, ScoredDoc } from '../eval/index.js';
+import type { ScoredDoc } from '../trec/index.js';
+import type { KeyKind } from '../judged-set/index.js';
 import type { RetrievedChunk } from './types.js';
 
 /** Best score per key, in retrieval order of first appearance, at most `limit`. */

@@ -3,7 +3,7 @@
  * difference, a paired randomization test (two-sided p-value) and a paired
  * bootstrap confidence interval of the difference. Seeded: reproducible.
  */
-import { alignByQuery, bootstrapConfidenceInterval, randomizationTest, DEFAULT_SEED } from '../eval/index.js';
+import { alignByQuery, bootstrapConfidenceInterval, randomizationTest, DEFAULT_SEED } from '../stats/index.js';
 import type { QueryScore, VersionEvaluation } from './types.js';
 import { OVERALL } from './types.js';
 

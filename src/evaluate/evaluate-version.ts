@@ -2,7 +2,8 @@
  * Run a judged set against one version: search every query, roll chunks up
  * to documents when the set is judged by document, and score the run.
  */
-import type { JudgedSet, Run, ScoredDoc } from '../eval/index.js';
+import type { Run, ScoredDoc } from '../trec/index.js';
+import type { JudgedSet } from '../judged-set/index.js';
 import type { VersionRow } from '../versions/store.js';
 import { deeperDepth, initialDepth, rankedKeys } from './collapse.js';
 import { DEFAULT_KS, cutoffOf, measureList, normalizeKs } from './measures.js';

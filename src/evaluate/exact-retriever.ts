@@ -10,7 +10,7 @@ import { formatVectorText } from '../db/vector-codec.js';
 import type { EncoderDeps } from '../encoders/factory.js';
 import type { Encoder } from '../encoders/types.js';
 import { encoderForVersion } from '../versions/encoder-for-version.js';
-import { nearestQuery } from '../versions/partition.js';
+import { nearestQuery } from '../partitions/partition.js';
 import type { VersionRow } from '../versions/store.js';
 import type { RetrievedChunk, Retriever } from './types.js';
 import { scoreFromDistance } from '../search/score.js';

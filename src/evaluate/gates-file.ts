@@ -19,7 +19,8 @@ import { extname } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { isGeometricMean, measureRange, parseMeasure, toAlias, type JudgedSet } from '../eval/index.js';
+import { isGeometricMean, measureRange, parseMeasure, toAlias } from '../trec/index.js';
+import { type JudgedSet } from '../judged-set/index.js';
 import { NO_SEGMENT } from './types.js';
 import { jsonValueProblem } from '../util/json-value.js';
 

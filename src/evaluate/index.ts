@@ -13,7 +13,7 @@ export {
 export { applyGates, gatesPassed, type GateOutcome, type GateStatus } from './apply-gates.js';
 export { recordEvaluation, latestGatedRun, type EvaluationRunRow, type RecordInput } from './record.js';
 export { runEvaluation, checkSearchable, type RunEvaluationOptions } from './run-evaluation.js';
-export { decisionRule, type EvaluationReport } from './report.js';
+export { decisionRule, type EvaluationReport } from './outcome.js';
 export { renderTable } from './render-table.js';
 export { renderMarkdown } from './render-markdown.js';
 export { renderJUnit, xmlEscape } from './render-junit.js';

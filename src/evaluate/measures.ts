@@ -4,7 +4,7 @@
  * measure a gate names. Values are keyed by trec_eval names.
  */
 import { InputError } from '../errors.js';
-import { parseMeasure, toAlias } from '../eval/index.js';
+import { parseMeasure, toAlias } from '../trec/index.js';
 
 export const DEFAULT_KS: readonly number[] = [1, 5, 10, 20, 100];
 

@@ -5,7 +5,7 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import type { DB, EvaluationRunsTable } from '../db/schema.js';
-import type { MeasureValues } from '../eval/index.js';
+import type { MeasureValues } from '../trec/index.js';
 import { recordEvent } from '../versions/store.js';
 import type { GateOutcome } from './apply-gates.js';
 import type { Comparison } from './compare.js';

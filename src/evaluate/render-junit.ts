@@ -1,6 +1,6 @@
 /** JUnit XML for CI: one test case per gate, a failure (with its message) per failed gate. */
 import { label } from './measures.js';
-import { decisionRule, type EvaluationReport } from './report.js';
+import { decisionRule, type EvaluationReport } from './outcome.js';
 
 /** Escape text for XML content and attribute values; drop characters XML 1.0 forbids. */
 export function xmlEscape(s: string): string {

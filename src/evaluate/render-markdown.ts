@@ -2,7 +2,7 @@
 import { fp, signed } from './apply-gates.js';
 import { label } from './measures.js';
 import { segmentColumns, valueOf } from './render-table.js';
-import { decisionRule, reportPassed, type EvaluationReport } from './report.js';
+import { decisionRule, reportPassed, type EvaluationReport } from './outcome.js';
 import { OVERALL } from './types.js';
 
 const f4 = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(4) : '—');

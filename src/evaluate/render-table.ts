@@ -1,7 +1,7 @@
 /** The terminal rendering: metrics per segment, candidate vs baseline, and the gates. */
 import { fp, signed } from './apply-gates.js';
 import { label } from './measures.js';
-import { reportPassed, type EvaluationReport } from './report.js';
+import { reportPassed, type EvaluationReport } from './outcome.js';
 import { OVERALL } from './types.js';
 
 const f4 = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : 'n/a');

@@ -5,7 +5,8 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { DEFAULT_SEED, type JudgedSet } from '../eval/index.js';
+import { type JudgedSet } from '../judged-set/index.js';
+import { DEFAULT_SEED } from '../stats/index.js';
 import { RefusedError } from '../errors.js';
 import { coverage, type VersionRow } from '../versions/store.js';
 import { applyGates, gatesPassed } from './apply-gates.js';
@@ -13,7 +14,7 @@ import { compareEvaluations } from './compare.js';
 import { evaluateVersion } from './evaluate-version.js';
 import type { GatesConfig } from './gates-file.js';
 import { recordEvaluation } from './record.js';
-import type { EvaluationReport } from './report.js';
+import type { EvaluationReport } from './outcome.js';
 import type { Retriever } from './types.js';
 
 export interface RunEvaluationOptions {

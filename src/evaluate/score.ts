@@ -3,7 +3,8 @@
  * the trec_eval-exact library. Queries the run lacks count as zero (-c):
  * a search that returned nothing must not drop out of the average.
  */
-import { aggregate, compareCodePoints, evaluateRun, judgedSetQrels, resolveMeasures, type JudgedSet, type Run } from '../eval/index.js';
+import { aggregate, compareCodePoints, evaluateRun, resolveMeasures, type Run } from '../trec/index.js';
+import { judgedSetQrels, type JudgedSet } from '../judged-set/index.js';
 import { NO_SEGMENT, type QueryScore, type SegmentScore } from './types.js';
 
 export interface JudgedScores {

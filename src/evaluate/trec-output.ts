@@ -2,9 +2,7 @@
  * TREC text out: embctl's own results as a run file (for cross-checking
  * with trec_eval or ranx), and trec_eval-style `measure  qid  value` lines.
  */
-import {
-  compareCodePoints, formatTrecValue, trecOrder, type EvaluationResult, type MeasureColumn, type Run,
-} from '../eval/index.js';
+import { compareCodePoints, formatTrecValue, trecOrder, type EvaluationResult, type MeasureColumn, type Run } from '../trec/index.js';
 
 /** `qid Q0 docno rank score run_id`, queries in id order, results in trec_eval order. */
 export function formatTrecRun(run: Run, runId: string): string {

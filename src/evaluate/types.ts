@@ -3,8 +3,8 @@
  * evaluation produces, and what a gate decides. Measure values are keyed by
  * their trec_eval names (`ndcg_cut_10`); reports show the aliases (`nDCG@10`).
  */
-import type { MeasureValues, Run } from '../eval/index.js';
-import type { KeyKind } from '../eval/index.js';
+import type { MeasureValues, Run } from '../trec/index.js';
+import type { KeyKind } from '../judged-set/index.js';
 import type { VersionRow } from '../versions/store.js';
 
 /** One retrieved chunk, best first. `score`: higher is better. */

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { annIndexState, partitionTable, type IndexState } from '../versions/partition.js';
+import { annIndexState, partitionTable, type IndexState } from '../partitions/partition.js';
 import type { VersionRow } from '../versions/store.js';
 
 /** One reason a version should not serve. */

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
 import { RefusedError } from '../errors.js';
-import { dropPartition, partitionExists, partitionTable } from '../versions/partition.js';
+import { dropPartition, partitionExists, partitionTable } from '../partitions/partition.js';
 import { endShadowOf } from '../shadow/config.js';
 import { recordEvent, requireVersion } from '../versions/store.js';
 import type { LifecycleDeps } from './activate.js';

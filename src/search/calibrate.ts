@@ -3,7 +3,7 @@ import type { Db } from '../db/open.js';
 import { RefusedError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { notifyVersionChange } from '../lifecycle/notify.js';
-import { distanceOperator, partitionTable, queryCast } from '../versions/partition.js';
+import { distanceOperator, partitionTable, queryCast } from '../partitions/partition.js';
 import { requireVersion } from '../versions/store.js';
 import { quantileCalibration, type QuantileCalibration } from './calibration.js';
 import { scoreFromDistance } from './score.js';

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB, IndexKind } from '../db/schema.js';
-import { annIndexName } from '../versions/partition.js';
+import { annIndexName } from '../partitions/partition.js';
 
 /**
  * Query-time ANN settings, applied per call with `set_config(..., true)`

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
-import { partitionTable } from '../versions/partition.js';
+import { partitionTable } from '../partitions/partition.js';
 import { jsonValueProblem } from '../util/json-value.js';
 import { formatVectorText } from '../db/vector-codec.js';
 import type { EncoderDeps } from '../encoders/factory.js';

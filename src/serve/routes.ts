@@ -10,7 +10,7 @@ import type { Searcher } from '../search/index.js';
 import { getStatus } from '../status/status.js';
 import type { Shadower } from '../shadow/shadower.js';
 import { HttpError, bearerMatches, readJson, sendJson } from './http-util.js';
-import type { ServiceMetrics } from './metrics.js';
+import type { ServiceMetrics } from './prometheus.js';
 
 export interface RouteContext {
   db: Db;

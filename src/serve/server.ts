@@ -7,7 +7,7 @@ import { createSearcher, type Searcher } from '../search/index.js';
 import type { EncoderDeps } from '../encoders/factory.js';
 import { createShadower, shadowMetricsText, type Shadower } from '../shadow/shadower.js';
 import { HttpError, sendError, sendJson } from './http-util.js';
-import { ServiceMetrics } from './metrics.js';
+import { ServiceMetrics } from './prometheus.js';
 import { activateRoute, rollbackRoute, searchRoute, toHttpError, versionsRoute, type RouteContext } from './routes.js';
 import { matchRoute } from './router.js';
 import { standbyInfo, type StandbyInfo } from './standby.js';

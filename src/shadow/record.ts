@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import type { Agreement } from './metrics.js';
+import type { Agreement } from './agreement.js';
 
 export interface ShadowQueryRow {
   query: string;

@@ -2,7 +2,7 @@ import type { Db } from '../db/open.js';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import { currentShadow, type ShadowTarget } from './config.js';
-import { agreement } from './metrics.js';
+import { agreement } from './agreement.js';
 import { addShadowDrops, insertShadowQuery } from './record.js';
 import { sampled } from './stats.js';
 

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
 import { readMigrations } from '../migrate/files.js';
 import { schemaVersion } from '../migrate/runner.js';
-import { annIndexState, type IndexState } from '../versions/partition.js';
+import { annIndexState, type IndexState } from '../partitions/partition.js';
 import { coverage, listVersions } from '../versions/store.js';
 
 export interface VersionStatus {

@@ -6,7 +6,7 @@ import type { Logger } from '../log/logger.js';
 import { createEncoder, identityHash, resolveSettings, type EncoderDeps, type EncoderSettings } from '../encoders/factory.js';
 import type { Encoder } from '../encoders/types.js';
 import { EncoderDimensionsError } from '../encoders/dimensions-error.js';
-import { createPartition } from './partition.js';
+import { createPartition } from '../partitions/partition.js';
 import { findVersion, recordEvent, VERSION_KEY, VERSION_KEY_RULE, type VersionRow } from './store.js';
 
 export const PROBE_TEXT = 'embctl probe: does this encoder produce the vectors it promises?';

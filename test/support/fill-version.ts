@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import type { Db } from '../../src/db/open.js';
-import { copyBinaryWriter } from '../../src/db/embedding-writer.js';
+import { copyBinaryWriter } from '../../src/partitions/embedding-writer.js';
 import { ingest } from '../../src/ingest/index.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { encoderForVersion } from '../../src/versions/encoder-for-version.js';
-import { annIndexStatement, partitionTable } from '../../src/versions/partition.js';
+import { annIndexStatement, partitionTable } from '../../src/partitions/partition.js';
 import { registerVersion, type RegisterInput } from '../../src/versions/register.js';
 import { requireVersion, type VersionRow } from '../../src/versions/store.js';
 

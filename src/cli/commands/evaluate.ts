@@ -4,9 +4,8 @@ import { writeOutputFile } from '../../util/output-file.js';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { InputError, RefusedError, UsageError } from '../../errors.js';
-import {
-  evaluateRun, isKeyKind, loadJudgedSet, readQrelsFile, readRunFile, type EvaluationResult, type JudgedSet,
-} from '../../eval/index.js';
+import { evaluateRun, readQrelsFile, readRunFile, type EvaluationResult } from '../../trec/index.js';
+import { isKeyKind, loadJudgedSet, type JudgedSet } from '../../judged-set/index.js';
 import {
   checkGatesAgainstSet, createSearchRetriever, findDefaultGatesFile, formatTrecEval, formatTrecRun, parseKs,
   readGatesFile, renderJUnit, renderMarkdown, renderTable, runEvaluation, type GatesConfig, type Retriever,

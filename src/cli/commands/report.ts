@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadReportModel, renderReport, writeReportFile } from '../../report/index.js';
+import { loadReportModel, renderReport, writeReportFile } from '../../upgrade-report/index.js';
 import { requireSchema } from '../schema-guard.js';
 import type { CliContext } from '../context.js';
 

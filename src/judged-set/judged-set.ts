@@ -4,8 +4,8 @@
  * its canonical content so an evaluation run can record which set it used.
  */
 import { createHash } from 'node:crypto';
-import { compareCodePoints } from './ranking.js';
-import type { Qrels } from './types.js';
+import { compareCodePoints } from '../trec/ranking.js';
+import type { Qrels } from '../trec/types.js';
 import { InputError } from '../errors.js';
 import { textProblem } from '../util/json-value.js';
 

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
-import type { DB } from './schema.js';
-import { encodeEmbeddingCopyChunks, type EmbeddingRow } from './copy-binary.js';
-import { copyFromStdinQuery } from './driver/special-queries.js';
-import { formatVectorText, vectorProblem } from './vector-codec.js';
-import { partitionTable } from '../versions/partition.js';
+import type { DB } from '../db/schema.js';
+import { encodeEmbeddingCopyChunks, type EmbeddingRow } from './copy-encoding.js';
+import { copyFromStdinQuery } from '../db/driver/special-queries.js';
+import { formatVectorText, vectorProblem } from '../db/vector-codec.js';
+import { partitionTable } from './partition.js';
 import { InputError, InternalError } from '../errors.js';
 
 export type { EmbeddingRow };

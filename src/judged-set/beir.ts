@@ -5,11 +5,11 @@
  */
 import { basename, join } from 'node:path';
 import { makeJudgedSet, type JudgedSet, type JudgedSetOptions } from './judged-set.js';
-import { joinQueries } from './judged-trec.js';
-import { ProblemList, at, splitLines } from './problems.js';
+import { joinQueries } from './trec.js';
+import { ProblemList, at, splitLines } from '../util/problems.js';
 import { collectQueries } from './queries-file.js';
-import { readText } from './read-text.js';
-import type { Qrels } from './types.js';
+import { readText } from '../util/read-text.js';
+import type { Qrels } from '../trec/types.js';
 
 export interface BeirOptions extends JudgedSetOptions {
   /** Which qrels file: `qrels/<split>.tsv`. Default `test`. */

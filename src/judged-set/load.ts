@@ -4,10 +4,10 @@
  */
 import { stat } from 'node:fs/promises';
 import { InputError } from '../errors.js';
-import { readBeirJudgedSet, type BeirOptions } from './judged-beir.js';
-import { readJudgedSetJsonl } from './judged-jsonl.js';
+import { readBeirJudgedSet, type BeirOptions } from './beir.js';
+import { readJudgedSetJsonl } from './jsonl.js';
 import type { JudgedSet } from './judged-set.js';
-import { readTrecJudgedSet } from './judged-trec.js';
+import { readTrecJudgedSet } from './trec.js';
 
 export interface LoadJudgedSetOptions extends BeirOptions {
   /** With a TREC qrels file as `path`: the queries file (TSV or JSONL). */

@@ -4,12 +4,12 @@
  */
 import { basename, extname } from 'node:path';
 import { makeJudgedSet, type JudgedQuery, type JudgedSet, type JudgedSetOptions } from './judged-set.js';
-import { ProblemList, at } from './problems.js';
+import { ProblemList, at } from '../util/problems.js';
 import { collectQueries, type QueryText } from './queries-file.js';
-import { compareCodePoints } from './ranking.js';
-import { readText } from './read-text.js';
-import { collectQrels } from './trec-files.js';
-import type { Qrels } from './types.js';
+import { compareCodePoints } from '../trec/ranking.js';
+import { readText } from '../util/read-text.js';
+import { collectQrels } from '../trec/trec-files.js';
+import type { Qrels } from '../trec/types.js';
 
 export interface TrecJudgedSetInput {
   qrelsText: string;

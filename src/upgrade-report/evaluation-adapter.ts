@@ -32,7 +32,7 @@
  * holds no baseline scores, the baseline version's own run on the same
  * judged set (if any) supplies them, paired by query id.
  */
-import { bootstrapConfidenceInterval } from '../eval/stats.js';
+import { bootstrapConfidenceInterval } from '../stats/significance.js';
 import type { GateResult, GateStatus, Interval, MetricComparison, SegmentEvaluation } from './types.js';
 
 export interface RawEvaluationRun {
