@@ -5,7 +5,7 @@ import { inspect } from 'node:util';
 import { InputError, InternalError } from '../src/errors.js';
 import { createLogger } from '../src/log/logger.js';
 import { createOpenAIEncoder, type OpenAIEncoderOptions } from '../src/encoders/openai/index.js';
-import { planBatches } from '../src/encoders/openai/batches.js';
+import { planRequests } from '../src/encoders/openai/batches.js';
 import type { EncoderEvent } from '../src/encoders/types.js';
 import { fakeEmbedding, startOpenAIServer, type OpenAIServer } from './support/openai-server.js';
 
@@ -81,13 +81,13 @@ test('identity, limits, tokenizer', () => {
   assert.equal(createOpenAIEncoder({ model: 'nomic-embed-text', baseURL: server.url, normalized: true }).normalized, true);
 });
 
-test('planBatches: greedy, in order, bounded by items and tokens', () => {
-  assert.deepEqual(planBatches([5, 5, 5], { maxItems: 10, maxTokens: 10 }), [
+test('planRequests: greedy, in order, bounded by items and tokens', () => {
+  assert.deepEqual(planRequests([5, 5, 5], { maxItems: 10, maxTokens: 10 }), [
     { start: 0, end: 2, tokens: 10 }, { start: 2, end: 3, tokens: 5 }]);
-  assert.deepEqual(planBatches([1, 1, 1, 1, 1], { maxItems: 2, maxTokens: 100 }).map((b) => b.end - b.start), [2, 2, 1]);
-  assert.deepEqual(planBatches([3, 20, 3], { maxItems: 10, maxTokens: 10 }), [
+  assert.deepEqual(planRequests([1, 1, 1, 1, 1], { maxItems: 2, maxTokens: 100 }).map((b) => b.end - b.start), [2, 2, 1]);
+  assert.deepEqual(planRequests([3, 20, 3], { maxItems: 10, maxTokens: 10 }), [
     { start: 0, end: 1, tokens: 3 }, { start: 1, end: 2, tokens: 20 }, { start: 2, end: 3, tokens: 3 }]);
-  assert.deepEqual(planBatches([], { maxItems: 2, maxTokens: 2 }), []);
+  assert.deepEqual(planRequests([], { maxItems: 2, maxTokens: 2 }), []);
 });
 
 test('10,000 texts are split into valid batches and come back in order', async () => {

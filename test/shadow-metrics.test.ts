@@ -1,7 +1,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { agreement, jaccardAtK, overlapAtK, rankBiasedOverlap, topK } from '../src/shadow/agreement.js';
-import { mean, quantile, sampled } from '../src/shadow/stats.js';
+import { sampled } from '../src/shadow/sampling.js';
+import { mean, quantile } from '../src/stats/index.js';
 import { parseDuration, parseSince } from '../src/shadow/duration.js';
 import { UsageError } from '../src/errors.js';
 

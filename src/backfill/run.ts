@@ -14,7 +14,7 @@ import { markDeadRuns } from './dead-runs.js';
 import { backlog, planBatches, requeueFailed, setAsideExhausted, textsToEmbed, type Backlog } from './plan.js';
 import { costOf, pricePerMillion } from './pricing.js';
 import { Quota, type Clock } from './quota.js';
-import { missingChunks, runWorker, type BatchResult } from './worker.js';
+import { missingChunks, runWorker, type WrittenBatch } from './worker.js';
 import { isProcessAlive } from '../util/process-alive.js';
 import { workerNonce } from '../util/process-identity.js';
 
@@ -213,7 +213,7 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
         t.spent = next;
         return true;
       },
-      onBatchDone: (r: BatchResult) => {
+      onBatchDone: (r: WrittenBatch) => {
         t.chunks += r.chunks;
         t.embedded += r.embedded;
         t.reused += r.reused;

@@ -29,12 +29,12 @@ export interface WorkerContext {
   abort: AbortSignal;
   /** May this many more tokens be spent? (budget check before each request). */
   budgetAllows: (tokens: number) => boolean;
-  onBatchDone: (r: BatchResult) => void;
+  onBatchDone: (r: WrittenBatch) => void;
   onBatchFailed: (batchId: number, error: string, final: boolean) => void;
   onEncoderEvent: (e: EncoderEvent) => void;
 }
 
-export interface BatchResult {
+export interface WrittenBatch {
   batchId: number;
   chunks: number;
   embedded: number;
@@ -172,7 +172,7 @@ function nameTheChunks(e: unknown, versionKey: string, items: readonly { chunkId
   e.message = `${e.message}: ${chunks} of version ${versionKey}; nothing was written for this batch`;
 }
 
-async function writeBatch(ctx: WorkerContext, lease: Lease, workerId: string, p: Prepared): Promise<BatchResult> {
+async function writeBatch(ctx: WorkerContext, lease: Lease, workerId: string, p: Prepared): Promise<WrittenBatch> {
   await ctx.db.transaction().execute(async (trx) => {
     const ours = await completeBatch(trx, lease, workerId, { embedded: p.embedded, reused: p.reused, tokens: p.tokens, runId: ctx.runId });
     if (!ours) throw new LeaseLost(`lease on batch ${lease.batchId} expired and was taken over; its vectors were not written`);

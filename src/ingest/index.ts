@@ -3,8 +3,8 @@ import type { Db } from '../db/open.js';
 import type { DB } from '../db/schema.js';
 import { EmbctlError, InputError, InternalError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { applyBatch, type BatchResult } from './apply.js';
-import { resolveOptions } from './options.js';
+import { applyBatch, type AppliedBatch } from './apply.js';
+import { resolveIngestOptions } from './options.js';
 import { prepareDocument, type PreparedDocument } from './prepare.js';
 import { formatProblem, invalidInputError } from './problems.js';
 import { pruneAbsent } from './prune.js';
@@ -39,7 +39,7 @@ export interface IngestDeps {
  */
 export async function ingest(db: Db, inputs: readonly string[], options: IngestOptions, deps: IngestDeps): Promise<IngestReport> {
   const started = performance.now();
-  const opts = resolveOptions(options);
+  const opts = resolveIngestOptions(options);
   const log = deps.logger.child({ cmd: 'ingest' });
   const args = await checkInputs(inputs);
   const stdin = args.some((a) => a.type === 'stdin') ? await spoolStdin(deps.stdin ?? process.stdin) : undefined;
@@ -119,7 +119,7 @@ export async function ingest(db: Db, inputs: readonly string[], options: IngestO
   }
 }
 
-async function writeBatch(db: Db, docs: PreparedDocument[], dryRun: boolean, batchNo: number, before: number): Promise<BatchResult> {
+async function writeBatch(db: Db, docs: PreparedDocument[], dryRun: boolean, batchNo: number, before: number): Promise<AppliedBatch> {
   try {
     return await db.kysely.transaction().execute(async (trx) => {
       await lockIngest(trx);
@@ -145,7 +145,7 @@ async function lockIngest(trx: Kysely<DB>): Promise<void> {
 }
 const INGEST_LOCK = 0x656d6267; // "embg"
 
-function add(report: IngestReport, r: BatchResult, documents: number): void {
+function add(report: IngestReport, r: AppliedBatch, documents: number): void {
   report.documents += documents;
   report.documentsChanged += r.documentsChanged;
   report.chunks.new += r.new;

@@ -6,7 +6,7 @@ import type { IngestFormat, IngestOptions } from './types.js';
 export const DEFAULT_BATCH_SIZE = 1000;
 const FORMATS: readonly IngestFormat[] = ['auto', 'jsonl', 'beir', 'text'];
 
-export interface ResolvedOptions {
+export interface ResolvedIngestOptions {
   format: IngestFormat;
   include?: string[];
   exclude?: string[];
@@ -19,7 +19,7 @@ export interface ResolvedOptions {
 }
 
 /** Defaults in one place; every bad option reported at once. */
-export function resolveOptions(o: IngestOptions): ResolvedOptions {
+export function resolveIngestOptions(o: IngestOptions): ResolvedIngestOptions {
   const problems: string[] = [];
   const format = o.format ?? 'auto';
   if (!FORMATS.includes(format)) problems.push(`format: must be one of ${FORMATS.join(', ')}, not "${String(format)}"`);

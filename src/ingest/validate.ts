@@ -3,7 +3,7 @@ import { listSources, type InputArg, type SourceOptions } from './sources.js';
 import type { IngestProblem, IngestProgress } from './types.js';
 
 /** At most this many problems are kept with their text (all are counted). */
-export const MAX_LISTED_PROBLEMS = 10_000;
+export const MAX_KEPT_PROBLEMS = 10_000;
 
 /** Where a record is: its source's position in the run and its line. */
 export function locationOf(sourceNo: number, line: number): number {
@@ -37,7 +37,7 @@ export async function validateInputs(
   const add = (p: IngestProblem, loc: number) => {
     v.problemCount++;
     v.problemAt.add(loc);
-    if (v.problems.length < MAX_LISTED_PROBLEMS) v.problems.push(p);
+    if (v.problems.length < MAX_KEPT_PROBLEMS) v.problems.push(p);
   };
   let read = 0;
   for await (const source of listSources(inputs, opts)) {

@@ -5,4 +5,4 @@ export { createShadower, shadowMetricsText, type PrimaryResult, type SearchFn, t
 export { shadowReport, type AgreementSummary, type LowOverlapQuery, type SegmentSummary, type ShadowReport, type ShadowReportOptions } from './summary.js';
 export { querySha256 } from './record.js';
 export { parseDuration, parseSince } from './duration.js';
-export { mean, quantile, sampled } from './stats.js';
+export { sampled } from './sampling.js';

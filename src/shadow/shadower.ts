@@ -4,7 +4,7 @@ import { silentLogger } from '../log/logger.js';
 import { currentShadow, type ShadowTarget } from './config.js';
 import { agreement } from './agreement.js';
 import { addShadowDrops, insertShadowQuery } from './record.js';
-import { sampled } from './stats.js';
+import { sampled } from './sampling.js';
 
 /**
  * Runs one query on one version: `ids` are chunk ids in rank order, `ms`

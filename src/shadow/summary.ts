@@ -3,7 +3,7 @@ import type { Db } from '../db/open.js';
 import { requireVersion } from '../versions/store.js';
 import { currentShadow, type ShadowTarget } from './config.js';
 import { storedShadowDrops } from './record.js';
-import { mean, quantile } from './stats.js';
+import { mean, quantile } from '../stats/index.js';
 
 export interface ShadowReportOptions {
   /** Candidate version key. Default: the one shadowed now, else the last one logged. */

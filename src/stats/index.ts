@@ -4,3 +4,4 @@ export {
   type RandomizationOptions, type RandomizationResult, type BootstrapOptions, type BootstrapResult,
 } from './significance.js';
 export { createRandom, type Random } from './prng.js';
+export { mean, quantile, quantileSorted } from './descriptive.js';

@@ -4,6 +4,7 @@
  * bootstrap percentile confidence interval of the mean difference.
  * Both are seeded, so a report can be reproduced exactly.
  */
+import { quantileSorted } from './descriptive.js';
 import { InputError } from '../errors.js';
 import { createRandom } from './prng.js';
 
@@ -111,21 +112,12 @@ export function bootstrapConfidenceInterval(a: readonly number[], b: readonly nu
   const alpha = 1 - confidence;
   return {
     meanDifference: mean(d),
-    lower: quantile(means, alpha / 2),
-    upper: quantile(means, 1 - alpha / 2),
+    lower: quantileSorted(means, alpha / 2),
+    upper: quantileSorted(means, 1 - alpha / 2),
     confidence,
     resamples,
     n,
   };
-}
-
-/** Linear-interpolation quantile of sorted values (type 7, as R and numpy default). */
-export function quantile(sorted: Float64Array, q: number): number {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  const w = pos - lo;
-  return sorted[lo]! * (1 - w) + sorted[hi]! * w;
 }
 
 /**

@@ -33,7 +33,8 @@
  * judged set (if any) supplies them, paired by query id.
  */
 import { bootstrapConfidenceInterval } from '../stats/significance.js';
-import type { GateResult, GateStatus, Interval, MetricComparison, SegmentEvaluation } from './types.js';
+import { OVERALL, type GateStatus } from '../evaluate/index.js';
+import type { GateResult, Interval, MetricComparison, SegmentEvaluation } from './types.js';
 
 export interface RawEvaluationRun {
   metrics: unknown;
@@ -51,8 +52,8 @@ export interface AdaptedEvaluation {
 }
 
 /** The overall aggregate in the report. */
-export const OVERALL = 'overall';
-/** The overall aggregate as `evaluate` stores it (src/evaluate/types.ts OVERALL). */
+export const OVERALL_LABEL = 'overall';
+/** The overall aggregate as `evaluate` stores it (src/evaluate/types.ts OVERALL_LABEL). */
 const STORED_OVERALL = 'all';
 const BOOTSTRAP_RESAMPLES = 2000;
 /** Upper bound on resamples x queries x series per run, to keep `report` fast on large sets. */
@@ -72,7 +73,7 @@ function str(v: unknown): string | null {
   return typeof v === 'string' && v !== '' ? v : null;
 }
 
-const segmentName = (s: string): string => (s === STORED_OVERALL ? OVERALL : s);
+const segmentName = (s: string): string => (s === STORED_OVERALL ? OVERALL_LABEL : s);
 
 export function interval(lo: unknown, hi: unknown): Interval | null {
   const a = num(lo);
@@ -177,7 +178,7 @@ function readSummary(block: unknown, side: Side, t: Table, skipped: string[], wh
     skipped.push(`${where}: not an object`);
     return;
   }
-  readAggregate(block.overall, OVERALL, side, t, skipped, `${where}.overall`);
+  readAggregate(block.overall, OVERALL_LABEL, side, t, skipped, `${where}.overall`);
   const segs = block.segments;
   if (isObj(segs)) {
     for (const [name, agg] of Object.entries(segs)) readAggregate(agg, segmentName(name), side, t, skipped, `${where}.segments.${name}`);
@@ -305,7 +306,7 @@ export function readGates(gates: unknown, skipped: string[]): GateResult[] {
 function applyGateOutcomes(gates: GateResult[], t: Table): void {
   for (const g of gates) {
     if (!g.metric) continue;
-    const m = t.get(g.segment ?? OVERALL, g.metric);
+    const m = t.get(g.segment ?? OVERALL_LABEL, g.metric);
     fill(m, 'candidate', g.candidate);
     fill(m, 'baseline', g.baseline);
     fill(m, 'delta', g.delta);
@@ -318,7 +319,7 @@ function applyGateOutcomes(gates: GateResult[], t: Table): void {
 function completeGates(gates: GateResult[], t: Table): void {
   for (const g of gates) {
     if (!g.metric) continue;
-    const m = t.find(g.segment ?? OVERALL, g.metric);
+    const m = t.find(g.segment ?? OVERALL_LABEL, g.metric);
     if (!m) continue;
     if (g.candidate === null) g.candidate = m.candidate;
     if (g.baseline === null) g.baseline = m.baseline;
@@ -374,11 +375,11 @@ const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 function applyPerQuery(queries: QueryScores[], t: Table, notes: Set<string>): Set<string> {
   const derived = new Set<string>();
   if (queries.length === 0) return derived;
-  const bySegment = new Map<string, QueryScores[]>([[OVERALL, queries]]);
+  const bySegment = new Map<string, QueryScores[]>([[OVERALL_LABEL, queries]]);
   for (const q of queries) {
     if (q.segment === null) continue;
     const s = segmentName(q.segment);
-    if (s === OVERALL) continue;
+    if (s === OVERALL_LABEL) continue;
     let list = bySegment.get(s);
     if (!list) bySegment.set(s, (list = []));
     list.push(q);
@@ -466,7 +467,7 @@ export function adaptEvaluation(run: RawEvaluationRun, baselineRun?: RawEvaluati
   for (const c of comparisons) applyComparison(c, t);
   const recordedSegments = new Set<string>();
   const levels = new Set<number>();
-  for (const c of [...comparisons, ...gates.filter((g) => g.metric).map((g) => ({ ...g, segment: g.segment ?? OVERALL }))]) {
+  for (const c of [...comparisons, ...gates.filter((g) => g.metric).map((g) => ({ ...g, segment: g.segment ?? OVERALL_LABEL }))]) {
     if (c.ci) {
       recordedSegments.add(c.segment);
       levels.add(c.confidence ?? 0.95);
@@ -494,15 +495,15 @@ export function adaptEvaluation(run: RawEvaluationRun, baselineRun?: RawEvaluati
   completeGates(gates, t);
 
   // A single segment holding every query (e.g. `(none)`) repeats the overall row: leave it out.
-  const named = [...t.segments.keys()].filter((s) => s !== OVERALL);
-  if (named.length === 1 && t.segments.has(OVERALL) && t.queries.get(named[0]!) === t.queries.get(OVERALL)
+  const named = [...t.segments.keys()].filter((s) => s !== OVERALL_LABEL);
+  if (named.length === 1 && t.segments.has(OVERALL_LABEL) && t.queries.get(named[0]!) === t.queries.get(OVERALL_LABEL)
     && !gates.some((g) => g.segment === named[0])) {
     t.segments.delete(named[0]!);
   }
 
   const intervalNotes: string[] = [];
   if (recordedSegments.size) {
-    const where = [...recordedSegments].map((s) => (s === OVERALL ? 'overall' : s)).join(', ');
+    const where = [...recordedSegments].map((s) => (s === OVERALL_LABEL ? 'overall' : s)).join(', ');
     const level = levels.size === 1 ? `${pct([...levels][0]!)} ` : '';
     intervalNotes.push(`Difference intervals for ${where}: ${level}paired bootstrap confidence intervals and paired randomization p-values recorded by embctl evaluate.`);
   }
@@ -510,15 +511,15 @@ export function adaptEvaluation(run: RawEvaluationRun, baselineRun?: RawEvaluati
   const derivedOnly = [...derived].filter((s) => !recordedSegments.has(s));
   if (paired && derivedOnly.length) {
     const resamples = Number(paired.slice('PAIRED:'.length));
-    const named = [...t.segments.keys()].filter((s) => s !== OVERALL && !recordedSegments.has(s));
+    const named = [...t.segments.keys()].filter((s) => s !== OVERALL_LABEL && !recordedSegments.has(s));
     const where = !recordedSegments.size ? 'every segment'
-      : derivedOnly.length === named.length && !derivedOnly.includes(OVERALL) ? 'each segment'
+      : derivedOnly.length === named.length && !derivedOnly.includes(OVERALL_LABEL) ? 'each segment'
         : `${derivedOnly.length === 1 ? 'segment' : 'segments'} ${derivedOnly.sort().join(', ')}`;
     intervalNotes.push(`Difference intervals for ${where}: 95% paired bootstrap percentile interval computed by this report from the stored per-query scores (${resamples.toLocaleString('en-US')} resamples, seeded).`);
   }
   for (const n of notes) if (!n.startsWith('PAIRED:')) intervalNotes.push(n);
 
-  const names = [...t.segments.keys()].sort((a, b) => (a === OVERALL ? -1 : b === OVERALL ? 1 : a.localeCompare(b)));
+  const names = [...t.segments.keys()].sort((a, b) => (a === OVERALL_LABEL ? -1 : b === OVERALL_LABEL ? 1 : a.localeCompare(b)));
   const metricOrder = t.metricOrder();
   const segments: SegmentEvaluation[] = names.map((segment) => {
     const map = t.segments.get(segment)!;

@@ -9,13 +9,14 @@
  */
 import { markDeadRunsIfWritable } from '../backfill/dead-runs.js';
 import type { Db } from '../db/open.js';
+import type { VersionRow } from '../versions/store.js';
 import { InputError } from '../errors.js';
 import { adaptEvaluation } from './evaluation-adapter.js';
 import * as q from './queries.js';
 import { computeVerdict } from './verdict.js';
 import {
-  REPORT_MODEL_VERSION, type BackfillSummary, type Distribution, type EvaluationReport, type EvaluationRunSummary,
-  type ReportEvent, type ReportModel, type ReportVersion, type ShadowReport,
+  REPORT_MODEL_VERSION, type BackfillSection, type Distribution, type EvaluationSection, type EvaluationRunSummary,
+  type ReportEvent, type ReportModel, type ReportVersion, type ShadowSection,
 } from './types.js';
 
 export * from './types.js';
@@ -79,7 +80,7 @@ export async function loadReportModel(db: Db, opts: LoadReportOptions = {}): Pro
   return { ...model, verdict: computeVerdict(model) };
 }
 
-function toVersion(r: q.VersionRow): ReportVersion {
+function toVersion(r: VersionRow): ReportVersion {
   return {
     id: r.id,
     key: r.version_key,
@@ -187,7 +188,7 @@ async function loadEvaluationHistory(db: Db, candidate: ReportVersion): Promise<
 
 async function loadEvaluation(
   db: Db, candidate: ReportVersion, baseline: ReportVersion | null, history: EvaluationRunSummary[], byId: Map<number, ReportVersion>,
-): Promise<EvaluationReport | null> {
+): Promise<EvaluationSection | null> {
   // The latest run against this baseline, else the latest run at all.
   const chosen = (baseline && history.find((h) => h.baselineKey === baseline.key)) || history[0];
   if (!chosen) return null;
@@ -232,7 +233,7 @@ function distribution(
 
 const equalBins = (n: number) => Array.from({ length: n }, (_, i) => ({ lo: i / n, hi: (i + 1) / n }));
 
-async function loadShadow(db: Db, candidate: ReportVersion): Promise<ShadowReport | null> {
+async function loadShadow(db: Db, candidate: ReportVersion): Promise<ShadowSection | null> {
   const k = db.kysely;
   const s = await q.shadowSummary(k, candidate.id);
   if (!s || s.n === 0) return null;
@@ -274,7 +275,7 @@ async function loadShadow(db: Db, candidate: ReportVersion): Promise<ShadowRepor
   };
 }
 
-async function loadBackfill(db: Db, versions: ReportVersion[]): Promise<BackfillSummary[]> {
+async function loadBackfill(db: Db, versions: ReportVersion[]): Promise<BackfillSection[]> {
   const rows = await q.backfillByVersion(db.kysely, versions.map((v) => v.id));
   return rows.map((r) => ({
     versionKey: r.version_key,

@@ -3,11 +3,12 @@
  * only; aggregates are computed by the database so a large shadow log is
  * never pulled into memory.
  */
-import { sql, type Kysely, type Selectable } from 'kysely';
-import type { DB, EmbeddingVersionsTable } from '../db/schema.js';
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../db/schema.js';
+import type { VersionRow } from '../versions/store.js';
 
 type K = Kysely<DB>;
-export type VersionRow = Selectable<EmbeddingVersionsTable>;
+
 
 export async function versionRows(db: K): Promise<VersionRow[]> {
   return db.selectFrom('embedding_versions').selectAll().orderBy('id').execute();

@@ -3,7 +3,7 @@
  * inline CSS, inline SVG drawn by src/report/svg/, no scripts, no network,
  * no external fonts. Every string that came from the database is escaped.
  */
-import { OVERALL } from './evaluation-adapter.js';
+import { OVERALL_LABEL } from './evaluation-adapter.js';
 import { groupedBarChart, horizontalBarChart, type BarGroup } from './svg/bar-chart.js';
 import {
   COLORS, durationTicks, esc, fmt, fmtDuration, fmtInt, fmtMs, fmtSigned, fmtUsd,
@@ -12,7 +12,7 @@ import { histogram } from './svg/histogram.js';
 import { intervalChart, intervalColor } from './svg/interval-chart.js';
 import { lineChart } from './svg/line-chart.js';
 import { eventTooltip, timelineChart, EVENT_STYLES, type TimelineLane } from './svg/timeline.js';
-import type { EvaluationReport, GateResult, MetricComparison, ReportModel, ReportVersion, ShadowReport } from './types.js';
+import type { EvaluationSection, GateResult, MetricComparison, ReportModel, ReportVersion, ShadowSection } from './types.js';
 import { headlineComparison } from './verdict.js';
 import { STYLES } from './style.js';
 
@@ -214,10 +214,10 @@ function evaluationSection(model: ReportModel): string {
     .filter((x): x is { s: typeof x.s; m: MetricComparison } => x.m !== undefined && x.m.candidate !== null);
   const hasBaseline = comparisons.some((x) => x.m.baseline !== null);
   const meanCis = comparisons.some((x) => x.m.candidateCi || x.m.baselineCi);
-  const segLabel = (s: { segment: string; queries: number | null }) => (s.segment === OVERALL ? 'overall' : s.segment) + (s.queries !== null ? ` (n=${s.queries})` : '');
+  const segLabel = (s: { segment: string; queries: number | null }) => (s.segment === OVERALL_LABEL ? 'overall' : s.segment) + (s.queries !== null ? ` (n=${s.queries})` : '');
   const series = [{ label: `${e.candidateKey} (candidate)`, color: COLORS.candidate }];
   if (hasBaseline) series.push({ label: `${e.baselineKey ?? 'baseline'} (baseline)`, color: COLORS.baseline });
-  const segName = (s: { segment: string }) => (s.segment === OVERALL ? 'overall' : s.segment);
+  const segName = (s: { segment: string }) => (s.segment === OVERALL_LABEL ? 'overall' : s.segment);
   const groups: BarGroup[] = comparisons.map(({ s, m }) => ({
     label: segName(s),
     sublabel: s.queries !== null ? `n=${s.queries}` : undefined,
@@ -278,7 +278,7 @@ export function fmtP(p: number | null | undefined): string {
   return p < 0.001 ? p.toExponential(1) : p.toFixed(3);
 }
 
-const segTitle = (segment: string) => (segment === OVERALL ? 'overall' : segment);
+const segTitle = (segment: string) => (segment === OVERALL_LABEL ? 'overall' : segment);
 
 function deltaTone(m: MetricComparison): string {
   if (m.delta === null) return '';
@@ -287,7 +287,7 @@ function deltaTone(m: MetricComparison): string {
 }
 
 /** Measures as rows, segments as column groups (candidate, baseline, Δ), so that many measures and segments stay readable. */
-function metricsTable(e: EvaluationReport): string {
+function metricsTable(e: EvaluationSection): string {
   if (!e.metricNames.length || !e.segments.length) return '';
   const hasBaseline = e.segments.some((s) => s.metrics.some((m) => m.baseline !== null));
   const span = hasBaseline ? 3 : 1;
@@ -333,12 +333,12 @@ function threshold(g: GateResult): string {
   return String(g.threshold);
 }
 
-function gatesTable(e: EvaluationReport): string {
+function gatesTable(e: EvaluationSection): string {
   if (!e.gates.length) return `<p class="muted">This run had no gates${e.gated ? '' : ` (run ${code('embctl evaluate --gate')} to gate a cut-over)`}.</p>`;
   const levels = new Set(e.gates.filter((g) => g.ci).map((g) => g.confidence ?? 0.95));
   const level = levels.size === 1 ? `${Math.round([...levels][0]! * 100)}% ` : levels.size === 0 ? '95% ' : '';
   const rows = e.gates.map((g) => {
-    const what = [segTitle(g.segment ?? OVERALL), g.metric, g.kind].filter(Boolean).join(' · ');
+    const what = [segTitle(g.segment ?? OVERALL_LABEL), g.metric, g.kind].filter(Boolean).join(' · ');
     const ci = g.ci ? `${levels.size > 1 && g.confidence !== null ? `${Math.round(g.confidence * 100)}%: ` : ''}${fmtSigned(g.ci.lo)} to ${fmtSigned(g.ci.hi)}` : '–';
     const status = g.passed ? (g.status === 'skipped' ? 'skipped' : 'passed') : 'failed';
     return `<tr class="${status === 'passed' ? '' : status}"><td>${STATUS_CHIP[status]}</td>`
@@ -376,7 +376,7 @@ function shadowSection(model: ReportModel): string {
 ${figure('shadow-over-time', 'Mean overlap@K and RBO over time.', { empty })}</section>`;
   }
   const k = s.k ?? 'K';
-  const hist = (name: 'shadow-overlap' | 'shadow-rbo', label: string, d: ShadowReport['overlap'], color: string) => figure(
+  const hist = (name: 'shadow-overlap' | 'shadow-rbo', label: string, d: ShadowSection['overlap'], color: string) => figure(
     name,
     `${label} per shadowed query (n=${fmtInt(d.total)}); dashed lines: mean ${fmt(d.mean, 2)} and 10th percentile ${fmt(d.p10, 2)}.`,
     {

@@ -67,7 +67,7 @@ export interface SegmentEvaluation {
   metrics: MetricComparison[];
 }
 
-export type GateStatus = 'passed' | 'failed' | 'skipped';
+import type { GateStatus } from '../evaluate/index.js';
 
 /** One gate outcome as `embctl evaluate` recorded it. */
 export interface GateResult {
@@ -104,7 +104,7 @@ export interface GateResult {
   message: string | null;
 }
 
-export interface EvaluationReport {
+export interface EvaluationSection {
   runId: number;
   judgedSet: string;
   judgedSetSha256: string;
@@ -175,7 +175,7 @@ export interface ShadowSegment {
   meanRbo: number;
 }
 
-export interface ShadowReport {
+export interface ShadowSection {
   candidateKey: string;
   primaryKeys: string[];
   queries: number;
@@ -194,7 +194,7 @@ export interface ShadowReport {
   segments: ShadowSegment[];
 }
 
-export interface BackfillSummary {
+export interface BackfillSection {
   versionKey: string;
   runs: number;
   completedRuns: number;
@@ -234,9 +234,9 @@ export interface ReportModel {
   versions: ReportVersion[];
   /** The audit trail of the versions in the report, oldest first. */
   events: ReportEvent[];
-  evaluation: EvaluationReport | null;
+  evaluation: EvaluationSection | null;
   evaluationHistory: EvaluationRunSummary[];
-  shadow: ShadowReport | null;
-  backfill: BackfillSummary[];
+  shadow: ShadowSection | null;
+  backfill: BackfillSection[];
   verdict: Verdict;
 }

@@ -1,13 +1,13 @@
 /** The one-line verdict at the top of the report, derived from the model alone. */
 import type { MetricComparison, ReportModel, Verdict } from './types.js';
-import { OVERALL } from './evaluation-adapter.js';
+import { OVERALL_LABEL } from './evaluation-adapter.js';
 
 const signed = (x: number, digits = 3) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
 
 export function headlineComparison(model: Pick<ReportModel, 'evaluation'>): MetricComparison | null {
   const e = model.evaluation;
   if (!e || !e.headlineMetric) return null;
-  const overall = e.segments.find((s) => s.segment === OVERALL) ?? e.segments[0];
+  const overall = e.segments.find((s) => s.segment === OVERALL_LABEL) ?? e.segments[0];
   return overall?.metrics.find((m) => m.metric === e.headlineMetric) ?? null;
 }
 

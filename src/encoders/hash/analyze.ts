@@ -4,7 +4,7 @@
  */
 const WORD = /[\p{L}\p{N}][\p{L}\p{M}\p{N}]*/gu;
 
-export function normalizeText(text: string): string {
+export function normalizeForHashing(text: string): string {
   return text.normalize('NFKC').toLowerCase();
 }
 
@@ -17,7 +17,7 @@ export function forEachWord(normalized: string, visit: (token: string) => void):
 
 /** Number of word tokens in a text (the hash encoder's token count). */
 export function countWords(text: string): number {
-  const normalized = normalizeText(text);
+  const normalized = normalizeForHashing(text);
   WORD.lastIndex = 0;
   let n = 0;
   while (WORD.exec(normalized) !== null) n++;

@@ -1,4 +1,4 @@
-import { forEachWord, normalizeText } from './analyze.js';
+import { forEachWord, normalizeForHashing } from './analyze.js';
 import { FeatureTable } from './feature-table.js';
 import { Lexicon, SEED_BIGRAM, SEED_EMPTY, type LexEntry } from './lexicon.js';
 import { murmur3Pair } from './murmur3.js';
@@ -33,7 +33,7 @@ export class Featurizer {
     distinct.length = 0;
     const serial = (this.textSerial = (this.textSerial + 1) | 0);
     table.reset();
-    forEachWord(normalizeText(text), this.collect);
+    forEachWord(normalizeForHashing(text), this.collect);
     // A text of stopwords only keeps them; a text with no word gets one fixed feature.
     const words = content.length > 0 ? content : all;
     if (words.length === 0) {

@@ -17,7 +17,7 @@ export interface BatchRange {
  * pass maxItems or maxTokens. A single text above maxTokens must be dealt
  * with before (truncated or rejected); it is given a batch of its own.
  */
-export function planBatches(tokenCounts: readonly number[], limits: BatchLimits): BatchRange[] {
+export function planRequests(tokenCounts: readonly number[], limits: BatchLimits): BatchRange[] {
   const out: BatchRange[] = [];
   let start = 0;
   let tokens = 0;

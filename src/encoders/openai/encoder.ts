@@ -8,9 +8,9 @@ import OpenAI from 'openai';
 import { InputError, InternalError } from '../../errors.js';
 import { silentLogger } from '../../log/logger.js';
 import type { EmbedOptions, Encoder, EncoderIdentity } from '../types.js';
-import { planBatches } from './batches.js';
+import { planRequests } from './batches.js';
 import { toEncoderError } from './errors.js';
-import { resolveOptions, type OpenAIEncoderOptions } from './options.js';
+import { resolveOpenAIOptions, type OpenAIEncoderOptions } from './options.js';
 import { prepareTexts } from './prepare.js';
 import { sendWithRetry, type SendConfig } from './send.js';
 import { approxTokenizer, cl100kTokenizer, type Tokenizer } from './tokens.js';
@@ -25,7 +25,7 @@ export interface OpenAIEncoder extends Encoder {
 }
 
 export function createOpenAIEncoder(options: OpenAIEncoderOptions): OpenAIEncoder {
-  const cfg = resolveOptions(options);
+  const cfg = resolveOpenAIOptions(options);
   const name = `openai:${cfg.model}`;
   const tokenizer: Tokenizer = cfg.known ? cl100kTokenizer : approxTokenizer;
   const secrets = cfg.apiKey.length >= 4 ? [cfg.apiKey] : [];
@@ -76,7 +76,7 @@ export function createOpenAIEncoder(options: OpenAIEncoderOptions): OpenAIEncode
         'texts above the model token limit were truncated');
     }
     const log = opts.label ? logger.child({ batch: opts.label }) : logger;
-    const ranges = planBatches(prepared.tokens, { maxItems: cfg.maxBatchItems, maxTokens: cfg.maxBatchTokens });
+    const ranges = planRequests(prepared.tokens, { maxItems: cfg.maxBatchItems, maxTokens: cfg.maxBatchTokens });
     const out: Float32Array[] = new Array(texts.length);
     for (let b = 0; b < ranges.length; b++) {
       const r = ranges[b]!;

@@ -1,12 +1,12 @@
 /** Turning a batch that finally failed into the embctl error the user sees: one line, no key. */
 import { InputError, InternalError } from '../../errors.js';
 import { EncoderDimensionsError } from '../dimensions-error.js';
-import { PLACEHOLDER_API_KEY, type ResolvedOptions } from './options.js';
+import { PLACEHOLDER_API_KEY, type ResolvedOpenAIOptions } from './options.js';
 import { BatchFailure } from './send.js';
 import { withTextIndex } from '../output-error.js';
 
 /** `at` is the batch suffix, e.g. ` (batch 17)`. Anything but a BatchFailure (the caller's abort) passes through. */
-export function toEncoderError(err: unknown, name: string, at: string, cfg: ResolvedOptions): unknown {
+export function toEncoderError(err: unknown, name: string, at: string, cfg: ResolvedOpenAIOptions): unknown {
   if (!(err instanceof BatchFailure)) return err; // the caller's abort reason, or a bug
   const f = err.failure;
   if (f.dimensions) return withTextIndex(new EncoderDimensionsError(`${name} returned ${f.reason}${at}`, f.dimensions.actual, f.dimensions.expected), f.textIndex);

@@ -47,7 +47,7 @@ export interface OpenAIEncoderOptions {
   env?: Record<string, string | undefined>;
 }
 
-export interface ResolvedOptions {
+export interface ResolvedOpenAIOptions {
   model: string;
   known: KnownModel | undefined;
   baseURL: string;
@@ -71,7 +71,7 @@ function isPositiveInt(x: unknown): x is number {
   return typeof x === 'number' && Number.isInteger(x) && x > 0;
 }
 
-export function resolveOptions(options: OpenAIEncoderOptions): ResolvedOptions {
+export function resolveOpenAIOptions(options: OpenAIEncoderOptions): ResolvedOpenAIOptions {
   const env = options.env ?? process.env;
   const problems: string[] = [];
   const model = typeof options.model === 'string' ? options.model.trim() : '';

@@ -3,7 +3,7 @@
  * within the model's token limit (truncated or refused), with token counts.
  */
 import { InputError } from '../../errors.js';
-import type { ResolvedOptions } from './options.js';
+import type { ResolvedOpenAIOptions } from './options.js';
 import type { Tokenizer } from './tokens.js';
 
 export interface Prepared {
@@ -12,7 +12,7 @@ export interface Prepared {
   truncated: number;
 }
 
-export function prepareTexts(texts: string[], cfg: ResolvedOptions, tokenizer: Tokenizer, name: string, where: string): Prepared {
+export function prepareTexts(texts: string[], cfg: ResolvedOpenAIOptions, tokenizer: Tokenizer, name: string, where: string): Prepared {
   const problems: string[] = [];
   const out: string[] = new Array(texts.length);
   const tokens: number[] = new Array(texts.length);
