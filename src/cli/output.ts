@@ -1,3 +1,6 @@
+import { formatTable } from '../util/table.js';
+
+export { formatTable };
 /** Where commands print: human text, or one JSON document with --json. */
 export interface Output {
   readonly json: boolean;
@@ -23,15 +26,6 @@ export function createOutput(json: boolean, stdout: NodeJS.WritableStream = proc
       stdout.write(formatTable(headers, rows) + '\n');
     },
   };
-}
-
-export function formatTable(headers: string[], rows: (string | number)[][]): string {
-  const cells = [headers, ...rows.map((r) => r.map(String))];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number'));
-  return cells
-    .map((r) => r.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd())
-    .join('\n');
 }
 
 function jsonReplacer(_key: string, value: unknown): unknown {

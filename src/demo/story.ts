@@ -17,7 +17,7 @@ import { registerVersion } from '../versions/register.js';
 import { requireVersion } from '../versions/store.js';
 import { runBackfill } from '../backfill/run.js';
 import { RefusedError } from '../errors.js';
-import { formatTable } from '../cli/output.js';
+import { formatTable } from '../util/table.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEMO_CORPUS = join(ROOT, 'examples/demo/corpus.jsonl');
