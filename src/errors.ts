@@ -24,7 +24,14 @@
  * The codes of lifecycle readiness problems (`Problem.code` in
  * src/lifecycle/readiness.ts): a refusal for one of these carries it as its code.
  */
-export const READINESS_CODES = ['retired', 'incomplete', 'index_missing', 'index_invalid', 'gate_failed', 'gate_missing'] as const;
+export const READINESS_CODES = [
+  'retired',
+  'incomplete',
+  'index_missing',
+  'index_invalid',
+  'gate_failed',
+  'gate_missing',
+] as const;
 export type ReadinessCode = (typeof READINESS_CODES)[number];
 
 /** The codes a RefusedError can carry: a readiness problem, or a plain `refused`. */

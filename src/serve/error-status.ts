@@ -47,22 +47,35 @@ export function toHttpError(e: unknown): HttpError {
   if (isConnectionLoss(e)) return databaseUnavailable(HTTP_ANSWERS.unavailable.retryAfter);
   const code = sqlState(e);
   if (code === '25006') {
-    return new HttpError(409, 'read_only', 'the database is read-only (a hot standby, or default_transaction_read_only): send activate and rollback to the primary');
+    return new HttpError(
+      409,
+      'read_only',
+      'the database is read-only (a hot standby, or default_transaction_read_only): send activate and rollback to the primary',
+    );
   }
   // Class 22 (data exception): a value the database could not take, which came from the request.
-  if (code?.startsWith('22')) return new HttpError(400, 'invalid_value', 'a value in the request cannot be used: check the query, filters and version');
+  if (code?.startsWith('22')) {
+    return new HttpError(400, 'invalid_value', 'a value in the request cannot be used: check the query, filters and version');
+  }
   return new HttpError(500, 'internal', 'internal error');
 }
 
 function fromEmbctlError(e: EmbctlError): HttpError {
   if (e instanceof UnavailableError) return databaseUnavailable(e.retryAfterSeconds);
   const answer: HttpAnswer = HTTP_ANSWERS[e.code];
-  const headers: Record<string, string> = answer.retryAfter === undefined ? {} : { 'retry-after': String(answer.retryAfter) };
+  const headers: Record<string, string> =
+    answer.retryAfter === undefined ? {} : { 'retry-after': String(answer.retryAfter) };
   return new HttpError(answer.status, answer.error, e.brief, e.details, headers);
 }
 
 function databaseUnavailable(after: number): HttpError {
-  return new HttpError(503, HTTP_ANSWERS.unavailable.error, `the database is unavailable right now: try again in ${after} s`, [], { 'retry-after': String(after) });
+  return new HttpError(
+    503,
+    HTTP_ANSWERS.unavailable.error,
+    `the database is unavailable right now: try again in ${after} s`,
+    [],
+    { 'retry-after': String(after) },
+  );
 }
 
 function sqlState(e: unknown): string | undefined {
