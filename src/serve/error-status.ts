@@ -55,7 +55,11 @@ export function toHttpError(e: unknown): HttpError {
   }
   // Class 22 (data exception): a value the database could not take, which came from the request.
   if (code?.startsWith('22')) {
-    return new HttpError(400, 'invalid_value', 'a value in the request cannot be used: check the query, filters and version');
+    return new HttpError(
+      400,
+      'invalid_value',
+      'a value in the request cannot be used: check the query, filters and version',
+    );
   }
   return new HttpError(500, 'internal', 'internal error');
 }
