@@ -9,7 +9,12 @@ export type { DB, DistanceMetric, IndexKind, IndexStorage, VersionState } from '
 export { migrate, schemaVersion, type MigrateResult } from './migrate/runner.js';
 export { getStatus, type Status, type VersionStatus } from './status/status.js';
 export { createLogger, silentLogger, type Logger } from './log/logger.js';
-export { EmbctlError, UsageError, InputError, RefusedError, InternalError, InterruptedError, UnavailableError, isEmbctlError } from './errors.js';
+export {
+  EmbctlError, UsageError, InputError, NotFoundError, RefusedError, UnavailableError, EncoderError, EncoderOutputError, WriteFailedError,
+  InvariantError, InterruptedError, isEmbctlError, ERROR_CODES, type ErrorCode, type RefusalCode, type ReadinessCode,
+} from './errors.js';
+/** @deprecated use UnavailableError (database away), EncoderError, WriteFailedError or InvariantError: named for what happened. */
+export { InternalError } from './errors.js';
 
 // Ingest
 export { ingest, normalizeText, chunkDocument, semanticKey, contentSha256, type IngestOptions, type IngestReport } from './ingest/index.js';

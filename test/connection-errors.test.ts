@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectionLost, isConnectionLoss } from '../src/db/connection-errors.js';
 import { UnavailableError } from '../src/errors.js';
+import { exitCodeOf } from '../src/cli/exit-codes.js';
 
 // Which driver errors mean "the database went away" (503, exit 1 with the
 // rerun line) and which are a statement's own failure. Pure: both passes.
@@ -28,5 +29,5 @@ test('the one line names the cause and what to do, without secrets', () => {
     'the database connection was lost (ECONNREFUSED); run the same command again to resume');
   const e = connectionLost(new Error('could not reach postgresql://app:hunter2secret@db.internal/x\nsecond line'));
   assert.doesNotMatch(e.message, /hunter2secret|second line/);
-  assert.ok(e instanceof UnavailableError && e.exitCode === 1 && e.retryAfterSeconds > 0);
+  assert.ok(e instanceof UnavailableError && exitCodeOf(e) === 1 && e.retryAfterSeconds > 0);
 });

@@ -8,7 +8,7 @@ import { encodeEmbeddingCopy } from '../src/partitions/copy-encoding.js';
 import { copyFromStdinQuery } from '../src/db/driver/special-queries.js';
 import { sql } from 'kysely';
 import { allFinite, vectorProblem } from '../src/db/vector-codec.js';
-import { InputError, InternalError } from '../src/errors.js';
+import { InputError, InvariantError } from '../src/errors.js';
 
 // The backfill checks and encodes a batch before its transaction (so that
 // this work overlaps the previous batch's COPY): a bad vector must still
@@ -122,11 +122,11 @@ describe('encodeRows and writeEncoded', () => {
     const [id] = await addChunks(1, 'enc-ab');
     const forA = await encodeRows(a, [{ chunkId: id!, vector: new Float32Array([1, 2, 3]) }]);
     await assert.rejects(copyBinaryWriter.writeEncoded(db.kysely, b, forA),
-      (e: unknown) => e instanceof InternalError && /version id \d+ cannot be written into version enc-b/.test(e.message));
+      (e: unknown) => e instanceof InvariantError && /version id \d+ cannot be written into version enc-b/.test(e.message));
     // Hand-made bytes (here with a NaN) never get through writeEncoded.
     const forged = { versionId: a.id, rows: 1, pieces: [encodeEmbeddingCopy(a.id, [{ chunkId: id!, vector: new Float32Array([1, NaN, 3]) }])] } as unknown as EncodedRows;
     await assert.rejects(copyBinaryWriter.writeEncoded(db.kysely, a, forged),
-      (e: unknown) => e instanceof InternalError && /made by encodeRows only/.test(e.message));
+      (e: unknown) => e instanceof InvariantError && /made by encodeRows only/.test(e.message));
     assert.equal(await count(a.id), 0);
     assert.equal(await count(b.id), 0);
   });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AutoModel } from '@huggingface/transformers';
-import { InputError, InternalError } from '../src/errors.js';
+import { EncoderError, EncoderOutputError, InputError } from '../src/errors.js';
 import { createLocalEncoder, hashModelFolder, type LocalEncoder } from '../src/encoders/local/index.js';
 import { splitVectors } from '../src/encoders/local/vectors.js';
 
@@ -159,7 +159,7 @@ describe('local encoder lifecycle', () => {
       assert.ok(same(results[0]![0]!, results[2]![0]!));
       await lazy.close();
       await lazy.close(); // safe twice
-      await assert.rejects(lazy.embed(['a']), InternalError);
+      await assert.rejects(lazy.embed(['a']), EncoderError);
     } finally {
       AutoModel.from_pretrained = original;
     }
@@ -169,7 +169,7 @@ describe('local encoder lifecycle', () => {
     const e = await createLocalEncoder({ model: MODEL });
     const pending = e.embed(['x']);
     await e.close();
-    await assert.rejects(pending, InternalError);
+    await assert.rejects(pending, EncoderError);
   });
 
   test('honours an abort signal before and between batches', async () => {
@@ -275,7 +275,7 @@ describe('local encoder model lookup and errors', () => {
     ];
     for (const output of bad) {
       assert.throws(() => splitVectors(output, check), (e: unknown) => {
-        assert.ok(e instanceof InternalError);
+        assert.ok(e instanceof EncoderOutputError);
         assert.match(e.message, /^local:tiny-model \(batch 3\) returned a bad embedding/);
         return true;
       });

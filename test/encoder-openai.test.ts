@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
-import { InputError, InternalError } from '../src/errors.js';
+import { EncoderError, EncoderOutputError, InputError } from '../src/errors.js';
 import { createLogger } from '../src/log/logger.js';
 import { createOpenAIEncoder, type OpenAIEncoderOptions } from '../src/encoders/openai/index.js';
 import { planRequests } from '../src/encoders/openai/batches.js';
@@ -171,7 +171,7 @@ test('5xx is retried with backoff, then succeeds; exhausted retries fail clearly
   server.reset();
   server.setFaults({ fault: { kind: 'status', status: 503, message: 'overloaded' }, times: Infinity });
   const err = await rejects(encoder({ maxAttempts: 3 }).embed(['x'], { label: 'batch 5' }));
-  assert.ok(err instanceof InternalError);
+  assert.ok(err instanceof EncoderError);
   assert.equal(err.message, 'openai:text-embedding-3-small failed after 3 attempts (batch 5): 503 overloaded');
   assert.equal(server.stats.requests, 3);
 });
@@ -191,7 +191,7 @@ test('a hung request times out and is retried, or fails clearly', async () => {
   server.reset();
   server.setFaults({ fault: { kind: 'hang' }, times: Infinity });
   const err = await rejects(encoder({ timeoutMs: 300, maxAttempts: 2 }).embed(['h'], { label: 'batch 9' }));
-  assert.ok(err instanceof InternalError);
+  assert.ok(err instanceof EncoderError);
   assert.equal(err.message, 'openai:text-embedding-3-small failed after 2 attempts (batch 9): timed out after 300 ms');
 });
 
@@ -209,7 +209,7 @@ test('wrong dimensions, NaN, Infinity, short lists and duplicate indexes are rej
     server.reset();
     server.setFaults(fault);
     const err = await rejects(encoder(extra).embed(['p', 'q', 'r'], { label: 'batch 17' }));
-    assert.ok(err instanceof InternalError, String(err));
+    assert.ok(err instanceof EncoderOutputError, String(err));
     assert.match(err.message, pattern);
     assert.equal(server.stats.requests, 1, 'a bad answer is not paid for twice');
   }

@@ -9,7 +9,7 @@ import { freshDb, freshTarget, type TestDb, type TestDbTarget } from './support/
 import { runCli, targetEnv } from './support/cli.js';
 import { ingest } from '../src/ingest/index.js';
 import { INGEST_LIMITS } from '../src/ingest/limits.js';
-import { InputError, InternalError } from '../src/errors.js';
+import { InputError, WriteFailedError } from '../src/errors.js';
 import { silentLogger } from '../src/log/logger.js';
 
 // Every value the schema cannot take is refused while the input is
@@ -123,7 +123,7 @@ describe('ingest that fails while writing', () => {
     await sql.raw('create trigger refuse_d1050 before insert on document_chunks for each row execute function refuse_d1050()').execute(db.kysely);
     const path = corpusWith('trigger', JSON.stringify({ id: 'last', text: 'the last one' }));
     const e = await ingest(db, [path], {}, { logger }).then(() => undefined, (err: unknown) => err);
-    assert.ok(e instanceof InternalError, String(e));
+    assert.ok(e instanceof WriteFailedError, String(e));
     assert.match(e.message, /^ingest failed while writing batch 2 \(documents 1001 to 1101\): refused by a trigger; that batch was rolled back, the 1000 documents of earlier batches are written; fix the cause and run the same ingest again to write the rest$/);
     const count = async () => (await sql<{ docs: number; chunks: number }>`select count(distinct document_id)::int as docs, count(*)::int as chunks from document_chunks`.execute(db.kysely)).rows[0]!;
     assert.deepEqual(await count(), { docs: 1000, chunks: 1000 });

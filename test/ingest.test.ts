@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import { freshDb, type TestDb } from './support/db.js';
 import { ingest, semanticKey, contentSha256, type IngestOptions, type IngestProgress } from '../src/ingest/index.js';
 import { silentLogger } from '../src/log/logger.js';
-import { InputError, InternalError } from '../src/errors.js';
+import { InputError, WriteFailedError } from '../src/errors.js';
 
 let db: TestDb;
 let dir: string;
@@ -213,7 +213,7 @@ describe('bad input', () => {
         { id: 'b1', text: 'one' }, { id: 'b2', text: 'two' }, { id: 'b3', text: 'three' }, { id: 'poison', text: 'four' },
       ]));
       await assert.rejects(run([p], { batchSize: 2 }), (e: unknown) => {
-        assert.ok(e instanceof InternalError, String(e));
+        assert.ok(e instanceof WriteFailedError, String(e));
         assert.match(e.message, /batch 2 \(documents 3 to 4\): poisoned row; that batch was rolled back, the 2 documents of earlier batches are written/);
         return true;
       });

@@ -2,12 +2,14 @@ import { Command, CommanderError, Option } from 'commander';
 import { isEmbctlError } from '../errors.js';
 import { scrubSecrets } from '../log/logger.js';
 import { CliContext } from './context.js';
+import { exitCodeOf } from './exit-codes.js';
 import { registerCommands } from './commands/index.js';
 
 /**
  * The command line: parses arguments, runs one command module, and is the
- * only place that turns errors into messages and exit codes
- * (0 ok, 1 refused or failed gate, 2 bad usage or bad input).
+ * only place that turns errors into messages and exit codes (by their code:
+ * exit-codes.ts; 0 ok, 1 refused, failed gate or unavailable, 2 bad usage,
+ * bad input or an unknown name, 130 interrupted).
  */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const program = new Command('embctl');
@@ -44,7 +46,7 @@ function reportError(e: unknown, ctx: CliContext): number {
   if (isEmbctlError(e)) {
     process.stderr.write(`embctl: ${scrubSecrets(e.message, secrets)}\n`);
     for (const d of e.details) process.stderr.write(`  ${scrubSecrets(d, secrets)}\n`);
-    return e.exitCode;
+    return exitCodeOf(e);
   }
   const err = e as Error;
   process.stderr.write(`embctl: unexpected error: ${scrubSecrets(err?.message ?? String(e), secrets)}\n`);

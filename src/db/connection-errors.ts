@@ -1,4 +1,4 @@
-import { InternalError, InputError, UnavailableError, type EmbctlError } from '../errors.js';
+import { InputError, UnavailableError, type EmbctlError } from '../errors.js';
 import { scrubSecrets } from '../log/logger.js';
 
 /** A URL safe to print: the password replaced. */
@@ -24,19 +24,19 @@ export function connectionError(e: unknown, url: string): EmbctlError {
   const msg = scrubSecrets(String(err.message ?? e), secretsOfUrl(url));
   switch (code) {
     case 'ECONNREFUSED':
-      return new InternalError(`cannot reach PostgreSQL at ${where} (connection refused): is the server running? Check DATABASE_URL`);
+      return new UnavailableError(`cannot reach PostgreSQL at ${where} (connection refused): is the server running? Check DATABASE_URL`);
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new InternalError(`cannot resolve the host of ${where}: check the host name in DATABASE_URL`);
+      return new UnavailableError(`cannot resolve the host of ${where}: check the host name in DATABASE_URL`);
     case 'ETIMEDOUT':
-      return new InternalError(`connecting to ${where} timed out: check the host, port and firewall`);
+      return new UnavailableError(`connecting to ${where} timed out: check the host, port and firewall`);
     case '28P01':
     case '28000':
       return new InputError(`PostgreSQL refused the login for ${where} (${msg}): check the user and password in DATABASE_URL`);
     case '3D000':
       return new InputError(`database in ${where} does not exist: create it (createdb) or fix DATABASE_URL`);
     default:
-      return new InternalError(`cannot connect to PostgreSQL at ${where}: ${msg}`);
+      return new UnavailableError(`cannot connect to PostgreSQL at ${where}: ${msg}`);
   }
 }
 

@@ -2,7 +2,7 @@ import { Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, s
 import pg from 'pg';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
-import { InternalError } from '../errors.js';
+import { UnavailableError } from '../errors.js';
 import type { DB } from './schema.js';
 import { PgDriver, pgTypes } from './driver/pg-driver.js';
 import { PgliteDriver } from './driver/pglite-driver.js';
@@ -77,7 +77,7 @@ async function openEmbedded(homeDir: string, opts: OpenOptions): Promise<Db> {
     pglite = await PGlite.create({ dataDir: join(homeDir, 'pgdata'), extensions: { vector } });
   } catch (e) {
     lock.release();
-    throw new InternalError(`cannot open the embedded database in ${homeDir}: ${(e as Error).message}`);
+    throw new UnavailableError(`cannot open the embedded database in ${homeDir}: ${(e as Error).message}`);
   }
   const kysely = new Kysely<DB>({ dialect: dialectOf(new PgliteDriver(pglite, parsers)) });
   let closed = false;

@@ -38,10 +38,10 @@ export interface RunEvaluationOptions {
 
 /** Refuse a version that cannot be searched; warn when it covers only part of the live chunks. */
 export async function checkSearchable(db: Kysely<DB>, v: VersionRow, warn?: (m: string) => void): Promise<void> {
-  if (v.state === 'retired') throw new RefusedError(`version ${v.version_key} is retired: its vectors may be gone; evaluate a live version`);
+  if (v.state === 'retired') throw new RefusedError(`version ${v.version_key} is retired: its vectors may be gone; evaluate a live version`, [], { code: 'retired' });
   const cov = await coverage(db);
   const have = cov.byVersion.get(v.id) ?? 0;
-  if (have === 0) throw new RefusedError(`version ${v.version_key} has no vectors yet: run embctl backfill ${v.version_key} first`);
+  if (have === 0) throw new RefusedError(`version ${v.version_key} has no vectors yet: run embctl backfill ${v.version_key} first`, [], { code: 'incomplete' });
   if (have < cov.live) warn?.(`version ${v.version_key} covers ${have} of ${cov.live} live chunks: results may be worse than after a full backfill (embctl backfill ${v.version_key})`);
 }
 

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Db } from '../db/open.js';
 import type { DB } from '../db/schema.js';
-import { EmbctlError, InputError, InternalError } from '../errors.js';
+import { EmbctlError, InputError, WriteFailedError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { applyBatch, type AppliedBatch } from './apply.js';
 import { resolveIngestOptions } from './options.js';
@@ -130,7 +130,7 @@ async function writeBatch(db: Db, docs: PreparedDocument[], dryRun: boolean, bat
     // The batch is the unit of an ingest: earlier ones are committed, and the
     // rerun finds them unchanged and writes the rest (README: "ingest").
     const written = before ? `the ${before} documents of earlier batches are written` : 'nothing was written';
-    throw new InternalError(
+    throw new WriteFailedError(
       `ingest failed while writing batch ${batchNo} (documents ${before + 1} to ${before + docs.length}): ${String((e as Error)?.message ?? e).split('\n')[0]}; ` +
         `that batch was rolled back, ${written}; fix the cause and run the same ingest again to write the rest`,
       [],

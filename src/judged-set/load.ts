@@ -3,7 +3,7 @@
  * a file as embctl JSONL. (TREC qrels need a queries file too: readTrecJudgedSet.)
  */
 import { stat } from 'node:fs/promises';
-import { InputError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import { readBeirJudgedSet, type BeirOptions } from './beir.js';
 import { readJudgedSetJsonl } from './jsonl.js';
 import type { JudgedSet } from './judged-set.js';
@@ -20,7 +20,7 @@ export async function loadJudgedSet(path: string, options: LoadJudgedSetOptions 
   try {
     isDir = (await stat(path)).isDirectory();
   } catch (e) {
-    throw new InputError(`Cannot read judged set ${path}: no such file or folder`, [], { cause: e });
+    throw new NotFoundError(`Cannot read judged set ${path}: no such file or folder`, [], { cause: e });
   }
   return isDir ? readBeirJudgedSet(path, options) : readJudgedSetJsonl(path, options);
 }

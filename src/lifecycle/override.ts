@@ -22,11 +22,12 @@ export function checkOverrideOptions(opts: OverrideOptions): void {
 export function refuseUnlessForced(action: string, problems: Problem[], opts: OverrideOptions): Problem[] {
   if (problems.length === 0) return [];
   const retired = problems.find((p) => p.code === 'retired');
-  if (retired) throw new RefusedError(`cannot ${action}: ${retired.message}`);
+  if (retired) throw new RefusedError(`cannot ${action}: ${retired.message}`, [], { code: retired.code });
   if (opts.force) return problems;
   const more = problems.length > 1 ? ` (+${problems.length - 1} more)` : '';
   throw new RefusedError(
     `cannot ${action}: ${problems[0]!.message}${more}; or override with --force --reason "..."`,
     problems.length > 1 ? problems.map((p) => p.message) : [],
+    { code: problems[0]!.code },
   );
 }

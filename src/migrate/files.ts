@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { InternalError } from '../errors.js';
+import { InvariantError } from '../errors.js';
 
 export interface MigrationFile {
   id: number;
@@ -20,7 +20,7 @@ export function readMigrations(dir: string = MIGRATIONS_DIR): MigrationFile[] {
   for (const file of readdirSync(dir).sort()) {
     if (!file.endsWith('.sql')) continue;
     const m = /^(\d{4})_([a-z0-9_]+)\.sql$/.exec(file);
-    if (!m) throw new InternalError(`migration file name ${file} is not NNNN_name.sql`);
+    if (!m) throw new InvariantError(`migration file name ${file} is not NNNN_name.sql`);
     const sql = readFileSync(join(dir, file), 'utf8');
     out.push({
       id: Number(m[1]),
@@ -30,7 +30,7 @@ export function readMigrations(dir: string = MIGRATIONS_DIR): MigrationFile[] {
     });
   }
   out.forEach((f, i) => {
-    if (f.id !== i + 1) throw new InternalError(`migrations must be numbered 0001, 0002, ... without gaps; found ${f.id} at position ${i + 1}`);
+    if (f.id !== i + 1) throw new InvariantError(`migrations must be numbered 0001, 0002, ... without gaps; found ${f.id} at position ${i + 1}`);
   });
   return out;
 }

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { InternalError } from '../errors.js';
+import { RefusedError } from '../errors.js';
 
 /** pgvector 0.8 brings iterative index scans; halfvec needs 0.7. */
 export const MIN_PGVECTOR = '0.8.0';
@@ -11,13 +11,13 @@ export async function checkPgvectorAvailable(conn: Kysely<DB>, where: string, ex
     select default_version, installed_version from pg_available_extensions where name = ${extension}`.execute(conn);
   const row = rows[0];
   if (!row) {
-    throw new InternalError(
+    throw new RefusedError(
       `${extension === 'vector' ? 'pgvector' : extension} is not installed on the server at ${where}: install it (Debian/Ubuntu: apt install postgresql-<major>-pgvector; or build github.com/pgvector/pgvector; or use the pgvector/pgvector Docker image), then run embctl migrate again`,
     );
   }
   const version = row.installed_version ?? row.default_version ?? '0';
   if (compareVersions(version, MIN_PGVECTOR) < 0) {
-    throw new InternalError(
+    throw new RefusedError(
       `pgvector ${version} on ${where} is too old: embctl needs ${MIN_PGVECTOR} or later (install a newer pgvector, then ALTER EXTENSION vector UPDATE)`,
     );
   }

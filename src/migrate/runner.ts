@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Db } from '../db/open.js';
 import type { DB } from '../db/schema.js';
 import { scriptQuery } from '../db/driver/special-queries.js';
-import { InternalError, RefusedError } from '../errors.js';
+import { RefusedError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { readMigrations, type MigrationFile } from './files.js';
 import { checkPgvectorAvailable } from './pgvector-check.js';
@@ -104,12 +104,12 @@ function checkHistory(files: MigrationFile[], applied: Map<number, { name: strin
   for (const [id, rec] of applied) {
     const file = byId.get(id);
     if (!file) {
-      throw new InternalError(
+      throw new RefusedError(
         `migration ${pad(id)}_${rec.name} was applied to this database but is missing from migrations/: this embctl is older than the database; upgrade embctl`,
       );
     }
     if (file.checksum !== rec.checksum) {
-      throw new InternalError(
+      throw new RefusedError(
         `migration ${pad(id)}_${rec.name} changed after it was applied (checksum differs): restore the original file; schema changes go in a new migration`,
       );
     }

@@ -4,7 +4,7 @@ import { encodeEmbeddingCopyChunks, type EmbeddingRow } from './copy-encoding.js
 import { copyFromStdinQuery } from '../db/driver/special-queries.js';
 import { formatVectorText, vectorProblem } from '../db/vector-codec.js';
 import { partitionTable } from './partition.js';
-import { InputError, InternalError } from '../errors.js';
+import { InputError, InvariantError } from '../errors.js';
 
 export type { EmbeddingRow };
 
@@ -120,9 +120,9 @@ export const copyBinaryWriter: EmbeddingWriter & {
     return rows.length;
   },
   async writeEncoded(db, target, encoded) {
-    if (encoded?.[ENCODED] !== true) throw new InternalError('writeEncoded takes rows made by encodeRows only');
+    if (encoded?.[ENCODED] !== true) throw new InvariantError('writeEncoded takes rows made by encodeRows only');
     if (encoded.versionId !== target.id) {
-      throw new InternalError(`rows encoded for version id ${encoded.versionId} cannot be written into version ${target.version_key} (id ${target.id})`);
+      throw new InvariantError(`rows encoded for version id ${encoded.versionId} cannot be written into version ${target.version_key} (id ${target.id})`);
     }
     if (encoded.rows === 0) return 0;
     await copyPayload(db, target, encoded.pieces);

@@ -163,7 +163,7 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
     }));
     if (out.vector.length === 0 && (out.text?.length ?? 0) === 0 && !(await hasVectors(db, v.id))) {
       // Zero hits from an empty partition is not an answer: the version was never backfilled.
-      throw new RefusedError(`version ${v.version_key} has no vectors yet (it is not backfilled): run embctl backfill ${v.version_key}, or search another version`);
+      throw new RefusedError(`version ${v.version_key} has no vectors yet (it is not backfilled): run embctl backfill ${v.version_key}, or search another version`, [], { code: 'incomplete' });
     }
     const t3 = performance.now();
 

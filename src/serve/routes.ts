@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Db } from '../db/open.js';
-import { EmbctlError, InputError, RefusedError, UnavailableError, UsageError } from '../errors.js';
-import { isConnectionLoss } from '../db/connection-errors.js';
-import { UnknownVersionError } from '../versions/store.js';
+import { EmbctlError } from '../errors.js';
 import { standbyRefusal, type StandbyInfo } from './standby.js';
 import { activate, rollback } from '../lifecycle/index.js';
 import type { Searcher } from '../search/index.js';
@@ -47,35 +45,8 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   throw new HttpError(400, 'invalid_request', details.length === 1 ? details[0]! : `${details.length} problems in the request`, details);
 }
 
-/**
- * Map errors to HTTP. A client's mistake is a 4xx (bad input 400, unknown
- * version 404, refused 409, a write on a standby 409); the database or an
- * encoder being away is a 503 with Retry-After. A 500 is left only for a
- * bug of ours.
- */
-export function toHttpError(e: unknown): HttpError {
-  if (e instanceof HttpError) return e;
-  if (e instanceof UnknownVersionError) return new HttpError(404, 'unknown_version', e.brief);
-  if (e instanceof InputError || e instanceof UsageError) return new HttpError(400, 'invalid_request', e.message, e.details);
-  if (e instanceof RefusedError) return new HttpError(409, 'refused', e.message, e.details);
-  if (e instanceof UnavailableError || isConnectionLoss(e)) {
-    const after = e instanceof UnavailableError ? e.retryAfterSeconds : 2;
-    return new HttpError(503, 'database_unavailable', `the database is unavailable right now: try again in ${after} s`, [], { 'retry-after': String(after) });
-  }
-  const code = sqlState(e);
-  if (code === '25006') {
-    return new HttpError(409, 'read_only', 'the database is read-only (a hot standby, or default_transaction_read_only): send activate and rollback to the primary');
-  }
-  if (e instanceof EmbctlError) return new HttpError(503, 'unavailable', e.message, e.details, { 'retry-after': '5' });
-  // Class 22 (data exception): a value the database could not take, which came from the request.
-  if (code?.startsWith('22')) return new HttpError(400, 'invalid_value', 'a value in the request cannot be used: check the query, filters and version');
-  return new HttpError(500, 'internal', 'internal error');
-}
-
-function sqlState(e: unknown): string | undefined {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-}
+// Errors become HTTP answers by their code, in one table.
+export { toHttpError } from './error-status.js';
 
 export async function searchRoute(ctx: RouteContext, req: IncomingMessage, res: ServerResponse): Promise<string | undefined> {
   const body = parse(searchBody, await readJson(req, ctx.bodyLimit));

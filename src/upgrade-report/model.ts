@@ -10,7 +10,7 @@
 import { markDeadRunsIfWritable } from '../backfill/dead-runs.js';
 import type { Db } from '../db/open.js';
 import type { VersionRow } from '../versions/store.js';
-import { InputError } from '../errors.js';
+import { InputError, NotFoundError } from '../errors.js';
 import { adaptEvaluation } from './evaluation-adapter.js';
 import * as q from './queries.js';
 import { computeVerdict } from './verdict.js';
@@ -44,7 +44,7 @@ export async function loadReportModel(db: Db, opts: LoadReportOptions = {}): Pro
   const lookup = (key: string, role: string): ReportVersion => {
     const v = byKey.get(key);
     if (v) return v;
-    throw new InputError(`no version "${key}" for the ${role}${versions.length ? ` (known: ${versions.map((x) => x.key).join(', ')})` : ''}`);
+    throw new NotFoundError(`no version "${key}" for the ${role}${versions.length ? ` (known: ${versions.map((x) => x.key).join(', ')})` : ''}`);
   };
 
   const candidate = opts.candidate ? lookup(opts.candidate, 'candidate') : await defaultCandidate(db, versions, byId);

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB, EmbeddingVersionsTable, VersionEventKind } from '../db/schema.js';
-import { InputError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 
 export type VersionRow = Selectable<EmbeddingVersionsTable>;
 
@@ -15,7 +15,7 @@ export const VERSION_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 export const VERSION_KEY_RULE = '1-63 letters, digits, ".", "_" or "-", starting with a letter or digit';
 
 /** A version key that names no version: lists the known ones; suggests registering only a key that could be registered. */
-export class UnknownVersionError extends InputError {
+export class UnknownVersionError extends NotFoundError {
   readonly key: string;
   readonly known: string[];
   constructor(key: string, known: string[]) {
@@ -30,7 +30,7 @@ export class UnknownVersionError extends InputError {
   }
 
   /** The message without a command to run (for HTTP clients). */
-  get brief(): string {
+  override get brief(): string {
     const list = this.known.length ? ` (known: ${this.known.slice(0, 20).join(', ')}${this.known.length > 20 ? ', …' : ''})` : '';
     return `no version ${showKey(this.key)}${list}${VERSION_KEY.test(this.key) ? '' : `: not a valid version key (${VERSION_KEY_RULE})`}`;
   }

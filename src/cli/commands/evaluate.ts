@@ -272,9 +272,9 @@ async function versionMode(ctx: CliContext, f: EvaluateFlags, makeRetriever: Ret
   if (f.gate && report.passed === false) {
     const failed = report.outcomes.filter((o) => o.status === 'failed');
     if (failed.length === 0) {
-      throw new RefusedError(`gate failed for ${candidate.version_key}: every gate was skipped, so nothing was checked; add an absolute gate or pass --baseline <key>`, report.outcomes.map((o) => o.message));
+      throw new RefusedError(`gate failed for ${candidate.version_key}: every gate was skipped, so nothing was checked; add an absolute gate or pass --baseline <key>`, report.outcomes.map((o) => o.message), { code: 'gate_failed' });
     }
-    throw new RefusedError(`gate failed for ${candidate.version_key}: ${failed.length} of ${report.outcomes.length} gate(s) failed; activation will refuse it until a gated run passes`, failed.map((o) => o.message));
+    throw new RefusedError(`gate failed for ${candidate.version_key}: ${failed.length} of ${report.outcomes.length} gate(s) failed; activation will refuse it until a gated run passes`, failed.map((o) => o.message), { code: 'gate_failed' });
   }
   if (gates && !f.gate && report.passed === false) ctx.out.line('(gates failed, but without --gate this is informational: exit 0)');
 }

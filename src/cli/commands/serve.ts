@@ -5,7 +5,7 @@ import type { CliContext } from '../context.js';
 import { intOption } from '../options.js';
 import { requireSchema } from '../schema-guard.js';
 import type { Db } from '../../db/open.js';
-import { InputError, RefusedError } from '../../errors.js';
+import { NotFoundError, RefusedError } from '../../errors.js';
 import { findVersion, listVersions, VERSION_KEY } from '../../versions/store.js';
 
 export function registerServe(program: Command, ctx: CliContext): void {
@@ -58,5 +58,5 @@ async function checkPin(db: Db, pin: string): Promise<void> {
   const servable = (await listVersions(db.kysely)).filter((x) => x.state !== 'retired').map((x) => x.version_key);
   const known = servable.length ? `versions that can serve: ${servable.join(', ')}` : 'no version can serve yet';
   if (v) throw new RefusedError(`EMBCTL_PIN_VERSION=${pin} names a retired version (its vectors were dropped); ${known}: pin one of them or unset EMBCTL_PIN_VERSION`);
-  throw new InputError(`EMBCTL_PIN_VERSION=${JSON.stringify(pin).slice(1, -1).slice(0, 80)} names no version; ${known}: fix the pin or unset EMBCTL_PIN_VERSION`);
+  throw new NotFoundError(`EMBCTL_PIN_VERSION=${JSON.stringify(pin).slice(1, -1).slice(0, 80)} names no version; ${known}: fix the pin or unset EMBCTL_PIN_VERSION`);
 }

@@ -1,4 +1,4 @@
-import { InputError, InternalError } from '../../errors.js';
+import { EncoderOutputError, InputError } from '../../errors.js';
 import type { EmbedOptions, Encoder, EncoderIdentity } from '../types.js';
 import { countWords } from './analyze.js';
 import { Featurizer } from './featurize.js';
@@ -93,8 +93,8 @@ export function variantSettings(v: HashVariant): EncoderIdentity['settings'] {
 }
 
 function checkVector(vector: Float32Array, dims: number, index: number): void {
-  if (vector.length !== dims) throw new InternalError(`hash encoder: vector ${index} has ${vector.length} dims, expected ${dims}`);
+  if (vector.length !== dims) throw new EncoderOutputError(`hash encoder: vector ${index} has ${vector.length} dims, expected ${dims}`);
   for (let i = 0; i < dims; i++) {
-    if (!Number.isFinite(vector[i]!)) throw new InternalError(`hash encoder: vector ${index} has a non-finite component`);
+    if (!Number.isFinite(vector[i]!)) throw new EncoderOutputError(`hash encoder: vector ${index} has a non-finite component`);
   }
 }

@@ -5,7 +5,7 @@
  * (the revision) and loads the tokenizer; the ONNX session is created on the
  * first `embed`, once, however many calls race for it.
  */
-import { InputError, InternalError } from '../../errors.js';
+import { EncoderError, InputError } from '../../errors.js';
 import type { EmbedOptions, Encoder, EncoderIdentity } from '../types.js';
 import { hashModelFolder } from './folder-hash.js';
 import { locateModel } from './locate-model.js';
@@ -88,7 +88,7 @@ class TransformersLocalEncoder implements LocalEncoder {
   }
 
   private session(): Promise<FeaturePipelineLike> {
-    if (this.closed) return Promise.reject(new InternalError(`${this.identity.name} is closed`));
+    if (this.closed) return Promise.reject(new EncoderError(`${this.identity.name} is closed`));
     if (this.pipeline) return Promise.resolve(this.pipeline);
     this.loading ??= loadPipeline(this.folder, this.setup.dtype, this.setup.tokenizer).then(
       (p) => {
@@ -113,7 +113,7 @@ class TransformersLocalEncoder implements LocalEncoder {
     const out: Float32Array[] = [];
     for (let start = 0; start < texts.length; start += this.maxBatchItems) {
       signal?.throwIfAborted();
-      if (this.closed) throw new InternalError(`${this.identity.name} was closed during embed`);
+      if (this.closed) throw new EncoderError(`${this.identity.name} was closed during embed`);
       const batch = texts.slice(start, start + this.maxBatchItems);
       const tokens = batch.reduce((sum, t) => sum + this.countTokens(t), 0);
       onEvent?.({ type: 'request', items: batch.length, tokens });
@@ -124,7 +124,7 @@ class TransformersLocalEncoder implements LocalEncoder {
       try {
         output = await run;
       } catch (e) {
-        throw new InternalError(`${this.identity.name}${label ? ` (${label})` : ''} failed: ${messageOf(e)}`, [], { cause: e });
+        throw new EncoderError(`${this.identity.name}${label ? ` (${label})` : ''} failed: ${messageOf(e)}`, [], { cause: e });
       } finally {
         this.running.delete(run);
       }
@@ -173,7 +173,7 @@ export async function createLocalEncoder(options: LocalEncoderOptions): Promise<
       await downloadModel(where.id, opts.cacheDir, () => pickDtype(readModelInfo(where.folder)));
     } catch (e) {
       if (e instanceof InputError) throw e;
-      throw new InternalError(`local:${where.id}: download failed: ${messageOf(e)}`, [], { cause: e });
+      throw new EncoderError(`local:${where.id}: download failed: ${messageOf(e)}`, [], { cause: e });
     }
   }
   const info = readModelInfo(where.folder);

@@ -3,7 +3,7 @@
  * A bad output (wrong shape, NaN, not unit length when it should be) is an
  * error naming the encoder, never a stored vector.
  */
-import { InternalError } from '../../errors.js';
+import { EncoderOutputError } from '../../errors.js';
 import { EncoderDimensionsError } from '../dimensions-error.js';
 import type { TensorLike } from './transformers-runtime.js';
 import { withTextIndex } from '../output-error.js';
@@ -25,7 +25,7 @@ const NORM_TOLERANCE = 1e-3;
 export function splitVectors(output: TensorLike, check: VectorCheck): Float32Array[] {
   const where = `${check.encoder}${check.label ? ` (${check.label})` : ''}`;
   const fail = (what: string, row?: number): never => {
-    throw withTextIndex(new InternalError(`${where} returned a bad embedding: ${what}`), row === undefined ? undefined : row + (check.offset ?? 0));
+    throw withTextIndex(new EncoderOutputError(`${where} returned a bad embedding: ${what}`), row === undefined ? undefined : row + (check.offset ?? 0));
   };
   const [rows, dims, ...rest] = output.dims;
   if (output.type !== 'float32') fail(`type ${output.type}, expected float32`);

@@ -5,7 +5,7 @@
  * the API key out of every log line and error.
  */
 import OpenAI from 'openai';
-import { InputError, InternalError } from '../../errors.js';
+import { EncoderOutputError, InputError } from '../../errors.js';
 import { silentLogger } from '../../log/logger.js';
 import type { EmbedOptions, Encoder, EncoderIdentity } from '../types.js';
 import { planRequests } from './batches.js';
@@ -99,7 +99,7 @@ export function createOpenAIEncoder(options: OpenAIEncoderOptions): OpenAIEncode
       }
       if (seenDimensions === undefined) seenDimensions = result.dimensions;
       else if (result.dimensions !== seenDimensions) {
-        throw new InternalError(`${name} returned ${result.dimensions} dimensions, expected ${seenDimensions}${at}`);
+        throw new EncoderOutputError(`${name} returned ${result.dimensions} dimensions, expected ${seenDimensions}${at}`);
       }
       for (let i = 0; i < result.vectors.length; i++) out[r.start + i] = result.vectors[i]!;
     }

@@ -1,5 +1,5 @@
 /** Turning a batch that finally failed into the embctl error the user sees: one line, no key. */
-import { InputError, InternalError } from '../../errors.js';
+import { EncoderError, EncoderOutputError, InputError } from '../../errors.js';
 import { EncoderDimensionsError } from '../dimensions-error.js';
 import { PLACEHOLDER_API_KEY, type ResolvedOpenAIOptions } from './options.js';
 import { BatchFailure } from './send.js';
@@ -10,7 +10,7 @@ export function toEncoderError(err: unknown, name: string, at: string, cfg: Reso
   if (!(err instanceof BatchFailure)) return err; // the caller's abort reason, or a bug
   const f = err.failure;
   if (f.dimensions) return withTextIndex(new EncoderDimensionsError(`${name} returned ${f.reason}${at}`, f.dimensions.actual, f.dimensions.expected), f.textIndex);
-  if (f.invalidResponse) return withTextIndex(new InternalError(`${name} returned ${f.reason}${at}`), f.textIndex);
+  if (f.invalidResponse) return withTextIndex(new EncoderOutputError(`${name} returned ${f.reason}${at}`), f.textIndex);
   const status = f.status;
   if (status === 401 || status === 403) {
     const hint = cfg.official || cfg.apiKey !== PLACEHOLDER_API_KEY ? 'check the API key (OPENAI_API_KEY)' : 'this server needs a key: set OPENAI_API_KEY';
@@ -23,5 +23,5 @@ export function toEncoderError(err: unknown, name: string, at: string, cfg: Reso
     return new InputError(`${name}: request refused${at}: ${f.reason}`);
   }
   const tries = err.attempts > 1 ? ` after ${err.attempts} attempts` : '';
-  return new InternalError(`${name} failed${tries}${at}: ${f.reason}`);
+  return new EncoderError(`${name} failed${tries}${at}: ${f.reason}`);
 }
