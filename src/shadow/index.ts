@@ -1,7 +1,7 @@
 /** Shadow traffic: mirror sampled live queries to a candidate version and measure agreement. */
 export { RBO_P, agreement, jaccardAtK, overlapAtK, rankBiasedOverlap, topK, type Agreement } from './agreement.js';
 export { currentShadow, startShadow, stopShadow, type ShadowTarget, type StartShadowInput, type StartShadowResult, type StopShadowInput } from './config.js';
-export { createShadower, shadowMetricsText, type PrimaryResult, type SearchFn, type Shadower, type ShadowerOptions, type ShadowStats } from './shadower.js';
+export { createShadower, type PrimaryResult, type SearchFn, type Shadower, type ShadowerOptions, type ShadowStats } from './shadower.js';
 export { shadowReport, type AgreementSummary, type LowOverlapQuery, type SegmentSummary, type ShadowReport, type ShadowReportOptions } from './summary.js';
 export { querySha256 } from './record.js';
 export { parseDuration, parseSince } from './duration.js';
