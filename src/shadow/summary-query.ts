@@ -167,6 +167,7 @@ export interface LowOverlapQuery {
   segment: string | null;
   overlap: number;
   rbo: number;
+  /** How often this query was sampled in the scope (its worst occurrence is shown). */
   times: number;
   at: Date;
   primaryIds: number[];

@@ -94,7 +94,7 @@ export async function shadowReport(db: Db, opts: ShadowReportOptions = {}): Prom
 
   if (!candidate) {
     return {
-      candidate, config: null, since, until, primaries: [], overall: summary(emptyStats), segments: [], lowestOverlap: [],
+      candidate, config: null, since, until, primaries: [], overall: EMPTY, segments: [], lowestOverlap: [],
       distributions: { overlap: [], rbo: [], jaccard: [], latencyDeltaMs: [] }, timeSeries: [], bucketMs,
       dropped: opts.live?.unflushedDropped ?? 0, failed: opts.live?.unflushedFailed ?? 0,
     };
@@ -132,16 +132,18 @@ export async function shadowReport(db: Db, opts: ShadowReportOptions = {}): Prom
   };
 }
 
-const emptyStats = { n: 0, overlap: { mean: null, p10: null }, rbo: { mean: null, p10: null }, jaccard: { mean: null },
-  latencyDeltaMs: { p50: null, p95: null }, primaryMs: { p50: null, p95: null }, candidateMs: { p50: null, p95: null } };
+const EMPTY: AgreementSummary = {
+  count: 0,
+  overlap: { mean: null, p10: null },
+  rbo: { mean: null, p10: null },
+  jaccard: { mean: null },
+  latencyDeltaMs: { p50: null, p95: null },
+  primaryMs: { p50: null, p95: null },
+  candidateMs: { p50: null, p95: null },
+};
 
 /** The report's view of one row of agreement statistics. */
-function summary(s: Pick<AgreementStats, 'n' | 'jaccard' | 'latencyDeltaMs'> & {
-  overlap: { mean: number | null; p10: number | null };
-  rbo: { mean: number | null; p10: number | null };
-  primaryMs: { p50: number | null; p95: number | null };
-  candidateMs: { p50: number | null; p95: number | null };
-}): AgreementSummary {
+function summary(s: AgreementStats): AgreementSummary {
   return {
     count: s.n,
     overlap: { mean: s.overlap.mean, p10: s.overlap.p10 },
