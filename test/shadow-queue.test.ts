@@ -116,7 +116,15 @@ describe('DropCounter', () => {
 
 describe('Prometheus text', () => {
   const stats: ShadowStats = {
-    enqueued: 6, completed: 5, dropped: 44, failed: 1, queueDepth: 2, inFlight: 1, seen: 60, candidate: 'cand', sampleRate: 1,
+    enqueued: 6,
+    completed: 5,
+    dropped: 44,
+    failed: 1,
+    queueDepth: 2,
+    inFlight: 1,
+    seen: 60,
+    candidate: 'cand',
+    sampleRate: 1,
   };
 
   test('shadow metrics, labelled with the candidate', () => {

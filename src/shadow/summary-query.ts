@@ -234,7 +234,8 @@ export interface SeriesBucket {
 
 /** Count and mean agreement per time bucket of `bucketMs` (buckets with no query are left out). */
 export async function agreementSeries(db: K, scope: ShadowScope, bucketMs: number): Promise<SeriesBucket[]> {
-  if (!(Number.isInteger(bucketMs) && bucketMs >= 1)) throw new RangeError(`bucket width must be a whole number of ms, got ${bucketMs}`);
+  if (!(Number.isInteger(bucketMs) && bucketMs >= 1))
+    throw new RangeError(`bucket width must be a whole number of ms, got ${bucketMs}`);
   const r = await sql<{ t: number | string; n: number; overlap: number; rbo: number }>`
     select (floor(extract(epoch from created_at)::numeric * 1000 / ${bucketMs}::numeric) * ${bucketMs}::numeric)::float8 as t,
            count(*)::int as n,
@@ -243,7 +244,12 @@ export async function agreementSeries(db: K, scope: ShadowScope, bucketMs: numbe
     from shadow_queries
     where ${where(scope)}
     group by 1 order by 1`.execute(db);
-  return r.rows.map((x) => ({ start: new Date(Number(x.t)), n: Number(x.n), meanOverlap: Number(x.overlap), meanRbo: Number(x.rbo) }));
+  return r.rows.map((x) => ({
+    start: new Date(Number(x.t)),
+    n: Number(x.n),
+    meanOverlap: Number(x.overlap),
+    meanRbo: Number(x.rbo),
+  }));
 }
 
 /**

@@ -82,7 +82,7 @@ export async function shadowReport(db: Db, opts: ShadowReportOptions = {}): Prom
   const bucketMs = opts.bucketMs ?? (until.getTime() - since.getTime() <= 7 * DAY ? HOUR : DAY);
   const running = await currentShadow(db.kysely);
 
-  let candidate: { key: string; id: number } | null = null;
+  let candidate: { key: string; id: number } | null;
   if (opts.candidate !== undefined) {
     const v = await requireVersion(db.kysely, opts.candidate);
     candidate = { key: v.version_key, id: v.id };
