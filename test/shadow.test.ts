@@ -5,8 +5,10 @@ import { sql } from 'kysely';
 import { freshDb, type TestDb } from './support/db.js';
 import { createPartition } from '../src/partitions/partition.js';
 import { currentShadow, startShadow, stopShadow } from '../src/shadow/config.js';
-import { createShadower, shadowMetricsText, type SearchFn } from '../src/shadow/shadower.js';
+import { createShadower, type SearchFn } from '../src/shadow/shadower.js';
+import { shadowMetricsText } from '../src/serve/prometheus.js';
 import { shadowReport } from '../src/shadow/summary.js';
+import { loadReportModel } from '../src/upgrade-report/model.js';
 import { agreement } from '../src/shadow/agreement.js';
 import { InputError, RefusedError, UsageError } from '../src/errors.js';
 import type { Db } from '../src/db/open.js';
@@ -415,6 +417,34 @@ describe('shadow report', () => {
     near(r.timeSeries[0]!.meanOverlap, 0.75); near(r.timeSeries[0]!.meanRbo, 0.75);
     near(r.timeSeries[1]!.meanOverlap, 0.4); near(r.timeSeries[1]!.meanRbo, 0.4);
     assert.equal(r.dropped, 0, 'no drops stored yet');
+  });
+
+  test('per-query values are bounded to the newest ones; the aggregates still cover the whole window', async () => {
+    const r = await shadowReport(db, { candidate: 'cand', now, since: new Date(now.getTime() - 86_400_000), distributionLimit: 2 });
+    assert.deepEqual(r.distributions.overlap, [0.6, 0.2], 'the two newest, in time order');
+    assert.deepEqual(r.distributions.latencyDeltaMs, [6, 0]);
+    assert.equal(r.overall.count, 6);
+    near(r.overall.overlap.mean, 3.1 / 6);
+  });
+
+  test('the upgrade report reads the same aggregate over the whole log', async () => {
+    const all = await shadowReport(db, { candidate: 'cand', now, since: new Date('2025-01-01T00:00:00Z') });
+    const model = await loadReportModel(db, { candidate: 'cand', now });
+    const s = model.shadow!;
+    assert.equal(s.queries, 7, 'the row outside the 24 h window counts here');
+    assert.equal(all.overall.count, 7);
+    near(s.overlap.mean, all.overall.overlap.mean!);
+    near(s.overlap.p10, all.overall.overlap.p10!);
+    near(s.rbo.mean, all.overall.rbo.mean!);
+    near(s.rbo.p10, all.overall.rbo.p10!);
+    near(s.latency!.primary.p50, all.overall.primaryMs.p50!);
+    near(s.latency!.candidate.p95, all.overall.candidateMs.p95!);
+    assert.deepEqual(s.primaryKeys, all.primaries);
+    assert.deepEqual(
+      s.segments.map((x) => [x.segment, x.queries]),
+      [['a', 4], ['b', 2], ['(none)', 1]],
+      'by count, then name',
+    );
   });
 
   test('window, default candidate, live drop counters, and an empty report', async () => {

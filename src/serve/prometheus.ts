@@ -1,7 +1,10 @@
 /**
- * A small Prometheus registry: counters and latency histograms with labels,
- * rendered in the text exposition format. No dependency, no global state.
+ * A small Prometheus registry: counters, gauges and latency histograms with
+ * labels, rendered in the text exposition format. Label values are escaped
+ * here, once. No dependency, no global state.
  */
+import type { ShadowStats } from '../shadow/shadower.js';
+
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 type Labels = Record<string, string>;
@@ -21,11 +24,30 @@ export class Counter {
     const k = key(labels);
     this.#values.set(k, (this.#values.get(k) ?? 0) + by);
   }
-  render(): string {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const [k, v] of this.#values) lines.push(`${this.name}${k ? `{${k}}` : ''} ${v}`);
-    return lines.join('\n');
+  /** The total of a counter kept elsewhere (e.g. the shadower's own counts). */
+  set(labels: Labels, total: number): void {
+    this.#values.set(key(labels), total);
   }
+  render(): string {
+    return renderSamples(this.name, this.help, 'counter', this.#values);
+  }
+}
+
+export class Gauge {
+  readonly #values = new Map<string, number>();
+  constructor(readonly name: string, readonly help: string) {}
+  set(labels: Labels, value: number): void {
+    this.#values.set(key(labels), value);
+  }
+  render(): string {
+    return renderSamples(this.name, this.help, 'gauge', this.#values);
+  }
+}
+
+function renderSamples(name: string, help: string, type: 'counter' | 'gauge', values: Map<string, number>): string {
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
+  for (const [k, v] of values) lines.push(`${name}${k ? `{${k}}` : ''} ${v}`);
+  return lines.join('\n');
 }
 
 export class Histogram {
@@ -60,10 +82,32 @@ export class ServiceMetrics {
   readonly latency = new Histogram('embctl_search_duration_seconds', 'Search latency by serving version (embedding included).');
 
   render(activeVersion: string | null, extra: string[] = []): string {
-    const active = ['# HELP embctl_active_version The version serving requests without an explicit version (1).',
-      '# TYPE embctl_active_version gauge'];
-    if (activeVersion) active.push(`embctl_active_version{version="${escapeLabel(activeVersion)}"} 1`);
-    return [this.requests.render(), this.searches.render(), this.searchErrors.render(), this.latency.render(), active.join('\n'), ...extra]
+    const active = new Gauge('embctl_active_version', 'The version serving requests without an explicit version (1).');
+    if (activeVersion) active.set({ version: activeVersion }, 1);
+    return [this.requests.render(), this.searches.render(), this.searchErrors.render(), this.latency.render(), active.render(), ...extra]
       .filter(Boolean).join('\n') + '\n';
   }
+}
+
+/** A shadower's counters as Prometheus metrics, labelled with the candidate when one is shadowed. */
+export function shadowMetricsText(s: ShadowStats): string {
+  const labels: Labels = s.candidate ? { candidate: s.candidate } : {};
+  const counter = (name: string, help: string, v: number) => {
+    const c = new Counter(name, help);
+    c.set(labels, v);
+    return c.render();
+  };
+  const gauge = (name: string, help: string, v: number) => {
+    const g = new Gauge(name, help);
+    g.set(labels, v);
+    return g.render();
+  };
+  return [
+    counter('embctl_shadow_enqueued_total', 'Sampled queries queued for the candidate.', s.enqueued),
+    counter('embctl_shadow_completed_total', 'Candidate searches finished and logged.', s.completed),
+    counter('embctl_shadow_dropped_total', 'Sampled queries dropped (queue full or shutdown).', s.dropped),
+    counter('embctl_shadow_failed_total', 'Candidate searches or writes that failed.', s.failed),
+    gauge('embctl_shadow_queue_depth', 'Candidate queries waiting.', s.queueDepth),
+    gauge('embctl_shadow_in_flight', 'Candidate searches running.', s.inFlight),
+  ].join('\n');
 }

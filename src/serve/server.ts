@@ -5,9 +5,9 @@ import type { Db } from '../db/open.js';
 import { scrubSecrets, type Logger } from '../log/logger.js';
 import { createSearcher, type Searcher } from '../search/index.js';
 import type { EncoderDeps } from '../encoders/factory.js';
-import { createShadower, shadowMetricsText, type Shadower } from '../shadow/shadower.js';
+import { createShadower, type Shadower } from '../shadow/shadower.js';
 import { HttpError, sendError, sendJson } from './http-util.js';
-import { ServiceMetrics } from './prometheus.js';
+import { ServiceMetrics, shadowMetricsText } from './prometheus.js';
 import { activateRoute, rollbackRoute, searchRoute, toHttpError, versionsRoute, type RouteContext } from './routes.js';
 import { matchRoute } from './router.js';
 import { standbyInfo, type StandbyInfo } from './standby.js';
@@ -206,7 +206,7 @@ function pathOf(target: string | undefined): string {
 
 async function sendMetrics(ctx: RouteContext, res: ServerResponse): Promise<void> {
   const serving = await ctx.searcher.servingVersion().catch(() => undefined);
-  const text = ctx.metrics.render(serving?.row.version_key ?? null, ctx.shadower ? [shadowMetricsText(ctx.shadower.stats()).trimEnd()] : []);
+  const text = ctx.metrics.render(serving?.row.version_key ?? null, ctx.shadower ? [shadowMetricsText(ctx.shadower.stats())] : []);
   res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
   res.end(text);
 }

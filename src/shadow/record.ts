@@ -50,12 +50,3 @@ export async function addShadowDrops(db: Kysely<DB>, candidateVersionId: number,
     on conflict (candidate_version_id, bucket_start) do update
     set dropped = shadow_drops.dropped + excluded.dropped, failed = shadow_drops.failed + excluded.failed`.execute(db);
 }
-
-/** Drops and failures stored for a candidate in a window (whole hour buckets). */
-export async function storedShadowDrops(db: Kysely<DB>, candidateVersionId: number, since: Date, until: Date): Promise<{ dropped: number; failed: number }> {
-  const r = await sql<{ dropped: number | null; failed: number | null }>`
-    select sum(dropped) as dropped, sum(failed) as failed from shadow_drops
-    where candidate_version_id = ${candidateVersionId}
-      and bucket_start >= date_trunc('hour', ${since}::timestamptz) and bucket_start <= ${until}::timestamptz`.execute(db);
-  return { dropped: Number(r.rows[0]?.dropped ?? 0), failed: Number(r.rows[0]?.failed ?? 0) };
-}

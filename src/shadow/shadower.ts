@@ -5,6 +5,8 @@ import { currentShadow, type ShadowTarget } from './config.js';
 import { agreement } from './agreement.js';
 import { addShadowDrops, insertShadowQuery } from './record.js';
 import { sampled } from './sampling.js';
+import { HandoffQueue } from './handoff-queue.js';
+import { DropCounter } from './drop-counter.js';
 
 /**
  * Runs one query on one version: `ids` are chunk ids in rank order, `ms`
@@ -109,38 +111,18 @@ interface Job {
 
 export function createShadower(db: Db, opts: ShadowerOptions): Shadower {
   const logger = (opts.logger ?? silentLogger()).child({ component: 'shadow' });
-  const queueSize = Math.max(0, opts.queueSize ?? 1000);
   const workerCount = Math.max(1, opts.workers ?? 2);
   const random = opts.random ?? Math.random;
   const refreshMs = opts.refreshMs ?? 5000;
   const timeoutMs = opts.candidateTimeoutMs ?? 30_000;
 
-  const counters = { enqueued: 0, completed: 0, dropped: 0, failed: 0, seen: 0 };
-  /** Drops and failures not yet added to shadow_drops, per candidate version id. */
-  const unflushed = new Map<number, { dropped: number; failed: number }>();
-  const note = (t: ShadowTarget, kind: 'dropped' | 'failed') => {
-    counters[kind]++;
-    const u = unflushed.get(t.versionId) ?? { dropped: 0, failed: 0 };
-    u[kind]++;
-    unflushed.set(t.versionId, u);
-  };
-  async function flushDrops(): Promise<void> {
-    for (const [id, u] of [...unflushed]) {
-      unflushed.delete(id);
-      try {
-        await addShadowDrops(db.kysely, id, u.dropped, u.failed);
-      } catch (e) {
-        const back = unflushed.get(id) ?? { dropped: 0, failed: 0 };
-        unflushed.set(id, { dropped: back.dropped + u.dropped, failed: back.failed + u.failed });
-        throw e;
-      }
-    }
-  }
-  const queue: Job[] = [];
-  const idle: ((job: Job | null) => void)[] = [];
+  const counters = { enqueued: 0, completed: 0, seen: 0, samplingFailed: 0 };
+  const drops = new DropCounter();
+  const note = (t: ShadowTarget, kind: 'dropped' | 'failed') => drops.note(t.versionId, kind);
+  const flushDrops = () => drops.flush((id, c) => addShadowDrops(db.kysely, id, c.dropped, c.failed));
+  const queue = new HandoffQueue<Job>(opts.queueSize ?? 1000);
   const versionIds = new Map<string, number>();
   const abort = new AbortController();
-  let inFlight = 0;
   let target: ShadowTarget | null = null;
   let loadedAt = -Infinity;
   let refreshing: Promise<ShadowTarget | null> | null = null;
@@ -197,32 +179,13 @@ export function createShadower(db: Db, opts: ShadowerOptions): Shadower {
         target: t,
         at: performance.now(),
       };
-      const worker = idle.shift();
-      if (worker) {
-        counters.enqueued++;
-        inFlight++; // taken by a worker from this moment
-        worker(job);
-      } else if (queue.length < queueSize) {
-        counters.enqueued++;
-        queue.push(job);
-      } else {
-        note(t, 'dropped');
-      }
+      if (queue.offer(job) === 'full') note(t, 'dropped');
+      else counters.enqueued++;
     } catch (e) {
       // Shadowing must never fail the request it follows.
-      counters.failed++;
+      counters.samplingFailed++;
       logger.warn({ err: (e as Error).message }, 'shadow sampling failed');
     }
-  }
-
-  function next(): Promise<Job | null> {
-    const job = queue.shift();
-    if (job) {
-      inFlight++;
-      return Promise.resolve(job);
-    }
-    if (closing) return Promise.resolve(null);
-    return new Promise((resolve) => idle.push(resolve));
   }
 
   async function run(job: Job): Promise<void> {
@@ -272,7 +235,7 @@ export function createShadower(db: Db, opts: ShadowerOptions): Shadower {
   const maxAge = opts.maxQueueAgeMs ?? 10_000;
   const workers = Array.from({ length: workerCount }, async () => {
     for (;;) {
-      const job = await next();
+      const job = await queue.take();
       if (!job) return;
       try {
         // Spare capacity only: wait while the primary is serving.
@@ -285,7 +248,7 @@ export function createShadower(db: Db, opts: ShadowerOptions): Shadower {
         }
         await run(job);
       } finally {
-        inFlight--;
+        queue.done();
       }
     }
   });
@@ -294,7 +257,7 @@ export function createShadower(db: Db, opts: ShadowerOptions): Shadower {
     if (closing) return closing;
     closing = (async () => {
       clearInterval(timer);
-      for (const w of idle.splice(0)) w(null);
+      queue.close();
       const drained = Promise.all(workers).then(() => true);
       let t: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((resolve) => {
@@ -303,9 +266,9 @@ export function createShadower(db: Db, opts: ShadowerOptions): Shadower {
       const ok = await Promise.race([drained, timedOut]);
       clearTimeout(t);
       if (!ok) {
-        for (const j of queue.splice(0)) note(j.target, 'dropped');
+        for (const j of queue.clear()) note(j.target, 'dropped');
         abort.abort(new Error('shadower closed'));
-        logger.warn({ inFlight }, 'shadow queue not drained in time; abandoned the rest');
+        logger.warn({ inFlight: queue.inFlight }, 'shadow queue not drained in time; abandoned the rest');
         await Promise.all(workers);
       }
       await refreshing?.catch(() => {});
@@ -318,38 +281,16 @@ export function createShadower(db: Db, opts: ShadowerOptions): Shadower {
     afterPrimary,
     refresh,
     stats: () => ({
-      ...counters,
-      queueDepth: queue.length,
-      inFlight,
+      enqueued: counters.enqueued,
+      completed: counters.completed,
+      dropped: drops.totals.dropped,
+      failed: drops.totals.failed + counters.samplingFailed,
+      seen: counters.seen,
+      queueDepth: queue.depth,
+      inFlight: queue.inFlight,
       candidate: target?.versionKey ?? null,
       sampleRate: target ? opts.sampleRate ?? target.sampleRate : 0,
     }),
     close,
   };
-}
-
-/** Prometheus text lines for a shadower's counters (for /metrics). */
-export function shadowMetricsText(s: ShadowStats): string {
-  const label = s.candidate ? `{candidate="${s.candidate.replace(/["\\\n]/g, '_')}"}` : '';
-  return [
-    '# HELP embctl_shadow_enqueued_total Sampled queries queued for the candidate.',
-    '# TYPE embctl_shadow_enqueued_total counter',
-    `embctl_shadow_enqueued_total${label} ${s.enqueued}`,
-    '# HELP embctl_shadow_completed_total Candidate searches finished and logged.',
-    '# TYPE embctl_shadow_completed_total counter',
-    `embctl_shadow_completed_total${label} ${s.completed}`,
-    '# HELP embctl_shadow_dropped_total Sampled queries dropped (queue full or shutdown).',
-    '# TYPE embctl_shadow_dropped_total counter',
-    `embctl_shadow_dropped_total${label} ${s.dropped}`,
-    '# HELP embctl_shadow_failed_total Candidate searches or writes that failed.',
-    '# TYPE embctl_shadow_failed_total counter',
-    `embctl_shadow_failed_total${label} ${s.failed}`,
-    '# HELP embctl_shadow_queue_depth Candidate queries waiting.',
-    '# TYPE embctl_shadow_queue_depth gauge',
-    `embctl_shadow_queue_depth${label} ${s.queueDepth}`,
-    '# HELP embctl_shadow_in_flight Candidate searches running.',
-    '# TYPE embctl_shadow_in_flight gauge',
-    `embctl_shadow_in_flight${label} ${s.inFlight}`,
-    '',
-  ].join('\n');
 }

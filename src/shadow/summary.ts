@@ -1,9 +1,17 @@
-import { sql } from 'kysely';
+/**
+ * `shadowReport`: agreement of a shadowed candidate with the primary over a
+ * time window. Every figure is an aggregate computed by the database
+ * (summary-query.ts); only bounded results come back.
+ */
 import type { Db } from '../db/open.js';
 import { requireVersion } from '../versions/store.js';
 import { currentShadow, type ShadowTarget } from './config.js';
-import { storedShadowDrops } from './record.js';
-import { mean, quantile } from '../stats/index.js';
+import {
+  agreementSeries, agreementStats, lastLoggedCandidate, recentValues, shadowPrimaryKeys, storedDrops, worstQueries,
+  type AgreementStats, type LowOverlapQuery,
+} from './summary-query.js';
+
+export type { LowOverlapQuery } from './summary-query.js';
 
 export interface ShadowReportOptions {
   /** Candidate version key. Default: the one shadowed now, else the last one logged. */
@@ -15,6 +23,8 @@ export interface ShadowReportOptions {
   worst?: number;
   /** Width of a time-series bucket. Default: an hour for windows up to 7 days, else a day. */
   bucketMs?: number;
+  /** Per-query values returned in `distributions`, the newest ones. Default DISTRIBUTION_LIMIT. */
+  distributionLimit?: number;
   /** Counts of this process's shadower not yet stored in shadow_drops. */
   live?: { unflushedDropped?: number; unflushedFailed?: number };
 }
@@ -35,21 +45,6 @@ export interface SegmentSummary extends AgreementSummary {
   segment: string | null;
 }
 
-export interface LowOverlapQuery {
-  /** sha256 of the query text, hex. */
-  sha256: string;
-  /** The raw text, only when the shadow stored it. */
-  text: string | null;
-  segment: string | null;
-  overlap: number;
-  rbo: number;
-  /** How often this query was sampled in the window (its worst occurrence is shown). */
-  times: number;
-  at: Date;
-  primaryIds: number[];
-  candidateIds: number[];
-}
-
 export interface ShadowReport {
   candidate: { key: string; id: number } | null;
   /** The running shadow configuration, if the candidate is shadowed now. */
@@ -61,7 +56,7 @@ export interface ShadowReport {
   overall: AgreementSummary;
   segments: SegmentSummary[];
   lowestOverlap: LowOverlapQuery[];
-  /** Raw per-query values, in time order, for histograms. */
+  /** Per-query values, in time order, for histograms: the newest `distributionLimit` queries of the window. */
   distributions: { overlap: number[]; rbo: number[]; jaccard: number[]; latencyDeltaMs: number[] };
   /** Per time bucket, for over-time charts (buckets with no query are left out). */
   timeSeries: { bucketStart: Date; count: number; meanOverlap: number; meanRbo: number }[];
@@ -75,24 +70,10 @@ export interface ShadowReport {
   failed: number;
 }
 
-interface Row {
-  created_at: Date;
-  query_sha256: Uint8Array;
-  query_text: string | null;
-  segment: string | null;
-  primary_key: string;
-  k: number;
-  primary_ids: number[];
-  candidate_ids: number[];
-  overlap_at_k: number;
-  jaccard: number;
-  rbo: number;
-  primary_ms: number;
-  candidate_ms: number;
-}
-
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+/** Per-query values returned in `distributions` at most (the newest ones). */
+export const DISTRIBUTION_LIMIT = 10_000;
 
 /** Agreement between a shadowed candidate and the primary over a time window. */
 export async function shadowReport(db: Db, opts: ShadowReportOptions = {}): Promise<ShadowReport> {
@@ -101,57 +82,49 @@ export async function shadowReport(db: Db, opts: ShadowReportOptions = {}): Prom
   const bucketMs = opts.bucketMs ?? (until.getTime() - since.getTime() <= 7 * DAY ? HOUR : DAY);
   const running = await currentShadow(db.kysely);
 
-  let candidate: { key: string; id: number } | null = null;
+  let candidate: { key: string; id: number } | null;
   if (opts.candidate !== undefined) {
     const v = await requireVersion(db.kysely, opts.candidate);
     candidate = { key: v.version_key, id: v.id };
   } else if (running) {
     candidate = { key: running.versionKey, id: running.versionId };
   } else {
-    const last = await db.kysely.selectFrom('shadow_queries as q')
-      .innerJoin('embedding_versions as v', 'v.id', 'q.candidate_version_id')
-      .select(['v.id', 'v.version_key']).orderBy('q.id', 'desc').limit(1).executeTakeFirst();
-    if (last) candidate = { key: last.version_key, id: last.id };
+    candidate = (await lastLoggedCandidate(db.kysely)) ?? null;
   }
 
-  const rows: Row[] = candidate
-    ? (await sql<Row>`
-        select q.created_at, q.query_sha256, q.query_text, q.segment, p.version_key as primary_key, q.k,
-               q.primary_ids, q.candidate_ids, q.overlap_at_k, q.jaccard, q.rbo, q.primary_ms, q.candidate_ms
-        from shadow_queries q join embedding_versions p on p.id = q.primary_version_id
-        where q.candidate_version_id = ${candidate.id}
-          and q.created_at >= ${since} and q.created_at <= ${until}
-        order by q.created_at, q.id`.execute(db.kysely)).rows.map(normalize)
-    : [];
-
-  const bySegment = new Map<string | null, Row[]>();
-  for (const r of rows) {
-    const list = bySegment.get(r.segment);
-    if (list) list.push(r);
-    else bySegment.set(r.segment, [r]);
+  if (!candidate) {
+    return {
+      candidate, config: null, since, until, primaries: [], overall: EMPTY, segments: [], lowestOverlap: [],
+      distributions: { overlap: [], rbo: [], jaccard: [], latencyDeltaMs: [] }, timeSeries: [], bucketMs,
+      dropped: opts.live?.unflushedDropped ?? 0, failed: opts.live?.unflushedFailed ?? 0,
+    };
   }
-  const segments = [...bySegment.entries()]
-    .map(([segment, list]) => ({ segment, ...summarize(list) }))
+  const k = db.kysely;
+  const scope = { candidateId: candidate.id, since, until };
+  const [overall, bySegment, primaries, lowestOverlap, distributions, series, stored] = await Promise.all([
+    agreementStats(k, scope),
+    agreementStats(k, scope, { bySegment: true }),
+    shadowPrimaryKeys(k, scope),
+    worstQueries(k, scope, opts.worst ?? 10),
+    recentValues(k, scope, opts.distributionLimit ?? DISTRIBUTION_LIMIT),
+    agreementSeries(k, scope, bucketMs),
+    storedDrops(k, scope),
+  ]);
+  const segments = bySegment
+    .map((s) => ({ segment: s.segment, ...summary(s) }))
     .sort((a, b) => (a.segment === null ? 1 : b.segment === null ? -1 : a.segment.localeCompare(b.segment)));
-
-  const stored = candidate ? await storedShadowDrops(db.kysely, candidate.id, since, until) : { dropped: 0, failed: 0 };
 
   return {
     candidate,
-    config: running && candidate && running.versionId === candidate.id ? running : null,
+    config: running && running.versionId === candidate.id ? running : null,
     since,
     until,
-    primaries: [...new Set(rows.map((r) => r.primary_key))].sort(),
-    overall: summarize(rows),
+    primaries,
+    overall: summary(overall),
     segments,
-    lowestOverlap: lowest(rows, opts.worst ?? 10),
-    distributions: {
-      overlap: rows.map((r) => r.overlap_at_k),
-      rbo: rows.map((r) => r.rbo),
-      jaccard: rows.map((r) => r.jaccard),
-      latencyDeltaMs: rows.map((r) => r.candidate_ms - r.primary_ms),
-    },
-    timeSeries: buckets(rows, since, bucketMs),
+    lowestOverlap,
+    distributions,
+    timeSeries: series.map((b) => ({ bucketStart: b.start, count: b.n, meanOverlap: b.meanOverlap, meanRbo: b.meanRbo })),
     bucketMs,
     // Stored counts from every serving process, plus what this process has not flushed yet.
     dropped: stored.dropped + (opts.live?.unflushedDropped ?? 0),
@@ -159,78 +132,25 @@ export async function shadowReport(db: Db, opts: ShadowReportOptions = {}): Prom
   };
 }
 
-function normalize(r: Row): Row {
+const EMPTY: AgreementSummary = {
+  count: 0,
+  overlap: { mean: null, p10: null },
+  rbo: { mean: null, p10: null },
+  jaccard: { mean: null },
+  latencyDeltaMs: { p50: null, p95: null },
+  primaryMs: { p50: null, p95: null },
+  candidateMs: { p50: null, p95: null },
+};
+
+/** The report's view of one row of agreement statistics. */
+function summary(s: AgreementStats): AgreementSummary {
   return {
-    ...r,
-    created_at: new Date(r.created_at),
-    k: Number(r.k),
-    overlap_at_k: Number(r.overlap_at_k),
-    jaccard: Number(r.jaccard),
-    rbo: Number(r.rbo),
-    primary_ms: Number(r.primary_ms),
-    candidate_ms: Number(r.candidate_ms),
-    primary_ids: (r.primary_ids ?? []).map(Number),
-    candidate_ids: (r.candidate_ids ?? []).map(Number),
+    count: s.n,
+    overlap: { mean: s.overlap.mean, p10: s.overlap.p10 },
+    rbo: { mean: s.rbo.mean, p10: s.rbo.p10 },
+    jaccard: { mean: s.jaccard.mean },
+    latencyDeltaMs: { p50: s.latencyDeltaMs.p50, p95: s.latencyDeltaMs.p95 },
+    primaryMs: { p50: s.primaryMs.p50, p95: s.primaryMs.p95 },
+    candidateMs: { p50: s.candidateMs.p50, p95: s.candidateMs.p95 },
   };
-}
-
-export function summarize(rows: readonly Pick<Row, 'overlap_at_k' | 'rbo' | 'jaccard' | 'primary_ms' | 'candidate_ms'>[]): AgreementSummary {
-  const overlap = rows.map((r) => r.overlap_at_k);
-  const rbo = rows.map((r) => r.rbo);
-  const delta = rows.map((r) => r.candidate_ms - r.primary_ms);
-  const pm = rows.map((r) => r.primary_ms);
-  const cm = rows.map((r) => r.candidate_ms);
-  return {
-    count: rows.length,
-    overlap: { mean: mean(overlap), p10: quantile(overlap, 0.1) },
-    rbo: { mean: mean(rbo), p10: quantile(rbo, 0.1) },
-    jaccard: { mean: mean(rows.map((r) => r.jaccard)) },
-    latencyDeltaMs: { p50: quantile(delta, 0.5), p95: quantile(delta, 0.95) },
-    primaryMs: { p50: quantile(pm, 0.5), p95: quantile(pm, 0.95) },
-    candidateMs: { p50: quantile(cm, 0.5), p95: quantile(cm, 0.95) },
-  };
-}
-
-/** Distinct queries (by hash) with the lowest overlap, each at its worst occurrence. */
-function lowest(rows: readonly Row[], n: number): LowOverlapQuery[] {
-  const byHash = new Map<string, { worst: Row; times: number; text: string | null }>();
-  for (const r of rows) {
-    const h = Buffer.from(r.query_sha256).toString('hex');
-    const e = byHash.get(h);
-    if (!e) byHash.set(h, { worst: r, times: 1, text: r.query_text });
-    else {
-      e.times++;
-      e.text ??= r.query_text;
-      if (worse(r, e.worst)) e.worst = r;
-    }
-  }
-  return [...byHash.entries()]
-    .sort(([, a], [, b]) => (worse(a.worst, b.worst) ? -1 : worse(b.worst, a.worst) ? 1 : 0))
-    .slice(0, n)
-    .map(([sha256, e]) => ({
-      sha256, text: e.text, segment: e.worst.segment, overlap: e.worst.overlap_at_k, rbo: e.worst.rbo,
-      times: e.times, at: e.worst.created_at, primaryIds: e.worst.primary_ids, candidateIds: e.worst.candidate_ids,
-    }));
-}
-
-function worse(a: Row, b: Row): boolean {
-  if (a.overlap_at_k !== b.overlap_at_k) return a.overlap_at_k < b.overlap_at_k;
-  if (a.rbo !== b.rbo) return a.rbo < b.rbo;
-  return a.created_at.getTime() > b.created_at.getTime();
-}
-
-function buckets(rows: readonly Row[], since: Date, bucketMs: number): ShadowReport['timeSeries'] {
-  const acc = new Map<number, { count: number; overlap: number; rbo: number }>();
-  const origin = Math.floor(since.getTime() / bucketMs) * bucketMs; // aligned: whole hours / days (UTC)
-  for (const r of rows) {
-    const start = origin + Math.floor((r.created_at.getTime() - origin) / bucketMs) * bucketMs;
-    const b = acc.get(start) ?? { count: 0, overlap: 0, rbo: 0 };
-    b.count++;
-    b.overlap += r.overlap_at_k;
-    b.rbo += r.rbo;
-    acc.set(start, b);
-  }
-  return [...acc.entries()].sort(([a], [b]) => a - b).map(([start, b]) => ({
-    bucketStart: new Date(start), count: b.count, meanOverlap: b.overlap / b.count, meanRbo: b.rbo / b.count,
-  }));
 }

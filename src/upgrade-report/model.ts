@@ -13,6 +13,9 @@ import type { VersionRow } from '../versions/store.js';
 import { InputError, NotFoundError } from '../errors.js';
 import { adaptEvaluation } from './evaluation-adapter.js';
 import * as q from './queries.js';
+import {
+  agreementHistogram, agreementSeries, agreementStats, shadowPrimaryKeys, storedDrops, type AgreementStats,
+} from '../shadow/summary-query.js';
 import { computeVerdict } from './verdict.js';
 import {
   REPORT_MODEL_VERSION, type BackfillSection, type Distribution, type EvaluationSection, type EvaluationRunSummary,
@@ -235,28 +238,28 @@ const equalBins = (n: number) => Array.from({ length: n }, (_, i) => ({ lo: i / 
 
 async function loadShadow(db: Db, candidate: ReportVersion): Promise<ShadowSection | null> {
   const k = db.kysely;
-  const s = await q.shadowSummary(k, candidate.id);
-  if (!s || s.n === 0) return null;
+  const scope = { candidateId: candidate.id }; // the whole log of the candidate
+  const s = await agreementStats(k, scope);
+  if (s.n === 0) return null;
   const discreteK = s.kinds === 1 && s.k !== null && s.k <= 20 ? s.k : undefined;
   const overlapBins = discreteK
     ? Array.from({ length: discreteK + 1 }, (_, i) => ({ lo: i / discreteK, hi: i / discreteK, label: `${i}/${discreteK}` }))
     : equalBins(10);
-  const first = s.first_at ? new Date(s.first_at) : null;
-  const last = s.last_at ? new Date(s.last_at) : null;
-  const span = first && last ? (last.getTime() - first.getTime()) / 1000 : 0;
+  const span = s.firstAt && s.lastAt ? (s.lastAt.getTime() - s.firstAt.getTime()) / 1000 : 0;
   const bucketSeconds = bucketSecondsFor(span);
   const [primaryKeys, drops, overlapRows, rboRows, series, segments] = await Promise.all([
-    q.shadowPrimaryKeys(k, candidate.id),
-    q.shadowDrops(k, candidate.id),
-    q.shadowHistogram(k, candidate.id, 'overlap_at_k', { bins: 10, discreteK }),
-    q.shadowHistogram(k, candidate.id, 'rbo', { bins: 10 }),
-    q.shadowSeries(k, candidate.id, bucketSeconds),
-    q.shadowSegments(k, candidate.id, 20),
+    shadowPrimaryKeys(k, scope),
+    // 0 when shadow_drops predates migration 0002.
+    storedDrops(k, scope).catch(() => ({ dropped: 0, failed: 0 })),
+    agreementHistogram(k, scope, 'overlap_at_k', { bins: 10, discreteK }),
+    agreementHistogram(k, scope, 'rbo', { bins: 10 }),
+    agreementSeries(k, scope, bucketSeconds * 1000),
+    agreementStats(k, scope, { bySegment: true, limit: 20 }),
   ]);
-  const lat = (p50: number | null, p95: number | null, p99: number | null, mean: number | null) =>
-    p50 === null || p95 === null || p99 === null || mean === null ? null : { p50, p95, p99, mean };
-  const primary = lat(s.p_p50, s.p_p95, s.p_p99, s.p_mean);
-  const cand = lat(s.c_p50, s.c_p95, s.c_p99, s.c_mean);
+  const lat = (m: AgreementStats['primaryMs']) =>
+    m.p50 === null || m.p95 === null || m.p99 === null || m.mean === null ? null : { p50: m.p50, p95: m.p95, p99: m.p99, mean: m.mean };
+  const primary = lat(s.primaryMs);
+  const cand = lat(s.candidateMs);
   return {
     candidateKey: candidate.key,
     primaryKeys,
@@ -264,14 +267,14 @@ async function loadShadow(db: Db, candidate: ReportVersion): Promise<ShadowSecti
     dropped: drops.dropped,
     failed: drops.failed,
     k: s.k,
-    firstAt: iso(first),
-    lastAt: iso(last),
-    overlap: distribution(overlapRows, overlapBins, s.overlap_mean, s.overlap_p10, s.overlap_p50),
-    rbo: distribution(rboRows, equalBins(10), s.rbo_mean, s.rbo_p10, s.rbo_p50),
+    firstAt: iso(s.firstAt),
+    lastAt: iso(s.lastAt),
+    overlap: distribution(overlapRows, overlapBins, s.overlap.mean, s.overlap.p10, s.overlap.p50),
+    rbo: distribution(rboRows, equalBins(10), s.rbo.mean, s.rbo.p10, s.rbo.p50),
     bucketSeconds,
-    series: series.map((p) => ({ at: new Date(p.t * 1000).toISOString(), queries: p.n, meanOverlap: p.overlap, meanRbo: p.rbo })),
+    series: series.map((p) => ({ at: p.start.toISOString(), queries: p.n, meanOverlap: p.meanOverlap, meanRbo: p.meanRbo })),
     latency: primary && cand ? { primary, candidate: cand } : null,
-    segments: segments.map((r) => ({ segment: r.segment ?? '(none)', queries: r.n, meanOverlap: r.overlap, meanRbo: r.rbo })),
+    segments: segments.map((r) => ({ segment: r.segment ?? '(none)', queries: r.n, meanOverlap: r.overlap.mean!, meanRbo: r.rbo.mean! })),
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * The report's reads, one small query each. Values come in as parameters
- * only; aggregates are computed by the database so a large shadow log is
- * never pulled into memory.
+ * only. Shadow agreement is read through shadow/summary-query.ts, which
+ * aggregates in the database.
  */
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
@@ -78,117 +78,6 @@ export async function ownRunOn(db: K, versionId: number, judgedSetName: string) 
     .where('embedding_version_id', '=', versionId)
     .where('judged_set_name', '=', judgedSetName)
     .orderBy('id', 'desc').limit(1).executeTakeFirst();
-}
-
-export interface ShadowSummaryRow {
-  n: number;
-  kinds: number;
-  k: number | null;
-  first_at: Date | null;
-  last_at: Date | null;
-  overlap_mean: number | null;
-  overlap_p10: number | null;
-  overlap_p50: number | null;
-  rbo_mean: number | null;
-  rbo_p10: number | null;
-  rbo_p50: number | null;
-  p_p50: number | null;
-  p_p95: number | null;
-  p_p99: number | null;
-  p_mean: number | null;
-  c_p50: number | null;
-  c_p95: number | null;
-  c_p99: number | null;
-  c_mean: number | null;
-}
-
-export async function shadowSummary(db: K, candidateId: number): Promise<ShadowSummaryRow> {
-  const r = await sql<ShadowSummaryRow>`
-    select count(*)::int as n,
-           count(distinct k)::int as kinds,
-           mode() within group (order by k) as k,
-           min(created_at) as first_at,
-           max(created_at) as last_at,
-           avg(overlap_at_k)::float8 as overlap_mean,
-           percentile_cont(0.1) within group (order by overlap_at_k) as overlap_p10,
-           percentile_cont(0.5) within group (order by overlap_at_k) as overlap_p50,
-           avg(rbo)::float8 as rbo_mean,
-           percentile_cont(0.1) within group (order by rbo) as rbo_p10,
-           percentile_cont(0.5) within group (order by rbo) as rbo_p50,
-           percentile_cont(0.5) within group (order by primary_ms) as p_p50,
-           percentile_cont(0.95) within group (order by primary_ms) as p_p95,
-           percentile_cont(0.99) within group (order by primary_ms) as p_p99,
-           avg(primary_ms)::float8 as p_mean,
-           percentile_cont(0.5) within group (order by candidate_ms) as c_p50,
-           percentile_cont(0.95) within group (order by candidate_ms) as c_p95,
-           percentile_cont(0.99) within group (order by candidate_ms) as c_p99,
-           avg(candidate_ms)::float8 as c_mean
-    from shadow_queries
-    where candidate_version_id = ${candidateId}`.execute(db);
-  return r.rows[0]!;
-}
-
-export async function shadowPrimaryKeys(db: K, candidateId: number): Promise<string[]> {
-  const rows = await db.selectFrom('shadow_queries as s')
-    .innerJoin('embedding_versions as v', 'v.id', 's.primary_version_id')
-    .select('v.version_key').distinct()
-    .where('s.candidate_version_id', '=', candidateId)
-    .orderBy('v.version_key').execute();
-  return rows.map((r) => r.version_key);
-}
-
-/** Shadow queries dropped or failed (0 when the table predates migration 0002). */
-export async function shadowDrops(db: K, candidateId: number): Promise<{ dropped: number; failed: number }> {
-  try {
-    const r = await sql<{ dropped: number; failed: number }>`
-      select coalesce(sum(dropped), 0)::float8 as dropped, coalesce(sum(failed), 0)::float8 as failed
-      from shadow_drops where candidate_version_id = ${candidateId}`.execute(db);
-    return r.rows[0] ?? { dropped: 0, failed: 0 };
-  } catch {
-    return { dropped: 0, failed: 0 };
-  }
-}
-
-/**
- * Counts per bin. `discreteK`: overlap@K takes the values i/K, one bin each
- * (bin i = round(overlap * K)); otherwise `bins` equal bins over [0, 1].
- */
-export async function shadowHistogram(
-  db: K, candidateId: number, column: 'overlap_at_k' | 'rbo', opts: { bins: number; discreteK?: number },
-): Promise<{ bin: number; n: number }[]> {
-  const col = sql.ref(column);
-  const bin = opts.discreteK
-    ? sql`least(greatest(round(${col} * ${opts.discreteK}::float8)::int, 0), ${opts.discreteK}::int)`
-    : sql`least(greatest(floor(${col} * ${opts.bins}::float8 + 1e-9)::int, 0), ${opts.bins - 1}::int)`;
-  const r = await sql<{ bin: number; n: number }>`
-    select ${bin} as bin, count(*)::int as n
-    from shadow_queries
-    where candidate_version_id = ${candidateId}
-    group by 1 order by 1`.execute(db);
-  return r.rows;
-}
-
-export async function shadowSeries(db: K, candidateId: number, bucketSeconds: number) {
-  const r = await sql<{ t: number; n: number; overlap: number; rbo: number }>`
-    select floor(extract(epoch from created_at)::float8 / ${bucketSeconds}::float8) * ${bucketSeconds}::float8 as t,
-           count(*)::int as n,
-           avg(overlap_at_k)::float8 as overlap,
-           avg(rbo)::float8 as rbo
-    from shadow_queries
-    where candidate_version_id = ${candidateId}
-    group by 1 order by 1`.execute(db);
-  return r.rows;
-}
-
-export async function shadowSegments(db: K, candidateId: number, limit: number) {
-  const r = await sql<{ segment: string | null; n: number; overlap: number; rbo: number }>`
-    select segment, count(*)::int as n, avg(overlap_at_k)::float8 as overlap, avg(rbo)::float8 as rbo
-    from shadow_queries
-    where candidate_version_id = ${candidateId}
-    group by segment
-    order by count(*) desc, segment
-    limit ${limit}`.execute(db);
-  return r.rows;
 }
 
 export interface BackfillRow {
