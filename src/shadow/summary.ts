@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
 import { requireVersion } from '../versions/store.js';
+import { versionKeysById } from '../versions/queries/index.js';
 import { currentShadow, type ShadowTarget } from './config.js';
 import { storedShadowDrops } from './record.js';
 import { mean, quantile } from '../stats/index.js';
@@ -108,21 +109,23 @@ export async function shadowReport(db: Db, opts: ShadowReportOptions = {}): Prom
   } else if (running) {
     candidate = { key: running.versionKey, id: running.versionId };
   } else {
-    const last = await db.kysely.selectFrom('shadow_queries as q')
-      .innerJoin('embedding_versions as v', 'v.id', 'q.candidate_version_id')
-      .select(['v.id', 'v.version_key']).orderBy('q.id', 'desc').limit(1).executeTakeFirst();
-    if (last) candidate = { key: last.version_key, id: last.id };
+    const last = await db.kysely.selectFrom('shadow_queries').select('candidate_version_id as id')
+      .orderBy('id', 'desc').limit(1).executeTakeFirst();
+    const key = last && (await versionKeysById(db.kysely, { ids: [last.id] })).get(last.id);
+    if (last && key !== undefined) candidate = { key, id: last.id };
   }
 
-  const rows: Row[] = candidate
-    ? (await sql<Row>`
-        select q.created_at, q.query_sha256, q.query_text, q.segment, p.version_key as primary_key, q.k,
+  const logged = candidate
+    ? (await sql<Omit<Row, 'primary_key'> & { primary_version_id: number }>`
+        select q.created_at, q.query_sha256, q.query_text, q.segment, q.primary_version_id, q.k,
                q.primary_ids, q.candidate_ids, q.overlap_at_k, q.jaccard, q.rbo, q.primary_ms, q.candidate_ms
-        from shadow_queries q join embedding_versions p on p.id = q.primary_version_id
+        from shadow_queries q
         where q.candidate_version_id = ${candidate.id}
           and q.created_at >= ${since} and q.created_at <= ${until}
-        order by q.created_at, q.id`.execute(db.kysely)).rows.map(normalize)
+        order by q.created_at, q.id`.execute(db.kysely)).rows
     : [];
+  const primaryKeys = await versionKeysById(db.kysely, { ids: [...new Set(logged.map((r) => Number(r.primary_version_id)))] });
+  const rows: Row[] = logged.map(({ primary_version_id, ...r }) => normalize({ ...r, primary_key: primaryKeys.get(Number(primary_version_id))! }));
 
   const bySegment = new Map<string | null, Row[]>();
   for (const r of rows) {
