@@ -109,10 +109,12 @@ export async function shadowReport(db: Db, opts: ShadowReportOptions = {}): Prom
   } else if (running) {
     candidate = { key: running.versionKey, id: running.versionId };
   } else {
-    const last = await db.kysely.selectFrom('shadow_queries').select('candidate_version_id as id')
+    // The candidate of the newest logged query (ordered by the log's own id).
+    const last = await db.kysely.selectFrom('shadow_queries').select('candidate_version_id')
       .orderBy('id', 'desc').limit(1).executeTakeFirst();
-    const key = last && (await versionKeysById(db.kysely, { ids: [last.id] })).get(last.id);
-    if (last && key !== undefined) candidate = { key, id: last.id };
+    const id = last?.candidate_version_id;
+    const key = id === undefined ? undefined : (await versionKeysById(db.kysely, { ids: [id] })).get(id);
+    if (id !== undefined && key !== undefined) candidate = { key, id };
   }
 
   const logged = candidate
