@@ -31,7 +31,8 @@ export { createLocalEncoder, type LocalEncoderOptions } from './encoders/local/i
 export { registerVersion, type RegisterInput } from './versions/register.js';
 export { findVersion, requireVersion, listVersions, activeVersion, type VersionRow } from './versions/store.js';
 export { runBackfill, planBackfill, type BackfillOptions, type BackfillSummary, type BackfillPlan, type BackfillProgress } from './backfill/run.js';
-export { buildIndex } from './backfill/index-build.js';
+export { syncLiveVersions, type SyncOptions } from './backfill/sync.js';
+export { buildIndex, type IndexOptions, type IndexResult, type IndexTarget } from './backfill/index-build.js';
 
 // Search, cut-over, shadow
 export { createSearcher, type Searcher, type SearchRequest, type SearchResult, type SearchHit } from './search/index.js';
@@ -45,7 +46,7 @@ export { overlapAtK, jaccardAtK, rankBiasedOverlap } from './shadow/agreement.js
 export { evaluateRun } from './trec/index.js';
 export { loadJudgedSet, type JudgedSet } from './judged-set/index.js';
 export { randomizationTest, bootstrapConfidenceInterval } from './stats/index.js';
-export { runEvaluation, readGatesFile, parseGates, renderMarkdown, renderJUnit, createSearchRetriever, type EvaluationReport } from './evaluate/index.js';
+export { runEvaluation, readGatesFile, parseGates, renderMarkdown, renderJUnit, createSearchRetriever, findDefaultJudgedSet, pickEvaluationVersions, type EvaluationReport, type EvaluationVersions } from './evaluate/index.js';
 
 // Serving and reporting
 export { createService, type Service, type ServiceOptions } from './serve/server.js';

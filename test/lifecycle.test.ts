@@ -201,6 +201,25 @@ describe('retire', () => {
   });
 });
 
+describe('buildIndex refusals', () => {
+  test('refuses a retired version, and a rebuild of the active version without force; with force it rebuilds', async () => {
+    const logger = silentLogger();
+    const retired = await requireVersion(db.kysely, 'a'); // retired above
+    assert.equal(retired.state, 'retired');
+    await assert.rejects(buildIndex(db, retired, { logger }), refused(/^version a is retired: it has no partition to index$/));
+    const active = await requireVersion(db.kysely, 'b');
+    assert.equal(active.active, true);
+    await assert.rejects(buildIndex(db, active, { rebuild: true, logger }),
+      refused(/^version b is active: a rebuild drops its index first, so searches would scan until it is built again; pass --force to do it anyway, or activate another version first$/));
+    assert.equal(await annIndexState(db.kysely, active.id), 'valid', 'the refused rebuild left the index alone');
+    const kept = await buildIndex(db, active, { logger });
+    assert.deepEqual([kept.built, kept.reason], [false, 'index already valid']);
+    const rebuilt = await buildIndex(db, active, { rebuild: true, force: true, logger });
+    assert.deepEqual([rebuilt.built, rebuilt.reason], [true, 'rebuilt']);
+    assert.equal(await annIndexState(db.kysely, active.id), 'valid');
+  });
+});
+
 describe('the one-active invariant under concurrent flips', () => {
   test('during 100 flips, readers always see exactly one active version, and every search holds exactly the results of the version it reports', async () => {
     await activate(db, 'b', deps);

@@ -9,7 +9,8 @@ import { openDatabase, type Db } from '../src/db/open.js';
 import { migrate } from '../src/migrate/runner.js';
 import { ingest } from '../src/ingest/index.js';
 import { registerVersion } from '../src/versions/register.js';
-import { runBackfill } from '../src/backfill/run.js';
+import { runBackfill, type BackfillSummary } from '../src/backfill/run.js';
+import { syncLiveVersions } from '../src/backfill/sync.js';
 import { retire } from '../src/lifecycle/index.js';
 import { partitionExists, partitionTable } from '../src/partitions/partition.js';
 import { requireVersion } from '../src/versions/store.js';
@@ -110,5 +111,29 @@ describe(`sync through the CLI (${BACKEND})`, () => {
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual((JSON.parse(again.stdout) as { chunksWritten: number }[]).map((x) => x.chunksWritten), [0, 0]);
     assert.equal(server.stats.requests, 0);
+  });
+
+  test('the library call, syncLiveVersions: the same work, a summary per live version; a stopped sync starts no further version', async () => {
+    const deps = { logger, actor: 'tester', openaiApiKey: KEY, env: {} };
+    server.reset();
+    await withDb(async (db) => {
+      await ingest(db, [writeCorpus(15, { seed: 8, prefix: 'fourth' })], {}, { logger });
+      const synced: string[] = [];
+      const results = await syncLiveVersions(db, { workers: 2, onSynced: (s) => synced.push(s.version) }, deps);
+      assert.deepEqual(results.map((x) => [x.version, x.chunksWritten, x.complete]), [['live1', 15, true], ['live2', 15, true]]);
+      assert.deepEqual(synced, ['live1', 'live2']);
+    });
+    await checkCovered(15, 'syncLiveVersions');
+    server.reset();
+    await withDb(async (db) => {
+      await ingest(db, [writeCorpus(10, { seed: 9, prefix: 'fifth' })], {}, { logger });
+      const stop = new AbortController();
+      stop.abort(new Error('SIGINT'));
+      const synced: BackfillSummary[] = [];
+      const results = await syncLiveVersions(db, { signal: stop.signal, onSynced: (s) => synced.push(s) }, deps);
+      assert.deepEqual(results.map((x) => x.version), ['live1'], 'only the first version ran');
+      assert.equal(synced.length, 0, 'a stopped version is not reported as synced');
+      assert.equal(await missing(db, 'live2'), 10, 'live2 was not started');
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { partitionTable } from '../partitions/partition.js';
+import { liveVersionIds } from '../versions/queries/index.js';
 
 /** The work one batch carries: each distinct text once, with the chunks that hold it. */
 export interface BatchContent {
@@ -35,13 +36,13 @@ export async function loadBatch(db: Kysely<DB>, versionId: number, identity: str
   const reused = new Map<string, Float32Array>();
   if (bySha.size > 0) {
     const shas = [...bySha.values()].map((e) => Buffer.from(e.raw));
+    const sameEncoder = await liveVersionIds(db, { encoderIdentity: identity });
     const found = await sql<{ sha: Uint8Array; embedding: Float32Array }>`
       select distinct on (c.content_sha256) c.content_sha256 as sha, e.embedding
       from document_chunks c
       join chunk_embeddings e on e.chunk_id = c.id
-      join embedding_versions v on v.id = e.embedding_version_id
       where c.content_sha256 = any(${shas}::bytea[])
-        and v.encoder_identity = ${identity} and v.state <> 'retired'
+        and e.embedding_version_id = any(${sameEncoder}::int[])
       order by c.content_sha256, e.embedding_version_id`.execute(db);
     for (const f of found.rows) reused.set(Buffer.from(f.sha).toString('hex'), f.embedding);
   }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/open.js';
-import { InputError } from '../errors.js';
+import type { VersionState } from '../db/schema.js';
+import { InputError, RefusedError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { annIndexName, annIndexState, annIndexStatement, partitionTable, type PartitionSpec } from '../partitions/partition.js';
 import { failpoint } from '../util/failpoint.js';
@@ -8,6 +9,8 @@ import { failpoint } from '../util/failpoint.js';
 export interface IndexOptions {
   /** Drop and build again even when a valid index exists. */
   rebuild?: boolean;
+  /** Allow `rebuild` on the active version (its searches scan until the build is done). */
+  force?: boolean;
   /** e.g. `1GB` (server builds). */
   maintenanceWorkMem?: string;
   /** Parallel maintenance workers for the build (server). */
@@ -24,6 +27,9 @@ export interface IndexResult {
 const INDEX_LOCK = 0x656d6269; // "embi"
 const LOCK_POLL_MS = 200;
 
+/** What buildIndex needs of a version; `state` and `active` (a VersionRow has them) enable its refusals. */
+export type IndexTarget = PartitionSpec & { version_key: string; state?: VersionState; active?: boolean };
+
 /**
  * Build a version's ANN index after its load (5–7× faster than inserting
  * into an indexed partition), then ANALYZE. On a server: CREATE INDEX
@@ -34,8 +40,17 @@ const LOCK_POLL_MS = 200;
  * process builds; another that gets here meanwhile waits for it and then
  * finds the index valid (so a rerun after a crash never leaves the version
  * short of ready while the dead process's build is still running on the server).
+ * Refuses a retired version (no partition), and a rebuild of the active
+ * version without `force`.
  */
-export async function buildIndex(db: Db, v: PartitionSpec & { version_key: string }, opts: IndexOptions): Promise<IndexResult> {
+export async function buildIndex(db: Db, v: IndexTarget, opts: IndexOptions): Promise<IndexResult> {
+  const key = v.version_key;
+  if (v.state === 'retired') throw new RefusedError(`version ${key} is retired: it has no partition to index`);
+  if (v.active && opts.rebuild && !opts.force) {
+    throw new RefusedError(
+      `version ${key} is active: a rebuild drops its index first, so searches would scan until it is built again; pass --force to do it anyway, or activate another version first`,
+    );
+  }
   if (v.index_kind === 'none') return { built: false, reason: 'index kind none (exact search)', ms: 0 };
   if (opts.maintenanceWorkMem !== undefined && !/^\d+\s*(kB|MB|GB)$/.test(opts.maintenanceWorkMem)) {
     throw new InputError(`--maintenance-work-mem "${opts.maintenanceWorkMem}" is not a size like 512MB or 2GB`);

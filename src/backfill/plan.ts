@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { partitionTable } from '../partitions/partition.js';
+import { liveVersionIds } from '../versions/queries/index.js';
 import { failpoint } from '../util/failpoint.js';
 
 /** Key of the transaction advisory lock that serialises planning per version. */
@@ -89,6 +90,7 @@ export interface Backlog {
 /** How much work a backfill of this version has left (read only). */
 export async function backlog(db: Kysely<DB>, versionId: number, identity: string): Promise<Backlog> {
   const table = sql.raw(partitionTable(versionId));
+  const sameEncoder = await liveVersionIds(db, { encoderIdentity: identity });
   const r = await sql<{ chunks: number; texts: number; rtexts: number; rchunks: number }>`
     with missing as (
       select c.id, c.content_sha256 from document_chunks c
@@ -100,8 +102,7 @@ export async function backlog(db: Kysely<DB>, versionId: number, identity: strin
       where exists (
         select 1 from document_chunks c2
         join chunk_embeddings e2 on e2.chunk_id = c2.id
-        join embedding_versions v2 on v2.id = e2.embedding_version_id
-        where c2.content_sha256 = t.content_sha256 and v2.encoder_identity = ${identity} and v2.state <> 'retired')
+        where c2.content_sha256 = t.content_sha256 and e2.embedding_version_id = any(${sameEncoder}::int[]))
     )
     select (select count(*) from missing) as chunks, (select count(*) from texts) as texts,
            (select count(*) from reusable) as rtexts, (select coalesce(sum(n), 0) from reusable) as rchunks`.execute(db);
@@ -117,6 +118,7 @@ export async function backlog(db: Kysely<DB>, versionId: number, identity: strin
 /** The texts a backfill would send, page by page (for token counts in a dry run). */
 export async function* textsToEmbed(db: Kysely<DB>, versionId: number, identity: string, pageSize = 2000): AsyncGenerator<string[]> {
   const table = sql.raw(partitionTable(versionId));
+  const sameEncoder = await liveVersionIds(db, { encoderIdentity: identity });
   let after = Buffer.alloc(0);
   for (;;) {
     const page = await sql<{ sha: Uint8Array; content: string }>`
@@ -127,8 +129,7 @@ export async function* textsToEmbed(db: Kysely<DB>, versionId: number, identity:
         and not exists (
           select 1 from document_chunks c2
           join chunk_embeddings e2 on e2.chunk_id = c2.id
-          join embedding_versions v2 on v2.id = e2.embedding_version_id
-          where c2.content_sha256 = c.content_sha256 and v2.encoder_identity = ${identity} and v2.state <> 'retired')
+          where c2.content_sha256 = c.content_sha256 and e2.embedding_version_id = any(${sameEncoder}::int[]))
       order by c.content_sha256
       limit ${pageSize}`.execute(db);
     if (page.rows.length === 0) return;

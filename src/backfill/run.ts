@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.js';
 import { encoderForVersion } from '../versions/encoder-for-version.js';
 import { partitionTable } from '../partitions/partition.js';
 import { recordEvent, requireVersion, type VersionRow } from '../versions/store.js';
+import { transitionState } from '../versions/queries/index.js';
 import { buildIndex, type IndexResult } from './index-build.js';
 import { batchCounts, reclaimDeadLocal } from './leases.js';
 import { markDeadRuns } from './dead-runs.js';
@@ -153,8 +154,7 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
     const totalChunks = await missingChunks(db.kysely, partition);
     if (v.state === 'registered') {
       await db.kysely.transaction().execute(async (trx) => {
-        await trx.updateTable('embedding_versions').set({ state: 'backfilling', updated_at: sql`now()` })
-          .where('id', '=', v.id).where('state', '=', 'registered').execute();
+        await transitionState(trx, v.id, 'registered', 'backfilling');
         await recordEvent(trx, { versionId: v.id, versionKey: v.version_key, event: 'backfill_started', actor: deps.actor, details: { chunks: totalChunks, batches: planned, worker: workerId } });
       });
     }
@@ -316,9 +316,7 @@ async function markReady(db: Db, v: VersionRow, actor: string, index: IndexResul
     return current.state; // another process is building the index; it will mark the version ready
   }
   await db.kysely.transaction().execute(async (trx) => {
-    const r = await trx.updateTable('embedding_versions').set({ state: 'ready', updated_at: sql`now()` })
-      .where('id', '=', v.id).where('state', '=', 'backfilling').executeTakeFirst();
-    if (Number(r.numUpdatedRows) === 0) return;
+    if (!(await transitionState(trx, v.id, 'backfilling', 'ready'))) return;
     if (index?.built) {
       await recordEvent(trx, { versionId: v.id, versionKey: v.version_key, event: 'index_built', actor, details: { kind: v.index_kind, storage: v.index_storage, ms: index.ms } });
     }

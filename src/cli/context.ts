@@ -5,6 +5,7 @@ import { openDatabase, type Db } from '../db/open.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createOutput, type Output } from './output.js';
 import { secretsOfUrl } from '../db/connection-errors.js';
+import type { EncoderDeps } from '../encoders/factory.js';
 
 /**
  * What every command gets: the configuration (parsed once), a logger, the
@@ -56,6 +57,16 @@ export class CliContext {
       this.#db = openDatabase({ databaseUrl: c.databaseUrl, homeDir: c.homeDir, poolSize: c.poolSize, logger: this.logger });
     }
     return this.#db;
+  }
+
+  /**
+   * What encoders need from the configuration and the environment (API key,
+   * base URL, env, logger), plus the actor for the audit trail: the one place
+   * every command that embeds gets it from.
+   */
+  encoderDeps(): EncoderDeps & { logger: Logger; actor: string } {
+    const c = this.config;
+    return { logger: this.logger, actor: c.actorName, openaiApiKey: c.openaiApiKey, openaiBaseUrl: c.openaiBaseUrl, env: this.env };
   }
 
   /** Secrets of the configuration (from env or .env), for scrubbing messages; empty if it cannot be read. */

@@ -20,3 +20,4 @@ export { renderJUnit, xmlEscape } from './render-junit.js';
 export { formatTrecRun, formatTrecEval } from './trec-output.js';
 export { createExactRetriever, type ClosableRetriever } from './exact-retriever.js';
 export { createSearchRetriever } from './search-retriever.js';
+export { findDefaultJudgedSet, pickEvaluationVersions, type EvaluationVersions } from './defaults.js';

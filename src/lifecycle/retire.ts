@@ -4,6 +4,7 @@ import { RefusedError } from '../errors.js';
 import { dropPartition, partitionExists, partitionTable } from '../partitions/partition.js';
 import { endShadowOf } from '../shadow/config.js';
 import { recordEvent, requireVersion } from '../versions/store.js';
+import { lockVersion, markRetired } from '../versions/queries/index.js';
 import type { LifecycleDeps } from './activate.js';
 import { lockLifecycle, notifyVersionChange } from './notify.js';
 
@@ -47,7 +48,7 @@ export async function retire(db: Db, key: string, opts: LifecycleDeps & { reason
   await requireVersion(db.kysely, key);
   const result = await db.kysely.transaction().execute(async (trx) => {
     await lockLifecycle(trx);
-    const v = await trx.selectFrom('embedding_versions').selectAll().where('version_key', '=', key).forUpdate().executeTakeFirstOrThrow();
+    const v = await lockVersion(trx, key);
     if (v.active) refuseActive(key);
     if (v.state === 'retired') return { version: key, changed: false, vectorsDropped: 0, batchesRemoved: 0 } satisfies RetireResult;
     let vectors = 0;
@@ -58,9 +59,7 @@ export async function retire(db: Db, key: string, opts: LifecycleDeps & { reason
     }
     const batches = await trx.deleteFrom('backfill_batches').where('embedding_version_id', '=', v.id).executeTakeFirst();
     await endShadowOf(trx, v, opts.actor, 'retired');
-    await trx.updateTable('embedding_versions')
-      .set({ state: 'retired', retired_at: sql`now()` as never, updated_at: sql`now()` as never })
-      .where('id', '=', v.id).execute();
+    await markRetired(trx, v.id);
     const batchesRemoved = Number(batches.numDeletedRows ?? 0);
     await recordEvent(trx, {
       versionId: v.id, versionKey: key, event: 'retired', actor: opts.actor, reason: opts.reason ?? null,

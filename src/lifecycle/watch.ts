@@ -1,9 +1,9 @@
-import { sql } from 'kysely';
 import type pg from 'pg';
 import type { Db } from '../db/open.js';
 import type { Logger } from '../log/logger.js';
 import { VERSION_CHANNEL, type VersionChange } from './notify.js';
 import { backoffDelay } from '../util/backoff.js';
+import { versionsSignature } from '../versions/queries/index.js';
 
 export type WatchEvent =
   | ({ kind: 'change' } & VersionChange)
@@ -149,11 +149,7 @@ function poll(db: Db, opts: WatchOptions): VersionWatcher {
   let running: Promise<void> | undefined;
   let ok = false;
   const tick = async () => {
-    const { rows } = await sql<{ sig: string }>`
-      select concat_ws(':', (select max(id) from version_events),
-                            (select max(updated_at) from embedding_versions),
-                            (select version_key from embedding_versions where active)) as sig`.execute(db.kysely);
-    const sig = rows[0]?.sig ?? '';
+    const sig = await versionsSignature(db.kysely);
     if (last !== undefined && sig !== last) opts.onEvent({ kind: 'resync', reason: 'versions changed' });
     last = sig;
     ok = true;

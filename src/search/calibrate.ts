@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import { notifyVersionChange } from '../lifecycle/notify.js';
 import { distanceOperator, partitionTable, queryCast } from '../partitions/partition.js';
 import { requireVersion } from '../versions/store.js';
+import { setCalibration } from '../versions/queries/index.js';
 import { quantileCalibration, type QuantileCalibration } from './calibration.js';
 import { scoreFromDistance } from './score.js';
 
@@ -51,8 +52,7 @@ export async function calibrateVersion(db: Db, key: string, opts: CalibrateOptio
   const cal = quantileCalibration(scores, { metric: v.distance_metric, sample: Math.min(sample, rows.length), k, computedAt: new Date().toISOString() });
   if (!opts.dryRun) {
     await db.kysely.transaction().execute(async (trx) => {
-      await trx.updateTable('embedding_versions').set({ calibration: JSON.stringify(cal), updated_at: sql`now()` as never })
-        .where('id', '=', v.id).execute();
+      await setCalibration(trx, v.id, cal);
       await notifyVersionChange(trx, { event: 'calibrated', version: key });
     });
     opts.logger?.info({ version: key, scores: scores.length }, 'version calibrated');

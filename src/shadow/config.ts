@@ -3,6 +3,7 @@ import type { DB } from '../db/schema.js';
 import type { Db } from '../db/open.js';
 import { RefusedError, UsageError } from '../errors.js';
 import { activeVersion, coverage, recordEvent, requireVersion } from '../versions/store.js';
+import { versionKeysById } from '../versions/queries/index.js';
 
 type Exec = Kysely<DB>;
 
@@ -164,15 +165,14 @@ export async function currentShadow(db: Exec): Promise<ShadowTarget | null> {
 }
 
 async function runningConfigs(db: Exec): Promise<ShadowTarget[]> {
-  const rows = await db.selectFrom('shadow_configs as s')
-    .innerJoin('embedding_versions as v', 'v.id', 's.embedding_version_id')
-    .select(['s.embedding_version_id', 'v.version_key', 's.sample_rate', 's.k', 's.store_query_text', 's.started_at'])
+  const live = await versionKeysById(db, { liveOnly: true });
+  const rows = (await db.selectFrom('shadow_configs as s')
+    .select(['s.embedding_version_id', 's.sample_rate', 's.k', 's.store_query_text', 's.started_at'])
     .where('s.stopped_at', 'is', null)
-    .where('v.state', '<>', 'retired')
     .orderBy('s.started_at', 'desc')
-    .execute();
+    .execute()).filter((r) => live.has(r.embedding_version_id));
   return rows.map((r) => ({
-    versionId: r.embedding_version_id, versionKey: r.version_key, sampleRate: Number(r.sample_rate), k: r.k,
+    versionId: r.embedding_version_id, versionKey: live.get(r.embedding_version_id)!, sampleRate: Number(r.sample_rate), k: r.k,
     storeQueryText: r.store_query_text, startedAt: r.started_at,
   }));
 }

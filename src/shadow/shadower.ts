@@ -2,6 +2,7 @@ import type { Db } from '../db/open.js';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import { currentShadow, type ShadowTarget } from './config.js';
+import { findVersionId, versionKeysById } from '../versions/queries/index.js';
 import { agreement } from './agreement.js';
 import { addShadowDrops, insertShadowQuery } from './record.js';
 import { sampled } from './sampling.js';
@@ -134,8 +135,7 @@ export function createShadower(db: Db, opts: ShadowerOptions): Shadower {
       try {
         await flushDrops();
         const t = await currentShadow(db.kysely);
-        const rows = await db.kysely.selectFrom('embedding_versions').select(['id', 'version_key']).execute();
-        for (const r of rows) versionIds.set(r.version_key, r.id);
+        for (const [id, key] of await versionKeysById(db.kysely)) versionIds.set(key, id);
         if (t?.versionKey !== target?.versionKey || t?.sampleRate !== target?.sampleRate) {
           logger.info({ candidate: t?.versionKey ?? null, sampleRate: t?.sampleRate ?? 0, k: t?.k }, 'shadow configuration');
         }
@@ -226,10 +226,10 @@ export function createShadower(db: Db, opts: ShadowerOptions): Shadower {
   async function versionId(key: string): Promise<number> {
     const known = versionIds.get(key);
     if (known !== undefined) return known;
-    const row = await db.kysely.selectFrom('embedding_versions').select('id').where('version_key', '=', key).executeTakeFirst();
-    if (!row) throw new Error(`unknown primary version ${key}`);
-    versionIds.set(key, row.id);
-    return row.id;
+    const id = await findVersionId(db.kysely, key);
+    if (id === undefined) throw new Error(`unknown primary version ${key}`);
+    versionIds.set(key, id);
+    return id;
   }
 
   const maxAge = opts.maxQueueAgeMs ?? 10_000;

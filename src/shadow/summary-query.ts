@@ -9,6 +9,7 @@
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DB } from '../db/schema.js';
+import { versionKeysById, versionKeysOf } from '../versions/queries/index.js';
 
 type K = Kysely<DB>;
 
@@ -139,24 +140,26 @@ function toStats(r: StatsRow): AgreementStats {
 
 /** Keys of the primary versions that served the scope's queries, sorted. */
 export async function shadowPrimaryKeys(db: K, scope: ShadowScope): Promise<string[]> {
-  const r = await sql<{ version_key: string }>`
-    select distinct v.version_key
-    from shadow_queries q join embedding_versions v on v.id = q.primary_version_id
-    where ${where(scope, 'q')}
-    order by v.version_key`.execute(db);
-  return r.rows.map((x) => x.version_key);
+  const r = await sql<{ id: number }>`
+    select distinct q.primary_version_id as id from shadow_queries q where ${where(scope, 'q')}`.execute(db);
+  return versionKeysOf(
+    db,
+    r.rows.map((x) => Number(x.id)),
+  );
 }
 
-/** The candidate of the most recently logged shadow query, if any. */
+/** The candidate of the most recently logged shadow query, if any (ordered by the log's own id). */
 export async function lastLoggedCandidate(db: K): Promise<{ key: string; id: number } | undefined> {
   const last = await db
-    .selectFrom('shadow_queries as q')
-    .innerJoin('embedding_versions as v', 'v.id', 'q.candidate_version_id')
-    .select(['v.id', 'v.version_key'])
-    .orderBy('q.id', 'desc')
+    .selectFrom('shadow_queries')
+    .select('candidate_version_id')
+    .orderBy('id', 'desc')
     .limit(1)
     .executeTakeFirst();
-  return last ? { key: last.version_key, id: last.id } : undefined;
+  if (!last) return undefined;
+  const id = last.candidate_version_id;
+  const key = (await versionKeysById(db, { ids: [id] })).get(id);
+  return key === undefined ? undefined : { key, id };
 }
 
 export interface LowOverlapQuery {

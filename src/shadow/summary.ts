@@ -5,6 +5,7 @@
  */
 import type { Db } from '../db/open.js';
 import { requireVersion } from '../versions/store.js';
+import { versionKeysById } from '../versions/queries/index.js';
 import { currentShadow, type ShadowTarget } from './config.js';
 import {
   agreementSeries, agreementStats, lastLoggedCandidate, recentValues, shadowPrimaryKeys, storedDrops, worstQueries,

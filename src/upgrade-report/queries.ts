@@ -5,34 +5,37 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import type { VersionRow } from '../versions/store.js';
+import { listVersions, type VersionRow } from '../versions/store.js';
+import { liveVersionIds, versionKeysById, versionKeysOf } from '../versions/queries/index.js';
 
 type K = Kysely<DB>;
 
 
 export async function versionRows(db: K): Promise<VersionRow[]> {
-  return db.selectFrom('embedding_versions').selectAll().orderBy('id').execute();
+  return listVersions(db);
 }
 
 /** The latest evaluation run of a version that is not retired. */
 export async function latestEvaluation(db: K): Promise<{ versionId: number; at: Date } | undefined> {
+  const live = await liveVersionIds(db);
+  if (live.length === 0) return undefined;
   const r = await db.selectFrom('evaluation_runs as r')
-    .innerJoin('embedding_versions as v', 'v.id', 'r.embedding_version_id')
     .select(['r.embedding_version_id as versionId', 'r.created_at as at'])
-    .where('v.state', '<>', 'retired')
+    .where('r.embedding_version_id', 'in', live)
     .orderBy('r.id', 'desc').limit(1).executeTakeFirst();
   return r;
 }
 
 /** The latest activation of a version that is not retired. */
 export async function latestActivation(db: K): Promise<{ versionId: number; at: Date } | undefined> {
+  const live = await liveVersionIds(db);
+  if (live.length === 0) return undefined;
   const r = await db.selectFrom('version_events as e')
-    .innerJoin('embedding_versions as v', 'v.id', 'e.embedding_version_id')
-    .select(['v.id as versionId', 'e.created_at as at'])
+    .select(['e.embedding_version_id as versionId', 'e.created_at as at'])
     .where('e.event', '=', 'activated')
-    .where('v.state', '<>', 'retired')
+    .where('e.embedding_version_id', 'in', live)
     .orderBy('e.id', 'desc').limit(1).executeTakeFirst();
-  return r;
+  return r ? { versionId: r.versionId!, at: r.at } : undefined;
 }
 
 /** The baseline the candidate was last compared to. */
@@ -61,11 +64,13 @@ export async function eventsOf(db: K, versionIds: number[], limit: number) {
 }
 
 export async function evaluationRunsOf(db: K, versionId: number, limit: number) {
-  return db.selectFrom('evaluation_runs as r')
-    .leftJoin('embedding_versions as b', 'b.id', 'r.baseline_version_id')
-    .select(['r.id', 'r.baseline_version_id', 'b.version_key as baseline_key', 'r.judged_set_name', 'r.gated', 'r.passed', 'r.created_at', 'r.actor'])
+  const rows = await db.selectFrom('evaluation_runs as r')
+    .select(['r.id', 'r.baseline_version_id', 'r.judged_set_name', 'r.gated', 'r.passed', 'r.created_at', 'r.actor'])
     .where('r.embedding_version_id', '=', versionId)
     .orderBy('r.id', 'desc').limit(limit).execute();
+  const baselineIds = [...new Set(rows.flatMap((r) => (r.baseline_version_id === null ? [] : [r.baseline_version_id])))];
+  const keys = await versionKeysById(db, { ids: baselineIds });
+  return rows.map((r) => ({ ...r, baseline_key: r.baseline_version_id === null ? null : (keys.get(r.baseline_version_id) ?? null) }));
 }
 
 export async function evaluationRun(db: K, runId: number) {
@@ -102,8 +107,8 @@ export interface BackfillRow {
 
 export async function backfillByVersion(db: K, versionIds: number[]): Promise<BackfillRow[]> {
   if (versionIds.length === 0) return [];
-  const r = await sql<BackfillRow>`
-    select v.id as version_id, v.version_key,
+  const r = await sql<Omit<BackfillRow, 'version_key'>>`
+    select r.embedding_version_id as version_id,
            count(*)::int as runs,
            (count(*) filter (where r.status = 'completed'))::int as completed,
            (count(*) filter (where r.status = 'failed'))::int as failed,
@@ -120,9 +125,9 @@ export async function backfillByVersion(db: K, versionIds: number[]): Promise<Ba
            extract(epoch from (max(coalesce(r.finished_at, r.heartbeat_at)) - min(r.started_at)))::float8 as wall_seconds,
            coalesce(sum(extract(epoch from (coalesce(r.finished_at, r.heartbeat_at) - r.started_at))), 0)::float8 as worker_seconds
     from backfill_runs r
-    join embedding_versions v on v.id = r.embedding_version_id
-    where v.id in (${sql.join(versionIds)})
-    group by v.id, v.version_key
-    order by v.id`.execute(db);
-  return r.rows;
+    where r.embedding_version_id in (${sql.join(versionIds)})
+    group by r.embedding_version_id
+    order by r.embedding_version_id`.execute(db);
+  const keys = await versionKeysById(db, { ids: versionIds });
+  return r.rows.map((row) => ({ ...row, version_key: keys.get(row.version_id)! }));
 }

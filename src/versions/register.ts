@@ -8,6 +8,7 @@ import type { Encoder } from '../encoders/types.js';
 import { EncoderDimensionsError } from '../encoders/dimensions-error.js';
 import { createPartition } from '../partitions/partition.js';
 import { findVersion, recordEvent, VERSION_KEY, VERSION_KEY_RULE, type VersionRow } from './store.js';
+import { insertVersion } from './queries/index.js';
 
 export const PROBE_TEXT = 'embctl probe: does this encoder produce the vectors it promises?';
 
@@ -80,7 +81,7 @@ export async function registerVersion(db: Db, input: RegisterInput, deps: Regist
       indexParams.lists = opt.lists;
     }
     const row = await db.kysely.transaction().execute(async (trx) => {
-      const v = await trx.insertInto('embedding_versions').values({
+      const v = await insertVersion(trx, {
         version_key: opt.key,
         encoder_spec: opt.encoder,
         encoder_name: identity.name,
@@ -92,7 +93,7 @@ export async function registerVersion(db: Db, input: RegisterInput, deps: Regist
         index_kind: opt.index as IndexKind,
         index_params: JSON.stringify(indexParams),
         index_storage: opt.storage as IndexStorage,
-      }).returningAll().executeTakeFirstOrThrow();
+      });
       await createPartition(trx, v);
       await recordEvent(trx, {
         versionId: v.id, versionKey: v.version_key, event: 'registered', actor: deps.actor,

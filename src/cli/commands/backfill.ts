@@ -1,13 +1,11 @@
 import type { Command } from 'commander';
-import { planBackfill, runBackfill, type BackfillOptions, type BackfillSummary } from '../../backfill/run.js';
+import { planBackfill, runBackfill, type BackfillOptions } from '../../backfill/run.js';
 import { buildIndex } from '../../backfill/index-build.js';
-import { InterruptedError, RefusedError } from '../../errors.js';
-import { listVersions, requireVersion } from '../../versions/store.js';
+import { requireVersion } from '../../versions/store.js';
+import { progressPrinter, reportBackfill, syncAndReport, withSignals } from '../backfill-output.js';
 import type { CliContext } from '../context.js';
 import { intOption, numberOption } from '../options.js';
-import { createProgress, formatDuration } from '../progress.js';
 import { requireSchema } from '../schema-guard.js';
-import { setSyncAfterIngest } from './ingest.js';
 
 interface BackfillFlags {
   workers: number;
@@ -26,7 +24,7 @@ interface BackfillFlags {
 }
 
 export function registerBackfill(program: Command, ctx: CliContext): void {
-  const backfill = program
+  program
     .command('backfill <key>')
     .description('embed every live chunk for a version: resumable, multi-worker, quota-aware; then index it')
     .option('--workers <n>', 'concurrent workers in this process (default 2)', intOption(1, 256), 2)
@@ -53,7 +51,7 @@ Killed any other way, run it again: it resumes where it stopped.`)
     .action(async (key: string, f: BackfillFlags) => {
       const db = await ctx.db();
       await requireSchema(db);
-      const deps = encoderDeps(ctx);
+      const deps = ctx.encoderDeps();
       const options: BackfillOptions = {
         workers: f.workers, batchSize: f.batchSize, rpm: f.rpm, tpm: f.tpm, concurrency: f.concurrency,
         maxTokens: f.maxTokens, maxCost: f.maxCost, pricePerMillion: f.pricePerMtok, index: f.index,
@@ -69,12 +67,11 @@ Killed any other way, run it again: it resumes where it stopped.`)
         ctx.out.line('  nothing was written');
         return;
       }
-      const summary = await withSignals(ctx, (signal, hardSignal) => runBackfill(db, key, {
+      const summary = await withSignals((signal, hardSignal) => runBackfill(db, key, {
         ...options, signal, hardSignal, onProgress: progressPrinter(ctx),
-      }, deps));
-      report(ctx, summary);
+      }, deps), (stopped) => reportBackfill(ctx, stopped));
+      reportBackfill(ctx, summary);
     });
-  void backfill;
 
   program
     .command('sync')
@@ -82,7 +79,7 @@ Killed any other way, run it again: it resumes where it stopped.`)
     .option('--workers <n>', 'concurrent workers (default 2)', intOption(1, 256), 2)
     .addHelpText('after', '\nExamples:\n  $ embctl ingest docs/ && embctl sync\n  $ embctl ingest docs/ --sync')
     .action(async (f: { workers: number }) => {
-      await syncAll(ctx, f.workers);
+      await syncAndReport(ctx, f.workers);
     });
 
   program
@@ -97,105 +94,8 @@ Killed any other way, run it again: it resumes where it stopped.`)
       const db = await ctx.db();
       await requireSchema(db);
       const v = await requireVersion(db.kysely, key);
-      if (v.state === 'retired') throw new RefusedError(`version ${key} is retired: it has no partition to index`);
-      if (v.active && f.rebuild && !f.force) {
-        throw new RefusedError(`version ${key} is active: a rebuild drops its index first, so searches would scan until it is built again; pass --force to do it anyway, or activate another version first`);
-      }
-      const r = await buildIndex(db, v, { rebuild: f.rebuild, maintenanceWorkMem: f.maintenanceWorkMem, parallelWorkers: f.parallelWorkers, logger: ctx.logger });
+      const r = await buildIndex(db, v, { rebuild: f.rebuild, force: f.force, maintenanceWorkMem: f.maintenanceWorkMem, parallelWorkers: f.parallelWorkers, logger: ctx.logger });
       ctx.out.result(r);
       ctx.out.line(r.built ? `${key}: ${v.index_kind} index ${r.reason} in ${(r.ms / 1000).toFixed(1)}s` : `${key}: ${r.reason}`);
     });
-
-  setSyncAfterIngest((c) => syncAll(c, 2));
-}
-
-async function syncAll(ctx: CliContext, workers: number): Promise<void> {
-  const db = await ctx.db();
-  await requireSchema(db);
-  const versions = (await listVersions(db.kysely)).filter((v) => v.state !== 'retired');
-  const results: BackfillSummary[] = [];
-  for (const v of versions) {
-    const s = await withSignals(ctx, (signal, hardSignal) => runBackfill(db, v.version_key, {
-      workers, sync: true, signal, hardSignal, onProgress: progressPrinter(ctx),
-    }, encoderDeps(ctx)));
-    results.push(s);
-    ctx.out.line(`${v.version_key}: ${s.chunksWritten} new chunks embedded (${s.embedded} texts sent, ${s.reused} reused)${s.complete ? '' : ` — incomplete (${s.stoppedBy})`}`);
-  }
-  ctx.out.result(results);
-  if (versions.length === 0) ctx.out.line('no live versions to sync');
-  const bad = results.filter((r) => !r.complete && r.stoppedBy === 'failures');
-  if (bad.length) throw new RefusedError(`sync left ${bad.map((b) => b.version).join(', ')} incomplete: see embctl status, then run embctl sync again`);
-}
-
-function encoderDeps(ctx: CliContext) {
-  return {
-    logger: ctx.logger, actor: ctx.config.actorName, openaiApiKey: ctx.config.openaiApiKey,
-    openaiBaseUrl: ctx.config.openaiBaseUrl, env: ctx.env,
-  };
-}
-
-function progressPrinter(ctx: CliContext) {
-  const p = createProgress(ctx.logger, { quiet: ctx.out.json });
-  return (s: { version: string; totalChunks: number; doneChunks: number; tokens: number; costUsd: number; chunksPerSecond: number; etaSeconds: number | null; rateLimited: number }) => {
-    if (s.doneChunks >= s.totalChunks) { p.done(); return; }
-    const pct = s.totalChunks ? ((100 * s.doneChunks) / s.totalChunks).toFixed(1) : '100';
-    p.update(`${s.version}: ${s.doneChunks}/${s.totalChunks} chunks (${pct}%) · ${Math.round(s.chunksPerSecond)}/s · ${s.tokens.toLocaleString('en-US')} tokens · $${s.costUsd.toFixed(4)}`
-      + `${s.rateLimited ? ` · ${s.rateLimited}×429` : ''} · ETA ${s.etaSeconds === null ? '?' : formatDuration(s.etaSeconds)}`, { ...s });
-  };
-}
-
-/**
- * First SIGINT/SIGTERM: stop claiming and finish in-flight batches (hard
- * stop after 30 s); second: exit at once (leases expire or are reclaimed).
- */
-async function withSignals<T>(ctx: CliContext, fn: (signal: AbortSignal, hard: AbortSignal) => Promise<T>): Promise<T> {
-  const soft = new AbortController();
-  const hard = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (!soft.signal.aborted) {
-      process.stderr.write(`\nembctl: ${sig}: finishing in-flight batches (send again to exit at once)\n`);
-      soft.abort(new Error(sig));
-      timer = setTimeout(() => hard.abort(new Error('grace period over')), 30_000);
-      timer.unref();
-    } else {
-      process.stderr.write(`embctl: ${sig} again: exiting now; leases are reclaimed on the next run\n`);
-      process.exit(130);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const result = await fn(soft.signal, hard.signal);
-    if (soft.signal.aborted) {
-      const s = result as unknown as BackfillSummary;
-      if (s && typeof s === 'object' && 'chunksWritten' in s) report(ctx, s);
-      throw new InterruptedError(`stopped by ${String((soft.signal.reason as Error)?.message ?? 'signal')} after a clean stop: run the same command again to resume`);
-    }
-    return result;
-  } finally {
-    if (timer) clearTimeout(timer);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-}
-
-function report(ctx: CliContext, s: BackfillSummary): void {
-  ctx.out.result(s);
-  const idx = s.index ? (s.index.built ? ` · index ${s.index.reason} in ${(s.index.ms / 1000).toFixed(1)}s` : ` · index: ${s.index.reason}`) : '';
-  ctx.out.line(`backfilled ${s.version}: ${s.chunksWritten} chunks (${s.embedded} texts embedded, ${s.reused} reused) in ${formatDuration(s.seconds)}`
-    + ` · ${s.tokens.toLocaleString('en-US')} tokens · $${s.costUsd.toFixed(4)} · ${s.requests} requests, ${s.rateLimited} rate-limited${idx} · state ${s.state}`);
-  if (!s.complete) {
-    const why = {
-      'signal': 'stopped by a signal', 'max-tokens': 'the --max-tokens budget is spent', 'max-cost': 'the --max-cost budget is spent',
-      'others-in-flight': 'other workers still hold batches; the last one to finish builds the index', 'failures': 'some batches failed', 'complete': '',
-    }[s.stoppedBy];
-    ctx.out.line(`not complete: ${why}; run embctl backfill ${s.version} again to continue`);
-  }
-  for (const f of s.failedBatches) ctx.out.line(`  batch ${f.batchId} set aside: ${f.error}`);
-  if (s.stoppedBy === 'failures') {
-    throw new RefusedError(s.failedBatches.length
-      ? `${s.failedBatches.length} batch(es) of ${s.version} failed and were set aside (see above and embctl status): fix the cause and run embctl backfill ${s.version} again`
-      : `backfill of ${s.version} is incomplete (see embctl status): run embctl backfill ${s.version} again`);
-  }
 }

@@ -1,18 +1,14 @@
-import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { writeOutputFile } from '../../util/output-file.js';
-import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { InputError, RefusedError, UsageError } from '../../errors.js';
 import { evaluateRun, readQrelsFile, readRunFile, type EvaluationResult } from '../../trec/index.js';
 import { isKeyKind, loadJudgedSet, type JudgedSet } from '../../judged-set/index.js';
 import {
-  checkGatesAgainstSet, createSearchRetriever, findDefaultGatesFile, formatTrecEval, formatTrecRun, parseKs,
-  readGatesFile, renderJUnit, renderMarkdown, renderTable, runEvaluation, type GatesConfig, type Retriever,
+  checkGatesAgainstSet, createSearchRetriever, findDefaultGatesFile, findDefaultJudgedSet, formatTrecEval, formatTrecRun,
+  parseKs, pickEvaluationVersions, readGatesFile, renderJUnit, renderMarkdown, renderTable, runEvaluation, type GatesConfig,
 } from '../../evaluate/index.js';
 import { byAlias } from '../../evaluate/record.js';
-import type { Db } from '../../db/open.js';
-import { activeVersion, requireVersion } from '../../versions/store.js';
 import type { CliContext } from '../context.js';
 import { collect, intOption } from '../options.js';
 import { createProgress } from '../progress.js';
@@ -48,14 +44,7 @@ interface EvaluateFlags {
   D?: string; N?: string; R?: string; T?: string; Z?: string; o?: boolean; v?: boolean;
 }
 
-/** How `evaluate` searches: by default exactly as users' searches run (ANN index and all). */
-export type RetrieverFactory = (db: Db, ctx: CliContext) => Retriever & { close?: () => Promise<void> };
-
-const liveSearch: RetrieverFactory = (db, ctx) => createSearchRetriever(db, {
-  logger: ctx.logger, openaiApiKey: ctx.config.openaiApiKey, openaiBaseUrl: ctx.config.openaiBaseUrl, env: ctx.env,
-});
-
-export function registerEvaluate(program: Command, ctx: CliContext, deps: { retriever?: RetrieverFactory } = {}): void {
+export function registerEvaluate(program: Command, ctx: CliContext): void {
   program
     .command('evaluate')
     .description('score a version on a judged query set per segment; --gate fails (exit 1) when a gate fails')
@@ -106,7 +95,7 @@ Examples:
   $ embctl evaluate --qrels qrels.txt --run run.trec -m P.5,10 -m bpref -J -l 2`)
     .action(async (f: EvaluateFlags) => {
       if (f.qrels !== undefined || f.run !== undefined) return trecMode(ctx, f);
-      return versionMode(ctx, f, deps.retriever ?? liveSearch);
+      return versionMode(ctx, f);
     });
 }
 
@@ -198,19 +187,7 @@ function throwAll(errors: InputError[], summary: string): void {
   if (errors.length > 1) throw new InputError(summary, errors.flatMap((e) => [e.message, ...e.details.map((d) => `  ${d}`)]));
 }
 
-/** The judged set: --judged, or the only evals/*.judged.jsonl. */
-function defaultJudgedPath(): string {
-  let files: string[] = [];
-  try {
-    files = readdirSync('evals').filter((n) => n.endsWith('.judged.jsonl')).map((n) => join('evals', n));
-  } catch { /* no evals folder */ }
-  if (files.length === 1) return files[0]!;
-  throw new UsageError(files.length === 0
-    ? 'no judged set: pass --judged <file or BEIR folder> (or put one *.judged.jsonl in evals/)'
-    : `several judged sets in evals/ (${files.join(', ')}): pick one with --judged <file>`);
-}
-
-async function versionMode(ctx: CliContext, f: EvaluateFlags, makeRetriever: RetrieverFactory): Promise<void> {
+async function versionMode(ctx: CliContext, f: EvaluateFlags): Promise<void> {
   refuseUnsupportedFlags(f);
   const misplaced = [...TREC_ONLY.filter((k) => f[k] !== undefined), ...(f.summary === false ? ['noSummary'] : [])];
   if (misplaced.length) throw new UsageError(`${misplaced.map(flagName).join(', ')} apply to --qrels/--run only`);
@@ -221,7 +198,7 @@ async function versionMode(ctx: CliContext, f: EvaluateFlags, makeRetriever: Ret
   const gatesPath = f.gates ?? (f.gate ? findDefaultGatesFile() : undefined);
   if (f.gate && !gatesPath) throw new UsageError('--gate needs gates: pass --gates <file> or create evals/gates.json (see evals/gates.example.yaml)');
   const errors: InputError[] = [];
-  const judgedPath = f.judged ?? defaultJudgedPath();
+  const judgedPath = f.judged ?? findDefaultJudgedSet();
   const [gates, judgedSet] = await Promise.all([
     gatesPath ? readGatesFile(gatesPath).catch((e: unknown) => keep(e, errors)) : Promise.resolve(null),
     loadJudgedSet(judgedPath, { queries: f.queries, keyKind: f.key as JudgedSet['keyKind'] | undefined, split: f.split })
@@ -232,12 +209,10 @@ async function versionMode(ctx: CliContext, f: EvaluateFlags, makeRetriever: Ret
 
   const db = await ctx.db();
   await requireSchema(db);
-  const candidate = f.version ? await requireVersion(db.kysely, f.version) : await activeVersion(db.kysely);
-  if (!candidate) throw new RefusedError('no active version to evaluate: pass --version <key> (embctl versions list shows them)');
-  const needsBaseline = f.baseline !== undefined || (gates?.gates.some((g) => g.kind === 'max_drop') ?? false);
-  const baseline = !needsBaseline ? null : f.baseline ? await requireVersion(db.kysely, f.baseline) : (await activeVersion(db.kysely)) ?? null;
+  const { candidate, baseline } = await pickEvaluationVersions(db.kysely, { version: f.version, baseline: f.baseline, gates });
 
-  const retriever = makeRetriever(db, ctx);
+  // Searches exactly as users' searches run (ANN index and all).
+  const retriever = createSearchRetriever(db, ctx.encoderDeps());
   const progress = createProgress(ctx.logger);
   let report;
   try {

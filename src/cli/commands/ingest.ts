@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { describeSkipped, ingest, type IngestReport } from '../../ingest/index.js';
+import { syncAndReport } from '../backfill-output.js';
 import type { CliContext } from '../context.js';
 import { requireSchema } from '../schema-guard.js';
 import { collect, intOption } from '../options.js';
@@ -15,13 +16,6 @@ interface IngestFlags {
   skipInvalid?: boolean;
   dryRun?: boolean;
   sync?: boolean;
-}
-
-/** Hook for `--sync`: set by the backfill command module (keeps ingest free of it). */
-export type SyncAfterIngest = (ctx: CliContext) => Promise<void>;
-let syncAfterIngest: SyncAfterIngest | undefined;
-export function setSyncAfterIngest(fn: SyncAfterIngest): void {
-  syncAfterIngest = fn;
 }
 
 export function registerIngest(program: Command, ctx: CliContext): void {
@@ -71,9 +65,6 @@ Examples:
         ctx.out.line(`skipped ${skipped.length} invalid input(s):`);
         for (const s of skipped) ctx.out.line(`  ${s}`);
       }
-      if (f.sync && !f.dryRun) {
-        if (!syncAfterIngest) throw new Error('sync is not available');
-        await syncAfterIngest(ctx);
-      }
+      if (f.sync && !f.dryRun) await syncAndReport(ctx, 2);
     });
 }

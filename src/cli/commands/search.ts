@@ -45,7 +45,7 @@ Examples:
       const searcher = createSearcher(db, {
         logger: ctx.logger,
         pinVersion: ctx.config.pinVersion,
-        encoderDeps: { openaiApiKey: ctx.config.openaiApiKey, openaiBaseUrl: ctx.config.openaiBaseUrl, env: ctx.env },
+        encoderDeps: ctx.encoderDeps(),
       });
       try {
         const r = await searcher.search({

@@ -31,7 +31,7 @@ Examples:
       if (replica) ctx.logger.warn('connected to a read replica: the active version is read per request, shadow logging is off, activate/rollback must go to the primary');
       const service = createService(db, {
         logger: ctx.logger, actor: c.actorName, token: c.serveToken, pinVersion: c.pinVersion, shadow: f.shadow, replica,
-        encoderDeps: { logger: ctx.logger, openaiApiKey: c.openaiApiKey, openaiBaseUrl: c.openaiBaseUrl, env: ctx.env },
+        encoderDeps: ctx.encoderDeps(),
       });
       const addr = await service.listen(f.port, f.host);
       ctx.out.result({ listening: addr });

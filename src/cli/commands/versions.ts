@@ -69,13 +69,7 @@ Examples:
           dtype: f.dtype,
           allowRemote: f.allowRemote,
         },
-      }, {
-        actor: ctx.config.actorName,
-        logger: ctx.logger,
-        openaiApiKey: ctx.config.openaiApiKey,
-        openaiBaseUrl: ctx.config.openaiBaseUrl,
-        env: ctx.env,
-      });
+      }, ctx.encoderDeps());
       ctx.out.result(row);
       ctx.out.line(`registered ${row.version_key}: ${row.encoder_spec} (${row.encoder_name}@${row.encoder_revision.slice(0, 12)}), ${row.dimensions} dims, ${row.distance_metric}, ${row.index_kind === 'none' ? 'exact search' : `${row.index_kind} on ${row.index_storage}`}`);
       ctx.out.line(`next: embctl backfill ${row.version_key}`);
