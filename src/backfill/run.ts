@@ -17,6 +17,7 @@ import { costOf, pricePerMillion } from './pricing.js';
 import { Quota, type Clock } from './quota.js';
 import { missingChunks, runWorker, type WrittenBatch } from './worker.js';
 import { isProcessAlive } from '../util/process-alive.js';
+import type { OnProgress, Progress } from '../util/progress.js';
 import { workerNonce } from '../util/process-identity.js';
 
 export interface BackfillOptions {
@@ -42,7 +43,7 @@ export interface BackfillOptions {
   signal?: AbortSignal;
   /** Abort: stop in-flight encoder calls and release their batches. */
   hardSignal?: AbortSignal;
-  onProgress?: (p: BackfillProgress) => void;
+  onProgress?: OnProgress<BackfillProgress>;
   clock?: Clock;
   /** Sync mode: events only when the version changes state. */
   sync?: boolean;
@@ -55,7 +56,8 @@ export interface BackfillDeps extends EncoderDeps {
   encoder?: Encoder;
 }
 
-export interface BackfillProgress {
+export interface BackfillProgress extends Progress {
+  phase: 'embedding';
   version: string;
   totalChunks: number;
   doneChunks: number;
@@ -175,7 +177,7 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
       const elapsedMs = performance.now() - started;
       const rate = t.chunks / Math.max(0.001, elapsedMs / 1000);
       return {
-        version: v.version_key, totalChunks, doneChunks: t.chunks, embedded: t.embedded, reused: t.reused,
+        phase: 'embedding', version: v.version_key, totalChunks, doneChunks: t.chunks, embedded: t.embedded, reused: t.reused,
         tokens: t.tokens, costUsd: costOf(t.tokens, price), rateLimited: t.rateLimited, elapsedMs,
         chunksPerSecond: rate, etaSeconds: rate > 0 ? Math.max(0, totalChunks - t.chunks) / rate : null,
       };

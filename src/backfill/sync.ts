@@ -1,5 +1,6 @@
 import type { Db } from '../db/open.js';
 import { listVersions } from '../versions/store.js';
+import type { OnProgress } from '../util/progress.js';
 import { runBackfill, type BackfillDeps, type BackfillProgress, type BackfillSummary } from './run.js';
 
 export interface SyncOptions {
@@ -9,7 +10,7 @@ export interface SyncOptions {
   signal?: AbortSignal;
   /** Abort: stop in-flight encoder calls and release their batches. */
   hardSignal?: AbortSignal;
-  onProgress?: (p: BackfillProgress) => void;
+  onProgress?: OnProgress<BackfillProgress>;
   /** Called after each version that finished without being stopped by `signal`. */
   onSynced?: (s: BackfillSummary) => void;
 }

@@ -8,6 +8,7 @@ import type { VersionRow } from '../versions/store.js';
 import { deeperDepth, initialDepth, rankedKeys } from './collapse.js';
 import { DEFAULT_KS, cutoffOf, measureList, normalizeKs } from './measures.js';
 import { scoreJudgedRun } from './score.js';
+import type { OnProgress, Progress } from '../util/progress.js';
 import type { Retriever, VersionEvaluation } from './types.js';
 
 /** The most chunks one search may ask for (the partition query's limit). */
@@ -23,7 +24,18 @@ export interface EvaluateVersionOptions {
   extraMeasures?: readonly string[];
   /** Searches in flight at once (default 4; PGlite serializes them anyway). */
   concurrency?: number;
-  onProgress?: (done: number, total: number) => void;
+  /** This version is the baseline the candidate is compared with (reported in progress). */
+  baseline?: boolean;
+  onProgress?: OnProgress<EvaluationProgress>;
+}
+
+/** Queries searched so far for one version (the candidate, or the baseline). */
+export interface EvaluationProgress extends Progress {
+  phase: 'searching';
+  version: string;
+  baseline: boolean;
+  done: number;
+  total: number;
 }
 
 export async function evaluateVersion(options: EvaluateVersionOptions): Promise<VersionEvaluation> {
@@ -43,7 +55,7 @@ export async function evaluateVersion(options: EvaluateVersionOptions): Promise<
       const { ranked, short } = await searchQuery(retriever, version, q.text, judgedSet.keyKind, runDepth);
       run.set(q.id, ranked);
       if (short) shortQueries++;
-      options.onProgress?.(++done, queries.length);
+      options.onProgress?.({ phase: 'searching', version: version.version_key, baseline: Boolean(options.baseline), done: ++done, total: queries.length });
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, queries.length)) }, worker));

@@ -4,7 +4,7 @@ export { NO_SEGMENT, OVERALL } from './types.js';
 export { DEFAULT_KS, parseKs, measureList, label } from './measures.js';
 export { rankedKeys } from './collapse.js';
 export { scoreJudgedRun, type JudgedScores } from './score.js';
-export { evaluateVersion, searchQuery, MAX_SEARCH_DEPTH, type EvaluateVersionOptions } from './evaluate-version.js';
+export { evaluateVersion, searchQuery, MAX_SEARCH_DEPTH, type EvaluateVersionOptions, type EvaluationProgress } from './evaluate-version.js';
 export { compareMeasure, compareEvaluations, type Comparison, type ComparisonOptions } from './compare.js';
 export {
   parseGates, readGatesFile, findDefaultGatesFile, checkGatesAgainstSet, DEFAULT_GATES_FILES, DEFAULT_ALPHA,

@@ -11,10 +11,11 @@ import { RefusedError } from '../errors.js';
 import { coverage, type VersionRow } from '../versions/store.js';
 import { applyGates, gatesPassed } from './apply-gates.js';
 import { compareEvaluations } from './compare.js';
-import { evaluateVersion } from './evaluate-version.js';
+import { evaluateVersion, type EvaluationProgress } from './evaluate-version.js';
 import type { GatesConfig } from './gates-file.js';
 import { recordEvaluation } from './record.js';
 import type { EvaluationReport } from './outcome.js';
+import type { OnProgress } from '../util/progress.js';
 import type { Retriever } from './types.js';
 
 export interface RunEvaluationOptions {
@@ -31,7 +32,7 @@ export interface RunEvaluationOptions {
   record?: boolean;
   actor: string;
   concurrency?: number;
-  onProgress?: (phase: string, done: number, total: number) => void;
+  onProgress?: OnProgress<EvaluationProgress>;
   /** Called with a warning line (e.g. partial coverage). */
   onWarning?: (message: string) => void;
 }
@@ -79,14 +80,15 @@ export async function runEvaluation(db: Kysely<DB>, o: RunEvaluationOptions): Pr
   await checkJudgedKeys(db, o.judgedSet, Boolean(o.gated), o.onWarning);
   const candidate = await evaluateVersion({
     version: o.candidate, judgedSet: o.judgedSet, retriever: o.retriever, ks: o.ks, extraMeasures, concurrency: o.concurrency,
-    onProgress: (d, t) => o.onProgress?.(o.candidate.version_key, d, t),
+    onProgress: o.onProgress,
   });
   let baseline = null;
   if (baselineRow) {
     await checkSearchable(db, baselineRow, o.onWarning);
     baseline = await evaluateVersion({
       version: baselineRow, judgedSet: o.judgedSet, retriever: o.retriever, ks: o.ks, extraMeasures, concurrency: o.concurrency,
-      onProgress: (d, t) => o.onProgress?.(`${baselineRow.version_key} (baseline)`, d, t),
+      baseline: true,
+      onProgress: o.onProgress,
     });
   }
   const comparisons = baseline

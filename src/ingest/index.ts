@@ -12,6 +12,7 @@ import { readSource } from './read.js';
 import { checkInputs, listSources, type SourceOptions } from './sources.js';
 import { spoolStdin } from './stdin.js';
 import type { IngestOptions, IngestProblem, IngestProgress, IngestReport } from './types.js';
+import type { OnProgress } from '../util/progress.js';
 import { locationOf, validateInputs } from './validate.js';
 
 export type { IngestOptions, IngestProblem, IngestProgress, IngestReport, ChunkCounts, IngestFormat, SourceDocument } from './types.js';
@@ -25,7 +26,7 @@ export { markdownTitle } from './text-file.js';
 
 export interface IngestDeps {
   logger: Logger;
-  onProgress?: (p: IngestProgress) => void;
+  onProgress?: OnProgress<IngestProgress>;
   /** Where `-` reads from (default process.stdin). */
   stdin?: NodeJS.ReadableStream;
 }

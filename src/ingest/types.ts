@@ -1,3 +1,5 @@
+import type { Progress } from '../util/progress.js';
+
 /** Public shapes of `embctl ingest` (options, progress, report). */
 
 export type IngestFormat = 'auto' | 'jsonl' | 'beir' | 'text';
@@ -23,7 +25,7 @@ export interface IngestOptions {
   batchSize?: number;
 }
 
-export interface IngestProgress {
+export interface IngestProgress extends Progress {
   phase: 'validating' | 'writing' | 'pruning';
   /** Documents read (validating) or written (writing) so far. */
   documents: number;

@@ -1,5 +1,6 @@
 import { readSource } from './read.js';
 import { listSources, type InputArg, type SourceOptions } from './sources.js';
+import type { OnProgress } from '../util/progress.js';
 import type { IngestProblem, IngestProgress } from './types.js';
 
 /** At most this many problems are kept with their text (all are counted). */
@@ -30,7 +31,7 @@ export interface Validation {
 export async function validateInputs(
   inputs: readonly InputArg[],
   opts: SourceOptions,
-  onProgress?: (p: IngestProgress) => void,
+  onProgress?: OnProgress<IngestProgress>,
 ): Promise<Validation> {
   const v: Validation = { problems: [], problemCount: 0, firstSeen: new Map(), validDocuments: 0, problemsWithoutId: 0, problemAt: new Set() };
   const displays: string[] = [];

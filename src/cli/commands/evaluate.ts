@@ -219,7 +219,10 @@ async function versionMode(ctx: CliContext, f: EvaluateFlags): Promise<void> {
     report = await runEvaluation(db.kysely, {
       candidate, baseline, judgedSet: judgedSet!, retriever, ks, gates: gates as GatesConfig | null,
       gated: Boolean(f.gate), record: f.record, actor: ctx.config.actorName, concurrency: f.concurrency,
-      onProgress: (phase, done, total) => progress.update(`evaluating ${phase}: ${done}/${total} queries`, { version: phase, done, total }),
+      onProgress: (p) => {
+        const version = p.baseline ? `${p.version} (baseline)` : p.version;
+        progress.update(`evaluating ${version}: ${p.done}/${p.total} queries`, { version, done: p.done, total: p.total });
+      },
       onWarning: (m) => ctx.logger.warn(m),
     });
   } finally {
