@@ -34,7 +34,7 @@ after(async () => db?.destroy());
 
 test('demo gates: relative gates skip without a baseline; v2 passes against active v1; the weak version fails', async (t) => {
   const retriever = createExactRetriever(db.kysely);
-  const run = (candidate: VersionRow, baseline: VersionRow | null) => runEvaluation(db.kysely, {
+  const run = (candidate: VersionRow, baseline: VersionRow | null) => runEvaluation(db, {
     candidate, baseline, judgedSet: set, retriever, gates, gated: true, actor: 'tester',
   });
   try {

@@ -25,6 +25,17 @@ export interface Db {
   close(): Promise<void>;
 }
 
+/**
+ * What a query function accepts: a `Db`, or a kysely handle inside one (a
+ * transaction, so that several calls commit together).
+ */
+export type Queryable = Db | Kysely<DB>;
+
+/** The kysely handle to run a query on. */
+export function queryable(db: Queryable): Kysely<DB> {
+  return 'kysely' in db && 'backend' in db ? db.kysely : (db as Kysely<DB>);
+}
+
 export interface OpenOptions {
   databaseUrl?: string;
   homeDir: string;

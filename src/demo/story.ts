@@ -95,7 +95,7 @@ export async function runDemo(db: Db, opts: DemoOptions): Promise<DemoResult> {
     const candidate = await requireVersion(db.kysely, key);
     const active = (await getStatus(db)).versions.find((v) => v.active)?.key;
     const baseline = active && active !== key ? await requireVersion(db.kysely, active) : null;
-    const r = await runEvaluation(db.kysely, { candidate, baseline, judgedSet: judged, retriever, gates, gated: true, actor });
+    const r = await runEvaluation(db, { candidate, baseline, judgedSet: judged, retriever, gates, gated: true, actor });
     results[key] = r.passed;
     printEvaluation(r, say);
     return r;

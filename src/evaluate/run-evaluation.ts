@@ -16,6 +16,7 @@ import type { GatesConfig } from './gates-file.js';
 import { recordEvaluation } from './record.js';
 import type { EvaluationReport } from './outcome.js';
 import type { OnProgress } from '../util/progress.js';
+import type { Db } from '../db/open.js';
 import type { Retriever } from './types.js';
 
 export interface RunEvaluationOptions {
@@ -72,7 +73,8 @@ export async function checkJudgedKeys(db: Kysely<DB>, set: JudgedSet, gated: boo
   warn?.(`${unknown.length} of the ${keys.length} ${what} judged in ${set.name} are not in the corpus (e.g. ${sample}): they can never be retrieved, which lowers recall`);
 }
 
-export async function runEvaluation(db: Kysely<DB>, o: RunEvaluationOptions): Promise<EvaluationReport> {
+export async function runEvaluation(from: Db, o: RunEvaluationOptions): Promise<EvaluationReport> {
+  const db = from.kysely;
   const baselineRow = o.baseline && o.baseline.id !== o.candidate.id ? o.baseline : null;
   const gates = o.gates ?? null;
   const extraMeasures = gates?.gates.map((g) => g.metric) ?? [];

@@ -3,6 +3,7 @@ import type { DB } from '../db/schema.js';
 import type { Db } from '../db/open.js';
 import { RefusedError, UsageError } from '../errors.js';
 import { activeVersion, coverage, recordEvent, requireVersion } from '../versions/store.js';
+import { queryable, type Queryable } from '../db/open.js';
 import { versionKeysById } from '../versions/queries/index.js';
 
 type Exec = Kysely<DB>;
@@ -160,7 +161,8 @@ export async function endShadowOf(trx: Exec, v: { id: number; version_key: strin
 }
 
 /** The running shadow (not stopped, candidate not retired), or null. */
-export async function currentShadow(db: Exec): Promise<ShadowTarget | null> {
+export async function currentShadow(from: Queryable): Promise<ShadowTarget | null> {
+  const db = queryable(from);
   return (await runningConfigs(db))[0] ?? null;
 }
 

@@ -1,12 +1,14 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB, EmbeddingVersionsTable, VersionEventKind } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
+import { queryable, type Queryable } from '../db/open.js';
 
 export type VersionRow = Selectable<EmbeddingVersionsTable>;
 
 type Exec = Kysely<DB>;
 
-export async function findVersion(db: Exec, key: string): Promise<VersionRow | undefined> {
+export async function findVersion(from: Queryable, key: string): Promise<VersionRow | undefined> {
+  const db = queryable(from);
   return db.selectFrom('embedding_versions').selectAll().where('version_key', '=', key).executeTakeFirst();
 }
 
@@ -42,7 +44,8 @@ function showKey(key: string): string {
 }
 
 /** The version with this key, or an UnknownVersionError that lists the known keys. */
-export async function requireVersion(db: Exec, key: string): Promise<VersionRow> {
+export async function requireVersion(from: Queryable, key: string): Promise<VersionRow> {
+  const db = queryable(from);
   // A key the schema cannot hold names no version: do not send it (it may hold a NUL).
   const v = VERSION_KEY.test(key) ? await findVersion(db, key) : undefined;
   if (v) return v;
@@ -50,11 +53,13 @@ export async function requireVersion(db: Exec, key: string): Promise<VersionRow>
   throw new UnknownVersionError(key, keys);
 }
 
-export async function listVersions(db: Exec): Promise<VersionRow[]> {
+export async function listVersions(from: Queryable): Promise<VersionRow[]> {
+  const db = queryable(from);
   return db.selectFrom('embedding_versions').selectAll().orderBy('id').execute();
 }
 
-export async function activeVersion(db: Exec): Promise<VersionRow | undefined> {
+export async function activeVersion(from: Queryable): Promise<VersionRow | undefined> {
+  const db = queryable(from);
   return db.selectFrom('embedding_versions').selectAll().where('active', '=', true).executeTakeFirst();
 }
 

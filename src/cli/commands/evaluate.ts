@@ -216,7 +216,7 @@ async function versionMode(ctx: CliContext, f: EvaluateFlags): Promise<void> {
   const progress = createProgress(ctx.logger);
   let report;
   try {
-    report = await runEvaluation(db.kysely, {
+    report = await runEvaluation(db, {
       candidate, baseline, judgedSet: judgedSet!, retriever, ks, gates: gates as GatesConfig | null,
       gated: Boolean(f.gate), record: f.record, actor: ctx.config.actorName, concurrency: f.concurrency,
       onProgress: (p) => {
