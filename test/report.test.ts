@@ -1,5 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import {
   adaptEvaluation, CHART_NAMES, computeVerdict, redactDetails, renderReport, bucketSecondsFor,
   type ReportEvent, type ReportModel, type ReportVersion,
@@ -370,6 +371,21 @@ describe('report: HTML', () => {
     assert.equal(computeVerdict(activeM).status, 'active');
     assert.equal(computeVerdict({ ...base, evaluation: null }).status, 'pending');
     assert.equal(computeVerdict({ ...base, candidate: null, versions: [] }).status, 'empty');
+  });
+
+  test('the HTML of a fixed model is unchanged (snapshot in test/fixtures/report-snapshot*.html)', () => {
+    // Guards refactors of the renderer: byte-identical output. Regenerate on purpose with UPDATE_REPORT_SNAPSHOT=1.
+    const full = model();
+    const empty = { ...full, shadow: null, evaluation: null, backfill: [], events: [] };
+    const cases: [string, ReportModel][] = [
+      ['test/fixtures/report-snapshot.html', full],
+      ['test/fixtures/report-snapshot-empty.html', { ...empty, verdict: computeVerdict(empty) }],
+    ];
+    for (const [file, m] of cases) {
+      const html = renderReport(m);
+      if (process.env.UPDATE_REPORT_SNAPSHOT === '1') writeFileSync(file, html);
+      assert.equal(html, readFileSync(file, 'utf8'), file);
+    }
   });
 
   test('secrets in audit details are redacted', () => {
