@@ -7,7 +7,7 @@ import type { ReportModel } from './types.js';
 
 export { loadReportModel, redactDetails, bucketSecondsFor, type LoadReportOptions } from './model.js';
 export { renderReport, figure, CHART_NAMES, type ChartName, type RenderOptions } from './render.js';
-export { adaptEvaluation, type RawEvaluationRun, type AdaptedEvaluation } from './evaluation-adapter.js';
+export { adaptEvaluation, type AdaptableRun, type AdaptedEvaluation } from './evaluation/adapt.js';
 export { computeVerdict } from './verdict.js';
 export type * from './types.js';
 

@@ -3,7 +3,7 @@
  * inline CSS, inline SVG drawn by src/report/svg/, no scripts, no network,
  * no external fonts. Every string that came from the database is escaped.
  */
-import { OVERALL_LABEL } from './evaluation-adapter.js';
+import { OVERALL_LABEL } from './evaluation/table.js';
 import { groupedBarChart, horizontalBarChart, type BarGroup } from './svg/bar-chart.js';
 import {
   COLORS, durationTicks, esc, fmt, fmtDuration, fmtInt, fmtMs, fmtSigned, fmtUsd,
