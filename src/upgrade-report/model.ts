@@ -11,7 +11,7 @@ import { markDeadRunsIfWritable } from '../backfill/dead-runs.js';
 import type { Db } from '../db/open.js';
 import type { VersionRow } from '../versions/store.js';
 import { InputError } from '../errors.js';
-import { parseStoredRun } from '../evaluate/stored-run.js';
+import { parseStoredRun } from '../evaluate/index.js';
 import { adaptEvaluation } from './evaluation/adapt.js';
 import * as q from './queries.js';
 import { computeVerdict } from './verdict.js';

@@ -4,7 +4,7 @@
  * comparisons, then the run's), then what per-query scores can add, then the
  * notes that say where each interval came from.
  */
-import type { StoredRun } from '../../evaluate/stored-run.js';
+import type { StoredRun } from '../../evaluate/index.js';
 import type { GateResult, SegmentEvaluation } from '../types.js';
 import { attachBaseline, deriveIntervals } from './intervals.js';
 import { intervalNotes, type RecordedIntervals } from './notes.js';

@@ -3,7 +3,7 @@
  * comparison table and gate results. Nothing here checks shapes: the schema
  * did; this only maps stored names onto the report's.
  */
-import type { StoredComparison, StoredGate, StoredMetrics, StoredQuery, StoredSummary } from '../../evaluate/stored-run.js';
+import { OVERALL, type StoredComparison, type StoredGate, type StoredMetrics, type StoredQuery, type StoredSummary } from '../../evaluate/index.js';
 import type { GateResult, Interval } from '../types.js';
 import { fill, interval, OVERALL_LABEL, segmentName, type Table } from './table.js';
 
@@ -53,7 +53,7 @@ function readSummary(block: StoredSummary, side: Side, t: Table): void {
 
 export function readComparison(c: StoredComparison): ReadComparison {
   return {
-    segment: segmentName(text(c.segment) ?? 'all'),
+    segment: segmentName(text(c.segment) ?? OVERALL),
     metric: c.metric,
     n: c.n,
     candidate: c.candidate,
@@ -89,7 +89,7 @@ export function applyComparisons(list: readonly Omit<ReadComparison, 'confidence
 export function readGates(gates: readonly StoredGate[]): GateResult[] {
   return gates.map((g, i) => {
     const metric = text(g.metric);
-    const segment = segmentName(text(g.segment) ?? 'all');
+    const segment = segmentName(text(g.segment) ?? OVERALL);
     const c = g.comparison && g.comparison.metric !== '' ? readComparison(g.comparison) : null;
     return {
       name: text(g.name) ?? ([segment, metric, g.kind].filter(Boolean).join(' ') || `gate ${i + 1}`),

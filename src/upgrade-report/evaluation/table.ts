@@ -3,15 +3,13 @@
  * candidate and baseline means, their difference and intervals, by segment
  * and measure. Stored numbers are filled first and win over derived ones.
  */
+import { OVERALL } from '../../evaluate/index.js';
 import type { Interval, MetricComparison } from '../types.js';
 
 /** The overall aggregate in the report. */
 export const OVERALL_LABEL = 'overall';
-/** The overall aggregate as `evaluate` stores it (src/evaluate/types.ts OVERALL). */
-const STORED_OVERALL = 'all';
-
-/** A stored segment name as the report shows it (`all` -> `overall`). */
-export const segmentName = (s: string): string => (s === STORED_OVERALL ? OVERALL_LABEL : s);
+/** A stored segment name as the report shows it (`evaluate`'s OVERALL, `all`, -> `overall`). */
+export const segmentName = (s: string): string => (s === OVERALL ? OVERALL_LABEL : s);
 
 /** `[lo, hi]` from two stored bounds in either order; null when one is missing. */
 export function interval(lo: number | null, hi: number | null): Interval | null {
