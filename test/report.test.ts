@@ -1,9 +1,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import {
   adaptEvaluation, CHART_NAMES, computeVerdict, redactDetails, renderReport, bucketSecondsFor,
   type ReportEvent, type ReportModel, type ReportVersion,
 } from '../src/upgrade-report/index.js';
+import { parseStoredRun } from '../src/evaluate/stored-run.js';
 import { durationTicks, esc, fmtDuration, niceTicks, timeTicks } from '../src/upgrade-report/svg/common.js';
 import { groupedBarChart, horizontalBarChart } from '../src/upgrade-report/svg/bar-chart.js';
 import { histogram } from '../src/upgrade-report/svg/histogram.js';
@@ -79,6 +81,19 @@ function recordedRun(segmentNames: string[] = [EVIL, 'faq']) {
   return { metrics, gates, perQuery };
 }
 
+/** Through the reader, as the report reads a row: `parseStoredRun` checks the shape and types it. */
+function parsed(run: { metrics: unknown; gates: unknown; perQuery: unknown }, id = 7) {
+  return parseStoredRun({ id, metrics: run.metrics, per_query: run.perQuery, gates: run.gates });
+}
+
+/** A run's `metrics` with only the overall aggregate filled. */
+function overallOnly(queries: number, values: Record<string, number>) {
+  return {
+    version: null, overall: { queries, values }, segments: {}, key_kind: 'document_id', ks: [10], run_depth: 10, short_queries: 0,
+    baseline: null, comparisons: [], gates_source: null, timings_ms: { retrieveMs: 1, scoreMs: 1 },
+  };
+}
+
 function model(): ReportModel {
   const v1 = version(1, 'v1', { active: true });
   const v2 = version(2, 'v2', { createdAt: '2025-01-02T00:00:00.000Z' });
@@ -93,7 +108,7 @@ function model(): ReportModel {
     ev('v2', 'shadow_started', '2025-01-02T04:00:00.000Z'),
     ev('v2', 'gate_passed', '2025-01-03T04:00:00.000Z', { details: { note: EVIL } }),
   ];
-  const adapted = adaptEvaluation(recordedRun());
+  const adapted = adaptEvaluation(parsed(recordedRun()));
   const bins10 = Array.from({ length: 10 }, (_, i) => ({ lo: i / 10, hi: (i + 1) / 10, count: [0, 1, 2, 5, 9, 14, 20, 18, 9, 4][i]! }));
   const partial: Omit<ReportModel, 'verdict'> = {
     modelVersion: 1,
@@ -224,7 +239,7 @@ describe('report: SVG builders', () => {
 describe('report: evaluation adapter', () => {
   test('reads the shapes recordEvaluation writes, with nothing skipped', () => {
     const run = recordedRun();
-    const a = adaptEvaluation(run);
+    const a = adaptEvaluation(parsed(run));
     assert.deepEqual(a.skipped, [], 'no "could not read" note for a real run');
     assert.equal(a.headlineMetric, 'nDCG@10');
     assert.deepEqual(a.metricNames, ['MRR', 'MAP', 'nDCG@10', 'P@10', 'R@100', 'hit@10', 'Judged@10']);
@@ -265,7 +280,7 @@ describe('report: evaluation adapter', () => {
     const metrics = { ...run.metrics, baseline: null, comparisons: [] };
     const perQuery = run.perQuery.map(({ baseline: _b, ...q }) => q);
     const gates = [{ ...run.gates[0]!, status: 'skipped', baseline: null, comparison: null, message: 'no baseline version (no active version and no --baseline): relative gate skipped' }];
-    const a = adaptEvaluation({ metrics, gates, perQuery });
+    const a = adaptEvaluation(parsed({ metrics, gates, perQuery }));
     assert.deepEqual(a.skipped, []);
     assert.deepEqual(a.segments.map((s) => s.segment), ['overall'], 'the single segment repeating overall is left out');
     const o = a.segments[0]!.metrics.find((m) => m.metric === 'nDCG@10')!;
@@ -276,33 +291,27 @@ describe('report: evaluation adapter', () => {
     assert.equal(a.gates[0]!.ci, null);
   });
 
-  test('skips what it cannot read instead of throwing; missing fields are not errors', () => {
-    const a = adaptEvaluation({
+  test('a run of another shape is refused, naming the run, instead of being read in part', () => {
+    // Before the stored shapes had one schema, the adapter skipped what it could not read; now the reader refuses the row.
+    const bad = {
       metrics: { overall: { queries: 'x', values: { 'nDCG@10': 'abc', MRR: null } }, segments: 3, comparisons: [{ nope: 1 }] },
       gates: [{ name: 'no status' }, 7, { metric: 'MRR', status: 'failed', segment: 'all' }],
       perQuery: [{ nope: true }],
-    });
-    assert.equal(a.gates.length, 1);
-    assert.equal(a.gates[0]!.name, 'overall MRR');
-    assert.equal(a.gates[0]!.passed, false);
-    assert.deepEqual(a.skipped, [
-      'metrics.overall.values.nDCG@10: not a number', 'metrics.overall.queries: not a number', 'metrics.segments: not an object',
-      'metrics.comparisons[0]: no metric', 'gates[0]: no status', 'gates[1]: not an object', 'per_query: 1 entry without an id or values',
-    ]);
-    const none = adaptEvaluation({ metrics: null, gates: null, perQuery: null });
-    assert.deepEqual(none.segments, []);
-    assert.deepEqual(none.skipped, []);
-    assert.equal(none.headlineMetric, null);
-    const sparse = adaptEvaluation({ metrics: { overall: { queries: 3 } }, gates: [], perQuery: [] });
+    };
+    assert.throws(() => parsed(bad, 31), /^InputError: evaluation run 31 was stored in a shape this embctl cannot read \(metrics\.\w+: .*; \d+ more\): re-run `embctl evaluate` to record it again$/);
+    assert.throws(() => parsed({ metrics: null, gates: null, perQuery: null }, 32), /evaluation run 32 .*\(metrics: /);
+    const sparse = adaptEvaluation(parsed({ metrics: overallOnly(3, {}), gates: [], perQuery: [] }));
+    assert.deepEqual(sparse.segments, [], 'no measure stored: nothing to show');
     assert.deepEqual(sparse.skipped, []);
+    assert.equal(sparse.headlineMetric, null);
   });
 
   test('intervals from per-query scores, pairing the baseline run by query id', () => {
     const qs = Array.from({ length: 40 }, (_, i) => ({ id: `q${i}`, segment: i % 2 ? 'a' : 'b', values: { 'nDCG@10': 0.5 + (i % 5) / 20 }, top: [] }));
     const base = Array.from({ length: 40 }, (_, i) => ({ id: `q${i}`, segment: i % 2 ? 'a' : 'b', values: { 'nDCG@10': 0.45 + (i % 3) / 30 }, top: [] }));
     const a = adaptEvaluation(
-      { metrics: { overall: { queries: 40, values: {} } }, gates: [], perQuery: qs },
-      { metrics: { overall: { queries: 40, values: { 'nDCG@10': 0.4777 } } }, gates: [], perQuery: base },
+      parsed({ metrics: overallOnly(40, {}), gates: [], perQuery: qs }),
+      parsed({ metrics: overallOnly(40, { 'nDCG@10': 0.4777 }), gates: [], perQuery: base }),
     );
     assert.deepEqual(a.skipped, []);
     const o = a.segments.find((s) => s.segment === 'overall')!.metrics[0]!;
@@ -370,6 +379,21 @@ describe('report: HTML', () => {
     assert.equal(computeVerdict(activeM).status, 'active');
     assert.equal(computeVerdict({ ...base, evaluation: null }).status, 'pending');
     assert.equal(computeVerdict({ ...base, candidate: null, versions: [] }).status, 'empty');
+  });
+
+  test('the HTML of a fixed model is unchanged (snapshot in test/fixtures/report-snapshot*.html)', () => {
+    // Guards refactors of the renderer: byte-identical output. Regenerate on purpose with UPDATE_REPORT_SNAPSHOT=1.
+    const full = model();
+    const empty = { ...full, shadow: null, evaluation: null, backfill: [], events: [] };
+    const cases: [string, ReportModel][] = [
+      ['test/fixtures/report-snapshot.html', full],
+      ['test/fixtures/report-snapshot-empty.html', { ...empty, verdict: computeVerdict(empty) }],
+    ];
+    for (const [file, m] of cases) {
+      const html = renderReport(m);
+      if (process.env.UPDATE_REPORT_SNAPSHOT === '1') writeFileSync(file, html);
+      assert.equal(html, readFileSync(file, 'utf8'), file);
+    }
   });
 
   test('secrets in audit details are redacted', () => {

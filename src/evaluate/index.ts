@@ -12,6 +12,9 @@ export {
 } from './gates-file.js';
 export { applyGates, gatesPassed, type GateOutcome, type GateStatus } from './apply-gates.js';
 export { recordEvaluation, latestGatedRun, type EvaluationRunRow, type RecordInput } from './record.js';
+export {
+  parseStoredRun, type StoredRun, type StoredRunRow, type StoredMetrics, type StoredQuery, type StoredGate, type StoredComparison, type StoredSummary,
+} from './stored-run.js';
 export { runEvaluation, checkSearchable, type RunEvaluationOptions } from './run-evaluation.js';
 export { decisionRule, type EvaluationReport } from './outcome.js';
 export { renderTable } from './render-table.js';

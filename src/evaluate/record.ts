@@ -10,6 +10,7 @@ import { recordEvent } from '../versions/store.js';
 import type { GateOutcome } from './apply-gates.js';
 import type { Comparison } from './compare.js';
 import { label } from './measures.js';
+import type { StoredGate, StoredMetrics, StoredQuery, StoredSummary } from './stored-run.js';
 import type { VersionEvaluation } from './types.js';
 
 export type EvaluationRunRow = Selectable<EvaluationRunsTable>;
@@ -33,7 +34,7 @@ export function byAlias(values: MeasureValues, measures: readonly string[]): Rec
   return out;
 }
 
-function summary(e: VersionEvaluation) {
+function summary(e: VersionEvaluation): StoredSummary {
   return {
     version: e.version?.key ?? null,
     overall: { queries: e.overall.queries, values: byAlias(e.overall.values, e.measures) },
@@ -56,7 +57,7 @@ export async function recordEvaluation(db: Kysely<DB>, input: RecordInput): Prom
     comparisons: (input.comparisons ?? []).map((x) => ({ ...x, metric: label(x.metric) })),
     gates_source: input.gatesSource ?? null,
     timings_ms: c.timings,
-  };
+  } satisfies StoredMetrics;
   const baseQ = new Map(baseline?.perQuery.map((q) => [q.id, q.values]) ?? []);
   const perQuery = c.perQuery.map((q) => ({
     id: q.id,
@@ -64,14 +65,14 @@ export async function recordEvaluation(db: Kysely<DB>, input: RecordInput): Prom
     values: byAlias(q.values, c.measures),
     ...(baseQ.has(q.id) ? { baseline: byAlias(baseQ.get(q.id)!, c.measures) } : {}),
     top: (c.run.get(q.id) ?? []).slice(0, 10).map((d) => d.docno),
-  }));
+  }) satisfies StoredQuery);
   const gates = outcomes.map((o) => ({
     index: o.index, name: o.name, kind: o.kind, metric: label(o.metric), segment: o.segment, status: o.status,
     value: Number.isFinite(o.value) ? o.value : null, min: o.min ?? null, max_drop: o.maxDrop ?? null, alpha: o.alpha ?? null,
     baseline: o.baselineKey ?? null,
     comparison: o.comparison ? { ...o.comparison, metric: label(o.comparison.metric) } : null,
     message: o.message,
-  }));
+  }) satisfies StoredGate);
   return db.transaction().execute(async (trx) => {
     const row = await trx.insertInto('evaluation_runs').values({
       embedding_version_id: c.version!.id,

@@ -1,5 +1,6 @@
 import type { Db } from '../db/open.js';
 import { RefusedError } from '../errors.js';
+import { parseEventDetails } from '../versions/event-details.js';
 import { recordEvent, requireVersion } from '../versions/store.js';
 import type { LifecycleDeps } from './activate.js';
 import { lockRows, moveActiveFlag } from './flip.js';
@@ -70,10 +71,10 @@ export async function rollback(db: Db, opts: RollbackOptions & LifecycleDeps): P
 }
 
 async function previousFromAuditTrail(trx: Parameters<typeof lockLifecycle>[0]): Promise<string> {
-  const last = await trx.selectFrom('version_events').select(['version_key', 'details'])
+  const last = await trx.selectFrom('version_events').select(['version_key', 'event', 'details'])
     .where('event', 'in', ['activated', 'rolled_back']).orderBy('id', 'desc').limit(1).executeTakeFirst();
   if (!last) throw new RefusedError('nothing to roll back: no version was ever activated (embctl activate <key>)');
-  const previous = (last.details as { previous?: unknown }).previous;
+  const previous = parseEventDetails(last.event as 'activated' | 'rolled_back', last.details)?.previous;
   if (typeof previous !== 'string') {
     throw new RefusedError(`nothing to roll back to: ${last.version_key} was the first version activated (use embctl rollback --to <key> or embctl activate <key>)`);
   }

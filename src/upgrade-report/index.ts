@@ -2,12 +2,13 @@
 import { writeOutputFile } from '../util/output-file.js';
 import type { Db } from '../db/open.js';
 import { loadReportModel, type LoadReportOptions } from './model.js';
-import { renderReport, type RenderOptions } from './render.js';
+import { renderReport, type RenderOptions } from './render/page.js';
 import type { ReportModel } from './types.js';
 
 export { loadReportModel, redactDetails, bucketSecondsFor, type LoadReportOptions } from './model.js';
-export { renderReport, figure, CHART_NAMES, type ChartName, type RenderOptions } from './render.js';
-export { adaptEvaluation, type RawEvaluationRun, type AdaptedEvaluation } from './evaluation-adapter.js';
+export { renderReport, type RenderOptions } from './render/page.js';
+export { figure, CHART_NAMES, type ChartName } from './render/common.js';
+export { adaptEvaluation, type AdaptableRun, type AdaptedEvaluation } from './evaluation/adapt.js';
 export { computeVerdict } from './verdict.js';
 export type * from './types.js';
 

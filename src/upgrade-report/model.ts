@@ -11,7 +11,8 @@ import { markDeadRunsIfWritable } from '../backfill/dead-runs.js';
 import type { Db } from '../db/open.js';
 import type { VersionRow } from '../versions/store.js';
 import { InputError, NotFoundError } from '../errors.js';
-import { adaptEvaluation } from './evaluation-adapter.js';
+import { parseStoredRun } from '../evaluate/index.js';
+import { adaptEvaluation } from './evaluation/adapt.js';
 import * as q from './queries.js';
 import {
   agreementHistogram, agreementSeries, agreementStats, shadowPrimaryKeys, storedDrops, type AgreementStats,
@@ -200,8 +201,8 @@ async function loadEvaluation(
   const baselineVersion = run.baseline_version_id !== null ? byId.get(run.baseline_version_id) ?? null : baseline;
   const own = baselineVersion ? await q.ownRunOn(db.kysely, baselineVersion.id, run.judged_set_name) : undefined;
   const adapted = adaptEvaluation(
-    { metrics: run.metrics, gates: run.gates, perQuery: run.per_query },
-    own ? { metrics: own.metrics, gates: own.gates, perQuery: own.per_query } : null,
+    parseStoredRun(run, candidate.key),
+    own ? parseStoredRun(own, baselineVersion?.key) : null,
   );
   return {
     runId: run.id,

@@ -1,7 +1,7 @@
 /**
  * The report's own input model. Everything the HTML report shows comes from
  * a `ReportModel`; only `load.ts`/`queries.ts` know the tables, and only
- * `evaluation-adapter.ts` knows the JSON stored in `evaluation_runs`.
+ * `evaluation/` reads the JSON stored in `evaluation_runs` (parsed by src/evaluate/stored-run.ts).
  * Dates are ISO-8601 strings so that the model is plain JSON (`--json`).
  */
 
@@ -122,7 +122,7 @@ export interface EvaluationSection {
   gates: GateResult[];
   /** How the confidence intervals were obtained, one line each (shown in the legend). */
   intervalNotes: string[];
-  /** What the adapter could not read and skipped. */
+  /** Stored values the report could not read: always empty now that a stored run is parsed first (kept for the model's JSON shape). */
   skipped: string[];
 }
 

@@ -1,6 +1,6 @@
 /** The one-line verdict at the top of the report, derived from the model alone. */
 import type { MetricComparison, ReportModel, Verdict } from './types.js';
-import { OVERALL_LABEL } from './evaluation-adapter.js';
+import { OVERALL_LABEL } from './evaluation/table.js';
 
 const signed = (x: number, digits = 3) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
 

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB, EmbeddingVersionsTable, VersionEventKind } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
 import { queryable, type Queryable } from '../db/open.js';
+import type { EventDetailsMap } from './event-details.js';
 
 export type VersionRow = Selectable<EmbeddingVersionsTable>;
 
@@ -63,15 +64,18 @@ export async function activeVersion(from: Queryable): Promise<VersionRow | undef
   return db.selectFrom('embedding_versions').selectAll().where('active', '=', true).executeTakeFirst();
 }
 
-export interface EventInput {
-  versionId: number | null;
-  versionKey: string;
-  event: VersionEventKind;
-  actor: string;
-  reason?: string | null;
-  forced?: boolean;
-  details?: Record<string, unknown>;
-}
+/** One audit event; its `details` have the shape of its kind (event-details.ts). */
+export type EventInput = {
+  [K in VersionEventKind]: {
+    versionId: number | null;
+    versionKey: string;
+    event: K;
+    actor: string;
+    reason?: string | null;
+    forced?: boolean;
+    details: EventDetailsMap[K];
+  };
+}[VersionEventKind];
 
 /** Append to the audit trail (in the caller's transaction). */
 export async function recordEvent(db: Exec, e: EventInput): Promise<void> {
@@ -82,7 +86,7 @@ export async function recordEvent(db: Exec, e: EventInput): Promise<void> {
     actor: e.actor,
     reason: e.reason ?? null,
     forced: e.forced ?? false,
-    details: JSON.stringify(e.details ?? {}),
+    details: JSON.stringify(e.details),
   }).execute();
 }
 

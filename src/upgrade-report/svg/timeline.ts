@@ -3,6 +3,7 @@
  * its backfilling, shadowed and active periods as bands and every event as a
  * marker (hover for who, when and why).
  */
+import { parseEventDetails } from '../../versions/event-details.js';
 import type { ReportEvent } from '../types.js';
 import { COLORS, clip, esc, n, svgShell, textWidth, timeTicks } from './common.js';
 
@@ -74,7 +75,7 @@ export function lifecycleIntervals(events: ReportEvent[], lanes: TimelineLane[])
       case 'shadow_stopped': stop(e.versionKey, 'shadowed', t); break;
       case 'activated': activate(e.versionKey, t); break;
       case 'rolled_back': {
-        const to = typeof e.details.to === 'string' ? e.details.to : typeof e.details.toKey === 'string' ? e.details.toKey : null;
+        const to = parseEventDetails('rolled_back', e.details)?.to ?? null;
         if (to && to !== currentActive()) {
           activate(to, t);
         } else if (e.versionKey === currentActive()) {
