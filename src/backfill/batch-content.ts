@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import { partitionTable } from '../partitions/partition.js';
-import { liveVersionIds } from '../versions/queries/index.js';
+import type { DB } from '../db/index.js';
+import { partitionTable } from '../partitions/index.js';
+import { liveVersionIds } from '../versions/index.js';
 
 /** The work one batch carries: each distinct text once, with the chunks that hold it. */
 export interface BatchContent {

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import { isProcessAlive } from '../util/process-alive.js';
-import { parseWorkerId, pidReused } from '../util/process-identity.js';
+import type { DB } from '../db/index.js';
+import { isProcessAlive } from '../util/index.js';
+import { parseWorkerId, pidReused } from '../util/index.js';
 
 /**
  * A running backfill flushes its row every second. One whose heartbeat is

@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
-import type { Db } from '../db/open.js';
-import type { VersionState } from '../db/schema.js';
+import type { Db } from '../db/index.js';
+import type { VersionState } from '../db/index.js';
 import { InputError, RefusedError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
-import { annIndexName, annIndexState, annIndexStatement, partitionTable, type PartitionSpec } from '../partitions/partition.js';
-import { failpoint } from '../util/failpoint.js';
+import type { Logger } from '../log/index.js';
+import { annIndexName, annIndexState, annIndexStatement, partitionTable, type PartitionSpec } from '../partitions/index.js';
+import { failpoint } from '../util/index.js';
 
 export interface IndexOptions {
   /** Drop and build again even when a valid index exists. */

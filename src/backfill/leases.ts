@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import { parseWorkerId, pidReused } from '../util/process-identity.js';
+import type { DB } from '../db/index.js';
+import { parseWorkerId, pidReused } from '../util/index.js';
 
 export interface Lease {
   batchId: number;

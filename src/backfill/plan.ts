@@ -1,8 +1,8 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import { partitionTable } from '../partitions/partition.js';
-import { liveVersionIds } from '../versions/queries/index.js';
-import { failpoint } from '../util/failpoint.js';
+import type { DB } from '../db/index.js';
+import { partitionTable } from '../partitions/index.js';
+import { liveVersionIds } from '../versions/index.js';
+import { failpoint } from '../util/index.js';
 
 /** Key of the transaction advisory lock that serialises planning per version. */
 const PLAN_LOCK = 0x656d6270; // "embp"

@@ -1,4 +1,4 @@
-import { sleep } from '../util/sleep.js';
+import { sleep } from '../util/index.js';
 
 /**
  * Client-side quota: token buckets for requests and tokens per minute, and

@@ -1,4 +1,4 @@
-import type { Encoder } from '../encoders/types.js';
+import type { Encoder } from '../encoders/index.js';
 
 /** Split texts into encoder requests within the provider's item and token limits. */
 export function requestGroups<T>(items: readonly T[], textOf: (t: T) => string, encoder: Encoder, maxItems = encoder.maxBatchItems): { items: T[]; tokens: number }[] {

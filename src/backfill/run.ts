@@ -1,14 +1,14 @@
 import { hostname } from 'node:os';
 import { sql } from 'kysely';
-import type { Db } from '../db/open.js';
-import type { EncoderDeps } from '../encoders/factory.js';
-import type { Encoder, EncoderEvent } from '../encoders/types.js';
+import type { Db } from '../db/index.js';
+import type { EncoderDeps } from '../encoders/index.js';
+import type { Encoder, EncoderEvent } from '../encoders/index.js';
 import { InputError, RefusedError, UnavailableError, UsageError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
-import { encoderForVersion } from '../versions/encoder-for-version.js';
-import { partitionTable } from '../partitions/partition.js';
-import { recordEvent, requireVersion, type VersionRow } from '../versions/store.js';
-import { transitionState } from '../versions/queries/index.js';
+import type { Logger } from '../log/index.js';
+import { encoderForVersion } from '../versions/index.js';
+import { partitionTable } from '../partitions/index.js';
+import { recordEvent, requireVersion, type VersionRow } from '../versions/index.js';
+import { transitionState } from '../versions/index.js';
 import { buildIndex, type IndexResult } from './index-build.js';
 import { batchCounts, reclaimDeadLocal } from './leases.js';
 import { markDeadRuns } from './dead-runs.js';
@@ -16,9 +16,9 @@ import { backlog, planBatches, requeueFailed, setAsideExhausted, textsToEmbed, t
 import { costOf, pricePerMillion } from './pricing.js';
 import { Quota, type Clock } from './quota.js';
 import { missingChunks, runWorker, type WrittenBatch } from './worker.js';
-import { isProcessAlive } from '../util/process-alive.js';
-import type { OnProgress, Progress } from '../util/progress.js';
-import { workerNonce } from '../util/process-identity.js';
+import { isProcessAlive } from '../util/index.js';
+import type { OnProgress, Progress } from '../util/index.js';
+import { workerNonce } from '../util/index.js';
 
 export interface BackfillOptions {
   /** Concurrent workers in this process (default 2). */

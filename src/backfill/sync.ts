@@ -1,6 +1,6 @@
-import type { Db } from '../db/open.js';
-import { listVersions } from '../versions/store.js';
-import type { OnProgress } from '../util/progress.js';
+import type { Db } from '../db/index.js';
+import { listVersions } from '../versions/index.js';
+import type { OnProgress } from '../util/index.js';
 import { runBackfill, type BackfillDeps, type BackfillProgress, type BackfillSummary } from './run.js';
 
 export interface SyncOptions {

@@ -1,16 +1,16 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import { copyBinaryWriter, encodeRows, type EmbeddingRow, type EncodedRows } from '../partitions/embedding-writer.js';
-import type { Encoder, EncoderEvent } from '../encoders/types.js';
-import type { Logger } from '../log/logger.js';
-import { scrubSecrets } from '../log/logger.js';
+import type { DB } from '../db/index.js';
+import { copyBinaryWriter, encodeRows, type EmbeddingRow, type EncodedRows } from '../partitions/index.js';
+import type { Encoder, EncoderEvent } from '../encoders/index.js';
+import type { Logger } from '../log/index.js';
+import { scrubSecrets } from '../log/index.js';
 import { InputError, UnavailableError } from '../errors.js';
 import { loadBatch } from './batch-content.js';
 import { claimBatch, completeBatch, failBatch, heartbeat, releaseBatch, type Lease } from './leases.js';
 import type { Quota } from './quota.js';
 import { requestGroups } from './request-groups.js';
-import { failpoint } from '../util/failpoint.js';
-import { textIndexOf } from '../encoders/output-error.js';
+import { failpoint } from '../util/index.js';
+import { textIndexOf } from '../encoders/index.js';
 
 /** What a worker needs, shared by every worker of a run. */
 export interface WorkerContext {

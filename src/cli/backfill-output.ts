@@ -1,5 +1,5 @@
-import type { BackfillProgress, BackfillSummary } from '../backfill/run.js';
-import { syncLiveVersions } from '../backfill/sync.js';
+import type { BackfillProgress, BackfillSummary } from '../backfill/index.js';
+import { syncLiveVersions } from '../backfill/index.js';
 import { InterruptedError, RefusedError } from '../errors.js';
 import type { CliContext } from './context.js';
 import { createProgress, formatDuration } from './progress.js';

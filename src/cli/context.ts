@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/load.js';
-import type { Config, ConfigKey } from '../config/schema.js';
-import { openDatabase, type Db } from '../db/open.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { loadConfig } from '../config/index.js';
+import type { Config, ConfigKey } from '../config/index.js';
+import { openDatabase, type Db } from '../db/index.js';
+import { createLogger, type Logger } from '../log/index.js';
 import { createOutput, type Output } from './output.js';
-import { secretsOfUrl } from '../db/connection-errors.js';
-import type { EncoderDeps } from '../encoders/factory.js';
+import { secretsOfUrl } from '../db/index.js';
+import type { EncoderDeps } from '../encoders/index.js';
 
 /**
  * What every command gets: the configuration (parsed once), a logger, the

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isEmbctlError } from '../errors.js';
-import { scrubSecrets } from '../log/logger.js';
+import { scrubSecrets } from '../log/index.js';
 import { CliContext } from './context.js';
 import { exitCodeOf } from './exit-codes.js';
 import { registerCommands } from './commands/index.js';

@@ -1,4 +1,4 @@
-import { formatTable } from '../util/table.js';
+import { formatTable } from '../util/index.js';
 
 export { formatTable };
 /** Where commands print: human text, or one JSON document with --json. */

@@ -1,4 +1,4 @@
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../log/index.js';
 
 /**
  * Progress of long work: a live line on a terminal, a structured log line

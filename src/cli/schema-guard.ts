@@ -1,7 +1,7 @@
-import type { Db } from '../db/open.js';
+import type { Db } from '../db/index.js';
 import { RefusedError } from '../errors.js';
-import { readMigrations } from '../migrate/files.js';
-import { schemaVersion } from '../migrate/runner.js';
+import { readMigrations } from '../migrate/index.js';
+import { schemaVersion } from '../migrate/index.js';
 
 /** Commands that need the schema refuse, with the fix, a database not migrated. */
 export async function requireSchema(db: Db): Promise<void> {

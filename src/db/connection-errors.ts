@@ -1,5 +1,5 @@
 import { InputError, UnavailableError, type EmbctlError } from '../errors.js';
-import { scrubSecrets } from '../log/logger.js';
+import { scrubSecrets } from '../log/index.js';
 
 /** A URL safe to print: the password replaced. */
 export function redactUrl(url: string): string {

@@ -3,8 +3,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InputError, RefusedError } from '../errors.js';
-import { isProcessAlive } from '../util/process-alive.js';
-import { processStartTime } from '../util/process-start.js';
+import { isProcessAlive } from '../util/index.js';
+import { processStartTime } from '../util/index.js';
 
 /** What a lock file records about its holder. */
 interface Holder {

@@ -1,7 +1,7 @@
 import { Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql, type Dialect } from 'kysely';
 import pg from 'pg';
 import { join } from 'node:path';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../log/index.js';
 import { UnavailableError } from '../errors.js';
 import type { DB } from './schema.js';
 import { PgDriver, pgTypes } from './driver/pg-driver.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../log/index.js';
 import { createHashEncoder } from './hash/index.js';
 import { createLocalEncoder } from './local/index.js';
 import { createOpenAIEncoder } from './openai/index.js';

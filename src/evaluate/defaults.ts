@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
+import type { DB } from '../db/index.js';
 import { RefusedError, UsageError } from '../errors.js';
-import { activeVersion, requireVersion, type VersionRow } from '../versions/store.js';
+import { activeVersion, requireVersion, type VersionRow } from '../versions/index.js';
 import type { GatesConfig } from './gates-file.js';
 
 /** The judged set when none is named: the one `*.judged.jsonl` in `dir` (default `evals`). */

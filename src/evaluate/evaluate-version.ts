@@ -4,11 +4,11 @@
  */
 import type { Run, ScoredDoc } from '../trec/index.js';
 import type { JudgedSet } from '../judged-set/index.js';
-import type { VersionRow } from '../versions/store.js';
+import type { VersionRow } from '../versions/index.js';
 import { deeperDepth, initialDepth, rankedKeys } from './collapse.js';
 import { DEFAULT_KS, cutoffOf, measureList, normalizeKs } from './measures.js';
 import { scoreJudgedRun } from './score.js';
-import type { OnProgress, Progress } from '../util/progress.js';
+import type { OnProgress, Progress } from '../util/index.js';
 import type { Retriever, VersionEvaluation } from './types.js';
 
 /** The most chunks one search may ask for (the partition query's limit). */

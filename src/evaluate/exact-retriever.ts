@@ -5,15 +5,15 @@
  * (indexed) search; it stays useful as the exact reference.
  */
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import { formatVectorText } from '../db/vector-codec.js';
-import type { EncoderDeps } from '../encoders/factory.js';
-import type { Encoder } from '../encoders/types.js';
-import { encoderForVersion } from '../versions/encoder-for-version.js';
-import { nearestQuery } from '../partitions/partition.js';
-import type { VersionRow } from '../versions/store.js';
+import type { DB } from '../db/index.js';
+import { formatVectorText } from '../db/index.js';
+import type { EncoderDeps } from '../encoders/index.js';
+import type { Encoder } from '../encoders/index.js';
+import { encoderForVersion } from '../versions/index.js';
+import { nearestQuery } from '../partitions/index.js';
+import type { VersionRow } from '../versions/index.js';
 import type { RetrievedChunk, Retriever } from './types.js';
-import { scoreFromDistance } from '../search/score.js';
+import { scoreFromDistance } from '../search/index.js';
 
 export interface ClosableRetriever extends Retriever {
   close(): Promise<void>;

@@ -22,7 +22,7 @@ import { InputError } from '../errors.js';
 import { isGeometricMean, measureRange, parseMeasure, toAlias } from '../trec/index.js';
 import { type JudgedSet } from '../judged-set/index.js';
 import { NO_SEGMENT } from './types.js';
-import { jsonValueProblem } from '../util/json-value.js';
+import { jsonValueProblem } from '../util/index.js';
 
 /** Where `evaluate --gate` looks when `--gates` is not given. */
 export const DEFAULT_GATES_FILES = ['evals/gates.json', 'evals/gates.yaml', 'evals/gates.yml'];

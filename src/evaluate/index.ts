@@ -24,3 +24,4 @@ export { formatTrecRun, formatTrecEval } from './trec-output.js';
 export { createExactRetriever, type ClosableRetriever } from './exact-retriever.js';
 export { createSearchRetriever } from './search-retriever.js';
 export { findDefaultJudgedSet, pickEvaluationVersions, type EvaluationVersions } from './defaults.js';
+export { byAlias } from './record.js';

@@ -4,9 +4,9 @@
  * the latest gated run of a version (latestGatedRun).
  */
 import type { Kysely, Selectable } from 'kysely';
-import type { DB, EvaluationRunsTable } from '../db/schema.js';
+import type { DB, EvaluationRunsTable } from '../db/index.js';
 import type { MeasureValues } from '../trec/index.js';
-import { recordEvent } from '../versions/store.js';
+import { recordEvent } from '../versions/index.js';
 import type { GateOutcome } from './apply-gates.js';
 import type { Comparison } from './compare.js';
 import { label } from './measures.js';

@@ -4,19 +4,19 @@
  * gates, and record the run (with a gate event when gated).
  */
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
+import type { DB } from '../db/index.js';
 import { type JudgedSet } from '../judged-set/index.js';
 import { DEFAULT_SEED } from '../stats/index.js';
 import { RefusedError } from '../errors.js';
-import { coverage, type VersionRow } from '../versions/store.js';
+import { coverage, type VersionRow } from '../versions/index.js';
 import { applyGates, gatesPassed } from './apply-gates.js';
 import { compareEvaluations } from './compare.js';
 import { evaluateVersion, type EvaluationProgress } from './evaluate-version.js';
 import type { GatesConfig } from './gates-file.js';
 import { recordEvaluation } from './record.js';
 import type { EvaluationReport } from './outcome.js';
-import type { OnProgress } from '../util/progress.js';
-import type { Db } from '../db/open.js';
+import type { OnProgress } from '../util/index.js';
+import type { Db } from '../db/index.js';
 import type { Retriever } from './types.js';
 
 export interface RunEvaluationOptions {

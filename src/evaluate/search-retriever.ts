@@ -1,7 +1,7 @@
-import type { Db } from '../db/open.js';
-import type { EncoderDeps } from '../encoders/factory.js';
+import type { Db } from '../db/index.js';
+import type { EncoderDeps } from '../encoders/index.js';
 import { createSearcher, MAX_K } from '../search/index.js';
-import type { VersionRow } from '../versions/store.js';
+import type { VersionRow } from '../versions/index.js';
 import type { ClosableRetriever } from './exact-retriever.js';
 import type { RetrievedChunk } from './types.js';
 

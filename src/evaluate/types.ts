@@ -5,7 +5,7 @@
  */
 import type { MeasureValues, Run } from '../trec/index.js';
 import type { KeyKind } from '../judged-set/index.js';
-import type { VersionRow } from '../versions/store.js';
+import type { VersionRow } from '../versions/index.js';
 
 /** One retrieved chunk, best first. `score`: higher is better. */
 export interface RetrievedChunk {

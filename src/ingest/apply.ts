@@ -1,8 +1,8 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
+import type { DB } from '../db/index.js';
 import { canonicalJson, type PreparedChunk, type PreparedDocument } from './prepare.js';
 import type { ChunkCounts } from './types.js';
-import { failpoint } from '../util/failpoint.js';
+import { failpoint } from '../util/index.js';
 
 /** Rows per INSERT ... SELECT FROM unnest(...) statement. */
 const INSERT_SLICE = 2000;

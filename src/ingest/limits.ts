@@ -8,7 +8,7 @@
  *  - a chunk (its title included) feeds a tsvector (at most 1 MB);
  *  - a line or a file is read whole into memory.
  */
-import { hasLoneSurrogate, jsonValueProblem } from '../util/json-value.js';
+import { hasLoneSurrogate, jsonValueProblem } from '../util/index.js';
 
 export const INGEST_LIMITS = {
   idBytes: 1024,

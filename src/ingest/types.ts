@@ -1,4 +1,4 @@
-import type { Progress } from '../util/progress.js';
+import type { Progress } from '../util/index.js';
 
 /** Public shapes of `embctl ingest` (options, progress, report). */
 

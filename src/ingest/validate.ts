@@ -1,6 +1,6 @@
 import { readSource } from './read.js';
 import { listSources, type InputArg, type SourceOptions } from './sources.js';
-import type { OnProgress } from '../util/progress.js';
+import type { OnProgress } from '../util/index.js';
 import type { IngestProblem, IngestProgress } from './types.js';
 
 /** At most this many problems are kept with their text (all are counted). */

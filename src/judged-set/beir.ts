@@ -6,10 +6,10 @@
 import { basename, join } from 'node:path';
 import { makeJudgedSet, type JudgedSet, type JudgedSetOptions } from './judged-set.js';
 import { joinQueries } from './trec.js';
-import { ProblemList, at, splitLines } from '../util/problems.js';
+import { ProblemList, at, splitLines } from '../util/index.js';
 import { collectQueries } from './queries-file.js';
-import { readText } from '../util/read-text.js';
-import type { Qrels } from '../trec/types.js';
+import { readText } from '../util/index.js';
+import type { Qrels } from '../trec/index.js';
 
 export interface BeirOptions extends JudgedSetOptions {
   /** Which qrels file: `qrels/<split>.tsv`. Default `test`. */

@@ -6,8 +6,8 @@
  */
 import { basename, extname } from 'node:path';
 import { gradeProblem, isKeyKind, makeJudgedSet, type JudgedQuery, type JudgedSet, type JudgedSetOptions, type KeyKind } from './judged-set.js';
-import { ProblemList, at, splitLines } from '../util/problems.js';
-import { readText } from '../util/read-text.js';
+import { ProblemList, at, splitLines } from '../util/index.js';
+import { readText } from '../util/index.js';
 
 type Obj = Record<string, unknown>;
 

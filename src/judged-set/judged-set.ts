@@ -4,10 +4,10 @@
  * its canonical content so an evaluation run can record which set it used.
  */
 import { createHash } from 'node:crypto';
-import { compareCodePoints } from '../trec/ranking.js';
-import type { Qrels } from '../trec/types.js';
+import { compareCodePoints } from '../trec/index.js';
+import type { Qrels } from '../trec/index.js';
 import { InputError } from '../errors.js';
-import { textProblem } from '../util/json-value.js';
+import { textProblem } from '../util/index.js';
 
 /** What the keys of `relevant` name: whole documents or chunks (their semantic keys). */
 export type KeyKind = 'document_id' | 'semantic_key';

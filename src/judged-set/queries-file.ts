@@ -3,7 +3,7 @@
  * `{"_id": ..., "text": ...}` (the BEIR layout; `id` is accepted for `_id`).
  * The format is chosen by the first non-blank line: `{` means JSONL.
  */
-import { ProblemList, at, splitLines } from '../util/problems.js';
+import { ProblemList, at, splitLines } from '../util/index.js';
 
 export interface QueryText {
   text: string;

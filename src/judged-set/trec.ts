@@ -4,12 +4,12 @@
  */
 import { basename, extname } from 'node:path';
 import { makeJudgedSet, type JudgedQuery, type JudgedSet, type JudgedSetOptions } from './judged-set.js';
-import { ProblemList, at } from '../util/problems.js';
+import { ProblemList, at } from '../util/index.js';
 import { collectQueries, type QueryText } from './queries-file.js';
-import { compareCodePoints } from '../trec/ranking.js';
-import { readText } from '../util/read-text.js';
-import { collectQrels } from '../trec/trec-files.js';
-import type { Qrels } from '../trec/types.js';
+import { compareCodePoints } from '../trec/index.js';
+import { readText } from '../util/index.js';
+import { collectQrels } from '../trec/index.js';
+import type { Qrels } from '../trec/index.js';
 
 export interface TrecJudgedSetInput {
   qrelsText: string;

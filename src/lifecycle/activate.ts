@@ -1,6 +1,6 @@
-import type { Db } from '../db/open.js';
-import type { Logger } from '../log/logger.js';
-import { recordEvent, requireVersion } from '../versions/store.js';
+import type { Db } from '../db/index.js';
+import type { Logger } from '../log/index.js';
+import { recordEvent, requireVersion } from '../versions/index.js';
 import { lockRows, moveActiveFlag } from './flip.js';
 import { lockLifecycle, notifyVersionChange } from './notify.js';
 import { checkOverrideOptions, refuseUnlessForced, type OverrideOptions } from './override.js';

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import { endShadowOf } from '../shadow/config.js';
-import type { VersionRow } from '../versions/store.js';
-import { lockVersionAndActive, setActiveFlag } from '../versions/queries/index.js';
+import type { DB } from '../db/index.js';
+import { endShadowOf } from '../shadow/index.js';
+import type { VersionRow } from '../versions/index.js';
+import { lockVersionAndActive, setActiveFlag } from '../versions/index.js';
 
 /**
  * Move the active flag to `target` inside the caller's transaction: clear

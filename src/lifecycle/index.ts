@@ -6,3 +6,4 @@ export { checkReadiness, type Readiness, type Problem } from './readiness.js';
 export type { OverrideOptions } from './override.js';
 export { VERSION_CHANNEL, type VersionChange } from './notify.js';
 export { watchVersionChanges, type VersionWatcher, type WatchEvent, type WatchOptions } from './watch.js';
+export { notifyVersionChange } from './notify.js';

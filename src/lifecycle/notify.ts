@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
+import type { DB } from '../db/index.js';
 
 /** The channel activation, rollback, retirement and calibration notify (payload: `VersionChange` JSON). */
 export const VERSION_CHANNEL = 'embctl_active_version';

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import { annIndexState, partitionTable, type IndexState } from '../partitions/partition.js';
-import type { VersionRow } from '../versions/store.js';
+import type { DB } from '../db/index.js';
+import { annIndexState, partitionTable, type IndexState } from '../partitions/index.js';
+import type { VersionRow } from '../versions/index.js';
 
 /** One reason a version should not serve. */
 export interface Problem {

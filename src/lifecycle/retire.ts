@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
-import type { Db } from '../db/open.js';
+import type { Db } from '../db/index.js';
 import { RefusedError } from '../errors.js';
-import { dropPartition, partitionExists, partitionTable } from '../partitions/partition.js';
-import { endShadowOf } from '../shadow/config.js';
-import { recordEvent, requireVersion } from '../versions/store.js';
-import { lockVersion, markRetired } from '../versions/queries/index.js';
+import { dropPartition, partitionExists, partitionTable } from '../partitions/index.js';
+import { endShadowOf } from '../shadow/index.js';
+import { recordEvent, requireVersion } from '../versions/index.js';
+import { lockVersion, markRetired } from '../versions/index.js';
 import type { LifecycleDeps } from './activate.js';
 import { lockLifecycle, notifyVersionChange } from './notify.js';
 

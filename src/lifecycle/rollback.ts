@@ -1,7 +1,7 @@
-import type { Db } from '../db/open.js';
+import type { Db } from '../db/index.js';
 import { RefusedError } from '../errors.js';
-import { parseEventDetails } from '../versions/event-details.js';
-import { recordEvent, requireVersion } from '../versions/store.js';
+import { parseEventDetails } from '../versions/index.js';
+import { recordEvent, requireVersion } from '../versions/index.js';
 import type { LifecycleDeps } from './activate.js';
 import { lockRows, moveActiveFlag } from './flip.js';
 import { lockLifecycle, notifyVersionChange } from './notify.js';

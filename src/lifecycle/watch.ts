@@ -1,9 +1,9 @@
 import type pg from 'pg';
-import type { Db } from '../db/open.js';
-import type { Logger } from '../log/logger.js';
+import type { Db } from '../db/index.js';
+import type { Logger } from '../log/index.js';
 import { VERSION_CHANNEL, type VersionChange } from './notify.js';
-import { backoffDelay } from '../util/backoff.js';
-import { versionsSignature } from '../versions/queries/index.js';
+import { backoffDelay } from '../util/index.js';
+import { versionsSignature } from '../versions/index.js';
 
 export type WatchEvent =
   | ({ kind: 'change' } & VersionChange)

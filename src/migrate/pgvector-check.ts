@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
+import type { DB } from '../db/index.js';
 import { RefusedError } from '../errors.js';
 
 /** pgvector 0.8 brings iterative index scans; halfvec needs 0.7. */

@@ -1,12 +1,12 @@
 import { sql, type Kysely } from 'kysely';
-import type { Db } from '../db/open.js';
-import type { DB } from '../db/schema.js';
-import { scriptQuery } from '../db/driver/special-queries.js';
+import type { Db } from '../db/index.js';
+import type { DB } from '../db/index.js';
+import { scriptQuery } from '../db/index.js';
 import { RefusedError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../log/index.js';
 import { readMigrations, type MigrationFile } from './files.js';
 import { checkPgvectorAvailable } from './pgvector-check.js';
-import { failpoint } from '../util/failpoint.js';
+import { failpoint } from '../util/index.js';
 
 /** Key of the session advisory lock that serialises migrations (any int8; "embctl" in hex). */
 const MIGRATION_LOCK_KEY = 0x656d6263746cn;

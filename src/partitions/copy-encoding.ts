@@ -1,4 +1,4 @@
-import { vectorBinarySize, writeVectorBinary } from '../db/vector-codec.js';
+import { vectorBinarySize, writeVectorBinary } from '../db/index.js';
 
 /** One row of a version's partition, as the bulk writer takes it. */
 export interface EmbeddingRow {

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
+import type { DB } from '../db/index.js';
 import { encodeEmbeddingCopyChunks, type EmbeddingRow } from './copy-encoding.js';
-import { copyFromStdinQuery } from '../db/driver/special-queries.js';
-import { formatVectorText, vectorProblem } from '../db/vector-codec.js';
+import { copyFromStdinQuery } from '../db/index.js';
+import { formatVectorText, vectorProblem } from '../db/index.js';
 import { partitionTable } from './partition.js';
 import { InputError, InvariantError } from '../errors.js';
 

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { DB, DistanceMetric, IndexKind, IndexStorage } from '../db/schema.js';
+import type { DB, DistanceMetric, IndexKind, IndexStorage } from '../db/index.js';
 
 /**
  * DDL for one version's partition of chunk_embeddings. Identifiers and the

@@ -1,11 +1,11 @@
 import { sql } from 'kysely';
-import type { Db } from '../db/open.js';
+import type { Db } from '../db/index.js';
 import { RefusedError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
-import { notifyVersionChange } from '../lifecycle/notify.js';
-import { distanceOperator, partitionTable, queryCast } from '../partitions/partition.js';
-import { requireVersion } from '../versions/store.js';
-import { setCalibration } from '../versions/queries/index.js';
+import type { Logger } from '../log/index.js';
+import { notifyVersionChange } from '../lifecycle/index.js';
+import { distanceOperator, partitionTable, queryCast } from '../partitions/index.js';
+import { requireVersion } from '../versions/index.js';
+import { setCalibration } from '../versions/index.js';
 import { quantileCalibration, type QuantileCalibration } from './calibration.js';
 import { scoreFromDistance } from './score.js';
 

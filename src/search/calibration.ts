@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import type { DistanceMetric } from '../db/schema.js';
+import type { DistanceMetric } from '../db/index.js';
 
 /**
  * A per-version score calibration, stored in `embedding_versions.calibration`.

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB, IndexKind } from '../db/schema.js';
-import { annIndexName } from '../partitions/partition.js';
+import type { DB, IndexKind } from '../db/index.js';
+import { annIndexName } from '../partitions/index.js';
 
 /**
  * Query-time ANN settings, applied per call with `set_config(..., true)`

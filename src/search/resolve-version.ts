@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
+import type { DB } from '../db/index.js';
 import { RefusedError } from '../errors.js';
-import { activeVersion, requireVersion, type VersionRow } from '../versions/store.js';
+import { activeVersion, requireVersion, type VersionRow } from '../versions/index.js';
 
 /** Where the version serving a request came from. */
 export type VersionSource = 'request' | 'pinned' | 'active';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DB, IndexKind } from '../db/schema.js';
+import type { DB, IndexKind } from '../db/index.js';
 import type { MetadataFilter } from './filters.js';
 import { applyKnobs, type AppliedKnobs, type Knobs } from './knobs.js';
 import { textCandidates, vectorCandidates, type CandidateRow, type SearchTarget } from './sql.js';

@@ -1,4 +1,4 @@
-import type { DistanceMetric } from '../db/schema.js';
+import type { DistanceMetric } from '../db/index.js';
 
 /**
  * A similarity from a pgvector distance, larger is better, per metric:

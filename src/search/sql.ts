@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { DistanceMetric, IndexStorage } from '../db/schema.js';
-import { distanceOperator, partitionTable, queryCast } from '../partitions/partition.js';
+import type { DistanceMetric, IndexStorage } from '../db/index.js';
+import { distanceOperator, partitionTable, queryCast } from '../partitions/index.js';
 import type { MetadataFilter } from './filters.js';
 
 /** What a query needs of a version (a row of embedding_versions fits). */

@@ -1,4 +1,4 @@
-import type { DistanceMetric } from '../db/schema.js';
+import type { DistanceMetric } from '../db/index.js';
 import type { MetadataFilter } from './filters.js';
 import type { VersionSource } from './resolve-version.js';
 

@@ -1,5 +1,5 @@
 import { EmbctlError, UnavailableError, type ErrorCode } from '../errors.js';
-import { isConnectionLoss } from '../db/connection-errors.js';
+import { isConnectionLoss } from '../db/index.js';
 import { HttpError } from './http-util.js';
 
 export interface HttpAnswer {

@@ -3,7 +3,7 @@
  * labels, rendered in the text exposition format. Label values are escaped
  * here, once. No dependency, no global state.
  */
-import type { ShadowStats } from '../shadow/shadower.js';
+import type { ShadowStats } from '../shadow/index.js';
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Db } from '../db/open.js';
+import type { Db } from '../db/index.js';
 import { EmbctlError } from '../errors.js';
 import { standbyRefusal, type StandbyInfo } from './standby.js';
 import { activate, rollback } from '../lifecycle/index.js';
 import type { Searcher } from '../search/index.js';
-import { getStatus } from '../status/status.js';
-import type { Shadower } from '../shadow/shadower.js';
+import { getStatus } from '../status/index.js';
+import type { Shadower } from '../shadow/index.js';
 import { HttpError, bearerMatches, readJson, sendJson } from './http-util.js';
 import type { ServiceMetrics } from './prometheus.js';
 

@@ -1,11 +1,11 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
-import type { Db } from '../db/open.js';
-import { scrubSecrets, type Logger } from '../log/logger.js';
+import type { Db } from '../db/index.js';
+import { scrubSecrets, type Logger } from '../log/index.js';
 import { createSearcher, type Searcher } from '../search/index.js';
-import type { EncoderDeps } from '../encoders/factory.js';
-import { createShadower, type Shadower } from '../shadow/shadower.js';
+import type { EncoderDeps } from '../encoders/index.js';
+import { createShadower, type Shadower } from '../shadow/index.js';
 import { HttpError, sendError, sendJson } from './http-util.js';
 import { ServiceMetrics, shadowMetricsText } from './prometheus.js';
 import { activateRoute, rollbackRoute, searchRoute, toHttpError, versionsRoute, type RouteContext } from './routes.js';

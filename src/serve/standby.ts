@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
+import type { DB } from '../db/index.js';
 import { HttpError } from './http-util.js';
 
 /** Whether the database is a hot standby, and where its primary is when the role may see it. */

@@ -1,10 +1,10 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import type { Db } from '../db/open.js';
+import type { DB } from '../db/index.js';
+import type { Db } from '../db/index.js';
 import { RefusedError, UsageError } from '../errors.js';
-import { activeVersion, coverage, recordEvent, requireVersion } from '../versions/store.js';
-import { queryable, type Queryable } from '../db/open.js';
-import { versionKeysById } from '../versions/queries/index.js';
+import { activeVersion, coverage, recordEvent, requireVersion } from '../versions/index.js';
+import { queryable, type Queryable } from '../db/index.js';
+import { versionKeysById } from '../versions/index.js';
 
 type Exec = Kysely<DB>;
 

@@ -12,3 +12,4 @@ export { DropCounter, type DropCounts, type DropKind, type DropWriter } from './
 export { querySha256 } from './record.js';
 export { parseDuration, parseSince } from './duration.js';
 export { sampled } from './sampling.js';
+export { endShadowOf } from './config.js';

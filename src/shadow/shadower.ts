@@ -1,8 +1,8 @@
-import type { Db } from '../db/open.js';
-import type { Logger } from '../log/logger.js';
-import { silentLogger } from '../log/logger.js';
+import type { Db } from '../db/index.js';
+import type { Logger } from '../log/index.js';
+import { silentLogger } from '../log/index.js';
 import { currentShadow, type ShadowTarget } from './config.js';
-import { findVersionId, versionKeysById } from '../versions/queries/index.js';
+import { findVersionId, versionKeysById } from '../versions/index.js';
 import { agreement } from './agreement.js';
 import { addShadowDrops, insertShadowQuery } from './record.js';
 import { sampled } from './sampling.js';

@@ -8,8 +8,8 @@
  * statistics, Hyndman & Fan type 7: the same as stats/quantile).
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { DB } from '../db/schema.js';
-import { versionKeysById, versionKeysOf } from '../versions/queries/index.js';
+import type { DB } from '../db/index.js';
+import { versionKeysById, versionKeysOf } from '../versions/index.js';
 
 type K = Kysely<DB>;
 

@@ -3,9 +3,9 @@
  * time window. Every figure is an aggregate computed by the database
  * (summary-query.ts); only bounded results come back.
  */
-import type { Db } from '../db/open.js';
-import { requireVersion } from '../versions/store.js';
-import { versionKeysById } from '../versions/queries/index.js';
+import type { Db } from '../db/index.js';
+import { requireVersion } from '../versions/index.js';
+import { versionKeysById } from '../versions/index.js';
 import { currentShadow, type ShadowTarget } from './config.js';
 import {
   agreementSeries, agreementStats, lastLoggedCandidate, recentValues, shadowPrimaryKeys, storedDrops, worstQueries,

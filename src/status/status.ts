@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
-import type { Db } from '../db/open.js';
-import { readMigrations } from '../migrate/files.js';
-import { schemaVersion } from '../migrate/runner.js';
-import { annIndexState, type IndexState } from '../partitions/partition.js';
-import { coverage, listVersions } from '../versions/store.js';
+import type { Db } from '../db/index.js';
+import { readMigrations } from '../migrate/index.js';
+import { schemaVersion } from '../migrate/index.js';
+import { annIndexState, type IndexState } from '../partitions/index.js';
+import { coverage, listVersions } from '../versions/index.js';
 
 export interface VersionStatus {
   key: string;

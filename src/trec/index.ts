@@ -13,3 +13,4 @@ export { DEFAULT_MEASURES } from './measure-plan.js';
 export type { MeasureInstance } from './measure-types.js';
 export { formatFixed, formatTrecValue } from './format-fixed.js';
 export { trecOrder, compareCodePoints } from './ranking.js';
+export { collectQrels } from './trec-files.js';

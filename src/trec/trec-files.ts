@@ -5,8 +5,8 @@
  * Blank lines and lines starting with `#` are skipped. Every malformed line is
  * reported with its line number, all at once, in one InputError.
  */
-import { readText } from '../util/read-text.js';
-import { ProblemList, at, splitLines } from '../util/problems.js';
+import { readText } from '../util/index.js';
+import { ProblemList, at, splitLines } from '../util/index.js';
 import type { Qrels, Run } from './types.js';
 
 export interface ParseOptions {

@@ -1,6 +1,6 @@
 /** The upgrade report: load the model from the database, render one self-contained HTML file. */
-import { writeOutputFile } from '../util/output-file.js';
-import type { Db } from '../db/open.js';
+import { writeOutputFile } from '../util/index.js';
+import type { Db } from '../db/index.js';
 import { loadReportModel, type LoadReportOptions } from './model.js';
 import { renderReport, type RenderOptions } from './render/page.js';
 import type { ReportModel } from './types.js';

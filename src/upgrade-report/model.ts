@@ -7,16 +7,16 @@
  * baseline is the version the candidate was last compared to, else the
  * version active before it (or the active one, when the candidate is not).
  */
-import { markDeadRunsIfWritable } from '../backfill/dead-runs.js';
-import type { Db } from '../db/open.js';
-import type { VersionRow } from '../versions/store.js';
+import { markDeadRunsIfWritable } from '../backfill/index.js';
+import type { Db } from '../db/index.js';
+import type { VersionRow } from '../versions/index.js';
 import { InputError, NotFoundError } from '../errors.js';
 import { parseStoredRun } from '../evaluate/index.js';
 import { adaptEvaluation } from './evaluation/adapt.js';
 import * as q from './queries.js';
 import {
   agreementHistogram, agreementSeries, agreementStats, shadowPrimaryKeys, storedDrops, type AgreementStats,
-} from '../shadow/summary-query.js';
+} from '../shadow/index.js';
 import { computeVerdict } from './verdict.js';
 import {
   REPORT_MODEL_VERSION, type BackfillSection, type Distribution, type EvaluationSection, type EvaluationRunSummary,

@@ -4,9 +4,9 @@
  * aggregates in the database.
  */
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import { listVersions, type VersionRow } from '../versions/store.js';
-import { liveVersionIds, versionKeysById, versionKeysOf } from '../versions/queries/index.js';
+import type { DB } from '../db/index.js';
+import { listVersions, type VersionRow } from '../versions/index.js';
+import { liveVersionIds, versionKeysById, versionKeysOf } from '../versions/index.js';
 
 type K = Kysely<DB>;
 

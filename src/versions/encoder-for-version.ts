@@ -1,5 +1,5 @@
-import { createEncoder, identityHash, type EncoderDeps, type EncoderSettings } from '../encoders/factory.js';
-import type { Encoder } from '../encoders/types.js';
+import { createEncoder, identityHash, type EncoderDeps, type EncoderSettings } from '../encoders/index.js';
+import type { Encoder } from '../encoders/index.js';
 import { RefusedError } from '../errors.js';
 import type { VersionRow } from './store.js';
 

@@ -6,7 +6,7 @@
  * `parseEventDetails`. Every version of embctl so far wrote these shapes.
  */
 import { z } from 'zod';
-import type { VersionEventKind } from '../db/schema.js';
+import type { VersionEventKind } from '../db/index.js';
 
 /** A readiness problem a forced action overrode. */
 const overridden = z.array(z.object({ code: z.string(), message: z.string() }));

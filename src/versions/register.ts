@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import type { Db } from '../db/open.js';
-import type { DistanceMetric, IndexKind, IndexStorage } from '../db/schema.js';
+import type { Db } from '../db/index.js';
+import type { DistanceMetric, IndexKind, IndexStorage } from '../db/index.js';
 import { InputError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
-import { createEncoder, identityHash, resolveSettings, type EncoderDeps, type EncoderSettings } from '../encoders/factory.js';
-import type { Encoder } from '../encoders/types.js';
-import { EncoderDimensionsError } from '../encoders/dimensions-error.js';
-import { createPartition } from '../partitions/partition.js';
+import type { Logger } from '../log/index.js';
+import { createEncoder, identityHash, resolveSettings, type EncoderDeps, type EncoderSettings } from '../encoders/index.js';
+import type { Encoder } from '../encoders/index.js';
+import { EncoderDimensionsError } from '../encoders/index.js';
+import { createPartition } from '../partitions/index.js';
 import { findVersion, recordEvent, VERSION_KEY, VERSION_KEY_RULE, type VersionRow } from './store.js';
 import { insertVersion } from './queries/index.js';
 

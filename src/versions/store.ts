@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { DB, EmbeddingVersionsTable, VersionEventKind } from '../db/schema.js';
+import type { DB, EmbeddingVersionsTable, VersionEventKind } from '../db/index.js';
 import { NotFoundError } from '../errors.js';
-import { queryable, type Queryable } from '../db/open.js';
+import { queryable, type Queryable } from '../db/index.js';
 import type { EventDetailsMap } from './event-details.js';
 
 export type VersionRow = Selectable<EmbeddingVersionsTable>;

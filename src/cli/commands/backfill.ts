@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { planBackfill, runBackfill, type BackfillOptions } from '../../backfill/run.js';
-import { buildIndex } from '../../backfill/index-build.js';
-import { requireVersion } from '../../versions/store.js';
+import { planBackfill, runBackfill, type BackfillOptions } from '../../backfill/index.js';
+import { buildIndex } from '../../backfill/index.js';
+import { requireVersion } from '../../versions/index.js';
 import { progressPrinter, reportBackfill, syncAndReport, withSignals } from '../backfill-output.js';
 import type { CliContext } from '../context.js';
 import { intOption, numberOption } from '../options.js';

@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { openDatabase } from '../../db/open.js';
-import { createLogger } from '../../log/logger.js';
-import { DEFAULT_DEMO_ENCODERS, runDemo } from '../../demo/story.js';
+import { openDatabase } from '../../db/index.js';
+import { createLogger } from '../../log/index.js';
+import { DEFAULT_DEMO_ENCODERS, runDemo } from '../../demo/index.js';
 import type { CliContext } from '../context.js';
 
 export function registerDemo(program: Command, ctx: CliContext): void {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { writeOutputFile } from '../../util/output-file.js';
+import { writeOutputFile } from '../../util/index.js';
 import { Command, Option } from 'commander';
 import { InputError, RefusedError, UsageError } from '../../errors.js';
 import { evaluateRun, readQrelsFile, readRunFile, type EvaluationResult } from '../../trec/index.js';
@@ -8,7 +8,7 @@ import {
   checkGatesAgainstSet, createSearchRetriever, findDefaultGatesFile, findDefaultJudgedSet, formatTrecEval, formatTrecRun,
   parseKs, pickEvaluationVersions, readGatesFile, renderJUnit, renderMarkdown, renderTable, runEvaluation, type GatesConfig,
 } from '../../evaluate/index.js';
-import { byAlias } from '../../evaluate/record.js';
+import { byAlias } from '../../evaluate/index.js';
 import type { CliContext } from '../context.js';
 import { collect, intOption } from '../options.js';
 import { createProgress } from '../progress.js';

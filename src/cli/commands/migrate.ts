@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { migrate } from '../../migrate/runner.js';
+import { migrate } from '../../migrate/index.js';
 import type { CliContext } from '../context.js';
 
 export function registerMigrate(program: Command, ctx: CliContext): void {

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { sql } from 'kysely';
-import { createService } from '../../serve/server.js';
+import { createService } from '../../serve/index.js';
 import type { CliContext } from '../context.js';
 import { intOption } from '../options.js';
 import { requireSchema } from '../schema-guard.js';
-import type { Db } from '../../db/open.js';
+import type { Db } from '../../db/index.js';
 import { NotFoundError, RefusedError } from '../../errors.js';
-import { findVersion, listVersions, VERSION_KEY } from '../../versions/store.js';
+import { findVersion, listVersions, VERSION_KEY } from '../../versions/index.js';
 
 export function registerServe(program: Command, ctx: CliContext): void {
   program

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { currentShadow, startShadow, stopShadow } from '../../shadow/config.js';
-import { parseSince } from '../../shadow/duration.js';
-import { shadowReport, type AgreementSummary, type ShadowReport } from '../../shadow/summary.js';
+import { currentShadow, startShadow, stopShadow } from '../../shadow/index.js';
+import { parseSince } from '../../shadow/index.js';
+import { shadowReport, type AgreementSummary, type ShadowReport } from '../../shadow/index.js';
 import { requireSchema } from '../schema-guard.js';
 import type { CliContext } from '../context.js';
 import { intOption } from '../options.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { getStatus } from '../../status/status.js';
-import { DEAD_RUNS_SCHEMA, markDeadRunsIfWritable } from '../../backfill/dead-runs.js';
-import { schemaVersion } from '../../migrate/runner.js';
+import { getStatus } from '../../status/index.js';
+import { DEAD_RUNS_SCHEMA, markDeadRunsIfWritable } from '../../backfill/index.js';
+import { schemaVersion } from '../../migrate/index.js';
 import type { CliContext } from '../context.js';
 
 export function registerStatus(program: Command, ctx: CliContext): void {

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
-import { registerVersion } from '../../versions/register.js';
-import { getStatus } from '../../status/status.js';
-import { requireVersion } from '../../versions/store.js';
+import { registerVersion } from '../../versions/index.js';
+import { getStatus } from '../../status/index.js';
+import { requireVersion } from '../../versions/index.js';
 import { requireSchema } from '../schema-guard.js';
 import type { CliContext } from '../context.js';
 import { intOption } from '../options.js';

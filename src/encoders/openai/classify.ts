@@ -4,8 +4,8 @@
  * of the API key.
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-import { scrubSecrets } from '../../log/logger.js';
-import { parseRetryAfter } from '../../util/retry-after.js';
+import { scrubSecrets } from '../../log/index.js';
+import { parseRetryAfter } from '../../util/index.js';
 import { InvalidResponse } from './validate.js';
 
 export interface Failure {

@@ -6,7 +6,7 @@
  */
 import OpenAI from 'openai';
 import { EncoderOutputError, InputError } from '../../errors.js';
-import { silentLogger } from '../../log/logger.js';
+import { silentLogger } from '../../log/index.js';
 import type { EmbedOptions, Encoder, EncoderIdentity } from '../types.js';
 import { planRequests } from './batches.js';
 import { toEncoderError } from './errors.js';

@@ -3,8 +3,8 @@
  * fallbacks, defaults, and every problem reported together as an InputError.
  */
 import { InputError } from '../../errors.js';
-import type { Logger } from '../../log/logger.js';
-import type { BackoffPolicy } from '../../util/backoff.js';
+import type { Logger } from '../../log/index.js';
+import type { BackoffPolicy } from '../../util/index.js';
 import { knownModel, OPENAI_MAX_BATCH_ITEMS, OPENAI_MAX_BATCH_TOKENS, type KnownModel } from './models.js';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';

@@ -4,11 +4,11 @@
  * including during a backoff sleep.
  */
 import type OpenAI from 'openai';
-import type { Logger } from '../../log/logger.js';
-import { backoffDelay, type BackoffPolicy } from '../../util/backoff.js';
+import type { Logger } from '../../log/index.js';
+import { backoffDelay, type BackoffPolicy } from '../../util/index.js';
 import type { EncoderEvent } from '../types.js';
 import { classifyFailure, type Failure } from './classify.js';
-import { abortReason, sleep } from '../../util/sleep.js';
+import { abortReason, sleep } from '../../util/index.js';
 import { validateEmbeddings } from './validate.js';
 
 export interface SendConfig {

@@ -5,7 +5,7 @@
  * no baseline scores, the baseline version's own run on the same judged set
  * supplies them, paired by query id.
  */
-import { bootstrapConfidenceInterval } from '../../stats/significance.js';
+import { bootstrapConfidenceInterval } from '../../stats/index.js';
 import type { Interval } from '../types.js';
 import type { QueryScores } from './read.js';
 import { compareMeasures, fill, OVERALL_LABEL, segmentName, type Table } from './table.js';

@@ -3,7 +3,7 @@
  * its backfilling, shadowed and active periods as bands and every event as a
  * marker (hover for who, when and why).
  */
-import { parseEventDetails } from '../../versions/event-details.js';
+import { parseEventDetails } from '../../versions/index.js';
 import type { ReportEvent } from '../types.js';
 import { COLORS, clip, esc, n, svgShell, textWidth, timeTicks } from './common.js';
 

@@ -1,5 +1,5 @@
 import type { Insertable, Kysely } from 'kysely';
-import type { DB, EmbeddingVersionsTable } from '../../db/schema.js';
+import type { DB, EmbeddingVersionsTable } from '../../db/index.js';
 import type { VersionRow } from '../store.js';
 
 /** Insert a version row (in the caller's transaction, which makes its partition) and return it. */

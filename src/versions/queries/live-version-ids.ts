@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { DB } from '../../db/index.js';
 
 /** The ids of the versions that are not retired, those with this encoder identity only when one is given. */
 export async function liveVersionIds(db: Kysely<DB>, opts: { encoderIdentity?: string } = {}): Promise<number[]> {

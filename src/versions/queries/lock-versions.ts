@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { DB } from '../../db/index.js';
 import type { VersionRow } from '../store.js';
 
 /** The version with this key, locked FOR UPDATE for the rest of the caller's transaction (throws if none). */

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { DB } from '../../db/index.js';
 
 /** Set a version's state to `retired` and its `retired_at` (in the caller's transaction). */
 export async function markRetired(trx: Kysely<DB>, id: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { DB } from '../../db/index.js';
 
 /** Store a version's score calibration (a JSON-serialisable value). */
 export async function setCalibration(db: Kysely<DB>, id: number, calibration: unknown): Promise<void> {

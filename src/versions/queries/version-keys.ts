@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { DB } from '../../db/index.js';
 
 /** Versions' keys by id: every version (retired ones too), or only these ids, or only those not retired. */
 export async function versionKeysById(

@@ -1,0 +1,8 @@
+// The public surface of src/backfill/: other folders import from here only.
+export { DEAD_RUNS_SCHEMA, markDeadRunsIfWritable } from './dead-runs.js';
+export { buildIndex } from './index-build.js';
+export type { IndexOptions, IndexResult, IndexTarget } from './index-build.js';
+export { planBackfill, runBackfill } from './run.js';
+export type { BackfillOptions, BackfillPlan, BackfillProgress, BackfillSummary } from './run.js';
+export { syncLiveVersions } from './sync.js';
+export type { SyncOptions } from './sync.js';
