@@ -4,7 +4,7 @@
  */
 export { loadConfig, type ConfigInput } from './config/index.js';
 export type { Config } from './config/index.js';
-export { openDatabase, type Db, type Backend, type OpenOptions } from './db/index.js';
+export { openDatabase, type Db, type Queryable, type Backend, type OpenOptions } from './db/index.js';
 export type { DB, DistanceMetric, IndexKind, IndexStorage, VersionState } from './db/index.js';
 export { migrate, schemaVersion, type MigrateResult } from './migrate/index.js';
 export { getStatus, type Status, type VersionStatus } from './status/index.js';
@@ -17,7 +17,8 @@ export {
 export { InternalError } from './errors.js';
 
 // Ingest
-export { ingest, normalizeText, chunkDocument, semanticKey, contentSha256, type IngestOptions, type IngestReport } from './ingest/index.js';
+export { ingest, normalizeText, chunkDocument, semanticKey, contentSha256, type IngestOptions, type IngestReport, type IngestProgress } from './ingest/index.js';
+export type { Progress, OnProgress } from './util/index.js';
 
 // Encoders
 export type { Encoder, EncoderIdentity, EncoderEvent, EmbedOptions } from './encoders/index.js';
@@ -39,14 +40,22 @@ export { createSearcher, type Searcher, type SearchRequest, type SearchResult, t
 export { activate, rollback, retire, type ActivateResult, type RollbackResult, type RetireResult } from './lifecycle/index.js';
 export { startShadow, stopShadow, currentShadow } from './shadow/index.js';
 export { createShadower, type Shadower } from './shadow/index.js';
-export { shadowReport, type ShadowReport } from './shadow/index.js';
+export { summarizeShadow, type ShadowSummary, type ShadowSummaryOptions } from './shadow/index.js';
+import { summarizeShadow, type ShadowSummary } from './shadow/index.js';
+/** @deprecated renamed summarizeShadow ("report" names the HTML upgrade report only). */
+export const shadowReport = summarizeShadow;
+/** @deprecated renamed ShadowSummary. */
+export type ShadowReport = ShadowSummary;
 export { overlapAtK, jaccardAtK, rankBiasedOverlap } from './shadow/index.js';
 
 // Evaluation and gates
 export { evaluateRun } from './trec/index.js';
 export { loadJudgedSet, type JudgedSet } from './judged-set/index.js';
 export { randomizationTest, bootstrapConfidenceInterval } from './stats/index.js';
-export { runEvaluation, readGatesFile, parseGates, renderMarkdown, renderJUnit, createSearchRetriever, findDefaultJudgedSet, pickEvaluationVersions, type EvaluationReport, type EvaluationVersions } from './evaluate/index.js';
+export { runEvaluation, readGatesFile, parseGates, renderMarkdown, renderJUnit, createSearchRetriever, findDefaultJudgedSet, pickEvaluationVersions, type EvaluationOutcome, type EvaluationVersions, type EvaluationProgress } from './evaluate/index.js';
+import type { EvaluationOutcome } from './evaluate/index.js';
+/** @deprecated renamed EvaluationOutcome ("report" names the HTML upgrade report only). */
+export type EvaluationReport = EvaluationOutcome;
 
 // Serving and reporting
 export { createService, type Service, type ServiceOptions } from './serve/index.js';

@@ -6,7 +6,7 @@ import { judgedSetQrels } from '../src/judged-set/index.js';
 import { makeJudgedSet, type JudgedSet } from '../src/judged-set/judged-set.js';
 import {
   applyGates, checkGatesAgainstSet, decisionRule, formatTrecRun, parseGates, rankedKeys, renderJUnit, renderMarkdown,
-  renderTable, scoreJudgedRun, searchQuery, type EvaluationReport, type Retriever, type RetrievedChunk, type VersionEvaluation,
+  renderTable, scoreJudgedRun, searchQuery, type EvaluationOutcome, type Retriever, type RetrievedChunk, type VersionEvaluation,
 } from '../src/evaluate/index.js';
 import { compareEvaluations } from '../src/evaluate/compare.js';
 import type { VersionRow } from '../src/versions/store.js';
@@ -212,7 +212,7 @@ test('relative gate: fails only on a drop beyond max_drop that is significant; C
   assert.equal(self!.status, 'skipped');
 });
 
-function reportOf(candidate: VersionEvaluation, baseline: VersionEvaluation | null, gatesJson: unknown): EvaluationReport {
+function reportOf(candidate: VersionEvaluation, baseline: VersionEvaluation | null, gatesJson: unknown): EvaluationOutcome {
   const config = parseGates(JSON.stringify(gatesJson), 'evals/gates.json');
   const outcomes = applyGates(candidate, baseline, config);
   return {

@@ -7,7 +7,7 @@ import { createPartition } from '../src/partitions/partition.js';
 import { currentShadow, startShadow, stopShadow } from '../src/shadow/config.js';
 import { createShadower, type SearchFn } from '../src/shadow/shadower.js';
 import { shadowMetricsText } from '../src/serve/prometheus.js';
-import { shadowReport } from '../src/shadow/summary.js';
+import { summarizeShadow } from '../src/shadow/summary.js';
 import { loadReportModel } from '../src/upgrade-report/model.js';
 import { agreement } from '../src/shadow/agreement.js';
 import { InputError, RefusedError, UsageError } from '../src/errors.js';
@@ -267,7 +267,7 @@ describe('the shadower', () => {
     s.afterPrimary({ query: 'after close', primaryVersion: 'prim', primaryIds: [1], primaryMs: 1 });
     assert.equal(s.stats().enqueued, 6);
     // The drops were stored on close, so any process's report sees them.
-    const stored = await shadowReport(db, { candidate: 'cand', since: new Date(Date.now() - 3_600_000) });
+    const stored = await summarizeShadow(db, { candidate: 'cand', since: new Date(Date.now() - 3_600_000) });
     assert.equal(stored.dropped, 44);
     await db.kysely.deleteFrom('shadow_drops').execute();
     await clearShadow();
@@ -378,7 +378,7 @@ describe('shadow report', () => {
   const near = (a: number | null, b: number) => assert.ok(a !== null && Math.abs(a - b) < 1e-9, `expected ${b}, got ${a}`);
 
   test('aggregates match hand-computed values', async () => {
-    const r = await shadowReport(db, { candidate: 'cand', now, since: new Date(now.getTime() - 86_400_000), worst: 3 });
+    const r = await summarizeShadow(db, { candidate: 'cand', now, since: new Date(now.getTime() - 86_400_000), worst: 3 });
     assert.deepEqual(r.candidate, { key: 'cand', id: ids.cand });
     assert.deepEqual(r.primaries, ['prim']);
     assert.equal(r.overall.count, 6);
@@ -420,7 +420,7 @@ describe('shadow report', () => {
   });
 
   test('per-query values are bounded to the newest ones; the aggregates still cover the whole window', async () => {
-    const r = await shadowReport(db, { candidate: 'cand', now, since: new Date(now.getTime() - 86_400_000), distributionLimit: 2 });
+    const r = await summarizeShadow(db, { candidate: 'cand', now, since: new Date(now.getTime() - 86_400_000), distributionLimit: 2 });
     assert.deepEqual(r.distributions.overlap, [0.6, 0.2], 'the two newest, in time order');
     assert.deepEqual(r.distributions.latencyDeltaMs, [6, 0]);
     assert.equal(r.overall.count, 6);
@@ -428,7 +428,7 @@ describe('shadow report', () => {
   });
 
   test('the upgrade report reads the same aggregate over the whole log', async () => {
-    const all = await shadowReport(db, { candidate: 'cand', now, since: new Date('2025-01-01T00:00:00Z') });
+    const all = await summarizeShadow(db, { candidate: 'cand', now, since: new Date('2025-01-01T00:00:00Z') });
     const model = await loadReportModel(db, { candidate: 'cand', now });
     const s = model.shadow!;
     assert.equal(s.queries, 7, 'the row outside the 24 h window counts here');
@@ -448,22 +448,22 @@ describe('shadow report', () => {
   });
 
   test('window, default candidate, live drop counters, and an empty report', async () => {
-    const narrow = await shadowReport(db, { candidate: 'cand', now, since: at('11:30') });
+    const narrow = await summarizeShadow(db, { candidate: 'cand', now, since: at('11:30') });
     assert.equal(narrow.overall.count, 2);
     // No candidate named and none running: the last one logged (cand2's row was inserted last).
-    const last = await shadowReport(db, { now, since: new Date(now.getTime() - 86_400_000) });
+    const last = await summarizeShadow(db, { now, since: new Date(now.getTime() - 86_400_000) });
     assert.equal(last.candidate?.key, 'cand2');
     assert.equal(last.overall.count, 1);
     await startShadow(db, { key: 'cand', sampleRate: 0.5 }, ACTOR);
-    const running = await shadowReport(db, { now, since: new Date(now.getTime() - 86_400_000), live: { unflushedDropped: 4, unflushedFailed: 1 } });
+    const running = await summarizeShadow(db, { now, since: new Date(now.getTime() - 86_400_000), live: { unflushedDropped: 4, unflushedFailed: 1 } });
     assert.equal(running.candidate?.key, 'cand');
     assert.equal(running.config?.sampleRate, 0.5);
     assert.equal(running.dropped, 4);
     await stopShadow(db, {}, ACTOR);
-    const empty = await shadowReport(db, { candidate: 'empty', now });
+    const empty = await summarizeShadow(db, { candidate: 'empty', now });
     assert.equal(empty.overall.count, 0);
     assert.equal(empty.overall.overlap.mean, null);
     assert.deepEqual(empty.segments, []);
-    await assert.rejects(shadowReport(db, { candidate: 'nope' }), InputError);
+    await assert.rejects(summarizeShadow(db, { candidate: 'nope' }), InputError);
   });
 });

@@ -4,12 +4,12 @@ import type { Logger } from '../log/index.js';
  * Progress of long work: a live line on a terminal, a structured log line
  * every few seconds otherwise. `done()` clears the live line.
  */
-export interface Progress {
+export interface ProgressLine {
   update(line: string, fields?: Record<string, unknown>): void;
   done(): void;
 }
 
-export function createProgress(logger: Logger, opts: { quiet?: boolean; stream?: NodeJS.WriteStream; everyMs?: number } = {}): Progress {
+export function createProgress(logger: Logger, opts: { quiet?: boolean; stream?: NodeJS.WriteStream; everyMs?: number } = {}): ProgressLine {
   const stream = opts.stream ?? process.stderr;
   const tty = Boolean(stream.isTTY) && !opts.quiet;
   const every = opts.everyMs ?? 5000;

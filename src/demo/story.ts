@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { Db } from '../db/index.js';
 import { loadJudgedSet, type JudgedSet } from '../judged-set/index.js';
-import { createSearchRetriever, readGatesFile, runEvaluation, type EvaluationReport } from '../evaluate/index.js';
+import { createSearchRetriever, readGatesFile, runEvaluation, type EvaluationOutcome } from '../evaluate/index.js';
 import { ingest } from '../ingest/index.js';
 import { activate, rollback } from '../lifecycle/index.js';
 import type { Logger } from '../log/index.js';
@@ -11,7 +11,7 @@ import { generateReport } from '../upgrade-report/index.js';
 import { createSearcher } from '../search/index.js';
 import { createShadower } from '../shadow/index.js';
 import { startShadow, stopShadow } from '../shadow/index.js';
-import { shadowReport } from '../shadow/index.js';
+import { summarizeShadow } from '../shadow/index.js';
 import { getStatus } from '../status/index.js';
 import { registerVersion } from '../versions/index.js';
 import { requireVersion } from '../versions/index.js';
@@ -91,7 +91,7 @@ export async function runDemo(db: Db, opts: DemoOptions): Promise<DemoResult> {
       say(`   embctl activate ${key} → refused (exit 1): ${e.message}`);
     }
   };
-  const gate = async (key: string): Promise<EvaluationReport> => {
+  const gate = async (key: string): Promise<EvaluationOutcome> => {
     const candidate = await requireVersion(db.kysely, key);
     const active = (await getStatus(db)).versions.find((v) => v.active)?.key;
     const baseline = active && active !== key ? await requireVersion(db.kysely, active) : null;
@@ -136,7 +136,7 @@ export async function runDemo(db: Db, opts: DemoOptions): Promise<DemoResult> {
   await shadower.close({ timeoutMs: 30_000 });
   await searcher.close();
   await stopShadow(db, { reason: 'demo: enough traffic seen' }, { actor });
-  const sr = await shadowReport(db, { candidate: 'v2' });
+  const sr = await summarizeShadow(db, { candidate: 'v2' });
   say(`   ${judged.queries.length} queries, all ${served} answered by v1; ${sr.overall.count} mirrored to v2 (${sr.dropped} dropped) in ${ms(t)}`);
   say(`   overlap@10 mean ${f2(sr.overall.overlap.mean)} (p10 ${f2(sr.overall.overlap.p10)}), RBO mean ${f2(sr.overall.rbo.mean)}: v2 ranks differently — is it better? The gate decides.`);
   for (const s of sr.segments) say(`     ${String(s.segment).padEnd(9)} overlap ${f2(s.overlap.mean)}  RBO ${f2(s.rbo.mean)}`);
@@ -174,7 +174,7 @@ export async function runDemo(db: Db, opts: DemoOptions): Promise<DemoResult> {
   return { reportPath: report.path, gates: results, activeAtEnd: fin.versions.find((v) => v.active)?.key ?? null, seconds: (performance.now() - t0) / 1000 };
 }
 
-function printEvaluation(r: EvaluationReport, say: (l?: string) => void): void {
+function printEvaluation(r: EvaluationOutcome, say: (l?: string) => void): void {
   const c = r.candidate;
   const metric = 'ndcg_cut_10';
   const rows: (string | number)[][] = [];

@@ -16,7 +16,7 @@ export {
   parseStoredRun, type StoredRun, type StoredRunRow, type StoredMetrics, type StoredQuery, type StoredGate, type StoredComparison, type StoredSummary,
 } from './stored-run.js';
 export { runEvaluation, checkSearchable, type RunEvaluationOptions } from './run-evaluation.js';
-export { decisionRule, type EvaluationReport } from './outcome.js';
+export { decisionRule, type EvaluationOutcome } from './outcome.js';
 export { renderTable } from './render-table.js';
 export { renderMarkdown } from './render-markdown.js';
 export { renderJUnit, xmlEscape } from './render-junit.js';

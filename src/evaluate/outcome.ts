@@ -3,7 +3,7 @@ import type { GateOutcome } from './apply-gates.js';
 import type { Comparison } from './compare.js';
 import type { VersionEvaluation } from './types.js';
 
-export interface EvaluationReport {
+export interface EvaluationOutcome {
   candidate: VersionEvaluation;
   baseline: VersionEvaluation | null;
   /** Candidate vs baseline per measure, overall and per segment (empty without a baseline). */
@@ -31,7 +31,7 @@ export function decisionRule(alpha: number | null): string {
     + "candidate's mean is below `min`. Relative gates are skipped when there is no baseline.";
 }
 
-export function reportPassed(r: EvaluationReport): string {
+export function reportPassed(r: EvaluationOutcome): string {
   if (r.passed === null) return 'no gates applied';
   const failed = r.outcomes.filter((o) => o.status === 'failed').length;
   const skipped = r.outcomes.filter((o) => o.status === 'skipped').length;

@@ -1,6 +1,6 @@
 /** JUnit XML for CI: one test case per gate, a failure (with its message) per failed gate. */
 import { label } from './measures.js';
-import { decisionRule, type EvaluationReport } from './outcome.js';
+import { decisionRule, type EvaluationOutcome } from './outcome.js';
 
 /** Escape text for XML content and attribute values; drop characters XML 1.0 forbids. */
 export function xmlEscape(s: string): string {
@@ -11,7 +11,7 @@ export function xmlEscape(s: string): string {
     .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
-export function renderJUnit(r: EvaluationReport): string {
+export function renderJUnit(r: EvaluationOutcome): string {
   const c = r.candidate;
   const suite = `embctl evaluate ${c.version?.key ?? 'run'} on ${c.judgedSet.name}`;
   const classname = `embctl.evaluate.${(c.judgedSet.name || 'judged').replace(/[^A-Za-z0-9_.-]+/g, '_')}`;

@@ -2,7 +2,7 @@
 import { fp, signed } from './apply-gates.js';
 import { label } from './measures.js';
 import { segmentColumns, valueOf } from './render-table.js';
-import { decisionRule, reportPassed, type EvaluationReport } from './outcome.js';
+import { decisionRule, reportPassed, type EvaluationOutcome } from './outcome.js';
 import { OVERALL } from './types.js';
 
 const f4 = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(4) : '—');
@@ -20,7 +20,7 @@ function table(headers: string[], rows: string[][], right: boolean[]): string[] 
   ];
 }
 
-export function renderMarkdown(r: EvaluationReport): string {
+export function renderMarkdown(r: EvaluationOutcome): string {
   const c = r.candidate;
   const b = r.baseline;
   const L: string[] = [];

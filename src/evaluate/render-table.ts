@@ -1,7 +1,7 @@
 /** The terminal rendering: metrics per segment, candidate vs baseline, and the gates. */
 import { fp, signed } from './apply-gates.js';
 import { label } from './measures.js';
-import { reportPassed, type EvaluationReport } from './outcome.js';
+import { reportPassed, type EvaluationOutcome } from './outcome.js';
 import { OVERALL } from './types.js';
 
 const f4 = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : 'n/a');
@@ -13,7 +13,7 @@ export function textTable(headers: string[], rows: string[][], rightAlign: boole
 }
 
 /** Segment columns: `all` first, then each segment, with its query count. */
-export function segmentColumns(r: EvaluationReport): { segment: string; queries: number }[] {
+export function segmentColumns(r: EvaluationOutcome): { segment: string; queries: number }[] {
   const c = r.candidate;
   const all = { segment: OVERALL, queries: c.overall.queries };
   // One segment holding every query (e.g. all `(none)`) would repeat the overall column.
@@ -21,14 +21,14 @@ export function segmentColumns(r: EvaluationReport): { segment: string; queries:
   return [all, ...c.segments.map((s) => ({ segment: s.segment, queries: s.queries }))];
 }
 
-export function valueOf(r: EvaluationReport, which: 'candidate' | 'baseline', segment: string, metric: string): number | undefined {
+export function valueOf(r: EvaluationOutcome, which: 'candidate' | 'baseline', segment: string, metric: string): number | undefined {
   const e = which === 'candidate' ? r.candidate : r.baseline;
   if (!e) return undefined;
   const s = segment === OVERALL ? e.overall : e.segments.find((x) => x.segment === segment);
   return s?.values[metric];
 }
 
-export function renderTable(r: EvaluationReport): string {
+export function renderTable(r: EvaluationOutcome): string {
   const c = r.candidate;
   const out: string[] = [];
   const who = c.version ? `version ${c.version.key} (${c.version.encoder})` : 'run';

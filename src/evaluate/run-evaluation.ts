@@ -14,7 +14,7 @@ import { compareEvaluations } from './compare.js';
 import { evaluateVersion, type EvaluationProgress } from './evaluate-version.js';
 import type { GatesConfig } from './gates-file.js';
 import { recordEvaluation } from './record.js';
-import type { EvaluationReport } from './outcome.js';
+import type { EvaluationOutcome } from './outcome.js';
 import type { OnProgress } from '../util/index.js';
 import type { Db } from '../db/index.js';
 import type { Retriever } from './types.js';
@@ -73,7 +73,7 @@ export async function checkJudgedKeys(db: Kysely<DB>, set: JudgedSet, gated: boo
   warn?.(`${unknown.length} of the ${keys.length} ${what} judged in ${set.name} are not in the corpus (e.g. ${sample}): they can never be retrieved, which lowers recall`);
 }
 
-export async function runEvaluation(from: Db, o: RunEvaluationOptions): Promise<EvaluationReport> {
+export async function runEvaluation(from: Db, o: RunEvaluationOptions): Promise<EvaluationOutcome> {
   const db = from.kysely;
   const baselineRow = o.baseline && o.baseline.id !== o.candidate.id ? o.baseline : null;
   const gates = o.gates ?? null;
@@ -99,7 +99,7 @@ export async function runEvaluation(from: Db, o: RunEvaluationOptions): Promise<
   const outcomes = gates ? applyGates(candidate, baseline, gates) : [];
   const gated = Boolean(o.gated);
   const passed = gates ? gatesPassed(outcomes) : null;
-  const report: EvaluationReport = {
+  const report: EvaluationOutcome = {
     candidate, baseline, comparisons, outcomes, gatesSource: gates?.source ?? null, alpha: gates?.alpha ?? null,
     gated, passed, runId: null, createdAt: new Date(),
   };

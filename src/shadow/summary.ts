@@ -1,5 +1,5 @@
 /**
- * `shadowReport`: agreement of a shadowed candidate with the primary over a
+ * `summarizeShadow`: agreement of a shadowed candidate with the primary over a
  * time window. Every figure is an aggregate computed by the database
  * (summary-query.ts); only bounded results come back.
  */
@@ -14,7 +14,7 @@ import {
 
 export type { LowOverlapQuery } from './summary-query.js';
 
-export interface ShadowReportOptions {
+export interface ShadowSummaryOptions {
   /** Candidate version key. Default: the one shadowed now, else the last one logged. */
   candidate?: string;
   /** Start of the window. Default: 24 hours before `now`. */
@@ -46,7 +46,7 @@ export interface SegmentSummary extends AgreementSummary {
   segment: string | null;
 }
 
-export interface ShadowReport {
+export interface ShadowSummary {
   candidate: { key: string; id: number } | null;
   /** The running shadow configuration, if the candidate is shadowed now. */
   config: ShadowTarget | null;
@@ -77,7 +77,7 @@ const DAY = 24 * HOUR;
 export const DISTRIBUTION_LIMIT = 10_000;
 
 /** Agreement between a shadowed candidate and the primary over a time window. */
-export async function shadowReport(db: Db, opts: ShadowReportOptions = {}): Promise<ShadowReport> {
+export async function summarizeShadow(db: Db, opts: ShadowSummaryOptions = {}): Promise<ShadowSummary> {
   const until = opts.now ?? new Date();
   const since = opts.since ?? new Date(until.getTime() - DAY);
   const bucketMs = opts.bucketMs ?? (until.getTime() - since.getTime() <= 7 * DAY ? HOUR : DAY);

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { currentShadow, startShadow, stopShadow } from '../../shadow/index.js';
 import { parseSince } from '../../shadow/index.js';
-import { shadowReport, type AgreementSummary, type ShadowReport } from '../../shadow/index.js';
+import { summarizeShadow, type AgreementSummary, type ShadowSummary } from '../../shadow/index.js';
 import { requireSchema } from '../schema-guard.js';
 import type { CliContext } from '../context.js';
 import { intOption } from '../options.js';
@@ -79,13 +79,13 @@ Examples:
       const since = parseSince(f.since);
       const db = await ctx.db();
       await requireSchema(db);
-      const r = await shadowReport(db, { candidate: f.version, since, worst: f.worst });
+      const r = await summarizeShadow(db, { candidate: f.version, since, worst: f.worst });
       ctx.out.result(r);
       if (!ctx.out.json) printReport(ctx, r, f.since);
     });
 }
 
-function printReport(ctx: CliContext, r: ShadowReport, window: string): void {
+function printReport(ctx: CliContext, r: ShadowSummary, window: string): void {
   const o = ctx.out;
   if (!r.candidate) {
     o.line('no shadow traffic yet: embctl shadow start <key> --sample 0.1');
