@@ -11,7 +11,7 @@ import { formatVectorText } from '../src/db/vector-codec.js';
 import type { IndexKind, IndexStorage } from '../src/db/schema.js';
 
 let db: TestDb;
-let chunkIds: number[] = [];
+const chunkIds: number[] = [];
 const N = 2000;
 
 before(async () => {

@@ -457,7 +457,7 @@ describe('embctl report', () => {
 
   test('through the embctl binary: exit codes', async () => {
     const help = await runCli(['--help']);
-    assert.match(help.stdout, /^  report\b/m, 'embctl --help lists report');
+    assert.match(help.stdout, /^ {2}report\b/m, 'embctl --help lists report');
     const env = targetEnv(target);
     const out = join(dir, 'cli.html');
     const r = await runCli(['report', '--out', out], { env });

@@ -78,7 +78,7 @@ async function openServer(url: string, opts: OpenOptions): Promise<Db> {
   return db;
 }
 
-async function openEmbedded(homeDir: string, opts: OpenOptions): Promise<Db> {
+async function openEmbedded(homeDir: string, _opts: OpenOptions): Promise<Db> {
   const lock = prepareHome(homeDir);
   const parsers = new TypeParsers();
   let pglite;

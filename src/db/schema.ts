@@ -2,7 +2,6 @@ import type { ColumnType, Generated } from 'kysely';
 
 /** Kysely's view of the embctl schema (migrations/ is the source of truth). */
 
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type Json<T = Record<string, unknown>> = ColumnType<T, string | T | undefined, string | T>;
 

@@ -9,6 +9,7 @@ export function normalizeText(text: string): string {
     .normalize('NFC')
     .replace(/\r\n?/g, '\n')
     // C0/C1 controls other than tab and newline (NUL cannot be stored in PostgreSQL text).
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, ' ')
     .replace(/[\u2028\u2029]/g, '\n')
     .split('\n');

@@ -5,7 +5,6 @@
  */
 import type { Db } from '../db/index.js';
 import { requireVersion } from '../versions/index.js';
-import { versionKeysById } from '../versions/index.js';
 import { currentShadow, type ShadowTarget } from './config.js';
 import {
   agreementSeries, agreementStats, lastLoggedCandidate, recentValues, shadowPrimaryKeys, storedDrops, worstQueries,

@@ -6,7 +6,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/index.js';
 import { listVersions, type VersionRow } from '../versions/index.js';
-import { liveVersionIds, versionKeysById, versionKeysOf } from '../versions/index.js';
+import { liveVersionIds, versionKeysById } from '../versions/index.js';
 
 type K = Kysely<DB>;
 

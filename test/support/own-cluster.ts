@@ -40,7 +40,7 @@ export async function pgBin(name: string, args: string[], opts: { timeoutMs?: nu
     return stdout;
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    throw new Error(`${name} ${args.join(' ')} failed: ${err.stderr || err.message}`);
+    throw new Error(`${name} ${args.join(' ')} failed: ${err.stderr || err.message}`, { cause: e });
   }
 }
 
