@@ -40,7 +40,9 @@ function joinTitle(row: Record<string, unknown>): string {
 
 export function loadScifact(dir: string): Dataset {
   const qrels = new Map<string, Set<string>>();
-  const lines = readFileSync(join(dir, 'qrels', 'test.tsv'), 'utf8').split('\n').slice(1);
+  const lines = readFileSync(join(dir, 'qrels', 'test.tsv'), 'utf8')
+    .split('\n')
+    .slice(1);
   for (const line of lines) {
     const [qid, did, score] = line.trim().split('\t');
     if (!qid || !did || Number(score) <= 0) continue;
@@ -112,12 +114,15 @@ function topK(scores: Float64Array, k: number): number[] {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const dir = args[0] && existsSync(args[0]) && statSync(args[0]).isDirectory() ? args.shift()! : await requireScifact();
+  const dir =
+    args[0] && existsSync(args[0]) && statSync(args[0]).isDirectory() ? args.shift()! : await requireScifact();
   const names = args.length > 0 ? args : HASH_VARIANTS.map((v) => v.name);
   const data = loadScifact(dir);
   const lines: string[] = [];
   const scores = new Map<string, number>();
-  lines.push(`SciFact: ${data.docTexts.length} docs, ${data.queryTexts.length} test queries; exact cosine top-10 in memory`);
+  lines.push(
+    `SciFact: ${data.docTexts.length} docs, ${data.queryTexts.length} test queries; exact cosine top-10 in memory`,
+  );
   lines.push('variant         dims  nDCG@10  docs/s (cold)  docs/s (warm)');
   for (const name of names) {
     const encoder = createHashEncoder(name);
@@ -131,7 +136,9 @@ async function main(): Promise<void> {
     const ndcg = ndcgAtK(data, docs, queries, encoder.dimensions);
     const rate = (ms: number): string => String(Math.round(data.docTexts.length / (ms / 1000))).padStart(13);
     scores.set(encoder.variant.name, ndcg);
-    lines.push(`${encoder.variant.name.padEnd(14)} ${String(encoder.dimensions).padStart(5)}  ${ndcg.toFixed(4)}  ${rate(cold)}  ${rate(warm)}`);
+    lines.push(
+      `${encoder.variant.name.padEnd(14)} ${String(encoder.dimensions).padStart(5)}  ${ndcg.toFixed(4)}  ${rate(cold)}  ${rate(warm)}`,
+    );
     process.stderr.write(`[bench] ${name}: nDCG@10 ${ndcg.toFixed(4)}\n`);
   }
   lines.push('cold = first pass (fills the per-token memo); warm = second pass over the same texts.');

@@ -59,7 +59,10 @@ export function numFlag(f: Flags, name: string, dflt: number): number {
 export function listFlag(f: Flags, name: string, dflt: string[]): string[] {
   const v = f[name];
   if (v === undefined || typeof v === 'boolean') return dflt;
-  return v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 // ---------------------------------------------------------------- server
@@ -71,7 +74,10 @@ export function serverUrl(f: Flags): string {
   const given = (typeof f.url === 'string' && f.url) || process.env.DATABASE_URL || process.env.TEST_DATABASE_URL;
   if (given) return given;
   log('no --url, DATABASE_URL or TEST_DATABASE_URL: starting scripts/pg-test-server.sh');
-  const url = execFileSync('bash', ['scripts/pg-test-server.sh', 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const url = execFileSync('bash', ['scripts/pg-test-server.sh', 'start'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
   startedByUs = true;
   return url;
 }
@@ -88,7 +94,9 @@ export function scratchDatabase(adminUrl: string, tag: string): Promise<{ url: s
 export async function serverVersions(url: string): Promise<{ postgres: string; pgvector: string }> {
   return withAdmin(url, async (c) => {
     const v = await c.query<{ v: string }>("select current_setting('server_version') as v");
-    const e = await c.query<{ v: string }>("select default_version as v from pg_available_extensions where name = 'vector'");
+    const e = await c.query<{ v: string }>(
+      "select default_version as v from pg_available_extensions where name = 'vector'",
+    );
     return { postgres: v.rows[0]!.v.split(' ')[0]!, pgvector: e.rows[0]?.v ?? '?' };
   });
 }
@@ -117,7 +125,11 @@ export function makeVectors(n: number, dims: number, seed = 1): Float32Array[] {
     const v = new Float32Array(dims);
     let norm = 0;
     for (let j = 0; j < dims; j++) {
-      s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+      s ^= s << 13;
+      s >>>= 0;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      s >>>= 0;
       const x = s / 4294967296 - 0.5;
       v[j] = x;
       norm += x * x;
@@ -135,22 +147,30 @@ let versionNo = 0;
  * A fresh version row and its partition, made exactly as registration makes
  * it (`createPartition`: dimension CHECK and column storage).
  */
-export async function freshPartition(db: Db, dims: number, index: 'none' | 'hnsw' = 'none'): Promise<PartitionSpec & { version_key: string; table: string }> {
+export async function freshPartition(
+  db: Db,
+  dims: number,
+  index: 'none' | 'hnsw' = 'none',
+): Promise<PartitionSpec & { version_key: string; table: string }> {
   const key = `bench-${process.pid}-${++versionNo}`;
   const row = await db.kysely.transaction().execute(async (trx) => {
-    const v = await trx.insertInto('embedding_versions').values({
-      version_key: key,
-      encoder_spec: 'bench:none',
-      encoder_name: 'bench',
-      encoder_revision: '1',
-      encoder_settings: JSON.stringify({}),
-      encoder_identity: randomBytes(32).toString('hex'),
-      dimensions: dims,
-      distance_metric: 'cosine',
-      index_kind: index,
-      index_params: JSON.stringify(index === 'hnsw' ? { m: 16, ef_construction: 64 } : {}),
-      index_storage: 'vector',
-    }).returningAll().executeTakeFirstOrThrow();
+    const v = await trx
+      .insertInto('embedding_versions')
+      .values({
+        version_key: key,
+        encoder_spec: 'bench:none',
+        encoder_name: 'bench',
+        encoder_revision: '1',
+        encoder_settings: JSON.stringify({}),
+        encoder_identity: randomBytes(32).toString('hex'),
+        dimensions: dims,
+        distance_metric: 'cosine',
+        index_kind: index,
+        index_params: JSON.stringify(index === 'hnsw' ? { m: 16, ef_construction: 64 } : {}),
+        index_storage: 'vector',
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
     await createPartition(trx, v);
     return v;
   });
@@ -177,11 +197,19 @@ export function log(msg: string): void {
 export function table(header: string[], rows: Array<Array<string | number>>): string {
   const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i] ?? '').length)));
-  const line = (r: Array<string | number>, head = false) => r.map((c, i) => {
-    const s = String(c ?? '');
-    return !head && typeof rows[0]?.[i] === 'number' ? s.padStart(widths[i]!) : s.padEnd(widths[i]!);
-  }).join('  ').trimEnd();
-  return [line(cells[0]!, true), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map((r) => line(r))].join('\n');
+  const line = (r: Array<string | number>, head = false) =>
+    r
+      .map((c, i) => {
+        const s = String(c ?? '');
+        return !head && typeof rows[0]?.[i] === 'number' ? s.padStart(widths[i]!) : s.padEnd(widths[i]!);
+      })
+      .join('  ')
+      .trimEnd();
+  return [
+    line(cells[0]!, true),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...cells.slice(1).map((r) => line(r)),
+  ].join('\n');
 }
 
 export function fmt(n: number): string {
@@ -216,13 +244,25 @@ const loadText = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
  * averages when the process started and when it printed), and how long.
  */
 export function header(title: string, server?: { postgres: string; pgvector: string }): string {
-  const cmd = ['node --import tsx', relative(process.cwd(), process.argv[1] ?? '?'), ...process.argv.slice(2).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`))].join(' ');
+  const cmd = [
+    'node --import tsx',
+    relative(process.cwd(), process.argv[1] ?? '?'),
+    ...process.argv.slice(2).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a}'`)),
+  ].join(' ');
   let commit = 'unknown';
   try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     if (dirty) commit += ' (with uncommitted changes)';
-  } catch { /* not a git checkout */ }
+  } catch {
+    /* not a git checkout */
+  }
   const seconds = (Date.now() - startedAt.getTime()) / 1000;
   return [
     `# ${title}`,
@@ -258,7 +298,8 @@ export interface Target {
 const TARGET_NAME = /^[A-Za-z0-9@._/-]+$/;
 
 export function target(name: string, value: number, op: TargetOp, limit: number): Target {
-  if (!TARGET_NAME.test(name)) throw new Error(`target name ${JSON.stringify(name)}: letters, digits and @ . _ / - only`);
+  if (!TARGET_NAME.test(name))
+    throw new Error(`target name ${JSON.stringify(name)}: letters, digits and @ . _ / - only`);
   const v = Math.round(value * 1000) / 1000;
   return { name, value: v, op, limit, ok: meets(v, op, limit) };
 }
@@ -272,7 +313,8 @@ export function formatTarget(t: Target): string {
   return `TARGET ${t.name}: ${Number.isFinite(t.value) ? String(t.value) : 'NaN'} (goal ${t.op} ${t.limit}) ${t.ok ? 'OK' : 'MISS'}`;
 }
 
-const TARGET_LINE = /^TARGET ([A-Za-z0-9@._/-]+): (-?[0-9.]+(?:e[-+]?\d+)?|NaN) \(goal (>=|<=|==) (-?[0-9.]+)\) (OK|MISS)$/;
+const TARGET_LINE =
+  /^TARGET ([A-Za-z0-9@._/-]+): (-?[0-9.]+(?:e[-+]?\d+)?|NaN) \(goal (>=|<=|==) (-?[0-9.]+)\) (OK|MISS)$/;
 
 /** Every TARGET line of a benchmark's output; throws on a line that starts with TARGET but is malformed or whose verdict is wrong. */
 export function parseTargets(text: string): Target[] {
@@ -285,7 +327,8 @@ export function parseTargets(text: string): Target[] {
     const op = m[3] as TargetOp;
     const limit = Number(m[4]);
     const ok = m[5] === 'OK';
-    if (ok !== meets(value, op, limit)) throw new Error(`TARGET line says ${m[5]} but ${m[2]} ${op} ${m[4]} is ${!ok}: ${line}`);
+    if (ok !== meets(value, op, limit))
+      throw new Error(`TARGET line says ${m[5]} but ${m[2]} ${op} ${m[4]} is ${!ok}: ${line}`);
     out.push({ name: m[1]!, value, op, limit, ok });
   }
   return out;

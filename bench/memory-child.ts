@@ -34,17 +34,32 @@ async function main(): Promise<void> {
     sampledPeakExternal = Math.max(sampledPeakExternal, m.external + m.arrayBuffers);
   }, 50);
   try {
-    const s = await runBackfill(db, key, { workers: Number(workers), batchSize: Number(batchSize), index: false }, { logger, actor: 'bench', env: {} });
+    const s = await runBackfill(
+      db,
+      key,
+      { workers: Number(workers), batchSize: Number(batchSize), index: false },
+      { logger, actor: 'bench', env: {} },
+    );
     clearInterval(timer);
     global.gc?.();
     const after = process.memoryUsage();
-    process.stdout.write(JSON.stringify({
-      heapAfterGc: global.gc ? after.heapUsed : null, externalAfterGc: global.gc ? after.external + after.arrayBuffers : null,
-      chunksWritten: s.chunksWritten, embedded: s.embedded, complete: s.complete, seconds: s.seconds,
-      rssBaseline: baseline.rss, rssBeforeBackfill: before.rss, heapBeforeBackfill: before.heapUsed,
-      sampledPeakRss, sampledPeakHeap, sampledPeakExternal,
-      maxRss: process.resourceUsage().maxRSS * 1024,
-    }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        heapAfterGc: global.gc ? after.heapUsed : null,
+        externalAfterGc: global.gc ? after.external + after.arrayBuffers : null,
+        chunksWritten: s.chunksWritten,
+        embedded: s.embedded,
+        complete: s.complete,
+        seconds: s.seconds,
+        rssBaseline: baseline.rss,
+        rssBeforeBackfill: before.rss,
+        heapBeforeBackfill: before.heapUsed,
+        sampledPeakRss,
+        sampledPeakHeap,
+        sampledPeakExternal,
+        maxRss: process.resourceUsage().maxRSS * 1024,
+      }) + '\n',
+    );
   } finally {
     clearInterval(timer);
     await db.close();

@@ -24,7 +24,21 @@ import { silentLogger } from '../src/log/logger.js';
 import { ingest } from '../src/ingest/index.js';
 import { registerVersion } from '../src/versions/register.js';
 import { writeCorpus } from '../test/support/corpus.js';
-import { header, intFlag, listFlag, loadAverages, log, mean, parseFlags, printTargets, scratchDatabase, serverUrl, serverVersions, table, target } from './lib.js';
+import {
+  header,
+  intFlag,
+  listFlag,
+  loadAverages,
+  log,
+  mean,
+  parseFlags,
+  printTargets,
+  scratchDatabase,
+  serverUrl,
+  serverVersions,
+  table,
+  target,
+} from './lib.js';
 
 const flags = parseFlags(process.argv.slice(2), ['json']);
 const sizes = listFlag(flags, 'sizes', ['10000', '100000']).map(Number);
@@ -35,10 +49,19 @@ const GOAL = 1.5;
 const MB = 1024 * 1024;
 
 interface ChildReport {
-  chunksWritten: number; embedded: number; complete: boolean; seconds: number;
-  rssBaseline: number; rssBeforeBackfill: number; heapBeforeBackfill: number;
-  sampledPeakRss: number; sampledPeakHeap: number; sampledPeakExternal: number; maxRss: number;
-  heapAfterGc: number | null; externalAfterGc: number | null;
+  chunksWritten: number;
+  embedded: number;
+  complete: boolean;
+  seconds: number;
+  rssBaseline: number;
+  rssBeforeBackfill: number;
+  heapBeforeBackfill: number;
+  sampledPeakRss: number;
+  sampledPeakHeap: number;
+  sampledPeakExternal: number;
+  maxRss: number;
+  heapAfterGc: number | null;
+  externalAfterGc: number | null;
 }
 
 function vmHwm(pid: number): number | null {
@@ -52,13 +75,31 @@ function vmHwm(pid: number): number | null {
 
 function runChild(url: string, key: string): Promise<ChildReport & { procHwm: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'memory-child.ts'), url, key, String(workers), String(batch)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--expose-gc',
+        '--import',
+        'tsx',
+        join(import.meta.dirname, 'memory-child.ts'),
+        url,
+        key,
+        String(workers),
+        String(batch),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     let hwm = 0;
-    const t = setInterval(() => { hwm = Math.max(hwm, vmHwm(child.pid!) ?? 0); }, 100);
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); hwm = Math.max(hwm, vmHwm(child.pid!) ?? 0); });
+    const t = setInterval(() => {
+      hwm = Math.max(hwm, vmHwm(child.pid!) ?? 0);
+    }, 100);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      hwm = Math.max(hwm, vmHwm(child.pid!) ?? 0);
+    });
     child.on('error', reject);
     child.on('exit', (code) => {
       clearInterval(t);
@@ -99,13 +140,18 @@ async function main(): Promise<void> {
         const key = `mem-hash-${round}`;
         const db = await openDatabase({ databaseUrl: d.url, homeDir: d.home, logger: silentLogger() });
         try {
-          await registerVersion(db, { key, encoder: 'hash:words-256', index: 'none' }, { logger: silentLogger(), actor: 'bench', env: {} });
+          await registerVersion(
+            db,
+            { key, encoder: 'hash:words-256', index: 'none' },
+            { logger: silentLogger(), actor: 'bench', env: {} },
+          );
         } finally {
           await db.close();
         }
         log(`round ${round}, ${d.n} chunks: backfill in a child process`);
         const r = await runChild(d.url, key);
-        if (!r.complete || r.chunksWritten !== d.n) throw new Error(`backfill of ${d.n} chunks wrote ${r.chunksWritten} (complete: ${r.complete})`);
+        if (!r.complete || r.chunksWritten !== d.n)
+          throw new Error(`backfill of ${d.n} chunks wrote ${r.chunksWritten} (complete: ${r.complete})`);
         runs.push({ chunks: d.n, round, ...r, growth: r.maxRss - r.rssBaseline });
       }
     }
@@ -117,7 +163,13 @@ async function main(): Promise<void> {
   }
   const per = sizes.map((n) => {
     const rs = runs.filter((r) => r.chunks === n);
-    return { chunks: n, runs: rs.length, baseline: mean(rs.map((r) => r.rssBaseline)), peak: mean(rs.map((r) => r.maxRss)), growth: mean(rs.map((r) => r.growth)) };
+    return {
+      chunks: n,
+      runs: rs.length,
+      baseline: mean(rs.map((r) => r.rssBaseline)),
+      peak: mean(rs.map((r) => r.maxRss)),
+      growth: mean(rs.map((r) => r.growth)),
+    };
   });
   const first = per[0]!;
   const last = per[per.length - 1]!;
@@ -126,20 +178,77 @@ async function main(): Promise<void> {
   const k = (n: number) => (n % 1000 === 0 ? `${n / 1000}k` : String(n));
   const targets = [target(`memory-growth-${k(last.chunks)}/${k(first.chunks)}`, growthRatio, '<=', GOAL)];
   if (flags.json === true) {
-    console.log(JSON.stringify({ benchmark: 'memory', loadavg: loadAverages(), server: versions, workers, batch, rounds, runs, per, peakRatio, growthRatio, targets }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          benchmark: 'memory',
+          loadavg: loadAverages(),
+          server: versions,
+          workers,
+          batch,
+          rounds,
+          runs,
+          per,
+          peakRatio,
+          growthRatio,
+          targets,
+        },
+        null,
+        2,
+      ),
+    );
     return;
   }
-  console.log(header(`backfill memory — hash:words-256, workers ${workers}, batch ${batch}, ${rounds} rounds`, versions));
-  console.log('baseline = the child\'s RSS with its modules loaded, before any work; peak = getrusage maxRSS; growth = peak − baseline');
+  console.log(
+    header(`backfill memory — hash:words-256, workers ${workers}, batch ${batch}, ${rounds} rounds`, versions),
+  );
+  console.log(
+    "baseline = the child's RSS with its modules loaded, before any work; peak = getrusage maxRSS; growth = peak − baseline",
+  );
   console.log('');
-  console.log(table(['round', 'chunks', 'seconds', 'baseline (MB)', 'before backfill (MB)', 'peak RSS (MB)', 'VmHWM (MB)', 'growth (MB)', 'peak heap (MB)', 'peak external+AB (MB)', 'heap after GC', 'ext+AB after GC'], runs.map((r) => [
-    String(r.round), r.chunks, r.seconds, r.rssBaseline / MB, r.rssBeforeBackfill / MB, r.maxRss / MB, r.procHwm / MB, r.growth / MB,
-    r.sampledPeakHeap / MB, r.sampledPeakExternal / MB, (r.heapAfterGc ?? NaN) / MB, (r.externalAfterGc ?? NaN) / MB,
-  ])));
+  console.log(
+    table(
+      [
+        'round',
+        'chunks',
+        'seconds',
+        'baseline (MB)',
+        'before backfill (MB)',
+        'peak RSS (MB)',
+        'VmHWM (MB)',
+        'growth (MB)',
+        'peak heap (MB)',
+        'peak external+AB (MB)',
+        'heap after GC',
+        'ext+AB after GC',
+      ],
+      runs.map((r) => [
+        String(r.round),
+        r.chunks,
+        r.seconds,
+        r.rssBaseline / MB,
+        r.rssBeforeBackfill / MB,
+        r.maxRss / MB,
+        r.procHwm / MB,
+        r.growth / MB,
+        r.sampledPeakHeap / MB,
+        r.sampledPeakExternal / MB,
+        (r.heapAfterGc ?? NaN) / MB,
+        (r.externalAfterGc ?? NaN) / MB,
+      ]),
+    ),
+  );
   console.log('');
-  console.log(table(['chunks', 'runs', 'baseline (MB)', 'peak RSS (MB)', 'growth (MB)'], per.map((p) => [p.chunks, p.runs, p.baseline / MB, p.peak / MB, p.growth / MB])));
+  console.log(
+    table(
+      ['chunks', 'runs', 'baseline (MB)', 'peak RSS (MB)', 'growth (MB)'],
+      per.map((p) => [p.chunks, p.runs, p.baseline / MB, p.peak / MB, p.growth / MB]),
+    ),
+  );
   console.log('');
-  console.log(`${last.chunks}/${first.chunks} chunks: growth above the baseline ${growthRatio.toFixed(2)}× (goal ≤ ${GOAL}); total peak RSS ${peakRatio.toFixed(2)}×`);
+  console.log(
+    `${last.chunks}/${first.chunks} chunks: growth above the baseline ${growthRatio.toFixed(2)}× (goal ≤ ${GOAL}); total peak RSS ${peakRatio.toFixed(2)}×`,
+  );
   console.log('');
   printTargets(targets);
 }

@@ -33,7 +33,20 @@ import { planBackfill, runBackfill } from '../src/backfill/run.js';
 import { partitionTable } from '../src/partitions/partition.js';
 import { startOpenAIServer } from '../test/support/openai-server.js';
 import { writeCorpus } from '../test/support/corpus.js';
-import { header, intFlag, loadAverages, log, numFlag, parseFlags, printTargets, scratchDatabase, serverUrl, serverVersions, table, target } from './lib.js';
+import {
+  header,
+  intFlag,
+  loadAverages,
+  log,
+  numFlag,
+  parseFlags,
+  printTargets,
+  scratchDatabase,
+  serverUrl,
+  serverVersions,
+  table,
+  target,
+} from './lib.js';
 
 const flags = parseFlags(process.argv.slice(2), ['json']);
 const asJson = flags.json === true;
@@ -45,7 +58,7 @@ const concurrency = flags.concurrency === undefined ? undefined : intFlag(flags,
 const latMin = numFlag(flags, 'latency-min', 150);
 const latMax = numFlag(flags, 'latency-max', 400);
 const bindFlag = String(flags.bind ?? 'both');
-const binds = bindFlag === 'both' ? ['requests', 'tokens'] as const : [bindFlag as 'requests' | 'tokens'];
+const binds = bindFlag === 'both' ? (['requests', 'tokens'] as const) : [bindFlag as 'requests' | 'tokens'];
 if (!binds.every((b) => b === 'requests' || b === 'tokens')) throw new Error('--bind must be requests, tokens or both');
 const API_KEY = 'sk-bench-quota-0000';
 const perMinute = 60_000 / windowMs;
@@ -87,10 +100,16 @@ async function scenario(db: Db, bind: 'requests' | 'tokens', model: string): Pro
   // One server for registration (the version stores its base URL) and the run.
   // Its options are read per request: the limits are set once the work is known.
   const serverOpts: Parameters<typeof startOpenAIServer>[0] & object = {
-    apiKey: API_KEY, modelDimensions: { [model]: 256 }, windowMs,
+    apiKey: API_KEY,
+    modelDimensions: { [model]: 256 },
+    windowMs,
   };
   const server = await startOpenAIServer(serverOpts);
-  await registerVersion(db, { key: model, encoder: `openai:${model}`, index: 'none' }, { ...deps, openaiBaseUrl: server.url });
+  await registerVersion(
+    db,
+    { key: model, encoder: `openai:${model}`, index: 'none' },
+    { ...deps, openaiBaseUrl: server.url },
+  );
   const plan = await planBackfill(db, model, {}, deps);
   // Size the limits from the work: about `seconds` of it at the limit.
   const requestsNeeded = Math.ceil(plan.textsToEmbed / batchSize);
@@ -106,14 +125,21 @@ async function scenario(db: Db, bind: 'requests' | 'tokens', model: string): Pro
   }
   serverOpts.rpm = L;
   serverOpts.tpm = T;
-  serverOpts.latencyMs = (items: number) => (latMin + Math.random() * (latMax - latMin)) * Math.min(1, items / batchSize);
+  serverOpts.latencyMs = (items: number) =>
+    (latMin + Math.random() * (latMax - latMin)) * Math.min(1, items / batchSize);
   server.reset();
   try {
     const rpm = L * perMinute;
     const tpm = T * perMinute;
-    log(`${bind}: ${plan.textsToEmbed} texts, ${plan.tokens} tokens, batch ${batchSize} (~${requestsNeeded} requests); server ${L} req + ${T} tokens per ${windowMs} ms; backfill --rpm ${rpm} --tpm ${tpm}`);
-    const summary = await runBackfill(db, model, { workers, batchSize, rpm, tpm, concurrency, leaseMs: 60_000, index: false },
-      { ...deps, openaiBaseUrl: server.url });
+    log(
+      `${bind}: ${plan.textsToEmbed} texts, ${plan.tokens} tokens, batch ${batchSize} (~${requestsNeeded} requests); server ${L} req + ${T} tokens per ${windowMs} ms; backfill --rpm ${rpm} --tpm ${tpm}`,
+    );
+    const summary = await runBackfill(
+      db,
+      model,
+      { workers, batchSize, rpm, tpm, concurrency, leaseMs: 60_000, index: false },
+      { ...deps, openaiBaseUrl: server.url },
+    );
     if (!summary.complete) throw new Error(`backfill of ${model} stopped: ${summary.stoppedBy}`);
 
     const accepted = server.stats.log.filter((r) => r.status === 200).sort((a, b) => a.at - b.at);
@@ -135,29 +161,65 @@ async function scenario(db: Db, bind: 'requests' | 'tokens', model: string): Pro
       tok -= accepted[i]!.tokens;
     }
     const wholeMs = Math.max(1, last - first);
-    const whole = bind === 'requests' ? (accepted.length - 1) / wholeMs * windowMs / L
-      : (accepted.slice(0, -1).reduce((a, r) => a + r.tokens, 0) / wholeMs) * windowMs / T;
+    const whole =
+      bind === 'requests'
+        ? (((accepted.length - 1) / wholeMs) * windowMs) / L
+        : ((accepted.slice(0, -1).reduce((a, r) => a + r.tokens, 0) / wholeMs) * windowMs) / T;
 
-    const table_ = sql.raw(partitionTable((await db.kysely.selectFrom('embedding_versions').select('id').where('version_key', '=', model).executeTakeFirstOrThrow()).id));
-    const counts = (await sql<{ live: string; rows: string; ids: string; texts: string }>`
+    const table_ = sql.raw(
+      partitionTable(
+        (
+          await db.kysely
+            .selectFrom('embedding_versions')
+            .select('id')
+            .where('version_key', '=', model)
+            .executeTakeFirstOrThrow()
+        ).id,
+      ),
+    );
+    const counts = (
+      await sql<{ live: string; rows: string; ids: string; texts: string }>`
       select (select count(*) from document_chunks where retired_at is null) as live,
              (select count(*) from ${table_}) as rows,
              (select count(distinct chunk_id) from ${table_}) as ids,
-             (select count(distinct content_sha256) from document_chunks where retired_at is null) as texts`.execute(db.kysely)).rows[0]!;
+             (select count(distinct content_sha256) from document_chunks where retired_at is null) as texts`.execute(
+        db.kysely,
+      )
+    ).rows[0]!;
     const billed = [...server.stats.billedTextCalls.values()];
     const s: Scenario = {
-      bind, batchSize, windowMs, limitRequestsPerWindow: L, limitTokensPerWindow: T, rpm, tpm,
-      requests: server.stats.requests, accepted: accepted.length, rateLimited: server.stats.rateLimited,
-      clientRateLimited: summary.rateLimited, retries: summary.retries, runSeconds: summary.seconds,
-      steadySeconds: steadyMs / 1000, steadyRequestsPerMin: steadyReq, steadyTokensPerMin: steadyTok,
+      bind,
+      batchSize,
+      windowMs,
+      limitRequestsPerWindow: L,
+      limitTokensPerWindow: T,
+      rpm,
+      tpm,
+      requests: server.stats.requests,
+      accepted: accepted.length,
+      rateLimited: server.stats.rateLimited,
+      clientRateLimited: summary.rateLimited,
+      retries: summary.retries,
+      runSeconds: summary.seconds,
+      steadySeconds: steadyMs / 1000,
+      steadyRequestsPerMin: steadyReq,
+      steadyTokensPerMin: steadyTok,
       useOfLimit: bind === 'requests' ? steadyReq / rpm : steadyTok / tpm,
       peakWindowUse: peak / (bind === 'requests' ? L : T),
       wholeRunUse: whole,
-      liveChunks: Number(counts.live), partitionRows: Number(counts.rows), distinctChunkIds: Number(counts.ids),
-      distinctTexts: Number(counts.texts), textsBilled: billed.length, textsBilledTwice: billed.filter((n) => n !== 1).length,
+      liveChunks: Number(counts.live),
+      partitionRows: Number(counts.rows),
+      distinctChunkIds: Number(counts.ids),
+      distinctTexts: Number(counts.texts),
+      textsBilled: billed.length,
+      textsBilledTwice: billed.filter((n) => n !== 1).length,
       ok: false,
     };
-    s.ok = s.partitionRows === s.liveChunks && s.distinctChunkIds === s.liveChunks && s.textsBilledTwice === 0 && s.textsBilled === s.distinctTexts;
+    s.ok =
+      s.partitionRows === s.liveChunks &&
+      s.distinctChunkIds === s.liveChunks &&
+      s.textsBilledTwice === 0 &&
+      s.textsBilled === s.distinctTexts;
     return s;
   } finally {
     await server.close();
@@ -188,23 +250,66 @@ async function main(): Promise<void> {
     target(`quota-${r.bind}-rows-lost`, r.liveChunks - r.distinctChunkIds, '==', 0),
     target(`quota-${r.bind}-texts-paid-twice`, r.textsBilledTwice, '==', 0),
   ]);
-  const out = { benchmark: 'quota', loadavg: loadAverages(), server: versions, chunks, workers, concurrency: concurrency ?? workers * 2, latencyMs: [latMin, latMax], results, targets };
+  const out = {
+    benchmark: 'quota',
+    loadavg: loadAverages(),
+    server: versions,
+    chunks,
+    workers,
+    concurrency: concurrency ?? workers * 2,
+    latencyMs: [latMin, latMax],
+    results,
+    targets,
+  };
   if (asJson) {
     console.log(JSON.stringify(out, null, 2));
   } else {
-    console.log(header(`quota use — ${chunks} chunks, window ${windowMs} ms (limit L per window ⇒ backfill told L·${perMinute}/min), workers ${workers}, concurrency ${concurrency ?? workers * 2}, latency ${latMin}–${latMax} ms`, versions));
-    console.log('use of limit = accepted rate over the steady part (first and last window excluded) / the limit told to the backfill');
+    console.log(
+      header(
+        `quota use — ${chunks} chunks, window ${windowMs} ms (limit L per window ⇒ backfill told L·${perMinute}/min), workers ${workers}, concurrency ${concurrency ?? workers * 2}, latency ${latMin}–${latMax} ms`,
+        versions,
+      ),
+    );
+    console.log(
+      'use of limit = accepted rate over the steady part (first and last window excluded) / the limit told to the backfill',
+    );
     console.log('');
-    console.log(table(['binds', 'batch', 'limit/window', 'told', 'steady/min', 'use of limit', 'peak window', 'whole run', '429s', 'run s', 'rows=live', 'billed 2×'], results.map((r) => [
-      r.bind, r.batchSize,
-      r.bind === 'requests' ? `${r.limitRequestsPerWindow} req` : `${r.limitTokensPerWindow} tok`,
-      r.bind === 'requests' ? `--rpm ${r.rpm}` : `--tpm ${r.tpm}`,
-      r.bind === 'requests' ? r.steadyRequestsPerMin : r.steadyTokensPerMin,
-      r.useOfLimit, r.peakWindowUse, r.wholeRunUse, r.rateLimited, r.runSeconds,
-      `${r.partitionRows}=${r.liveChunks}`, r.textsBilledTwice,
-    ])));
+    console.log(
+      table(
+        [
+          'binds',
+          'batch',
+          'limit/window',
+          'told',
+          'steady/min',
+          'use of limit',
+          'peak window',
+          'whole run',
+          '429s',
+          'run s',
+          'rows=live',
+          'billed 2×',
+        ],
+        results.map((r) => [
+          r.bind,
+          r.batchSize,
+          r.bind === 'requests' ? `${r.limitRequestsPerWindow} req` : `${r.limitTokensPerWindow} tok`,
+          r.bind === 'requests' ? `--rpm ${r.rpm}` : `--tpm ${r.tpm}`,
+          r.bind === 'requests' ? r.steadyRequestsPerMin : r.steadyTokensPerMin,
+          r.useOfLimit,
+          r.peakWindowUse,
+          r.wholeRunUse,
+          r.rateLimited,
+          r.runSeconds,
+          `${r.partitionRows}=${r.liveChunks}`,
+          r.textsBilledTwice,
+        ]),
+      ),
+    );
     for (const r of results) {
-      console.log(`${r.bind}: ${r.ok ? 'OK' : 'FAILED'} — ${r.partitionRows} rows for ${r.liveChunks} live chunks (${r.distinctChunkIds} distinct ids), ${r.textsBilled} texts billed for ${r.distinctTexts} distinct, ${r.textsBilledTwice} billed more than once; ${r.accepted} accepted requests, ${r.rateLimited} 429s, ${r.retries} retries`);
+      console.log(
+        `${r.bind}: ${r.ok ? 'OK' : 'FAILED'} — ${r.partitionRows} rows for ${r.liveChunks} live chunks (${r.distinctChunkIds} distinct ids), ${r.textsBilled} texts billed for ${r.distinctTexts} distinct, ${r.textsBilledTwice} billed more than once; ${r.accepted} accepted requests, ${r.rateLimited} 429s, ${r.retries} retries`,
+      );
     }
     console.log('');
     printTargets(targets);

@@ -75,12 +75,26 @@ const { url, queries, clients, requests, offset, rate, seed } = workerData;
 `;
 
 /** Closed loop (`clients` concurrent, back to back), or open loop when `rate` (requests/s) is given. */
-export function runLoad(opts: { url: string; queries: string[]; clients: number; requests: number; offset: number; rate?: number; seed?: number }): Promise<LoadResult> {
+export function runLoad(opts: {
+  url: string;
+  queries: string[];
+  clients: number;
+  requests: number;
+  offset: number;
+  rate?: number;
+  seed?: number;
+}): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const w = new Worker(SOURCE, { eval: true, workerData: { rate: 0, seed: 1, ...opts } });
     let done = false;
-    w.once('message', (m: LoadResult) => { done = true; resolve(m); void w.terminate(); });
+    w.once('message', (m: LoadResult) => {
+      done = true;
+      resolve(m);
+      void w.terminate();
+    });
     w.once('error', reject);
-    w.once('exit', (code) => { if (!done) reject(new Error(`load worker exited with ${code}`)); });
+    w.once('exit', (code) => {
+      if (!done) reject(new Error(`load worker exited with ${code}`));
+    });
   });
 }

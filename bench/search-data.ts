@@ -30,15 +30,26 @@ export interface CorpusPlan {
   syntheticDocs: number;
 }
 
-interface BeirDoc { _id: string; title?: string; text?: string }
+interface BeirDoc {
+  _id: string;
+  title?: string;
+  text?: string;
+}
 
 /**
  * SciFact documents, in file order, until their chunks reach `rows`; then
  * synthetic documents (one chunk each) for the rest. Returns the JSONL files
  * to ingest (in a temp folder, removed by `cleanup`).
  */
-export function planCorpus(scifactDir: string, rows: number, chunkSize: number, chunkOverlap: number): { plan: CorpusPlan; files: string[]; cleanup: () => void } {
-  const lines = readFileSync(join(scifactDir, 'corpus.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+export function planCorpus(
+  scifactDir: string,
+  rows: number,
+  chunkSize: number,
+  chunkOverlap: number,
+): { plan: CorpusPlan; files: string[]; cleanup: () => void } {
+  const lines = readFileSync(join(scifactDir, 'corpus.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const dir = mkdtempSync(join(tmpdir(), 'embctl-bench-search-'));
   const take: string[] = [];
   let chunks = 0;
@@ -90,16 +101,28 @@ export interface SetupTimings {
  * first (forced: no gated evaluation in a benchmark; the reason is logged).
  * Skips what a reused database already has.
  */
-export async function prepare(db: Db, scifactDir: string, rows: number, chunkSize: number, chunkOverlap: number, versions: VersionSpec[]): Promise<{ plan: CorpusPlan | null } & SetupTimings> {
+export async function prepare(
+  db: Db,
+  scifactDir: string,
+  rows: number,
+  chunkSize: number,
+  chunkOverlap: number,
+  versions: VersionSpec[],
+): Promise<{ plan: CorpusPlan | null } & SetupTimings> {
   const logger = silentLogger();
-  const have = Number((await sql<{ n: string }>`select count(*) as n from document_chunks where retired_at is null`.execute(db.kysely)).rows[0]!.n);
+  const have = Number(
+    (await sql<{ n: string }>`select count(*) as n from document_chunks where retired_at is null`.execute(db.kysely))
+      .rows[0]!.n,
+  );
   let plan: CorpusPlan | null = null;
   let ingestS = 0;
   if (have === 0) {
     const c = planCorpus(scifactDir, rows, chunkSize, chunkOverlap);
     plan = c.plan;
     try {
-      log(`ingest: ${c.plan.scifactDocs} SciFact documents (${c.plan.scifactChunks} chunks of ≤${chunkSize} chars) + ${c.plan.syntheticDocs} synthetic`);
+      log(
+        `ingest: ${c.plan.scifactDocs} SciFact documents (${c.plan.scifactChunks} chunks of ≤${chunkSize} chars) + ${c.plan.syntheticDocs} synthetic`,
+      );
       const t0 = performance.now();
       for (const f of c.files) await ingest(db, [f], { chunkSize, chunkOverlap, batchSize: 2000 }, { logger });
       ingestS = (performance.now() - t0) / 1000;
@@ -113,7 +136,11 @@ export async function prepare(db: Db, scifactDir: string, rows: number, chunkSiz
   for (const v of versions) {
     const found = await findVersion(db.kysely, v.key);
     if (!found) {
-      await registerVersion(db, { key: v.key, encoder: v.encoder, index: 'hnsw', m: 16, efConstruction: 64 }, { actor: 'bench', logger, env: {} });
+      await registerVersion(
+        db,
+        { key: v.key, encoder: v.encoder, index: 'hnsw', m: 16, efConstruction: 64 },
+        { actor: 'bench', logger, env: {} },
+      );
     }
     const again = await findVersion(db.kysely, v.key);
     if (again?.state !== 'ready') {
@@ -126,7 +153,10 @@ export async function prepare(db: Db, scifactDir: string, rows: number, chunkSiz
     }
   }
   await activate(db, versions[0]!.key, { actor: 'bench', force: true, reason: 'benchmark: no gated evaluation' });
-  const live = Number((await sql<{ n: string }>`select count(*) as n from document_chunks where retired_at is null`.execute(db.kysely)).rows[0]!.n);
+  const live = Number(
+    (await sql<{ n: string }>`select count(*) as n from document_chunks where retired_at is null`.execute(db.kysely))
+      .rows[0]!.n,
+  );
   return { plan, ingestS, backfillS, liveChunks: live };
 }
 

@@ -68,8 +68,23 @@ import { startShadow, stopShadow } from '../src/shadow/config.js';
 import { insertShadowQuery } from '../src/shadow/record.js';
 import { agreement } from '../src/shadow/agreement.js';
 import {
-  header, intFlag, listFlag, loadAverages, log, mean, p50, p99, parseFlags, printTargets, requireScifact,
-  scratchDatabase, serverUrl, serverVersions, table, target, type Target,
+  header,
+  intFlag,
+  listFlag,
+  loadAverages,
+  log,
+  mean,
+  p50,
+  p99,
+  parseFlags,
+  printTargets,
+  requireScifact,
+  scratchDatabase,
+  serverUrl,
+  serverVersions,
+  table,
+  target,
+  type Target,
 } from './lib.js';
 import { loadQueries, partitionRows, prepare, type CorpusPlan } from './search-data.js';
 import { runLoad } from './search-client.js';
@@ -105,7 +120,10 @@ type Version = Awaited<ReturnType<typeof requireVersion>>;
 
 // ---------------------------------------------------------------- exact truth
 
-interface Truth { ids: number[]; kth: number }
+interface Truth {
+  ids: number[];
+  kth: number;
+}
 
 /** Exact top-K per query vector: its own session, index scans off, ties broken by chunk id. */
 async function exactTruth(url: string, v: Version, vectors: string[]): Promise<{ truth: Truth[]; ms: number[] }> {
@@ -141,7 +159,12 @@ async function captureStatements(fn: () => Promise<unknown>): Promise<string[]> 
   const seen: string[] = [];
   proto.query = function (this: unknown, ...args: unknown[]) {
     const a = args[0];
-    const text = typeof a === 'string' ? a : a && typeof a === 'object' && 'text' in a ? String((a as { text: string }).text) : '?';
+    const text =
+      typeof a === 'string'
+        ? a
+        : a && typeof a === 'object' && 'text' in a
+          ? String((a as { text: string }).text)
+          : '?';
     seen.push(text.replace(/\s+/g, ' ').trim());
     return original.apply(this, args);
   } as typeof proto.query;
@@ -153,11 +176,19 @@ async function captureStatements(fn: () => Promise<unknown>): Promise<string[]> 
   return seen;
 }
 
-interface Series { name: string; what: string; ms: number[] }
+interface Series {
+  name: string;
+  what: string;
+  ms: number[];
+}
 
 async function latencySection(db: Db, url: string, key: string, queries: string[], truth: Truth[]) {
   const v = await requireVersion(db.kysely, key);
-  await activate(db, key, { actor: 'bench', force: true, reason: 'benchmark: latency of this version as the active one' });
+  await activate(db, key, {
+    actor: 'bench',
+    force: true,
+    reason: 'benchmark: latency of this version as the active one',
+  });
   const searcher = createSearcher(db, { watchActive: true });
   const searcherDefault = createSearcher(db);
   const encoder = await encoderForVersion(v, { logger: silentLogger() });
@@ -168,9 +199,13 @@ async function latencySection(db: Db, url: string, key: string, queries: string[
   await bare.connect();
   await bare.query(`SET hnsw.ef_search = ${DEFAULT_EF_SEARCH}`);
   const bareSql = `SELECT chunk_id FROM ${partitionTable(v.id)} ORDER BY embedding::${queryCast(v)} ${distanceOperator(v.distance_metric)} $1 LIMIT ${K}`;
-  const plan = (await bare.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${bareSql.replace('$1', `'${vectors[0]!}'`)}`)).rows.map((r) => r['QUERY PLAN'].trim());
-  if (!plan.some((l) => /Index Scan using \S+ on chunk_embeddings_v\d+/.test(l))) throw new Error(`the bare query does not use the partition's index:\n${plan.join('\n')}`);
-  const runBare = async (vec: string) => (await bare.query<{ chunk_id: string }>(bareSql, [vec])).rows.map((r) => Number(r.chunk_id));
+  const plan = (
+    await bare.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${bareSql.replace('$1', `'${vectors[0]!}'`)}`)
+  ).rows.map((r) => r['QUERY PLAN'].trim());
+  if (!plan.some((l) => /Index Scan using \S+ on chunk_embeddings_v\d+/.test(l)))
+    throw new Error(`the bare query does not use the partition's index:\n${plan.join('\n')}`);
+  const runBare = async (vec: string) =>
+    (await bare.query<{ chunk_id: string }>(bareSql, [vec])).rows.map((r) => Number(r.chunk_id));
 
   // Warm up every path.
   for (const [i, q] of queries.slice(0, WARMUP).entries()) {
@@ -183,10 +218,26 @@ async function latencySection(db: Db, url: string, key: string, queries: string[
   if (first.version !== key) throw new Error(`the searcher served ${first.version}, not ${key}`);
 
   const s: Record<string, Series> = {
-    lib: { name: 'library', what: 'searcher.search wall time (watchActive, as the service runs it): embed + search + hits', ms: [] },
-    bare: { name: 'bare', what: 'embed with the same encoder + the one-statement query (ef_search set once per session)', ms: [] },
-    libDefault: { name: 'library, default options', what: 'createSearcher(db) without watchActive: + one select of the active version per request', ms: [] },
-    libSearchMs: { name: 'library timings.searchMs', what: "the library's own timing of its SQL (transaction, settings, query)", ms: [] },
+    lib: {
+      name: 'library',
+      what: 'searcher.search wall time (watchActive, as the service runs it): embed + search + hits',
+      ms: [],
+    },
+    bare: {
+      name: 'bare',
+      what: 'embed with the same encoder + the one-statement query (ef_search set once per session)',
+      ms: [],
+    },
+    libDefault: {
+      name: 'library, default options',
+      what: 'createSearcher(db) without watchActive: + one select of the active version per request',
+      ms: [],
+    },
+    libSearchMs: {
+      name: 'library timings.searchMs',
+      what: "the library's own timing of its SQL (transaction, settings, query)",
+      ms: [],
+    },
     bareAlone: { name: 'bare statement alone', what: 'the one statement with the vector embedded beforehand', ms: [] },
   };
   const hitsLib: number[][] = [];
@@ -210,8 +261,12 @@ async function latencySection(db: Db, url: string, key: string, queries: string[
           const ids = await time(s.bare!, async () => runBare(await embedText(q)));
           if (pass === 0) hitsBare[i] = ids;
         },
-        async () => { await time(s.libDefault!, () => searcherDefault.search({ query: q, k: K })); },
-        async () => { await time(s.bareAlone!, () => runBare(vectors[i]!)); },
+        async () => {
+          await time(s.libDefault!, () => searcherDefault.search({ query: q, k: K }));
+        },
+        async () => {
+          await time(s.bareAlone!, () => runBare(vectors[i]!));
+        },
       ];
       // Rotate the order per query and pass so that no method always runs first.
       for (let j = 0; j < steps.length; j++) await steps[(i + j + pass) % steps.length]!();
@@ -223,14 +278,34 @@ async function latencySection(db: Db, url: string, key: string, queries: string[
   await encoder.close?.();
 
   const judged = Math.min(truth.length, queries.length);
-  const recall = (hits: number[][]) => r3(mean(Array.from({ length: judged }, (_, i) => recallOf(hits[i]!, truth[i]!))));
-  const summary = Object.entries(s).map(([id, x]) => ({ id, name: x.name, what: x.what, n: x.ms.length, p50: r3(p50(x.ms)), p99: r3(p99(x.ms)), mean: r3(mean(x.ms)) }));
+  const recall = (hits: number[][]) =>
+    r3(mean(Array.from({ length: judged }, (_, i) => recallOf(hits[i]!, truth[i]!))));
+  const summary = Object.entries(s).map(([id, x]) => ({
+    id,
+    name: x.name,
+    what: x.what,
+    n: x.ms.length,
+    p50: r3(p50(x.ms)),
+    p99: r3(p99(x.ms)),
+    mean: r3(mean(x.ms)),
+  }));
   const by = Object.fromEntries(summary.map((x) => [x.id, x]));
   const ratio = (a: string, b: string) => ({ p50: r2(by[a]!.p50 / by[b]!.p50), p99: r2(by[a]!.p99 / by[b]!.p99) });
   return {
-    version: key, encoder: v.encoder_spec, dims: v.dimensions, efSearch: DEFAULT_EF_SEARCH, bareSql, plan, statements, summary,
+    version: key,
+    encoder: v.encoder_spec,
+    dims: v.dimensions,
+    efSearch: DEFAULT_EF_SEARCH,
+    bareSql,
+    plan,
+    statements,
+    summary,
     recall: { judged, library: recall(hitsLib), bare: recall(hitsBare) },
-    ratios: { libVsBare: ratio('lib', 'bare'), defaultVsBare: ratio('libDefault', 'bare'), searchMsVsBareAlone: ratio('libSearchMs', 'bareAlone') },
+    ratios: {
+      libVsBare: ratio('lib', 'bare'),
+      defaultVsBare: ratio('libDefault', 'bare'),
+      searchMsVsBareAlone: ratio('libSearchMs', 'bareAlone'),
+    },
   };
 }
 
@@ -239,7 +314,14 @@ async function latencySection(db: Db, url: string, key: string, queries: string[
 async function recallSection(db: Db, queries: string[], truth: Truth[]) {
   const searcher = createSearcher(db);
   const TIE = 1e-6;
-  type Acc = { label: string; ef: number | null; recall: number[]; recallTies: number[]; searchMs: number[]; fallbacks: number };
+  type Acc = {
+    label: string;
+    ef: number | null;
+    recall: number[];
+    recallTies: number[];
+    searchMs: number[];
+    fallbacks: number;
+  };
   const accs: Acc[] = [
     { label: `default (${DEFAULT_EF_SEARCH})`, ef: null, recall: [], recallTies: [], searchMs: [], fallbacks: 0 },
     ...EFS.map((ef) => ({ label: String(ef), ef, recall: [], recallTies: [], searchMs: [], fallbacks: 0 })),
@@ -257,14 +339,25 @@ async function recallSection(db: Db, queries: string[], truth: Truth[]) {
       if (r.exactFallback) a.fallbacks++;
       const ids = r.hits.map((h) => h.chunkId);
       a.recall.push(recallOf(ids, t));
-      a.recallTies.push(Math.min(1, r.hits.filter((h) => t.ids.includes(h.chunkId) || h.distance <= t.kth + TIE).length / Math.max(1, t.ids.length)));
+      a.recallTies.push(
+        Math.min(
+          1,
+          r.hits.filter((h) => t.ids.includes(h.chunkId) || h.distance <= t.kth + TIE).length /
+            Math.max(1, t.ids.length),
+        ),
+      );
     }
   }
   await searcher.close();
   const rows = accs.map((a) => ({
-    efSearch: a.label, recall: r3(mean(a.recall)), recallTies: r3(mean(a.recallTies)),
-    minRecall: r3(Math.min(...a.recall)), perfect: r3(a.recall.filter((x) => x === 1).length / a.recall.length),
-    p50: r3(p50(a.searchMs)), p99: r3(p99(a.searchMs)), fallbacks: a.fallbacks,
+    efSearch: a.label,
+    recall: r3(mean(a.recall)),
+    recallTies: r3(mean(a.recallTies)),
+    minRecall: r3(Math.min(...a.recall)),
+    perfect: r3(a.recall.filter((x) => x === 1).length / a.recall.length),
+    p50: r3(p50(a.searchMs)),
+    p99: r3(p99(a.searchMs)),
+    fallbacks: a.fallbacks,
   }));
   return { queries: truth.length, appliedDefault, rows };
 }
@@ -278,15 +371,27 @@ async function waitDrained(shadower: ShadowerT, timeoutMs = 300_000): Promise<nu
   for (;;) {
     const st = shadower.stats();
     if (st.queueDepth === 0 && st.inFlight === 0) return performance.now() - t0;
-    if (performance.now() - t0 > timeoutMs) throw new Error(`shadow queue not drained after ${timeoutMs} ms (${JSON.stringify(st)})`);
+    if (performance.now() - t0 > timeoutMs)
+      throw new Error(`shadow queue not drained after ${timeoutMs} ms (${JSON.stringify(st)})`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
 
 interface Cond {
-  round: number; shadow: boolean; latencies: number[]; p50: number; p99: number;
-  loadMs: number; drainMs: number; windowRps: number; errors: number;
-  sampled: number; completed: number; dropped: number; failed: number; maxQueue: number;
+  round: number;
+  shadow: boolean;
+  latencies: number[];
+  p50: number;
+  p99: number;
+  loadMs: number;
+  drainMs: number;
+  windowRps: number;
+  errors: number;
+  sampled: number;
+  completed: number;
+  dropped: number;
+  failed: number;
+  maxQueue: number;
 }
 
 function summarizeShadow(conds: Cond[]) {
@@ -305,16 +410,36 @@ function summarizeShadow(conds: Cond[]) {
     return { round, p50: r2(a.p50 / b.p50), p99: r2(a.p99 / b.p99), rps: r2(a.windowRps / b.windowRps) };
   });
   return {
-    conditions: conds.map(({ latencies: _l, ...c }) => c), perRound, pooled,
-    ratio: { p50: r2(pooled.on.p50 / pooled.off.p50), p99: r2(pooled.on.p99 / pooled.off.p99), rps: r2(pooled.on.rps / pooled.off.rps) },
-    shadow: { sampled: sum(on, (c) => c.sampled), completed: sum(on, (c) => c.completed), dropped: sum(on, (c) => c.dropped), failed: sum(on, (c) => c.failed), maxQueue: Math.max(...on.map((c) => c.maxQueue)) },
+    conditions: conds.map(({ latencies: _l, ...c }) => c),
+    perRound,
+    pooled,
+    ratio: {
+      p50: r2(pooled.on.p50 / pooled.off.p50),
+      p99: r2(pooled.on.p99 / pooled.off.p99),
+      rps: r2(pooled.on.rps / pooled.off.rps),
+    },
+    shadow: {
+      sampled: sum(on, (c) => c.sampled),
+      completed: sum(on, (c) => c.completed),
+      dropped: sum(on, (c) => c.dropped),
+      failed: sum(on, (c) => c.failed),
+      maxQueue: Math.max(...on.map((c) => c.maxQueue)),
+    },
   };
 }
 
 async function shadowSection(db: Db, queries: string[]) {
-  await activate(db, P_KEY, { actor: 'bench', force: true, reason: 'benchmark: the primary serves during the shadow section' });
+  await activate(db, P_KEY, {
+    actor: 'bench',
+    force: true,
+    reason: 'benchmark: the primary serves during the shadow section',
+  });
   const queueSize = flags['shadow-queue'] !== undefined ? intFlag(flags, 'shadow-queue', 1000) : undefined;
-  const service = createService(db, { logger: silentLogger(), actor: 'bench', ...(queueSize !== undefined && { shadowQueueSize: queueSize }) });
+  const service = createService(db, {
+    logger: silentLogger(),
+    actor: 'bench',
+    ...(queueSize !== undefined && { shadowQueueSize: queueSize }),
+  });
   const shadower = service.shadower!;
   const { port } = await service.listen(0);
   const url = `http://127.0.0.1:${port}/v1/search`;
@@ -326,7 +451,10 @@ async function shadowSection(db: Db, queries: string[]) {
   // What one sampled query costs, serially: the primary's search vs what the
   // shadower adds (the candidate search, then the shadow_queries INSERT).
   const s = createSearcher(db, { watchActive: true });
-  for (const q of queries.slice(0, WARMUP)) { await s.search({ query: q, k: K }); await s.search({ query: q, k: K, version: C_KEY }); }
+  for (const q of queries.slice(0, WARMUP)) {
+    await s.search({ query: q, k: K });
+    await s.search({ query: q, k: K, version: C_KEY });
+  }
   const pv = await requireVersion(db.kysely, P_KEY);
   const cv = await requireVersion(db.kysely, C_KEY);
   const cost = { primary: [] as number[], candidate: [] as number[], insert: [] as number[] };
@@ -338,12 +466,26 @@ async function shadowSection(db: Db, queries: string[]) {
     const t0 = performance.now();
     const pIds = a.hits.map((h) => h.chunkId);
     const cIds = b.hits.map((h) => h.chunkId);
-    await insertShadowQuery(db.kysely, { query: q, storeText: false, segment: null, primaryVersionId: pv.id, candidateVersionId: cv.id, k: K, primaryIds: pIds, candidateIds: cIds, agreement: agreement(pIds, cIds, K), primaryMs: a.ms, candidateMs: b.ms });
+    await insertShadowQuery(db.kysely, {
+      query: q,
+      storeText: false,
+      segment: null,
+      primaryVersionId: pv.id,
+      candidateVersionId: cv.id,
+      k: K,
+      primaryIds: pIds,
+      candidateIds: cIds,
+      agreement: agreement(pIds, cIds, K),
+      primaryMs: a.ms,
+      candidateMs: b.ms,
+    });
     cost.insert.push(performance.now() - t0);
   }
   await s.close();
   const serialCost = {
-    primaryMean: r3(mean(cost.primary)), candidateMean: r3(mean(cost.candidate)), insertMean: r3(mean(cost.insert)),
+    primaryMean: r3(mean(cost.primary)),
+    candidateMean: r3(mean(cost.candidate)),
+    insertMean: r3(mean(cost.insert)),
     extraPerSampledQuery: r2((mean(cost.candidate) + mean(cost.insert)) / mean(cost.primary)),
   };
 
@@ -359,24 +501,46 @@ async function shadowSection(db: Db, queries: string[]) {
         await waitDrained(shadower);
         const before = shadower.stats();
         let maxQueue = 0;
-        const sampler = setInterval(() => { maxQueue = Math.max(maxQueue, shadower.stats().queueDepth); }, 10);
+        const sampler = setInterval(() => {
+          maxQueue = Math.max(maxQueue, shadower.stats().queueDepth);
+        }, 10);
         // Both conditions of a round get the same queries (and arrival times).
-        const load = await runLoad({ url, queries, clients: CLIENTS, requests, offset, ...(rate && { rate, seed: round }) });
+        const load = await runLoad({
+          url,
+          queries,
+          clients: CLIENTS,
+          requests,
+          offset,
+          ...(rate && { rate, seed: round }),
+        });
         // The window ends when the shadow work this load caused is done too.
         const drainMs = await waitDrained(shadower);
         clearInterval(sampler);
         const after = shadower.stats();
-        if (Object.keys(load.versions).some((k) => k !== P_KEY)) throw new Error(`a search was served by another version: ${JSON.stringify(load.versions)}`);
+        if (Object.keys(load.versions).some((k) => k !== P_KEY))
+          throw new Error(`a search was served by another version: ${JSON.stringify(load.versions)}`);
         if (load.errors) log(`WARNING: ${load.errors} failed requests`);
         const c: Cond = {
-          round, shadow: on, latencies: load.latenciesMs, p50: r3(p50(load.latenciesMs)), p99: r3(p99(load.latenciesMs)),
-          loadMs: Math.round(load.wallMs), drainMs: Math.round(drainMs), windowRps: Math.round(load.latenciesMs.length / ((load.wallMs + drainMs) / 1000)),
-          errors: load.errors, sampled: 0,
-          completed: after.completed - before.completed, dropped: after.dropped - before.dropped, failed: after.failed - before.failed, maxQueue,
+          round,
+          shadow: on,
+          latencies: load.latenciesMs,
+          p50: r3(p50(load.latenciesMs)),
+          p99: r3(p99(load.latenciesMs)),
+          loadMs: Math.round(load.wallMs),
+          drainMs: Math.round(drainMs),
+          windowRps: Math.round(load.latenciesMs.length / ((load.wallMs + drainMs) / 1000)),
+          errors: load.errors,
+          sampled: 0,
+          completed: after.completed - before.completed,
+          dropped: after.dropped - before.dropped,
+          failed: after.failed - before.failed,
+          maxQueue,
         };
         c.sampled = c.completed + c.dropped + c.failed; // drained: every sampled query ended one of these ways
         conds.push(c);
-        log(`shadow ${mode} round ${round} ${on ? 'on ' : 'off'}: p50 ${c.p50} ms, p99 ${c.p99} ms, ${c.windowRps} req/s over the window (load ${c.loadMs} ms + shadow drain ${c.drainMs} ms), completed ${c.completed}, dropped ${c.dropped}`);
+        log(
+          `shadow ${mode} round ${round} ${on ? 'on ' : 'off'}: p50 ${c.p50} ms, p99 ${c.p99} ms, ${c.windowRps} req/s over the window (load ${c.loadMs} ms + shadow drain ${c.drainMs} ms), completed ${c.completed}, dropped ${c.dropped}`,
+        );
       }
       offset += requests;
     }
@@ -392,7 +556,16 @@ async function shadowSection(db: Db, queries: string[]) {
   }
   await stopShadow(db, {}, deps);
   await service.close();
-  return { serialCost, clients: CLIENTS, requestsPerCondition: REQUESTS, openRequestsPerCondition: OPEN_REQUESTS, rounds: ROUNDS, shadowQueueSize: queueSize ?? 1000, closed, open };
+  return {
+    serialCost,
+    clients: CLIENTS,
+    requestsPerCondition: REQUESTS,
+    openRequestsPerCondition: OPEN_REQUESTS,
+    rounds: ROUNDS,
+    shadowQueueSize: queueSize ?? 1000,
+    closed,
+    open,
+  };
 }
 
 // ---------------------------------------------------------------- main
@@ -410,18 +583,39 @@ async function main(): Promise<void> {
   try {
     db = await openDatabase({ databaseUrl: url, homeDir: home, logger: silentLogger() });
     await migrate(db, { logger: silentLogger() });
-    const setup = await prepare(db, scifact, ROWS, CHUNK, OVERLAP, [{ key: P_KEY, encoder: PRIMARY }, { key: C_KEY, encoder: CANDIDATE }]);
+    const setup = await prepare(db, scifact, ROWS, CHUNK, OVERLAP, [
+      { key: P_KEY, encoder: PRIMARY },
+      { key: C_KEY, encoder: CANDIDATE },
+    ]);
     const partition = { primary: await partitionRows(db, P_KEY), candidate: await partitionRows(db, C_KEY) };
     const queries = loadQueries(scifact, NQ);
     log(`partition rows: primary ${partition.primary}, candidate ${partition.candidate}; ${queries.length} queries`);
-    const versionOf = { primary: await requireVersion(db.kysely, P_KEY), candidate: await requireVersion(db.kysely, C_KEY) };
+    const versionOf = {
+      primary: await requireVersion(db.kysely, P_KEY),
+      candidate: await requireVersion(db.kysely, C_KEY),
+    };
     const keyOf = { primary: P_KEY, candidate: C_KEY };
 
     const out: Record<string, any> = {
-      benchmark: 'search', server,
-      data: { rows: ROWS, chunkSize: CHUNK, chunkOverlap: OVERLAP, corpus: setup.plan as CorpusPlan | null, liveChunks: setup.liveChunks, partition, primary: PRIMARY, candidate: CANDIDATE, index: { kind: 'hnsw', m: 16, efConstruction: 64 } },
-      setup: { ingestS: r2(setup.ingestS), backfillS: Object.fromEntries(Object.entries(setup.backfillS).map(([k, v]) => [k, r2(v)])) },
-      queries: queries.length, latency: [] as unknown[],
+      benchmark: 'search',
+      server,
+      data: {
+        rows: ROWS,
+        chunkSize: CHUNK,
+        chunkOverlap: OVERLAP,
+        corpus: setup.plan as CorpusPlan | null,
+        liveChunks: setup.liveChunks,
+        partition,
+        primary: PRIMARY,
+        candidate: CANDIDATE,
+        index: { kind: 'hnsw', m: 16, efConstruction: 64 },
+      },
+      setup: {
+        ingestS: r2(setup.ingestS),
+        backfillS: Object.fromEntries(Object.entries(setup.backfillS).map(([k, v]) => [k, r2(v)])),
+      },
+      queries: queries.length,
+      latency: [] as unknown[],
     };
     // Exact truth for the versions that need it (untimed for the comparisons).
     const truthOf: Record<string, { truth: Truth[]; ms: number[] }> = {};
@@ -433,21 +627,32 @@ async function main(): Promise<void> {
       const n = Math.min(queries.length, w === 'primary' ? EXACT_Q : EXACT_Q_CANDIDATE);
       log(`exact top-${K} of ${n} queries on ${w} (${v.encoder_spec})`);
       const enc = await encoderForVersion(v, { logger: silentLogger() });
-      const vecs = await Promise.all(queries.slice(0, n).map(async (q) => formatVectorText((await enc.embed([q]))[0]!)));
+      const vecs = await Promise.all(
+        queries.slice(0, n).map(async (q) => formatVectorText((await enc.embed([q]))[0]!)),
+      );
       await enc.close?.();
       truthOf[w] = await exactTruth(url, v, vecs);
     }
-    out.exact = Object.fromEntries(Object.entries(truthOf).map(([w, t]) => [w, { queries: t.truth.length, p50: r3(p50(t.ms)), p99: r3(p99(t.ms)) }]));
+    out.exact = Object.fromEntries(
+      Object.entries(truthOf).map(([w, t]) => [w, { queries: t.truth.length, p50: r3(p50(t.ms)), p99: r3(p99(t.ms)) }]),
+    );
 
     if (SECTIONS.has('latency')) {
       for (const w of LATENCY_ON) {
-        if (w !== 'primary' && w !== 'candidate') throw new Error(`--latency-on takes primary and/or candidate, not ${w}`);
+        if (w !== 'primary' && w !== 'candidate')
+          throw new Error(`--latency-on takes primary and/or candidate, not ${w}`);
         log(`1/3 latency on ${w}: library vs bare query`);
         out.latency.push(await latencySection(db, url, keyOf[w], queries, truthOf[w]!.truth));
       }
     }
-    if (SECTIONS.has('recall')) { log('2/3 recall@10 vs exact'); out.recall = await recallSection(db, queries, truthOf.primary!.truth); }
-    if (SECTIONS.has('shadow')) { log('3/3 primary latency with shadow 100% vs off (HTTP)'); out.shadow = await shadowSection(db, queries); }
+    if (SECTIONS.has('recall')) {
+      log('2/3 recall@10 vs exact');
+      out.recall = await recallSection(db, queries, truthOf.primary!.truth);
+    }
+    if (SECTIONS.has('shadow')) {
+      log('3/3 primary latency with shadow 100% vs off (HTTP)');
+      out.shadow = await shadowSection(db, queries);
+    }
     await activate(db, P_KEY, { actor: 'bench', force: true, reason: 'benchmark: back to the primary' });
 
     const targets: Target[] = [];
@@ -455,8 +660,13 @@ async function main(): Promise<void> {
       targets.push(target(`search-${L.dims}d-p50`, L.ratios.libVsBare.p50, '<=', GOAL.p50));
       targets.push(target(`search-${L.dims}d-p99`, L.ratios.libVsBare.p99, '<=', GOAL.p99));
     }
-    if (out.recall) targets.push(target(`recall@10-${versionOf.primary.dimensions}d-default-ef`, out.recall.rows[0].recall, '>=', GOAL.recall));
-    for (const L of out.latency) if (!out.recall || L.dims !== versionOf.primary.dimensions) targets.push(target(`recall@10-${L.dims}d-default-ef`, L.recall.library, '>=', GOAL.recall));
+    if (out.recall)
+      targets.push(
+        target(`recall@10-${versionOf.primary.dimensions}d-default-ef`, out.recall.rows[0].recall, '>=', GOAL.recall),
+      );
+    for (const L of out.latency)
+      if (!out.recall || L.dims !== versionOf.primary.dimensions)
+        targets.push(target(`recall@10-${L.dims}d-default-ef`, L.recall.library, '>=', GOAL.recall));
     if (out.shadow?.open) targets.push(target('shadow-open-loop-p99', out.shadow.open.ratio.p99, '<=', GOAL.shadowP99));
     out.targets = targets;
     out.seconds = Math.round((performance.now() - started) / 100) / 10;
@@ -474,47 +684,141 @@ async function main(): Promise<void> {
 function print(out: Record<string, any>): void {
   const d = out.data;
   console.log(header('search — embctl vs the query a pgvector user writes by hand; recall@10; shadow', out.server));
-  const corpus = d.corpus ? `${d.corpus.scifactDocs} SciFact docs → ${d.corpus.scifactChunks} chunks (≤${d.chunkSize} chars, overlap ${d.chunkOverlap}) + ${d.corpus.syntheticDocs} synthetic` : 'reused database';
-  console.log(`data: ${corpus}; partitions: primary ${d.primary} ${d.partition.primary} rows, candidate ${d.candidate} ${d.partition.candidate} rows; HNSW m 16, ef_construction 64; ${out.queries} SciFact queries, k ${K}`);
-  if (out.setup.ingestS) console.log(`setup: ingest ${out.setup.ingestS} s, backfill + index ${Object.entries(out.setup.backfillS).map(([k, v]) => `${k} ${v} s`).join(', ')}`);
-  console.log(`exact top-${K} (index scans off): ${Object.entries(out.exact).map(([w, e]: [string, any]) => `${w} ${e.queries} queries, p50 ${e.p50} ms, p99 ${e.p99} ms`).join('; ')}`);
+  const corpus = d.corpus
+    ? `${d.corpus.scifactDocs} SciFact docs → ${d.corpus.scifactChunks} chunks (≤${d.chunkSize} chars, overlap ${d.chunkOverlap}) + ${d.corpus.syntheticDocs} synthetic`
+    : 'reused database';
+  console.log(
+    `data: ${corpus}; partitions: primary ${d.primary} ${d.partition.primary} rows, candidate ${d.candidate} ${d.partition.candidate} rows; HNSW m 16, ef_construction 64; ${out.queries} SciFact queries, k ${K}`,
+  );
+  if (out.setup.ingestS)
+    console.log(
+      `setup: ingest ${out.setup.ingestS} s, backfill + index ${Object.entries(out.setup.backfillS)
+        .map(([k, v]) => `${k} ${v} s`)
+        .join(', ')}`,
+    );
+  console.log(
+    `exact top-${K} (index scans off): ${Object.entries(out.exact)
+      .map(([w, e]: [string, any]) => `${w} ${e.queries} queries, p50 ${e.p50} ms, p99 ${e.p99} ms`)
+      .join('; ')}`,
+  );
   for (const [n, L] of out.latency.entries()) {
     console.log('');
-    console.log(`1${String.fromCharCode(97 + n)}. latency on ${L.version} (${L.encoder}, ${L.dims}-d, made the active version), serial, ${PASSES} passes × ${out.queries} queries, methods in rotating order, ms (pooled over all queries)`);
+    console.log(
+      `1${String.fromCharCode(97 + n)}. latency on ${L.version} (${L.encoder}, ${L.dims}-d, made the active version), serial, ${PASSES} passes × ${out.queries} queries, methods in rotating order, ms (pooled over all queries)`,
+    );
     console.log(`bare query (ef_search ${L.efSearch} set once per session): ${L.bareSql}`);
     console.log(`its plan: ${L.plan.slice(0, 2).join(' → ')}`);
-    console.log(`one library search sends ${L.statements.length} statements: ${L.statements.map((x: string) => (x.length > 70 ? `${x.slice(0, 70)}…` : x)).join(' | ')}`);
-    console.log(table(['measure', 'n', 'p50', 'p99', 'mean', 'what'], L.summary.map((x: any) => [x.name, x.n, x.p50, x.p99, x.mean, x.what])));
-    console.log(table(['ratio', 'p50', 'p99', 'goal'], [
-      ['library / bare', L.ratios.libVsBare.p50, L.ratios.libVsBare.p99, `p50 ≤ ${GOAL.p50}, p99 ≤ ${GOAL.p99}`],
-      ['library default options / bare', L.ratios.defaultVsBare.p50, L.ratios.defaultVsBare.p99, '—'],
-      ['library timings.searchMs / bare statement alone', L.ratios.searchMsVsBareAlone.p50, L.ratios.searchMsVsBareAlone.p99, '—'],
-    ]));
-    console.log(`recall@10 against exact (${L.recall.judged} queries, first pass): library ${L.recall.library}, bare ${L.recall.bare} (same ef_search ${L.efSearch})`);
+    console.log(
+      `one library search sends ${L.statements.length} statements: ${L.statements.map((x: string) => (x.length > 70 ? `${x.slice(0, 70)}…` : x)).join(' | ')}`,
+    );
+    console.log(
+      table(
+        ['measure', 'n', 'p50', 'p99', 'mean', 'what'],
+        L.summary.map((x: any) => [x.name, x.n, x.p50, x.p99, x.mean, x.what]),
+      ),
+    );
+    console.log(
+      table(
+        ['ratio', 'p50', 'p99', 'goal'],
+        [
+          ['library / bare', L.ratios.libVsBare.p50, L.ratios.libVsBare.p99, `p50 ≤ ${GOAL.p50}, p99 ≤ ${GOAL.p99}`],
+          ['library default options / bare', L.ratios.defaultVsBare.p50, L.ratios.defaultVsBare.p99, '—'],
+          [
+            'library timings.searchMs / bare statement alone',
+            L.ratios.searchMsVsBareAlone.p50,
+            L.ratios.searchMsVsBareAlone.p99,
+            '—',
+          ],
+        ],
+      ),
+    );
+    console.log(
+      `recall@10 against exact (${L.recall.judged} queries, first pass): library ${L.recall.library}, bare ${L.recall.bare} (same ef_search ${L.efSearch})`,
+    );
   }
   if (out.recall) {
     const R = out.recall;
     console.log('');
     console.log(`2. recall@10 of the library against exact, ${R.queries} queries on ${d.primary}`);
-    console.log(table(['ef_search', 'recall@10', 'with ties', 'min', 'all 10 found', 'searchMs p50', 'searchMs p99', 'exact fallbacks'], R.rows.map((r: any) => [r.efSearch, r.recall, r.recallTies, r.minRecall, r.perfect, r.p50, r.p99, r.fallbacks])));
+    console.log(
+      table(
+        [
+          'ef_search',
+          'recall@10',
+          'with ties',
+          'min',
+          'all 10 found',
+          'searchMs p50',
+          'searchMs p99',
+          'exact fallbacks',
+        ],
+        R.rows.map((r: any) => [r.efSearch, r.recall, r.recallTies, r.minRecall, r.perfect, r.p50, r.p99, r.fallbacks]),
+      ),
+    );
   }
   if (out.shadow) {
     const S = out.shadow;
     const C = S.serialCost;
     console.log('');
-    console.log(`3. shadowing ${d.candidate} at 100% behind ${d.primary}: what one sampled query adds, serially (150 queries, ms): primary search ${C.primaryMean}; candidate search ${C.candidateMean} + shadow_queries INSERT ${C.insertMean} = ${C.extraPerSampledQuery}× the primary's own work, on the same CPUs`);
+    console.log(
+      `3. shadowing ${d.candidate} at 100% behind ${d.primary}: what one sampled query adds, serially (150 queries, ms): primary search ${C.primaryMean}; candidate search ${C.candidateMean} + shadow_queries INSERT ${C.insertMean} = ${C.extraPerSampledQuery}× the primary's own work, on the same CPUs`,
+    );
     const show = (title: string, X: any) => {
       console.log('');
       console.log(title);
-      console.log(table(['round', 'shadow', 'p50', 'p99', 'load ms', 'drain ms', 'req/s (window)', 'errors', 'sampled', 'completed', 'dropped', 'failed', 'max queue'], X.conditions.map((c: any) => [
-        String(c.round), c.shadow ? 'on' : 'off', c.p50, c.p99, c.loadMs, c.drainMs, c.windowRps, c.errors, c.sampled, c.completed, c.dropped, c.failed, c.maxQueue,
-      ])));
-      console.log(`pooled over the rounds: off p50 ${X.pooled.off.p50} / p99 ${X.pooled.off.p99} ms, ${X.pooled.off.rps} req/s; on p50 ${X.pooled.on.p50} / p99 ${X.pooled.on.p99} ms, ${X.pooled.on.rps} req/s (window includes the shadow drain)`);
-      console.log(`on/off: p50 ${X.ratio.p50}, p99 ${X.ratio.p99}, req/s ${X.ratio.rps}; per round p99 ${X.perRound.map((r: any) => r.p99).join(' / ')}`);
-      console.log(`sampled queries: ${X.shadow.sampled}, completed ${X.shadow.completed}, dropped ${X.shadow.dropped}, failed ${X.shadow.failed} (queue size ${S.shadowQueueSize}, deepest ${X.shadow.maxQueue})`);
+      console.log(
+        table(
+          [
+            'round',
+            'shadow',
+            'p50',
+            'p99',
+            'load ms',
+            'drain ms',
+            'req/s (window)',
+            'errors',
+            'sampled',
+            'completed',
+            'dropped',
+            'failed',
+            'max queue',
+          ],
+          X.conditions.map((c: any) => [
+            String(c.round),
+            c.shadow ? 'on' : 'off',
+            c.p50,
+            c.p99,
+            c.loadMs,
+            c.drainMs,
+            c.windowRps,
+            c.errors,
+            c.sampled,
+            c.completed,
+            c.dropped,
+            c.failed,
+            c.maxQueue,
+          ]),
+        ),
+      );
+      console.log(
+        `pooled over the rounds: off p50 ${X.pooled.off.p50} / p99 ${X.pooled.off.p99} ms, ${X.pooled.off.rps} req/s; on p50 ${X.pooled.on.p50} / p99 ${X.pooled.on.p99} ms, ${X.pooled.on.rps} req/s (window includes the shadow drain)`,
+      );
+      console.log(
+        `on/off: p50 ${X.ratio.p50}, p99 ${X.ratio.p99}, req/s ${X.ratio.rps}; per round p99 ${X.perRound.map((r: any) => r.p99).join(' / ')}`,
+      );
+      console.log(
+        `sampled queries: ${X.shadow.sampled}, completed ${X.shadow.completed}, dropped ${X.shadow.dropped}, failed ${X.shadow.failed} (queue size ${S.shadowQueueSize}, deepest ${X.shadow.maxQueue})`,
+      );
     };
-    show(`3a. CLOSED loop (saturating): ${S.clients} clients back to back, ${S.requestsPerCondition} requests per condition, ${S.rounds} rounds ABBA, ms`, S.closed);
-    if (S.open) show(`3b. OPEN loop: Poisson arrivals at ${S.open.rate} req/s (${S.open.load} × the closed loop's req/s with shadow off), ${S.openRequestsPerCondition} requests per condition, ms`, S.open);
+    show(
+      `3a. CLOSED loop (saturating): ${S.clients} clients back to back, ${S.requestsPerCondition} requests per condition, ${S.rounds} rounds ABBA, ms`,
+      S.closed,
+    );
+    if (S.open)
+      show(
+        `3b. OPEN loop: Poisson arrivals at ${S.open.rate} req/s (${S.open.load} × the closed loop's req/s with shadow off), ${S.openRequestsPerCondition} requests per condition, ms`,
+        S.open,
+      );
   }
   console.log('');
   console.log(`total ${out.seconds} s`);

@@ -65,15 +65,40 @@ import pgCopyStreams from 'pg-copy-streams';
 import { openDatabase, type Db } from '../src/db/open.js';
 import { migrate } from '../src/migrate/runner.js';
 import { silentLogger } from '../src/log/logger.js';
-import { copyBinaryWriter, encodeRows, insertValuesWriter, type EmbeddingRow, type EmbeddingWriter, type EncodedRows, type WriteTarget } from '../src/partitions/embedding-writer.js';
+import {
+  copyBinaryWriter,
+  encodeRows,
+  insertValuesWriter,
+  type EmbeddingRow,
+  type EmbeddingWriter,
+  type EncodedRows,
+  type WriteTarget,
+} from '../src/partitions/embedding-writer.js';
 import { encodeEmbeddingCopy } from '../src/partitions/copy-encoding.js';
 import { formatVectorText } from '../src/db/vector-codec.js';
 import { annIndexStatement } from '../src/partitions/partition.js';
 import { buildIndex } from '../src/backfill/index-build.js';
 import type { DB } from '../src/db/schema.js';
 import {
-  countRows, dropPartitionAndVersion, freshPartition, header, intFlag, listFlag, loadAverages, log, makeVectors,
-  parseFlags, printTargets, quantile, scratchDatabase, seedChunks, serverUrl, serverVersions, table, target, type Target,
+  countRows,
+  dropPartitionAndVersion,
+  freshPartition,
+  header,
+  intFlag,
+  listFlag,
+  loadAverages,
+  log,
+  makeVectors,
+  parseFlags,
+  printTargets,
+  quantile,
+  scratchDatabase,
+  seedChunks,
+  serverUrl,
+  serverVersions,
+  table,
+  target,
+  type Target,
 } from './lib.js';
 
 const flags = parseFlags(process.argv.slice(2), ['json', 'pglite', 'facts', 'diagnostics', 'serial']);
@@ -88,7 +113,10 @@ const REFERENCES = ['copy-preencoded', 'psql-session'] as const;
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 
-interface Loads { rows: number; seconds: number[] }
+interface Loads {
+  rows: number;
+  seconds: number[];
+}
 
 function rowsOf(ids: number[], vectors: Float32Array[], n: number): EmbeddingRow[] {
   return Array.from({ length: n }, (_, i) => ({ chunkId: ids[i]!, vector: vectors[i]! }));
@@ -125,7 +153,13 @@ async function writeAsBackfill(db: Kysely<DB>, target: WriteTarget, rows: Embedd
   await writing;
 }
 
-async function writeSerial(db: Kysely<DB>, target: WriteTarget, rows: EmbeddingRow[], size: number, writer: EmbeddingWriter = copyBinaryWriter): Promise<void> {
+async function writeSerial(
+  db: Kysely<DB>,
+  target: WriteTarget,
+  rows: EmbeddingRow[],
+  size: number,
+  writer: EmbeddingWriter = copyBinaryWriter,
+): Promise<void> {
   for (let i = 0; i < rows.length; i += size) {
     const slice = rows.slice(i, i + size);
     await db.transaction().execute((trx) => writer.write(trx, target, slice));
@@ -154,8 +188,12 @@ class PsqlSession {
 
   constructor(url: string) {
     this.#p = spawn('psql', [url, '-X', '-q', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.#p.stdout.on('data', (d: Buffer) => { this.#out += d.toString(); });
-    this.#p.stderr.on('data', (d: Buffer) => { this.#err += d.toString(); });
+    this.#p.stdout.on('data', (d: Buffer) => {
+      this.#out += d.toString();
+    });
+    this.#p.stderr.on('data', (d: Buffer) => {
+      this.#err += d.toString();
+    });
     this.#exited = once(this.#p, 'exit').then(([code]) => code as number | null);
   }
 
@@ -203,7 +241,8 @@ async function serverBench(): Promise<void> {
   const versions = await serverVersions(admin);
   const dimsList = listFlag(flags, 'dims', ['1536', '384']).map(Number);
   const blockRows = batch * Math.max(1, intFlag(flags, 'block-batches', 4));
-  const rowsFor = (d: number) => intFlag(flags, `rows-${d}`, intFlag(flags, 'rows', (d >= 1000 ? 100 : 240) * blockRows));
+  const rowsFor = (d: number) =>
+    intFlag(flags, `rows-${d}`, intFlag(flags, 'rows', (d >= 1000 ? 100 : 240) * blockRows));
   const insertRowsFor = (d: number) => Math.min(rowsFor(d), intFlag(flags, 'insert-rows', d >= 1000 ? 1_000 : 4_000));
   const diagnostics = flags.diagnostics !== false;
   const facts = flags.facts === true;
@@ -243,7 +282,8 @@ async function serverBench(): Promise<void> {
       const got = await countRows(db, t);
       if (got !== n) throw new Error(`${t} holds ${got} rows, expected ${n}`);
     };
-    const copyText = (v: Part) => `COPY ${v.table} (chunk_id, embedding_version_id, embedding) FROM STDIN (FORMAT binary)`;
+    const copyText = (v: Part) =>
+      `COPY ${v.table} (chunk_id, embedding_version_id, embedding) FROM STDIN (FORMAT binary)`;
     const main: Method<any>[] = [
       { name: 'writer', run: (v, rows) => writeAsBackfill(wdb, v, rows, batch) },
       {
@@ -260,15 +300,22 @@ async function serverBench(): Promise<void> {
             const file = join(tmp, `v${v.id}-${b[0]!.chunkId}.bin`);
             writeFileSync(file, encodeEmbeddingCopy(v.id, b));
             files.push(file);
-            lines.push('BEGIN;', `\\copy ${v.table} (chunk_id, embedding_version_id, embedding) FROM '${file}' (FORMAT binary)`, 'COMMIT;');
+            lines.push(
+              'BEGIN;',
+              `\\copy ${v.table} (chunk_id, embedding_version_id, embedding) FROM '${file}' (FORMAT binary)`,
+              'COMMIT;',
+            );
           });
           return { script: lines.join('\n'), files };
         },
         run: (_v, _rows, p: { script: string }) => psql!.run(p.script),
-        cleanup: (p: { files: string[] }) => { for (const f of p.files) rmSync(f, { force: true }); },
+        cleanup: (p: { files: string[] }) => {
+          for (const f of p.files) rmSync(f, { force: true });
+        },
       },
     ];
-    const diag: Method<any>[] = flags.serial === true ? [{ name: 'writer-serial', run: (v, rows) => writeSerial(wdb, v, rows, batch) }] : [];
+    const diag: Method<any>[] =
+      flags.serial === true ? [{ name: 'writer-serial', run: (v, rows) => writeSerial(wdb, v, rows, batch) }] : [];
     const rotation = [...main, ...diag];
 
     for (const dims of dimsList) {
@@ -282,7 +329,9 @@ async function serverBench(): Promise<void> {
         const count = Math.min(blockRows, n - b * blockRows);
         return rowsOf(ids.slice(b * blockRows), makeVectors(count, dims, dims * 100_000 + b), count);
       };
-      log(`${dims}-d: ${n} rows per method in ${nBlocks} blocks of ≤${blockRows} rows (batches of ${batch}), methods in rotating order per block`);
+      log(
+        `${dims}-d: ${n} rows per method in ${nBlocks} blocks of ≤${blockRows} rows (batches of ${batch}), methods in rotating order per block`,
+      );
       const parts = new Map<string, Part>();
       for (const m of rotation) {
         const v = await freshPartition(db, dims);
@@ -312,7 +361,9 @@ async function serverBench(): Promise<void> {
           blockRatios.get(`${dims} ${r}`)!.push(secs.get(r)! / secs.get('writer')!);
         }
         if ((b + 1) % 10 === 0 || b === nBlocks - 1) {
-          log(`  ${dims}-d block ${b + 1}/${nBlocks}: ${[...secs].map(([m, s]) => `${m} ${(block.length / s).toFixed(0)}`).join(', ')} rows/s`);
+          log(
+            `  ${dims}-d block ${b + 1}/${nBlocks}: ${[...secs].map(([m, s]) => `${m} ${(block.length / s).toFixed(0)}`).join(', ')} rows/s`,
+          );
         }
       }
       for (const [m, v] of parts) {
@@ -326,10 +377,19 @@ async function serverBench(): Promise<void> {
         for (let b = 0; b < nBlocks; b++) {
           const block = blockOf(b);
           collectGarbage();
-          note(dims, 'encode-only', block.length, await timed(async () => { for (const part of batchesOf(block, batch)) await encodeRows(t, part); }));
+          note(
+            dims,
+            'encode-only',
+            block.length,
+            await timed(async () => {
+              for (const part of batchesOf(block, batch)) await encodeRows(t, part);
+            }),
+          );
         }
         const ni = insertRowsFor(dims);
-        const few = Array.from({ length: Math.ceil(ni / blockRows) }, (_, b) => blockOf(b)).flat().slice(0, ni);
+        const few = Array.from({ length: Math.ceil(ni / blockRows) }, (_, b) => blockOf(b))
+          .flat()
+          .slice(0, ni);
         const v = await freshPartition(db, dims);
         note(dims, 'insert-values', ni, await timed(() => writeSerial(wdb, v, few, batch, insertValuesWriter)));
         await check(v.table, ni);
@@ -341,7 +401,8 @@ async function serverBench(): Promise<void> {
       /** Fresh partition, untimed preparation, CHECKPOINT, the timed load, row count, drop. */
       const load = async (dims: number, n: number, rows: EmbeddingRow[], storage?: 'EXTERNAL'): Promise<number> => {
         const v = await freshPartition(db, dims);
-        if (storage) await sql.raw(`ALTER TABLE ${v.table} ALTER COLUMN embedding SET STORAGE ${storage}`).execute(db.kysely);
+        if (storage)
+          await sql.raw(`ALTER TABLE ${v.table} ALTER COLUMN embedding SET STORAGE ${storage}`).execute(db.kysely);
         const payloads = await Promise.all(batchesOf(rows, batch).map((b) => encodeRows(v, b)));
         await sql`checkpoint`.execute(db.kysely);
         const s = await timed(() => copyPreencoded(client, copyText(v), payloads));
@@ -360,7 +421,14 @@ async function serverBench(): Promise<void> {
         }
       }
       const rate = (xs: number[]) => pooled({ rows: n, seconds: xs });
-      factsOut.storage = { dims: 1536, rows: n, loads: plain.length, plainRowsPerSec: rate(plain), externalRowsPerSec: rate(ext), plainOverExternal: rate(plain) / rate(ext) };
+      factsOut.storage = {
+        dims: 1536,
+        rows: n,
+        loads: plain.length,
+        plainRowsPerSec: rate(plain),
+        externalRowsPerSec: rate(ext),
+        plainOverExternal: rate(plain) / rate(ext),
+      };
 
       log(`index fact: 384-d, ${indexRows} rows, load into HNSW-indexed partition vs load + buildIndex`);
       const irows = rowsOf(ids, makeVectors(indexRows, 384, 11), indexRows);
@@ -371,11 +439,18 @@ async function serverBench(): Promise<void> {
       await dropPartitionAndVersion(db, v1);
       const v2 = await freshPartition(db, 384, 'hnsw');
       const loadS = await timed(() => writeAsBackfill(wdb, v2, irows, batch));
-      const build = await timed(async () => { await buildIndex(db, v2, { logger: silentLogger() }); });
+      const build = await timed(async () => {
+        await buildIndex(db, v2, { logger: silentLogger() });
+      });
       await dropPartitionAndVersion(db, v2);
       factsOut.index = {
-        dims: 384, rows: indexRows, indexedLoadSeconds: indexedLoad, loadSeconds: loadS, buildSeconds: build,
-        indexedOverLoadThenBuild: indexedLoad / (loadS + build), indexedOverLoadOnly: indexedLoad / loadS,
+        dims: 384,
+        rows: indexRows,
+        indexedLoadSeconds: indexedLoad,
+        loadSeconds: loadS,
+        buildSeconds: build,
+        indexedOverLoadThenBuild: indexedLoad / (loadS + build),
+        indexedOverLoadOnly: indexedLoad / loadS,
       };
     }
   } finally {
@@ -387,12 +462,16 @@ async function serverBench(): Promise<void> {
     rmSync(tmp, { recursive: true, force: true });
   }
 
-  const rps = (d: number, m: string) => { const l = loads.get(`${d} ${m}`); return l ? pooled(l) : NaN; };
+  const rps = (d: number, m: string) => {
+    const l = loads.get(`${d} ${m}`);
+    return l ? pooled(l) : NaN;
+  };
   const spread = (xs: number[]) => ({ p10: quantile(xs, 0.1), median: quantile(xs, 0.5), p90: quantile(xs, 0.9) });
   const summary = dimsList.map((d) => {
     const fairest = REFERENCES.reduce((a, b) => (rps(d, b) > rps(d, a) ? b : a));
     return {
-      dims: d, fairest,
+      dims: d,
+      fairest,
       writerOverCopyPreencoded: rps(d, 'writer') / rps(d, 'copy-preencoded'),
       writerOverPsqlSession: rps(d, 'writer') / rps(d, 'psql-session'),
       writerOverFairest: rps(d, 'writer') / rps(d, fairest),
@@ -405,37 +484,119 @@ async function serverBench(): Promise<void> {
   const targets: Target[] = summary.map((s) => target(`write-path-${s.dims}`, s.writerOverFairest, '>=', 0.9));
   const results = [...loads].map(([k, l]) => {
     const [d, m] = k.split(' ');
-    return { dims: Number(d), method: m!, rows: l.rows * l.seconds.length, blocks: l.seconds.length, seconds: l.seconds.reduce((a, b) => a + b, 0), rowsPerSec: pooled(l) };
+    return {
+      dims: Number(d),
+      method: m!,
+      rows: l.rows * l.seconds.length,
+      blocks: l.seconds.length,
+      seconds: l.seconds.reduce((a, b) => a + b, 0),
+      rowsPerSec: pooled(l),
+    };
   });
   if (asJson) {
-    console.log(JSON.stringify({ benchmark: 'write-path', mode: 'server', loadavg: loadAverages(), server: versions, batch, blockRows, results, summary, facts: factsOut, targets, blockSeconds: Object.fromEntries(loads) }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          benchmark: 'write-path',
+          mode: 'server',
+          loadavg: loadAverages(),
+          server: versions,
+          batch,
+          blockRows,
+          results,
+          summary,
+          facts: factsOut,
+          targets,
+          blockSeconds: Object.fromEntries(loads),
+        },
+        null,
+        2,
+      ),
+    );
     return;
   }
   console.log(header("write path — embctl's backfill writer vs a warm binary COPY of the same bytes", versions));
-  console.log(`batches of ${batch} rows, each in its own transaction (BEGIN, COPY, COMMIT); each method loads its own fresh partition in blocks of ${blockRows} rows, the methods in rotating order block by block (so that the machine's other load falls on all of them alike); rows/s pooled over all blocks (Σ rows / Σ seconds)`);
+  console.log(
+    `batches of ${batch} rows, each in its own transaction (BEGIN, COPY, COMMIT); each method loads its own fresh partition in blocks of ${blockRows} rows, the methods in rotating order block by block (so that the machine's other load falls on all of them alike); rows/s pooled over all blocks (Σ rows / Σ seconds)`,
+  );
   console.log('');
-  console.log(table(['dims', 'method', 'rows', 'blocks', 'seconds', 'rows/s', 'MB/s'], results.map((r) => [
-    String(r.dims), r.method, r.rows, r.blocks, r.seconds, r.rowsPerSec, (r.rowsPerSec * (4 * r.dims + 30)) / 1e6,
-  ])));
+  console.log(
+    table(
+      ['dims', 'method', 'rows', 'blocks', 'seconds', 'rows/s', 'MB/s'],
+      results.map((r) => [
+        String(r.dims),
+        r.method,
+        r.rows,
+        r.blocks,
+        r.seconds,
+        r.rowsPerSec,
+        (r.rowsPerSec * (4 * r.dims + 30)) / 1e6,
+      ]),
+    ),
+  );
   console.log('');
-  console.log(table(['dims', 'writer/copy-preencoded', 'writer/psql-session', 'fairest reference', 'writer/fairest', 'per block p10 / median / p90'], summary.map((s) => [
-    String(s.dims), s.writerOverCopyPreencoded, s.writerOverPsqlSession, s.fairest, s.writerOverFairest,
-    `${s.perBlock.p10.toFixed(2)} / ${s.perBlock.median.toFixed(2)} / ${s.perBlock.p90.toFixed(2)}`,
-  ])));
+  console.log(
+    table(
+      [
+        'dims',
+        'writer/copy-preencoded',
+        'writer/psql-session',
+        'fairest reference',
+        'writer/fairest',
+        'per block p10 / median / p90',
+      ],
+      summary.map((s) => [
+        String(s.dims),
+        s.writerOverCopyPreencoded,
+        s.writerOverPsqlSession,
+        s.fairest,
+        s.writerOverFairest,
+        `${s.perBlock.p10.toFixed(2)} / ${s.perBlock.median.toFixed(2)} / ${s.perBlock.p90.toFixed(2)}`,
+      ]),
+    ),
+  );
   if (diagnostics) {
     console.log('');
-    console.log(table(['dims', ...(flags.serial === true ? ['writer-serial/fairest'] : []), 'encode-only rows/s', 'writer/insert-values'], summary.map((s) => [
-      String(s.dims), ...(flags.serial === true ? [s.writerSerialOverFairest] : []), s.encodeOnlyRowsPerSec, s.writerOverInsert,
-    ])));
+    console.log(
+      table(
+        [
+          'dims',
+          ...(flags.serial === true ? ['writer-serial/fairest'] : []),
+          'encode-only rows/s',
+          'writer/insert-values',
+        ],
+        summary.map((s) => [
+          String(s.dims),
+          ...(flags.serial === true ? [s.writerSerialOverFairest] : []),
+          s.encodeOnlyRowsPerSec,
+          s.writerOverInsert,
+        ]),
+      ),
+    );
   }
-  const st = factsOut.storage as { plainRowsPerSec: number; externalRowsPerSec: number; plainOverExternal: number; rows: number; loads: number } | undefined;
-  const ix = factsOut.index as { indexedLoadSeconds: number; loadSeconds: number; buildSeconds: number; indexedOverLoadThenBuild: number; indexedOverLoadOnly: number; rows: number } | undefined;
+  const st = factsOut.storage as
+    | { plainRowsPerSec: number; externalRowsPerSec: number; plainOverExternal: number; rows: number; loads: number }
+    | undefined;
+  const ix = factsOut.index as
+    | {
+        indexedLoadSeconds: number;
+        loadSeconds: number;
+        buildSeconds: number;
+        indexedOverLoadThenBuild: number;
+        indexedOverLoadOnly: number;
+        rows: number;
+      }
+    | undefined;
   if (st) {
     console.log('');
-    console.log(`storage (1536-d, copy-preencoded, ${st.rows} rows, ${st.loads} loads each, alternating): PLAIN ${st.plainRowsPerSec.toFixed(0)} rows/s, EXTERNAL (pgvector default) ${st.externalRowsPerSec.toFixed(0)} rows/s, PLAIN/EXTERNAL = ${st.plainOverExternal.toFixed(2)}`);
+    console.log(
+      `storage (1536-d, copy-preencoded, ${st.rows} rows, ${st.loads} loads each, alternating): PLAIN ${st.plainRowsPerSec.toFixed(0)} rows/s, EXTERNAL (pgvector default) ${st.externalRowsPerSec.toFixed(0)} rows/s, PLAIN/EXTERNAL = ${st.plainOverExternal.toFixed(2)}`,
+    );
   }
   if (ix) {
-    console.log(`index (384-d HNSW, ${ix.rows} rows, writer): load into indexed partition ${ix.indexedLoadSeconds.toFixed(1)} s; load ${ix.loadSeconds.toFixed(1)} s + buildIndex ${ix.buildSeconds.toFixed(1)} s; indexed/(load+build) = ${ix.indexedOverLoadThenBuild.toFixed(2)}, indexed/load = ${ix.indexedOverLoadOnly.toFixed(1)}`);
+    console.log(
+      `index (384-d HNSW, ${ix.rows} rows, writer): load into indexed partition ${ix.indexedLoadSeconds.toFixed(1)} s; load ${ix.loadSeconds.toFixed(1)} s + buildIndex ${ix.buildSeconds.toFixed(1)} s; indexed/(load+build) = ${ix.indexedOverLoadThenBuild.toFixed(2)}, indexed/load = ${ix.indexedOverLoadOnly.toFixed(1)}`,
+    );
   }
   console.log('');
   printTargets(targets);
@@ -462,9 +623,14 @@ async function pgliteBench(): Promise<void> {
     },
   });
   const db: Db = {
-    kysely, backend: 'pglite', location: tmp,
+    kysely,
+    backend: 'pglite',
+    location: tmp,
     async refreshTypes() {
-      const { rows } = await sql<{ typname: string; oid: number }>`select typname, oid::int as oid from pg_type where typname in ('vector', 'halfvec')`.execute(kysely);
+      const { rows } = await sql<{
+        typname: string;
+        oid: number;
+      }>`select typname, oid::int as oid from pg_type where typname in ('vector', 'halfvec')`.execute(kysely);
       const oids: { vector?: number; halfvec?: number } = {};
       for (const r of rows) oids[r.typname as 'vector' | 'halfvec'] = Number(r.oid);
       parsers.setExtensionOids(oids);
@@ -482,7 +648,11 @@ async function pgliteBench(): Promise<void> {
     const textCopy = async (t: WriteTarget, part: EmbeddingRow[]) => {
       let s = '';
       for (const r of part) s += `${r.chunkId}\t${t.id}\t${formatVectorText(r.vector)}\n`;
-      await pglite.query(`COPY chunk_embeddings_v${t.id} (chunk_id, embedding_version_id, embedding) FROM '/dev/blob'`, [], { blob: new Blob([s]) });
+      await pglite.query(
+        `COPY chunk_embeddings_v${t.id} (chunk_id, embedding_version_id, embedding) FROM '/dev/blob'`,
+        [],
+        { blob: new Blob([s]) },
+      );
     };
     const run = async (count: number, how: (t: WriteTarget) => Promise<void>) => {
       const v = await freshPartition(db, dims);
@@ -498,8 +668,22 @@ async function pgliteBench(): Promise<void> {
     const few = rows.slice(0, ns);
     const methods: Array<[string, number, () => Promise<number>]> = [
       ['copy-binary-batch', n, () => run(n, (t) => writeAsBackfill(kysely, t, rows, batch))],
-      ['copy-binary-one', n, () => run(n, async (t) => { await kysely.transaction().execute((trx) => copyBinaryWriter.write(trx, t, rows)); })],
-      ['copy-text-batch', ns, () => run(ns, async (t) => { for (let i = 0; i < ns; i += batch) await textCopy(t, few.slice(i, i + batch)); })],
+      [
+        'copy-binary-one',
+        n,
+        () =>
+          run(n, async (t) => {
+            await kysely.transaction().execute((trx) => copyBinaryWriter.write(trx, t, rows));
+          }),
+      ],
+      [
+        'copy-text-batch',
+        ns,
+        () =>
+          run(ns, async (t) => {
+            for (let i = 0; i < ns; i += batch) await textCopy(t, few.slice(i, i + batch));
+          }),
+      ],
       ['copy-text-one', ns, () => run(ns, (t) => textCopy(t, few))],
       ['insert-values', ns, () => run(ns, (t) => writeSerial(kysely, t, few, batch, insertValuesWriter))],
     ];
@@ -521,17 +705,57 @@ async function pgliteBench(): Promise<void> {
     binaryOverTextOne: rps('copy-binary-one') / rps('copy-text-one'),
     binaryOverInsertBatch: rps('copy-binary-batch') / rps('insert-values'),
   };
-  const results = [...loads].map(([m, l]) => ({ method: m, rows: l.rows, loads: l.seconds.length, seconds: l.seconds, rowsPerSec: pooled(l) }));
+  const results = [...loads].map(([m, l]) => ({
+    method: m,
+    rows: l.rows,
+    loads: l.seconds.length,
+    seconds: l.seconds,
+    rowsPerSec: pooled(l),
+  }));
   if (asJson) {
-    console.log(JSON.stringify({ benchmark: 'write-path', mode: 'pglite', loadavg: loadAverages(), dims, batch, rounds, results, ratios, targets: [] }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          benchmark: 'write-path',
+          mode: 'pglite',
+          loadavg: loadAverages(),
+          dims,
+          batch,
+          rounds,
+          results,
+          ratios,
+          targets: [],
+        },
+        null,
+        2,
+      ),
+    );
     return;
   }
   console.log(header(`write path — PGlite (embedded), ${dims}-d, batch ${batch}`));
-  console.log(`${rounds} rounds in alternating order; rows/s pooled over the rounds (Σ rows / Σ seconds); copy-binary-batch is the backfill's loop (as in the server benchmark)`);
+  console.log(
+    `${rounds} rounds in alternating order; rows/s pooled over the rounds (Σ rows / Σ seconds); copy-binary-batch is the backfill's loop (as in the server benchmark)`,
+  );
   console.log('');
-  console.log(table(['method', 'rows', 'loads', 'rows/s', 'rows/s per load'], results.map((r) => [r.method, r.rows, r.loads, r.rowsPerSec, perRound(loads.get(r.method)!).map(Math.round).join(' / ')])));
+  console.log(
+    table(
+      ['method', 'rows', 'loads', 'rows/s', 'rows/s per load'],
+      results.map((r) => [
+        r.method,
+        r.rows,
+        r.loads,
+        r.rowsPerSec,
+        perRound(loads.get(r.method)!).map(Math.round).join(' / '),
+      ]),
+    ),
+  );
   console.log('');
-  console.log(table(['binary/text (batch)', 'binary/text (one)', 'binary/insert (batch)'], [[ratios.binaryOverTextBatch, ratios.binaryOverTextOne, ratios.binaryOverInsertBatch]]));
+  console.log(
+    table(
+      ['binary/text (batch)', 'binary/text (one)', 'binary/insert (batch)'],
+      [[ratios.binaryOverTextBatch, ratios.binaryOverTextOne, ratios.binaryOverInsertBatch]],
+    ),
+  );
   console.log('');
   console.log('no target for the embedded write path (DESIGN.md sets none)');
 }

@@ -60,8 +60,10 @@ export function check() {
   const problems = [];
   const folders = readdirSync(src).filter((n) => statSync(join(src, n)).isDirectory());
   for (const folder of folders) {
-    if (!existsSync(join(src, folder, 'index.ts'))) problems.push(`src/${folder}/ has no index.ts (its public surface)`);
-    if (!rank.has(folder)) problems.push(`src/${folder}/ is in no layer of scripts/check-boundaries.mjs: add it to LAYERS`);
+    if (!existsSync(join(src, folder, 'index.ts')))
+      problems.push(`src/${folder}/ has no index.ts (its public surface)`);
+    if (!rank.has(folder))
+      problems.push(`src/${folder}/ is in no layer of scripts/check-boundaries.mjs: add it to LAYERS`);
   }
   for (const file of walk(src)) {
     const from = unitOf(file);
@@ -79,13 +81,17 @@ export function check() {
       }
       const isFolder = folders.includes(to);
       if (isFolder && relative(join(src, to), target).replace(/\.js$/, '') !== 'index') {
-        problems.push(`${where}: a deep import; import '${relative(dirname(file), join(src, to, 'index.js'))}' instead`);
+        problems.push(
+          `${where}: a deep import; import '${relative(dirname(file), join(src, to, 'index.js'))}' instead`,
+        );
       }
       if (from === 'index') continue;
       const a = rank.get(from);
       const b = rank.get(to);
       if (a !== undefined && b !== undefined && b >= a) {
-        problems.push(`${where}: ${from} (layer ${a}) may not import ${to} (layer ${b}); lower layers never import higher ones`);
+        problems.push(
+          `${where}: ${from} (layer ${a}) may not import ${to} (layer ${b}); lower layers never import higher ones`,
+        );
       }
     }
   }

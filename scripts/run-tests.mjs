@@ -41,9 +41,15 @@ if (only.length) files = files.filter((f) => only.some((o) => f.includes(o)));
 
 const passes = [{ id: 'pglite', name: 'embedded (PGlite)', env: { EMBCTL_TEST_BACKEND: 'pglite' } }];
 if (process.env.TEST_DATABASE_URL) {
-  passes.push({ id: 'server', name: `server (${redact(process.env.TEST_DATABASE_URL)})`, env: { EMBCTL_TEST_BACKEND: 'postgres' } });
+  passes.push({
+    id: 'server',
+    name: `server (${redact(process.env.TEST_DATABASE_URL)})`,
+    env: { EMBCTL_TEST_BACKEND: 'postgres' },
+  });
 } else {
-  console.log('# TEST_DATABASE_URL is not set: the server pass does not run (scripts/pg-test-server.sh start gives a server)');
+  console.log(
+    '# TEST_DATABASE_URL is not set: the server pass does not run (scripts/pg-test-server.sh start gives a server)',
+  );
 }
 
 const allowlist = readAllowlist();
@@ -70,10 +76,15 @@ process.exit(failed ? 1 : 0);
 function runPass(pass, buffer) {
   const summaryFile = join(work, `${pass.id}.json`);
   const nodeArgs = [
-    '--import', 'tsx', '--test',
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    `--test-reporter=${join(root, 'scripts/summary-reporter.mjs')}`, `--test-reporter-destination=${summaryFile}`,
-    '--test-concurrency=2', ...files,
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${join(root, 'scripts/summary-reporter.mjs')}`,
+    `--test-reporter-destination=${summaryFile}`,
+    '--test-concurrency=2',
+    ...files,
   ];
   if (!buffer) console.log(`\n# ===== test pass: ${pass.name} =====`);
   return new Promise((resolve) => {
@@ -91,7 +102,9 @@ function runPass(pass, buffer) {
       let summary = { pass: 0, fail: 0, skipped: 0, skips: [], hiddenSkips: [] };
       try {
         summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
-      } catch { /* the reporter did not finish */ }
+      } catch {
+        /* the reporter did not finish */
+      }
       if ((code !== 0 || signal) && summary.fail === 0) summary.fail = 1;
       resolve({ pass, summary, code, signal, buffered: out, ok: code === 0 });
     });
@@ -106,19 +119,25 @@ function report(r) {
     for (const s of summary.skips) console.log(`#   ${s.file} › ${s.name}: ${s.reason || '(no reason given)'}`);
   }
   for (const h of summary.hiddenSkips) {
-    problems.push(`${h.file} › ${h.name}: a skipped describe hides how many tests it holds; skip its tests instead (${h.reason || 'no reason given'})`);
+    problems.push(
+      `${h.file} › ${h.name}: a skipped describe hides how many tests it holds; skip its tests instead (${h.reason || 'no reason given'})`,
+    );
   }
   for (const s of summary.skips) if (!s.reason) problems.push(`${s.file} › ${s.name}: skipped without a reason`);
   if (strict) {
     const allowed = allowlist[pass.id] ?? [];
     for (const s of summary.skips) {
       if (!allowed.some((a) => a.file === s.file && a.test === s.name)) {
-        problems.push(`${s.file} › ${s.name}: skipped on the ${pass.id} pass and not in test/skip-allowlist.json (${s.reason || 'no reason'})`);
+        problems.push(
+          `${s.file} › ${s.name}: skipped on the ${pass.id} pass and not in test/skip-allowlist.json (${s.reason || 'no reason'})`,
+        );
       }
     }
     for (const a of allowed) {
       if (!summary.skips.some((s) => a.file === s.file && a.test === s.name)) {
-        console.log(`# note: allowlisted skip did not happen on the ${pass.id} pass (remove it?): ${a.file} › ${a.test}`);
+        console.log(
+          `# note: allowlisted skip did not happen on the ${pass.id} pass (remove it?): ${a.file} › ${a.test}`,
+        );
       }
     }
   }
@@ -137,7 +156,12 @@ function readAllowlist() {
   for (const [passId, entries] of Object.entries(parsed)) {
     if (passId.startsWith('$')) continue;
     out[passId] = entries.map((e, i) => {
-      if (typeof e.file !== 'string' || typeof e.test !== 'string' || typeof e.reason !== 'string' || !e.reason.trim()) {
+      if (
+        typeof e.file !== 'string' ||
+        typeof e.test !== 'string' ||
+        typeof e.reason !== 'string' ||
+        !e.reason.trim()
+      ) {
         throw new Error(`test/skip-allowlist.json: ${passId}[${i}] needs file, test and reason`);
       }
       return e;
@@ -149,4 +173,3 @@ function readAllowlist() {
 function redact(url) {
   return url.replace(/(:\/\/[^:/@]+:)[^@]+@/, '$1***@');
 }
-

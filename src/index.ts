@@ -10,14 +10,37 @@ export { migrate, schemaVersion, type MigrateResult } from './migrate/index.js';
 export { getStatus, type Status, type VersionStatus } from './status/index.js';
 export { createLogger, silentLogger, type Logger } from './log/index.js';
 export {
-  EmbctlError, UsageError, InputError, NotFoundError, RefusedError, UnavailableError, EncoderError, EncoderOutputError, WriteFailedError,
-  InvariantError, InterruptedError, isEmbctlError, ERROR_CODES, type ErrorCode, type RefusalCode, type ReadinessCode,
+  EmbctlError,
+  UsageError,
+  InputError,
+  NotFoundError,
+  RefusedError,
+  UnavailableError,
+  EncoderError,
+  EncoderOutputError,
+  WriteFailedError,
+  InvariantError,
+  InterruptedError,
+  isEmbctlError,
+  ERROR_CODES,
+  type ErrorCode,
+  type RefusalCode,
+  type ReadinessCode,
 } from './errors.js';
 /** @deprecated use UnavailableError (database away), EncoderError, WriteFailedError or InvariantError: named for what happened. */
 export { InternalError } from './errors.js';
 
 // Ingest
-export { ingest, normalizeText, chunkDocument, semanticKey, contentSha256, type IngestOptions, type IngestReport, type IngestProgress } from './ingest/index.js';
+export {
+  ingest,
+  normalizeText,
+  chunkDocument,
+  semanticKey,
+  contentSha256,
+  type IngestOptions,
+  type IngestReport,
+  type IngestProgress,
+} from './ingest/index.js';
 export type { Progress, OnProgress } from './util/index.js';
 
 // Encoders
@@ -31,13 +54,33 @@ export { createLocalEncoder, type LocalEncoderOptions } from './encoders/index.j
 // Versions and backfill
 export { registerVersion, type RegisterInput } from './versions/index.js';
 export { findVersion, requireVersion, listVersions, activeVersion, type VersionRow } from './versions/index.js';
-export { runBackfill, planBackfill, type BackfillOptions, type BackfillSummary, type BackfillPlan, type BackfillProgress } from './backfill/index.js';
+export {
+  runBackfill,
+  planBackfill,
+  type BackfillOptions,
+  type BackfillSummary,
+  type BackfillPlan,
+  type BackfillProgress,
+} from './backfill/index.js';
 export { syncLiveVersions, type SyncOptions } from './backfill/index.js';
 export { buildIndex, type IndexOptions, type IndexResult, type IndexTarget } from './backfill/index.js';
 
 // Search, cut-over, shadow
-export { createSearcher, type Searcher, type SearchRequest, type SearchResult, type SearchHit } from './search/index.js';
-export { activate, rollback, retire, type ActivateResult, type RollbackResult, type RetireResult } from './lifecycle/index.js';
+export {
+  createSearcher,
+  type Searcher,
+  type SearchRequest,
+  type SearchResult,
+  type SearchHit,
+} from './search/index.js';
+export {
+  activate,
+  rollback,
+  retire,
+  type ActivateResult,
+  type RollbackResult,
+  type RetireResult,
+} from './lifecycle/index.js';
 export { startShadow, stopShadow, currentShadow } from './shadow/index.js';
 export { createShadower, type Shadower } from './shadow/index.js';
 export { summarizeShadow, type ShadowSummary, type ShadowSummaryOptions } from './shadow/index.js';
@@ -52,7 +95,19 @@ export { overlapAtK, jaccardAtK, rankBiasedOverlap } from './shadow/index.js';
 export { evaluateRun } from './trec/index.js';
 export { loadJudgedSet, type JudgedSet } from './judged-set/index.js';
 export { randomizationTest, bootstrapConfidenceInterval } from './stats/index.js';
-export { runEvaluation, readGatesFile, parseGates, renderMarkdown, renderJUnit, createSearchRetriever, findDefaultJudgedSet, pickEvaluationVersions, type EvaluationOutcome, type EvaluationVersions, type EvaluationProgress } from './evaluate/index.js';
+export {
+  runEvaluation,
+  readGatesFile,
+  parseGates,
+  renderMarkdown,
+  renderJUnit,
+  createSearchRetriever,
+  findDefaultJudgedSet,
+  pickEvaluationVersions,
+  type EvaluationOutcome,
+  type EvaluationVersions,
+  type EvaluationProgress,
+} from './evaluate/index.js';
 import type { EvaluationOutcome } from './evaluate/index.js';
 /** @deprecated renamed EvaluationOutcome ("report" names the HTML upgrade report only). */
 export type EvaluationReport = EvaluationOutcome;

@@ -48,8 +48,11 @@ before(async () => {
     await migrate(db, { logger });
     await ingest(db, [writeCorpus(DOCS, { seed: 3 })], {}, { logger });
     for (const key of ['crash', 'graceful']) {
-      await registerVersion(db, { key, encoder: key === 'crash' ? 'openai:mock-48' : 'openai:mock-40', settings: { baseURL: server.url } },
-        { logger, actor: 'tester', openaiApiKey: KEY, env: {} });
+      await registerVersion(
+        db,
+        { key, encoder: key === 'crash' ? 'openai:mock-48' : 'openai:mock-40', settings: { baseURL: server.url } },
+        { logger, actor: 'tester', openaiApiKey: KEY, env: {} },
+      );
     }
   });
 });
@@ -59,9 +62,22 @@ after(async () => {
 });
 
 const env = (extra: NodeJS.ProcessEnv = {}) => ({
-  ...targetEnv(target), OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url, EMBCTL_LOG_LEVEL: 'debug', ...extra,
+  ...targetEnv(target),
+  OPENAI_API_KEY: KEY,
+  OPENAI_BASE_URL: server.url,
+  EMBCTL_LOG_LEVEL: 'debug',
+  ...extra,
 });
-const args = (key: string) => ['backfill', key, '--workers', String(WORKERS), '--batch-size', String(BATCH), '--lease-seconds', '60'];
+const args = (key: string) => [
+  'backfill',
+  key,
+  '--workers',
+  String(WORKERS),
+  '--batch-size',
+  String(BATCH),
+  '--lease-seconds',
+  '60',
+];
 
 function run(key: string, extra: NodeJS.ProcessEnv = {}): SpawnedCli {
   const r = spawnCli(args(key), { env: env(extra) });
@@ -70,14 +86,19 @@ function run(key: string, extra: NodeJS.ProcessEnv = {}): SpawnedCli {
 }
 
 async function rows(db: Db, versionId: number): Promise<number> {
-  return Number((await sql<{ n: number }>`select count(*) as n from ${sql.raw(partitionTable(versionId))}`.execute(db.kysely)).rows[0]!.n);
+  return Number(
+    (await sql<{ n: number }>`select count(*) as n from ${sql.raw(partitionTable(versionId))}`.execute(db.kysely))
+      .rows[0]!.n,
+  );
 }
 
 /** Texts of the batches a (dead) process still held: what it may have paid for without committing. */
 async function heldTexts(db: Db, versionId: number, pid: number): Promise<number> {
   const r = await sql<{ n: number | null }>`
     select sum(texts) as n from backfill_batches
-    where embedding_version_id = ${versionId} and status = 'pending' and locked_by like ${`${hostname()}:${pid}:%`}`.execute(db.kysely);
+    where embedding_version_id = ${versionId} and status = 'pending' and locked_by like ${`${hostname()}:${pid}:%`}`.execute(
+    db.kysely,
+  );
   return Number(r.rows[0]?.n ?? 0);
 }
 
@@ -91,7 +112,9 @@ async function assertOnlyDoneBatchesWritten(db: Db, versionId: number, when: str
       (select count(*) from ${sql.raw(partitionTable(versionId))}) as written,
       (select count(*) from ${sql.raw(partitionTable(versionId))} e join document_chunks c on c.id = e.chunk_id
        where not exists (select 1 from backfill_items i join backfill_batches b on b.id = i.batch_id
-         where i.embedding_version_id = ${versionId} and i.content_sha256 = c.content_sha256 and b.status = 'done')) as stray`.execute(db.kysely);
+         where i.embedding_version_id = ${versionId} and i.content_sha256 = c.content_sha256 and b.status = 'done')) as stray`.execute(
+    db.kysely,
+  );
   const row = r.rows[0]!;
   assert.equal(Number(row.stray), 0, `${when}: vectors of batches that are not done were committed`);
   assert.equal(Number(row.written), Number(row.expected), `${when}: a done batch lacks vectors`);
@@ -113,7 +136,11 @@ describe(`backfill crash safety (${BACKEND})`, () => {
     const planning = run('crash', { EMBCTL_FAILPOINT: 'backfill.plan' });
     await expectKilled(planning, 'kill during planning');
     await withDb(async (db) => {
-      const batches = await db.kysely.selectFrom('backfill_batches').select('id').where('embedding_version_id', '=', v.id).execute();
+      const batches = await db.kysely
+        .selectFrom('backfill_batches')
+        .select('id')
+        .where('embedding_version_id', '=', v.id)
+        .execute();
       assert.equal(batches.length, 0, 'a plan that was not committed left batches behind');
       assert.equal(await rows(db, v.id), 0);
       bound += await heldTexts(db, v.id, planning.child.pid!);
@@ -170,7 +197,10 @@ describe(`backfill crash safety (${BACKEND})`, () => {
     assert.equal(calls.length, DOCS, 'every text was sent');
     const extra = calls.reduce((n, c) => n + c - 1, 0);
     assert.ok(extra <= bound, `${extra} extra sends, but the killed processes held only ${bound} texts`);
-    assert.ok(extra >= heldAtWrite, `the batch killed before its commit (${heldAtWrite} texts) must have been sent again, but only ${extra} texts were`);
+    assert.ok(
+      extra >= heldAtWrite,
+      `the batch killed before its commit (${heldAtWrite} texts) must have been sent again, but only ${extra} texts were`,
+    );
   });
 
   test('SIGTERM stops cleanly: in-flight batches finish, leases are released, exit 130; a rerun completes with nothing paid twice', async () => {
@@ -188,8 +218,15 @@ describe(`backfill crash safety (${BACKEND})`, () => {
         select count(*) as n from backfill_batches where embedding_version_id = ${v.id}
         and locked_by like ${hostname() + ':' + r.child.pid + ':%'} and status = 'pending'`.execute(db.kysely);
       assert.equal(Number(held.rows[0]!.n), 0, 'leases left behind');
-      const runs = await db.kysely.selectFrom('backfill_runs').select(['status']).where('embedding_version_id', '=', v.id).execute();
-      assert.deepEqual(runs.map((x) => x.status), ['stopped']);
+      const runs = await db.kysely
+        .selectFrom('backfill_runs')
+        .select(['status'])
+        .where('embedding_version_id', '=', v.id)
+        .execute();
+      assert.deepEqual(
+        runs.map((x) => x.status),
+        ['stopped'],
+      );
       const partial = await rows(db, v.id);
       assert.ok(partial > 0 && partial < DOCS, `partial ${partial}`);
       await assertOnlyDoneBatchesWritten(db, v.id, 'after SIGTERM');

@@ -22,7 +22,11 @@ const DUP_EVERY = 10; // docs 0, 10, 20, ... share one text
 
 before(async () => {
   db = await freshDb();
-  server = await startOpenAIServer({ apiKey: KEY, modelDimensions: { 'mock-64': 64, 'mock-32': 32, 'mock-24': 24, 'mock-20': 20, 'mock-18': 18 }, latencyMs: 5 });
+  server = await startOpenAIServer({
+    apiKey: KEY,
+    modelDimensions: { 'mock-64': 64, 'mock-32': 32, 'mock-24': 24, 'mock-20': 20, 'mock-18': 18 },
+    latencyMs: 5,
+  });
   await ingest(db, [writeCorpus(DOCS, { dupEvery: DUP_EVERY })], {}, { logger });
 });
 after(async () => {
@@ -36,7 +40,11 @@ async function register(key: string, encoder = 'openai:mock-64') {
 }
 const bf = (key: string, opts: Parameters<typeof runBackfill>[2] = {}) =>
   runBackfill(db, key, { leaseMs: 10_000, ...opts }, { ...deps, openaiBaseUrl: server.url });
-const count = async (versionId: number) => Number((await sql<{ n: number }>`select count(*) as n from ${sql.raw(partitionTable(versionId))}`.execute(db.kysely)).rows[0]!.n);
+const count = async (versionId: number) =>
+  Number(
+    (await sql<{ n: number }>`select count(*) as n from ${sql.raw(partitionTable(versionId))}`.execute(db.kysely))
+      .rows[0]!.n,
+  );
 const distinctTexts = DOCS - Math.ceil(DOCS / DUP_EVERY) + 1;
 
 describe('backfill', () => {
@@ -57,8 +65,16 @@ describe('backfill', () => {
     const after = await requireVersion(db.kysely, 'multi');
     assert.equal(after.state, 'ready');
     assert.equal(await annIndexState(db.kysely, v.id), 'valid');
-    const events = await db.kysely.selectFrom('version_events').select('event').where('embedding_version_id', '=', v.id).orderBy('id').execute();
-    assert.deepEqual(events.map((e) => e.event), ['registered', 'backfill_started', 'index_built', 'backfill_completed']);
+    const events = await db.kysely
+      .selectFrom('version_events')
+      .select('event')
+      .where('embedding_version_id', '=', v.id)
+      .orderBy('id')
+      .execute();
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ['registered', 'backfill_started', 'index_built', 'backfill_completed'],
+    );
   });
 
   test('a second version with an identical encoder reuses every vector: zero encoder calls', async () => {
@@ -81,14 +97,20 @@ describe('backfill', () => {
 
   test('dry run reports the plan and writes nothing', async () => {
     const v = await register('dry', 'openai:mock-32');
-    const before = await db.kysely.selectFrom('backfill_batches').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+    const before = await db.kysely
+      .selectFrom('backfill_batches')
+      .select(sql<number>`count(*)`.as('n'))
+      .executeTakeFirstOrThrow();
     server.reset();
     const plan = await planBackfill(db, 'dry', {}, { ...deps, openaiBaseUrl: server.url });
     assert.equal(plan.missingChunks, DOCS);
     assert.equal(plan.missingTexts, distinctTexts);
     assert.ok(plan.tokens > 0);
     assert.equal(server.stats.requests, 0);
-    const afterCount = await db.kysely.selectFrom('backfill_batches').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+    const afterCount = await db.kysely
+      .selectFrom('backfill_batches')
+      .select(sql<number>`count(*)`.as('n'))
+      .executeTakeFirstOrThrow();
     assert.equal(Number(afterCount.n), Number(before.n));
     assert.equal(await count(v.id), 0);
     assert.equal((await requireVersion(db.kysely, 'dry')).state, 'registered');
@@ -97,16 +119,27 @@ describe('backfill', () => {
   test('wrong dimensions or NaN from the encoder fail the batch, write nothing, and are retried later', async () => {
     const v = await register('faulty', 'openai:mock-32');
     server.reset();
-    server.setFaults({ fault: { kind: 'wrong-dimensions', dimensions: 31 }, times: Infinity, match: (r) => r.n % 2 === 1 }, { fault: { kind: 'nan' }, times: Infinity });
+    server.setFaults(
+      { fault: { kind: 'wrong-dimensions', dimensions: 31 }, times: Infinity, match: (r) => r.n % 2 === 1 },
+      { fault: { kind: 'nan' }, times: Infinity },
+    );
     const s = await bf('faulty', { workers: 2, batchSize: 40, maxAttempts: 2 }).catch((e) => e);
     assert.equal(await count(v.id), 0, 'nothing may be written');
-    const batches = await db.kysely.selectFrom('backfill_batches').selectAll().where('embedding_version_id', '=', v.id).execute();
+    const batches = await db.kysely
+      .selectFrom('backfill_batches')
+      .selectAll()
+      .where('embedding_version_id', '=', v.id)
+      .execute();
     assert.ok(batches.length > 0);
     assert.ok(batches.every((b) => b.status !== 'done'));
     const errors = batches.map((b) => b.last_error ?? '').join('\n');
     // Each batch keeps the error of its last attempt; every one names the version and the chunks.
     for (const line of errors.split('\n')) {
-      assert.match(line, /(chunks? \d+(, \d+)*(, …)? of version faulty|for chunk \d+ in version faulty) .*nothing was written for this batch|: chunks? .* of version faulty; nothing was written for this batch$/, line);
+      assert.match(
+        line,
+        /(chunks? \d+(, \d+)*(, …)? of version faulty|for chunk \d+ in version faulty) .*nothing was written for this batch|: chunks? .* of version faulty; nothing was written for this batch$/,
+        line,
+      );
     }
     assert.match(errors, /dimensions/);
     assert.ok(!errors.includes(KEY));
@@ -125,7 +158,10 @@ describe('backfill', () => {
   });
 
   test('a NaN or an Infinity from the encoder fails its batch with an error that names the chunk and the version', async () => {
-    for (const [key, model, kind, item, label] of [['nanv', 'mock-20', 'nan', 1, 'NaN'], ['infv', 'mock-18', 'infinity', 2, 'Infinity']] as const) {
+    for (const [key, model, kind, item, label] of [
+      ['nanv', 'mock-20', 'nan', 1, 'NaN'],
+      ['infv', 'mock-18', 'infinity', 2, 'Infinity'],
+    ] as const) {
       const v = await register(key, `openai:${model}`);
       server.reset();
       server.setFaults({ fault: { kind, item }, times: Infinity });
@@ -138,15 +174,25 @@ describe('backfill', () => {
         server.setFaults();
       }
       assert.equal(await count(v.id), 0, 'nothing may be written');
-      const failed = await db.kysely.selectFrom('backfill_batches').select(['id', 'last_error']).where('embedding_version_id', '=', v.id)
-        .where('last_error', 'is not', null).execute();
+      const failed = await db.kysely
+        .selectFrom('backfill_batches')
+        .select(['id', 'last_error'])
+        .where('embedding_version_id', '=', v.id)
+        .where('last_error', 'is not', null)
+        .execute();
       assert.ok(failed.length > 0, 'batches failed');
       // The text at position `item` of each request is the culprit; its chunk is named.
       const culprits = new Set(server.stats.log.filter((r) => r.status === 200).map((r) => r.texts[item]));
       for (const b of failed) {
-        const m = new RegExp(`non-finite value \\(${label}\\) at dimension 0 of text ${item} \\(batch ${b.id}\\): chunk (\\d+) of version ${key}; nothing was written for this batch$`).exec(b.last_error ?? '');
+        const m = new RegExp(
+          `non-finite value \\(${label}\\) at dimension 0 of text ${item} \\(batch ${b.id}\\): chunk (\\d+) of version ${key}; nothing was written for this batch$`,
+        ).exec(b.last_error ?? '');
         assert.ok(m, `batch ${b.id}: ${b.last_error}`);
-        const chunk = await db.kysely.selectFrom('document_chunks').select(['content']).where('id', '=', Number(m[1])).executeTakeFirstOrThrow();
+        const chunk = await db.kysely
+          .selectFrom('document_chunks')
+          .select(['content'])
+          .where('id', '=', Number(m[1]))
+          .executeTakeFirstOrThrow();
         assert.ok(culprits.has(chunk.content), `chunk ${m[1]} is not the text that got the ${label}`);
       }
       const fixed = await bf(key, { workers: 1, batchSize: 30 });
@@ -161,7 +207,9 @@ describe('backfill', () => {
     await planBatches(db.kysely, v.id, 50);
     // Three crashed attempts: leases expired, attempts used up, never failed cleanly.
     await sql`update backfill_batches set attempts = 3, locked_by = 'elsewhere:1:x', locked_until = now() - interval '1 minute'
-              where embedding_version_id = ${v.id} and id = (select min(id) from backfill_batches where embedding_version_id = ${v.id})`.execute(db.kysely);
+              where embedding_version_id = ${v.id} and id = (select min(id) from backfill_batches where embedding_version_id = ${v.id})`.execute(
+      db.kysely,
+    );
     const s = await bf('crashy', { workers: 2, batchSize: 50 });
     assert.equal(s.complete, true);
     assert.equal(await count(v.id), DOCS);
@@ -188,14 +236,32 @@ describe('backfill', () => {
     assert.equal(twice.length, 0, 'no text paid twice across the two runs');
   });
 
-  test('rate limits: every 429\'s Retry-After is honoured before its texts are sent again; nothing is lost or duplicated', async () => {
-    const limited = await startOpenAIServer({ apiKey: KEY, modelDimensions: { 'mock-16': 16 }, rpm: 8, windowMs: 1000 });
+  test("rate limits: every 429's Retry-After is honoured before its texts are sent again; nothing is lost or duplicated", async () => {
+    const limited = await startOpenAIServer({
+      apiKey: KEY,
+      modelDimensions: { 'mock-16': 16 },
+      rpm: 8,
+      windowMs: 1000,
+    });
     try {
-      const v = await registerVersion(db, { key: 'limited', encoder: 'openai:mock-16' }, { ...deps, openaiBaseUrl: limited.url });
+      const v = await registerVersion(
+        db,
+        { key: 'limited', encoder: 'openai:mock-16' },
+        { ...deps, openaiBaseUrl: limited.url },
+      );
       limited.reset();
       // Besides the limiter's own 429s, requests 2 and 3 are refused with a long, known wait.
-      limited.setFaults({ fault: { kind: 'status', status: 429, retryAfterMs: 700 }, times: 2, match: (r) => r.n === 2 || r.n === 3 });
-      const s = await runBackfill(db, 'limited', { workers: 3, batchSize: 12, concurrency: 6, leaseMs: 10_000 }, { ...deps, openaiBaseUrl: limited.url });
+      limited.setFaults({
+        fault: { kind: 'status', status: 429, retryAfterMs: 700 },
+        times: 2,
+        match: (r) => r.n === 2 || r.n === 3,
+      });
+      const s = await runBackfill(
+        db,
+        'limited',
+        { workers: 3, batchSize: 12, concurrency: 6, leaseMs: 10_000 },
+        { ...deps, openaiBaseUrl: limited.url },
+      );
       assert.equal(s.complete, true);
       assert.equal(await count(v.id), DOCS);
       const log = limited.stats.log;
@@ -208,7 +274,10 @@ describe('backfill', () => {
         assert.ok(r.retryAfterMs !== undefined && r.retryAfterMs > 0, 'each 429 asked for a wait');
         const again = log.find((x) => x.n > r.n && x.texts.includes(r.texts[0]!));
         assert.ok(again, `the texts of refused request ${r.n} were never sent again`);
-        assert.ok(again.at - r.at >= r.retryAfterMs! - 5, `request ${r.n} was retried ${again.at - r.at} ms after a 429 that asked for ${r.retryAfterMs} ms`);
+        assert.ok(
+          again.at - r.at >= r.retryAfterMs! - 5,
+          `request ${r.n} was retried ${again.at - r.at} ms after a 429 that asked for ${r.retryAfterMs} ms`,
+        );
       }
       const billedTwice = [...limited.stats.billedTextCalls.values()].filter((n) => n > 1);
       assert.equal(billedTwice.length, 0);
@@ -224,7 +293,15 @@ describe('backfill', () => {
       const s = await bf(key, { sync: true });
       assert.equal(s.complete, true, key);
     }
-    const live = Number((await db.kysely.selectFrom('document_chunks').select(sql<number>`count(*)`.as('n')).where('retired_at', 'is', null).executeTakeFirstOrThrow()).n);
+    const live = Number(
+      (
+        await db.kysely
+          .selectFrom('document_chunks')
+          .select(sql<number>`count(*)`.as('n'))
+          .where('retired_at', 'is', null)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
     for (const key of ['multi', 'multi-copy']) {
       const v = await requireVersion(db.kysely, key);
       assert.equal(await count(v.id), live, key);

@@ -19,7 +19,10 @@ test('full jitter: uniform in [0, min(max, base·2^(n-1))]', () => {
 
 test('no jitter: plain capped exponential', () => {
   const p = { baseMs: 100, maxMs: 1000, jitter: 'none' as const };
-  assert.deepEqual([1, 2, 3, 4, 5, 6].map((attempt) => backoffDelay({ attempt }, p)), [100, 200, 400, 800, 1000, 1000]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5, 6].map((attempt) => backoffDelay({ attempt }, p)),
+    [100, 200, 400, 800, 1000, 1000],
+  );
 });
 
 test('decorrelated jitter: in [base, 3·previous], capped', () => {
@@ -80,8 +83,10 @@ test('parseRetryAfter: retry-after-ms wins, works on Headers and plain records',
 
 test('x-ratelimit-reset-* is a fallback for exhausted budgets only', () => {
   const h = new Headers({
-    'x-ratelimit-remaining-requests': '0', 'x-ratelimit-reset-requests': '1m2.5s',
-    'x-ratelimit-remaining-tokens': '100', 'x-ratelimit-reset-tokens': '5m',
+    'x-ratelimit-remaining-requests': '0',
+    'x-ratelimit-reset-requests': '1m2.5s',
+    'x-ratelimit-remaining-tokens': '100',
+    'x-ratelimit-reset-tokens': '5m',
   });
   assert.equal(parseRetryAfter(h), null);
   assert.equal(parseRetryAfter(h, { useRateLimitReset: true }), 62_500);

@@ -32,7 +32,10 @@ test('the check fails on a deep import and on an upward import, naming both', ()
     writeFileSync(join(dir, 'src/versions/bad.ts'), "export { DEFAULT_K } from '../search/searcher.js';\n");
     const r = runCheck(dir);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /src\/versions\/bad\.ts: imports \.\.\/search\/searcher\.js: a deep import; import '\.\.\/search\/index\.js' instead/);
+    assert.match(
+      r.stderr,
+      /src\/versions\/bad\.ts: imports \.\.\/search\/searcher\.js: a deep import; import '\.\.\/search\/index\.js' instead/,
+    );
     assert.match(r.stderr, /versions \(layer 4\) may not import search \(layer 7\)/);
     writeFileSync(join(dir, 'src/versions/bad.ts'), "export { partitionTable } from '../partitions/index.js';\n");
     assert.equal(runCheck(dir).status, 0, 'a downward import through the surface is fine');

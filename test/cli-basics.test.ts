@@ -34,7 +34,10 @@ describe('CLI skeleton', () => {
     const r = await runCli(['status'], { env: { DATABASE_URL: 'postgresql://embctl:s3cretpw@127.0.0.1:1/app' } });
     assert.equal(r.code, 1);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-    assert.match(r.stderr, /cannot reach PostgreSQL at postgresql:\/\/embctl:\*\*\*@127\.0\.0\.1:1\/app \(connection refused\)/);
+    assert.match(
+      r.stderr,
+      /cannot reach PostgreSQL at postgresql:\/\/embctl:\*\*\*@127\.0\.0\.1:1\/app \(connection refused\)/,
+    );
     assert.doesNotMatch(r.stderr, /s3cretpw/);
   });
 

@@ -28,14 +28,18 @@ async function withDb<T>(t: TestDbTarget, fn: (db: Db) => Promise<T>): Promise<T
 async function killedAt(t: TestDbTarget, args: string[], failpoint: string): Promise<void> {
   const r = spawnCli(args, { env: { ...targetEnv(t), EMBCTL_FAILPOINT: failpoint } });
   const { code, signal } = await r.exited;
-  assert.equal(signal, 'SIGKILL', `${args[0]} at ${failpoint} was not killed (exit ${code}): ${r.out.stderr.slice(-1500)}`);
+  assert.equal(
+    signal,
+    'SIGKILL',
+    `${args[0]} at ${failpoint} was not killed (exit ${code}): ${r.out.stderr.slice(-1500)}`,
+  );
 }
 
 const tableExists = async (db: Db, name: string) =>
   Boolean((await sql<{ t: string | null }>`select to_regclass(${name})::text as t`.execute(db.kysely)).rows[0]?.t);
 
 describe(`crash safety of migrate and ingest (${BACKEND})`, () => {
-  test('migrate killed inside each migration\'s transaction: nothing of it remains; a rerun applies each migration once', async () => {
+  test("migrate killed inside each migration's transaction: nothing of it remains; a rerun applies each migration once", async () => {
     const t = await freshTarget();
     try {
       const files = readMigrations();
@@ -52,10 +56,16 @@ describe(`crash safety of migrate and ingest (${BACKEND})`, () => {
       });
       const r = await runCli(['migrate', '--json'], { env: targetEnv(t) });
       assert.equal(r.code, 0, r.stderr);
-      assert.deepEqual(JSON.parse(r.stdout).applied.map((m: { id: number }) => m.id), files.slice(1).map((f) => f.id));
+      assert.deepEqual(
+        JSON.parse(r.stdout).applied.map((m: { id: number }) => m.id),
+        files.slice(1).map((f) => f.id),
+      );
       await withDb(t, async (db) => {
         const rows = await db.kysely.selectFrom('embctl_migrations').select('id').orderBy('id').execute();
-        assert.deepEqual(rows.map((x) => x.id), files.map((f) => f.id));
+        assert.deepEqual(
+          rows.map((x) => x.id),
+          files.map((f) => f.id),
+        );
       });
     } finally {
       await t.destroy();
@@ -84,10 +94,16 @@ describe(`crash safety of migrate and ingest (${BACKEND})`, () => {
       const report = JSON.parse(r.stdout) as { documents: number; chunks: { new: number; unchanged: number } };
       assert.equal(report.documents, 2500);
       assert.equal(report.chunks.new + report.chunks.unchanged, 2500);
-      assert.equal(report.chunks.unchanged, Number(afterKill.chunks), 'what the killed run committed is kept, not written twice');
+      assert.equal(
+        report.chunks.unchanged,
+        Number(afterKill.chunks),
+        'what the killed run committed is kept, not written twice',
+      );
       await withDb(t, async (db) => {
         const r2 = await sql<{ docs: number; chunks: number }>`
-          select count(distinct document_id) as docs, count(*) as chunks from document_chunks where retired_at is null`.execute(db.kysely);
+          select count(distinct document_id) as docs, count(*) as chunks from document_chunks where retired_at is null`.execute(
+          db.kysely,
+        );
         assert.deepEqual([Number(r2.rows[0]!.docs), Number(r2.rows[0]!.chunks)], [2500, 2500]);
       });
       const again = await runCli(['ingest', corpus, '--json'], { env: targetEnv(t) });

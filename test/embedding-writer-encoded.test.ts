@@ -21,7 +21,11 @@ describe('allFinite and vectorProblem (the one-pass check)', () => {
       assert.equal(allFinite(ok), true, `length ${n}`);
       assert.equal(vectorProblem(ok, n), null);
       for (let at = 0; at < n; at++) {
-        for (const [bad, said] of [[NaN, 'NaN'], [Infinity, 'Infinity'], [-Infinity, '-Infinity']] as const) {
+        for (const [bad, said] of [
+          [NaN, 'NaN'],
+          [Infinity, 'Infinity'],
+          [-Infinity, '-Infinity'],
+        ] as const) {
           const v = ok.slice();
           v[at] = bad;
           assert.equal(allFinite(v), false, `length ${n}, ${said} at ${at}`);
@@ -32,7 +36,9 @@ describe('allFinite and vectorProblem (the one-pass check)', () => {
   });
 
   test('accepts zeros, -0, subnormals and the float32 extremes', () => {
-    const v = new Float32Array([0, -0, 1e-45, -1e-45, 3.4028234663852886e38, -3.4028234663852886e38, 1.1754943508222875e-38]);
+    const v = new Float32Array([
+      0, -0, 1e-45, -1e-45, 3.4028234663852886e38, -3.4028234663852886e38, 1.1754943508222875e-38,
+    ]);
     assert.equal(allFinite(v), true);
     assert.equal(vectorProblem(v, v.length), null);
     assert.equal(allFinite(new Float32Array(0)), true);
@@ -48,33 +54,72 @@ describe('allFinite and vectorProblem (the one-pass check)', () => {
 
 describe('encodeRows and writeEncoded', () => {
   let db: TestDb;
-  before(async () => { db = await freshDb(); });
-  after(async () => { await db?.destroy(); });
+  before(async () => {
+    db = await freshDb();
+  });
+  after(async () => {
+    await db?.destroy();
+  });
 
   async function addVersion(key: string, dims: number): Promise<PartitionSpec & { version_key: string }> {
-    const row = await db.kysely.insertInto('embedding_versions').values({
-      version_key: key, encoder_spec: 'hash:test', encoder_name: 'hash:test', encoder_revision: '1',
-      encoder_settings: '{}', encoder_identity: 'b'.repeat(64), dimensions: dims,
-      distance_metric: 'cosine', index_kind: 'none', index_params: '{}', index_storage: 'vector',
-    }).returning(['id']).executeTakeFirstOrThrow();
+    const row = await db.kysely
+      .insertInto('embedding_versions')
+      .values({
+        version_key: key,
+        encoder_spec: 'hash:test',
+        encoder_name: 'hash:test',
+        encoder_revision: '1',
+        encoder_settings: '{}',
+        encoder_identity: 'b'.repeat(64),
+        dimensions: dims,
+        distance_metric: 'cosine',
+        index_kind: 'none',
+        index_params: '{}',
+        index_storage: 'vector',
+      })
+      .returning(['id'])
+      .executeTakeFirstOrThrow();
     const spec: PartitionSpec & { version_key: string } = {
-      id: row.id, version_key: key, dimensions: dims, distance_metric: 'cosine', index_kind: 'none', index_storage: 'vector', index_params: {},
+      id: row.id,
+      version_key: key,
+      dimensions: dims,
+      distance_metric: 'cosine',
+      index_kind: 'none',
+      index_storage: 'vector',
+      index_params: {},
     };
     await db.kysely.transaction().execute((trx) => createPartition(trx, spec));
     return spec;
   }
 
   async function addChunks(n: number, prefix: string): Promise<number[]> {
-    const out = await db.kysely.insertInto('document_chunks').values(Array.from({ length: n }, (_, i) => ({
-      semantic_key: createHash('sha256').update(`${prefix}:${i}`).digest('hex'),
-      document_id: `${prefix}-${i}`, chunk_no: 0, content: `text ${prefix} ${i}`,
-      content_sha256: createHash('sha256').update(`${prefix} ${i}`).digest(), metadata: '{}',
-    }))).returning('id').execute();
+    const out = await db.kysely
+      .insertInto('document_chunks')
+      .values(
+        Array.from({ length: n }, (_, i) => ({
+          semantic_key: createHash('sha256').update(`${prefix}:${i}`).digest('hex'),
+          document_id: `${prefix}-${i}`,
+          chunk_no: 0,
+          content: `text ${prefix} ${i}`,
+          content_sha256: createHash('sha256').update(`${prefix} ${i}`).digest(),
+          metadata: '{}',
+        })),
+      )
+      .returning('id')
+      .execute();
     return out.map((r) => r.id);
   }
 
-  const count = async (versionId: number) => Number((await db.kysely.selectFrom('chunk_embeddings')
-    .select((eb) => eb.fn.countAll().as('n')).where('embedding_version_id', '=', versionId).executeTakeFirstOrThrow()).n);
+  const count = async (versionId: number) =>
+    Number(
+      (
+        await db.kysely
+          .selectFrom('chunk_embeddings')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('embedding_version_id', '=', versionId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   test('a bad vector anywhere in the batch refuses the whole batch, naming chunk and version, and nothing is written', async () => {
     const v = await addVersion('enc-bad', 5);
@@ -87,32 +132,52 @@ describe('encodeRows and writeEncoded', () => {
     ] as const) {
       const rows = ids.map((chunkId) => ({ chunkId, vector: good() }));
       rows[at] = { chunkId: ids[at]!, vector };
-      await assert.rejects(encodeRows(v, rows), (e: unknown) => e instanceof InputError
-        && e.message === `vector for chunk ${ids[at]} in version enc-bad ${said}: nothing was written for this batch`);
+      await assert.rejects(
+        encodeRows(v, rows),
+        (e: unknown) =>
+          e instanceof InputError &&
+          e.message === `vector for chunk ${ids[at]} in version enc-bad ${said}: nothing was written for this batch`,
+      );
     }
     assert.equal(await count(v.id), 0);
   });
 
-  test('writes the same bytes as write(), in pieces, in the caller\'s transaction', async () => {
+  test("writes the same bytes as write(), in pieces, in the caller's transaction", async () => {
     const dims = 7;
     const v = await addVersion('enc-ok', dims);
     const ids = await addChunks(150, 'enc-ok');
-    const rows = ids.map((chunkId, j) => ({ chunkId, vector: Float32Array.from({ length: dims }, (_, i) => Math.sin(j * dims + i)) }));
+    const rows = ids.map((chunkId, j) => ({
+      chunkId,
+      vector: Float32Array.from({ length: dims }, (_, i) => Math.sin(j * dims + i)),
+    }));
     const encoded = await encodeRows(v, rows);
     assert.equal(encoded.rows, 150);
     assert.ok(encoded.pieces.length > 1, 'a batch of 150 rows travels in more than one piece');
     assert.deepEqual(Buffer.concat([...encoded.pieces]), encodeEmbeddingCopy(v.id, rows));
     // Rolled back with its transaction: nothing stays.
-    await assert.rejects(db.kysely.transaction().execute(async (trx) => {
-      assert.equal(await copyBinaryWriter.writeEncoded(trx, v, encoded), 150);
-      throw new Error('roll back');
-    }), /roll back/);
+    await assert.rejects(
+      db.kysely.transaction().execute(async (trx) => {
+        assert.equal(await copyBinaryWriter.writeEncoded(trx, v, encoded), 150);
+        throw new Error('roll back');
+      }),
+      /roll back/,
+    );
     assert.equal(await count(v.id), 0);
     assert.equal(await db.kysely.transaction().execute((trx) => copyBinaryWriter.writeEncoded(trx, v, encoded)), 150);
-    const back = await db.kysely.selectFrom('chunk_embeddings').select(['chunk_id', 'embedding'])
-      .where('embedding_version_id', '=', v.id).orderBy('chunk_id').execute();
+    const back = await db.kysely
+      .selectFrom('chunk_embeddings')
+      .select(['chunk_id', 'embedding'])
+      .where('embedding_version_id', '=', v.id)
+      .orderBy('chunk_id')
+      .execute();
     assert.equal(back.length, 150);
-    back.forEach((r, i) => assert.deepEqual(Buffer.from((r.embedding as Float32Array).buffer), Buffer.from(rows[i]!.vector.buffer), `row ${i}`));
+    back.forEach((r, i) =>
+      assert.deepEqual(
+        Buffer.from((r.embedding as Float32Array).buffer),
+        Buffer.from(rows[i]!.vector.buffer),
+        `row ${i}`,
+      ),
+    );
     assert.equal(await copyBinaryWriter.writeEncoded(db.kysely, v, await encodeRows(v, [])), 0);
   });
 
@@ -121,12 +186,21 @@ describe('encodeRows and writeEncoded', () => {
     const b = await addVersion('enc-b', 3);
     const [id] = await addChunks(1, 'enc-ab');
     const forA = await encodeRows(a, [{ chunkId: id!, vector: new Float32Array([1, 2, 3]) }]);
-    await assert.rejects(copyBinaryWriter.writeEncoded(db.kysely, b, forA),
-      (e: unknown) => e instanceof InvariantError && /version id \d+ cannot be written into version enc-b/.test(e.message));
+    await assert.rejects(
+      copyBinaryWriter.writeEncoded(db.kysely, b, forA),
+      (e: unknown) =>
+        e instanceof InvariantError && /version id \d+ cannot be written into version enc-b/.test(e.message),
+    );
     // Hand-made bytes (here with a NaN) never get through writeEncoded.
-    const forged = { versionId: a.id, rows: 1, pieces: [encodeEmbeddingCopy(a.id, [{ chunkId: id!, vector: new Float32Array([1, NaN, 3]) }])] } as unknown as EncodedRows;
-    await assert.rejects(copyBinaryWriter.writeEncoded(db.kysely, a, forged),
-      (e: unknown) => e instanceof InvariantError && /made by encodeRows only/.test(e.message));
+    const forged = {
+      versionId: a.id,
+      rows: 1,
+      pieces: [encodeEmbeddingCopy(a.id, [{ chunkId: id!, vector: new Float32Array([1, NaN, 3]) }])],
+    } as unknown as EncodedRows;
+    await assert.rejects(
+      copyBinaryWriter.writeEncoded(db.kysely, a, forged),
+      (e: unknown) => e instanceof InvariantError && /made by encodeRows only/.test(e.message),
+    );
     assert.equal(await count(a.id), 0);
     assert.equal(await count(b.id), 0);
   });
@@ -140,8 +214,15 @@ describe('encodeRows and writeEncoded', () => {
       throw new Error('encoder broke');
     }
     await db.kysely.connection().execute(async (conn) => {
-      await assert.rejects(conn.executeQuery(copyFromStdinQuery(
-        `COPY chunk_embeddings_v${v.id} (chunk_id, embedding_version_id, embedding) FROM STDIN (FORMAT binary)`, pieces())), /encoder broke/);
+      await assert.rejects(
+        conn.executeQuery(
+          copyFromStdinQuery(
+            `COPY chunk_embeddings_v${v.id} (chunk_id, embedding_version_id, embedding) FROM STDIN (FORMAT binary)`,
+            pieces(),
+          ),
+        ),
+        /encoder broke/,
+      );
       // Same connection: it left COPY mode and answers.
       const r = await sql<{ one: number }>`select 1 as one`.execute(conn);
       assert.equal(Number(r.rows[0]!.one), 1);
@@ -153,12 +234,23 @@ describe('encodeRows and writeEncoded', () => {
     const v = await addVersion('enc-bigid', 2);
     const ids = [2 ** 32 + 5, 2 ** 40 + 2 ** 31 + 7];
     for (const [i, id] of ids.entries()) {
-      await db.kysely.insertInto('document_chunks').values({
-        id, semantic_key: createHash('sha256').update(`bigid:${i}`).digest('hex'), document_id: `bigid-${i}`, chunk_no: 0,
-        content: `big id ${i}`, content_sha256: createHash('sha256').update(`bigid ${i}`).digest(), metadata: '{}',
-      }).execute();
+      await db.kysely
+        .insertInto('document_chunks')
+        .values({
+          id,
+          semantic_key: createHash('sha256').update(`bigid:${i}`).digest('hex'),
+          document_id: `bigid-${i}`,
+          chunk_no: 0,
+          content: `big id ${i}`,
+          content_sha256: createHash('sha256').update(`bigid ${i}`).digest(),
+          metadata: '{}',
+        })
+        .execute();
     }
-    const encoded = await encodeRows(v, ids.map((chunkId, i) => ({ chunkId, vector: new Float32Array([i, 1]) })));
+    const encoded = await encodeRows(
+      v,
+      ids.map((chunkId, i) => ({ chunkId, vector: new Float32Array([i, 1]) })),
+    );
     // The tuple as PostgreSQL's binary COPY format spells it, written field by field.
     const tuple = Buffer.alloc(2 + 12 + 8 + 4 + 4 + 8);
     let o = tuple.writeInt16BE(3, 0);
@@ -173,7 +265,15 @@ describe('encodeRows and writeEncoded', () => {
     tuple.writeFloatBE(1, o);
     assert.deepEqual(Buffer.concat([...encoded.pieces]).subarray(19, 19 + tuple.length), tuple);
     assert.equal(await copyBinaryWriter.writeEncoded(db.kysely, v, encoded), 2);
-    const back = await db.kysely.selectFrom('chunk_embeddings').select('chunk_id').where('embedding_version_id', '=', v.id).orderBy('chunk_id').execute();
-    assert.deepEqual(back.map((r) => Number(r.chunk_id)), ids);
+    const back = await db.kysely
+      .selectFrom('chunk_embeddings')
+      .select('chunk_id')
+      .where('embedding_version_id', '=', v.id)
+      .orderBy('chunk_id')
+      .execute();
+    assert.deepEqual(
+      back.map((r) => Number(r.chunk_id)),
+      ids,
+    );
   });
 });

@@ -53,11 +53,30 @@ test('murmur3 x86_32 matches the reference test vectors', () => {
 test('outputs are fixed (a change here needs a revision bump)', async () => {
   assert.equal(HASH_ENCODER_REVISION, 'hash-v1');
   const a = 0.40824830532073975; // 1/sqrt(6) in float32: six distinct stemmed content words
-  assert.deepEqual(firstNonZero(await embedOne('words-32', KNOWN), 6), [[4, a], [16, -a], [20, -a], [21, -a], [22, a], [31, -a]]);
-  assert.deepEqual(firstNonZero(await embedOne('words-256', KNOWN), 6), [[36, a], [80, -a], [85, -a], [150, a], [159, -a], [180, -a]]);
+  assert.deepEqual(firstNonZero(await embedOne('words-32', KNOWN), 6), [
+    [4, a],
+    [16, -a],
+    [20, -a],
+    [21, -a],
+    [22, a],
+    [31, -a],
+  ]);
+  assert.deepEqual(firstNonZero(await embedOne('words-256', KNOWN), 6), [
+    [36, a],
+    [80, -a],
+    [85, -a],
+    [150, a],
+    [159, -a],
+    [180, -a],
+  ]);
   const b = 0.06651900708675385;
   assert.deepEqual(firstNonZero(await embedOne('mixed-1536', KNOWN), 6), [
-    [19, -b], [41, b], [45, -0.1330380141735077], [75, b], [79, -b], [87, -b],
+    [19, -b],
+    [41, b],
+    [45, -0.1330380141735077],
+    [75, b],
+    [79, -b],
+    [87, -b],
   ]);
 });
 
@@ -115,13 +134,39 @@ test('stemming and case folding make inflected forms match', async () => {
 
 test('porter stemmer', () => {
   const cases: Record<string, string> = {
-    caresses: 'caress', ponies: 'poni', ties: 'ti', cats: 'cat', feed: 'feed', agreed: 'agre',
-    plastered: 'plaster', motoring: 'motor', sing: 'sing', hopping: 'hop', falling: 'fall',
-    filing: 'file', sized: 'size', happy: 'happi', sky: 'sky', relational: 'relat',
-    conditional: 'condit', rational: 'ration', generalizations: 'gener', adjustment: 'adjust',
-    effective: 'effect', electrical: 'electr', hopeful: 'hope', goodness: 'good', adoption: 'adopt',
-    replacement: 'replac', controll: 'control', roll: 'roll', running: 'run', cells: 'cell',
-    is: 'is', naïve: 'naïve', covid19: 'covid19',
+    caresses: 'caress',
+    ponies: 'poni',
+    ties: 'ti',
+    cats: 'cat',
+    feed: 'feed',
+    agreed: 'agre',
+    plastered: 'plaster',
+    motoring: 'motor',
+    sing: 'sing',
+    hopping: 'hop',
+    falling: 'fall',
+    filing: 'file',
+    sized: 'size',
+    happy: 'happi',
+    sky: 'sky',
+    relational: 'relat',
+    conditional: 'condit',
+    rational: 'ration',
+    generalizations: 'gener',
+    adjustment: 'adjust',
+    effective: 'effect',
+    electrical: 'electr',
+    hopeful: 'hope',
+    goodness: 'good',
+    adoption: 'adopt',
+    replacement: 'replac',
+    controll: 'control',
+    roll: 'roll',
+    running: 'run',
+    cells: 'cell',
+    is: 'is',
+    naïve: 'naïve',
+    covid19: 'covid19',
   };
   for (const [word, stem] of Object.entries(cases)) assert.equal(porterStem(word), stem, word);
 });

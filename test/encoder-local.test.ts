@@ -88,11 +88,16 @@ describe('local encoder on the shipped tiny model', () => {
     try {
       const events: string[] = [];
       const mine = await enc.embed(texts);
-      const theirs = await other.embed(texts, { onEvent: (e) => events.push(`${e.type}:${'items' in e ? e.items : '?'}`) });
+      const theirs = await other.embed(texts, {
+        onEvent: (e) => events.push(`${e.type}:${'items' in e ? e.items : '?'}`),
+      });
       assert.deepEqual(events, ['request:1', 'response:1', 'request:1', 'response:1', 'request:1', 'response:1']);
       assert.equal(other.identity.revision, enc.identity.revision);
       for (let i = 0; i < texts.length; i++) {
-        assert.ok(mine[i]!.every((x, j) => Math.abs(x - theirs[i]![j]!) < 1e-6), `text ${i}`);
+        assert.ok(
+          mine[i]!.every((x, j) => Math.abs(x - theirs[i]![j]!) < 1e-6),
+          `text ${i}`,
+        );
       }
     } finally {
       await other.close();
@@ -207,7 +212,10 @@ describe('local encoder model lookup and errors', () => {
     const cacheDir = join(tmp, 'cache-empty');
     await assert.rejects(createLocalEncoder({ model: 'someone/missing-model', cacheDir }), (e: unknown) => {
       assert.ok(e instanceof InputError);
-      assert.match(e.message, /model "someone\/missing-model" not found locally; pass a folder, or allow remote loading/);
+      assert.match(
+        e.message,
+        /model "someone\/missing-model" not found locally; pass a folder, or allow remote loading/,
+      );
       return true;
     });
     assert.equal(fetched.length, 0);
@@ -228,7 +236,7 @@ describe('local encoder model lookup and errors', () => {
     }
   });
 
-  test("a sentence-transformers 1_Pooling config sets the default pooling", async () => {
+  test('a sentence-transformers 1_Pooling config sets the default pooling', async () => {
     const copy = join(tmp, 'st-model');
     await cp(MODEL, copy, { recursive: true });
     await mkdir(join(copy, '1_Pooling'));
@@ -274,11 +282,14 @@ describe('local encoder model lookup and errors', () => {
       { ...ok, dims: [2, 3], data: new Float32Array(6).fill(0.5) },
     ];
     for (const output of bad) {
-      assert.throws(() => splitVectors(output, check), (e: unknown) => {
-        assert.ok(e instanceof EncoderOutputError);
-        assert.match(e.message, /^local:tiny-model \(batch 3\) returned a bad embedding/);
-        return true;
-      });
+      assert.throws(
+        () => splitVectors(output, check),
+        (e: unknown) => {
+          assert.ok(e instanceof EncoderOutputError);
+          assert.match(e.message, /^local:tiny-model \(batch 3\) returned a bad embedding/);
+          return true;
+        },
+      );
     }
   });
 });

@@ -35,7 +35,14 @@ const caught: unknown[] = [];
 
 function encoder(extra: Partial<OpenAIEncoderOptions> = {}, s: OpenAIServer = server) {
   return createOpenAIEncoder({
-    model: MODEL, dimensions: 8, baseURL: s.url, apiKey: KEY, backoff: FAST, timeoutMs: 30_000, logger, ...extra,
+    model: MODEL,
+    dimensions: 8,
+    baseURL: s.url,
+    apiKey: KEY,
+    backoff: FAST,
+    timeoutMs: 30_000,
+    logger,
+    ...extra,
   });
 }
 
@@ -63,7 +70,9 @@ test('identity, limits, tokenizer', () => {
   const e = encoder();
   assert.equal(e.spec, 'openai:text-embedding-3-small');
   assert.deepEqual(e.identity, {
-    name: 'openai:text-embedding-3-small', revision: MODEL, settings: { dimensions: 8, baseURLHost: `127.0.0.1:${server.port}` },
+    name: 'openai:text-embedding-3-small',
+    revision: MODEL,
+    settings: { dimensions: 8, baseURLHost: `127.0.0.1:${server.port}` },
   });
   assert.equal(e.dimensions, 8);
   assert.equal(e.normalized, true);
@@ -78,22 +87,34 @@ test('identity, limits, tokenizer', () => {
   assert.equal(other.dimensions, undefined);
   assert.equal(other.tokenizer, 'approx-bytes/4');
   assert.equal(other.countTokens('abcdefghi'), 3);
-  assert.equal(createOpenAIEncoder({ model: 'nomic-embed-text', baseURL: server.url, normalized: true }).normalized, true);
+  assert.equal(
+    createOpenAIEncoder({ model: 'nomic-embed-text', baseURL: server.url, normalized: true }).normalized,
+    true,
+  );
 });
 
 test('planRequests: greedy, in order, bounded by items and tokens', () => {
   assert.deepEqual(planRequests([5, 5, 5], { maxItems: 10, maxTokens: 10 }), [
-    { start: 0, end: 2, tokens: 10 }, { start: 2, end: 3, tokens: 5 }]);
-  assert.deepEqual(planRequests([1, 1, 1, 1, 1], { maxItems: 2, maxTokens: 100 }).map((b) => b.end - b.start), [2, 2, 1]);
+    { start: 0, end: 2, tokens: 10 },
+    { start: 2, end: 3, tokens: 5 },
+  ]);
+  assert.deepEqual(
+    planRequests([1, 1, 1, 1, 1], { maxItems: 2, maxTokens: 100 }).map((b) => b.end - b.start),
+    [2, 2, 1],
+  );
   assert.deepEqual(planRequests([3, 20, 3], { maxItems: 10, maxTokens: 10 }), [
-    { start: 0, end: 1, tokens: 3 }, { start: 1, end: 2, tokens: 20 }, { start: 2, end: 3, tokens: 3 }]);
+    { start: 0, end: 1, tokens: 3 },
+    { start: 1, end: 2, tokens: 20 },
+    { start: 2, end: 3, tokens: 3 },
+  ]);
   assert.deepEqual(planRequests([], { maxItems: 2, maxTokens: 2 }), []);
 });
 
 test('10,000 texts are split into valid batches and come back in order', async () => {
   server.reset();
   const texts = Array.from({ length: 10_000 }, (_, i) =>
-    i % 97 === 0 ? `long text ${i} ` + 'lorem ipsum dolor sit amet '.repeat(300) : `text number ${i}`);
+    i % 97 === 0 ? `long text ${i} ` + 'lorem ipsum dolor sit amet '.repeat(300) : `text number ${i}`,
+  );
   const budget = 40_000;
   const e = encoder({ maxBatchTokens: budget });
   const { events, onEvent } = collect();
@@ -117,7 +138,10 @@ test('10,000 texts are split into valid batches and come back in order', async (
   // The default limits: 2048 items per request.
   server.reset();
   await encoder().embed(texts.slice(0, 5000).map((t) => t.slice(0, 40)));
-  assert.deepEqual(server.stats.log.map((r) => r.items), [2048, 2048, 904]);
+  assert.deepEqual(
+    server.stats.log.map((r) => r.items),
+    [2048, 2048, 904],
+  );
 });
 
 test('a 429 storm is honoured: waits at least what the server asked, then succeeds', async () => {
@@ -132,7 +156,10 @@ test('a 429 storm is honoured: waits at least what the server asked, then succee
   assert.equal(first!.status, 429);
   assert.ok(second!.at - first!.at >= 1000, `${second!.at - first!.at} ms`);
   assert.ok(Date.now() - t0 >= 1000);
-  assert.deepEqual(events.find((x) => x.type === 'rate_limited'), { type: 'rate_limited', retryAfterMs: 1000, attempt: 1 });
+  assert.deepEqual(
+    events.find((x) => x.type === 'rate_limited'),
+    { type: 'rate_limited', retryAfterMs: 1000, attempt: 1 },
+  );
   const retry = events.find((x) => x.type === 'retry');
   assert.ok(retry && retry.type === 'retry' && retry.delayMs >= 1000 && /^429 /.test(retry.reason));
 
@@ -163,9 +190,15 @@ test('5xx is retried with backoff, then succeeds; exhausted retries fail clearly
   const { events, onEvent } = collect();
   const v = await encoder().embed(['x', 'y'], { onEvent });
   expectVectors(['x', 'y'], v);
-  assert.deepEqual(server.stats.log.map((r) => r.status), [500, 502, 503, 200]);
+  assert.deepEqual(
+    server.stats.log.map((r) => r.status),
+    [500, 502, 503, 200],
+  );
   const retries = events.filter((x) => x.type === 'retry');
-  assert.deepEqual(retries.map((r) => r.type === 'retry' && r.attempt), [1, 2, 3]);
+  assert.deepEqual(
+    retries.map((r) => r.type === 'retry' && r.attempt),
+    [1, 2, 3],
+  );
   assert.ok(retries.every((r) => r.type === 'retry' && r.delayMs <= 50));
 
   server.reset();
@@ -197,9 +230,16 @@ test('a hung request times out and is retried, or fails clearly', async () => {
 
 test('wrong dimensions, NaN, Infinity, short lists and duplicate indexes are rejected, naming the batch', async () => {
   const cases: Array<[Parameters<OpenAIServer['setFaults']>[0], RegExp, Partial<OpenAIEncoderOptions>?]> = [
-    [{ kind: 'wrong-dimensions', dimensions: 6 }, /^openai:text-embedding-3-small returned 6 dimensions, expected 8 \(batch 17\)$/],
+    [
+      { kind: 'wrong-dimensions', dimensions: 6 },
+      /^openai:text-embedding-3-small returned 6 dimensions, expected 8 \(batch 17\)$/,
+    ],
     [{ kind: 'nan', item: 2 }, /returned a non-finite value \(NaN\) at dimension 0 of text 2 \(batch 17\)$/],
-    [{ kind: 'nan', item: 1 }, /returned a non-finite value \(NaN\) at dimension 0 of text 1 \(batch 17\)$/, { encodingFormat: 'float' }],
+    [
+      { kind: 'nan', item: 1 },
+      /returned a non-finite value \(NaN\) at dimension 0 of text 1 \(batch 17\)$/,
+      { encodingFormat: 'float' },
+    ],
     [{ kind: 'infinity' }, /returned a non-finite value \(Infinity\) at dimension 0 of text 0 \(batch 17\)$/],
     [{ kind: 'infinity' }, /returned a non-finite value \(Infinity\) .*\(batch 17\)$/, { encodingFormat: 'float' }],
     [{ kind: 'short-list' }, /^openai:text-embedding-3-small returned 2 embeddings for 3 inputs \(batch 17\)$/],
@@ -245,7 +285,10 @@ test('401, 400 and 404 fail at once with one line', async () => {
     const err = await rejects(encoder({}, strict).embed(['x'], { label: 'batch 3' }));
     assert.ok(err instanceof InputError);
     assert.equal(strict.stats.requests, 1);
-    assert.match(err.message, /^openai:text-embedding-3-small: authentication failed at 127\.0\.0\.1:\d+ \(batch 3\): 401 .*check the API key \(OPENAI_API_KEY\)$/);
+    assert.match(
+      err.message,
+      /^openai:text-embedding-3-small: authentication failed at 127\.0\.0\.1:\d+ \(batch 3\): 401 .*check the API key \(OPENAI_API_KEY\)$/,
+    );
     assert.ok(!err.message.includes('\n'));
   } finally {
     await strict.close();
@@ -306,7 +349,10 @@ test('long texts: truncated to the model limit, or rejected', async () => {
 
   const err = await rejects(encoder({ longTextPolicy: 'reject' }).embed(['short', long], { label: 'batch 8' }));
   assert.ok(err instanceof InputError);
-  assert.equal(err.message, `openai:text-embedding-3-small: text 1: ${full} tokens, above the 8191-token limit of text-embedding-3-small (batch 8)`);
+  assert.equal(
+    err.message,
+    `openai:text-embedding-3-small: text 1: ${full} tokens, above the 8191-token limit of text-embedding-3-small (batch 8)`,
+  );
 });
 
 test('dimensions are sent only to text-embedding-3 models, or when asked', async () => {
@@ -314,9 +360,14 @@ test('dimensions are sent only to text-embedding-3 models, or when asked', async
   try {
     await createOpenAIEncoder({ model: 'text-embedding-ada-002', baseURL: other.url, dimensions: 1536 }).embed(['a']);
     await createOpenAIEncoder({ model: 'local-model', baseURL: other.url, dimensions: 8 }).embed(['a']);
-    await createOpenAIEncoder({ model: 'local-model', baseURL: other.url, dimensions: 4, sendDimensions: true }).embed(['a']);
+    await createOpenAIEncoder({ model: 'local-model', baseURL: other.url, dimensions: 4, sendDimensions: true }).embed([
+      'a',
+    ]);
     await createOpenAIEncoder({ model: MODEL, baseURL: other.url, dimensions: 16 }).embed(['a']);
-    assert.deepEqual(other.stats.log.map((r) => r.dimensions), [1536, 8, 4, 16]);
+    assert.deepEqual(
+      other.stats.log.map((r) => r.dimensions),
+      [1536, 8, 4, 16],
+    );
   } finally {
     await other.close();
   }
@@ -398,7 +449,13 @@ test('the API key is in no log line, error message, stack or printed property', 
   for (const line of logLines) assert.ok(!line.includes(KEY) && !line.includes('SECRET-abc123'), line);
   for (const err of caught) {
     const e = err as Error & { details?: string[] };
-    for (const text of [e.message, e.stack ?? '', JSON.stringify(e), inspect(e, { depth: 10 }), (e.details ?? []).join('\n')]) {
+    for (const text of [
+      e.message,
+      e.stack ?? '',
+      JSON.stringify(e),
+      inspect(e, { depth: 10 }),
+      (e.details ?? []).join('\n'),
+    ]) {
       assert.ok(!text.includes(KEY), text);
     }
   }

@@ -71,21 +71,46 @@ test('the p-value agrees with the exact sign-flip distribution on a small case',
 test('bad input is an InputError listing every problem', () => {
   assert.throws(() => randomizationTest([1, 2], [1]), InputError);
   assert.throws(() => randomizationTest([], []), InputError);
-  assert.throws(() => bootstrapConfidenceInterval([1, Number.NaN], [1, Number.POSITIVE_INFINITY]), (e: unknown) => {
-    assert.ok(e instanceof InputError);
-    assert.equal(e.details.length, 1);
-    return true;
-  });
+  assert.throws(
+    () => bootstrapConfidenceInterval([1, Number.NaN], [1, Number.POSITIVE_INFINITY]),
+    (e: unknown) => {
+      assert.ok(e instanceof InputError);
+      assert.equal(e.details.length, 1);
+      return true;
+    },
+  );
   assert.throws(() => bootstrapConfidenceInterval([1], [0], { confidence: 1.5 }), InputError);
   assert.throws(() => randomizationTest([1], [0], { permutations: 0 }), InputError);
 });
 
 test('alignByQuery pairs per-query values by id and names the unpaired ones', () => {
-  const aligned = alignByQuery(new Map([['b', 2], ['a', 1]]), new Map([['a', 10], ['b', 20]]));
+  const aligned = alignByQuery(
+    new Map([
+      ['b', 2],
+      ['a', 1],
+    ]),
+    new Map([
+      ['a', 10],
+      ['b', 20],
+    ]),
+  );
   assert.deepEqual(aligned, { qids: ['a', 'b'], a: [1, 2], b: [10, 20] });
-  assert.throws(() => alignByQuery(new Map([['a', 1], ['c', 3]]), new Map([['a', 1], ['d', 4]])), (e: unknown) => {
-    assert.ok(e instanceof InputError);
-    assert.equal(e.details.length, 2);
-    return true;
-  });
+  assert.throws(
+    () =>
+      alignByQuery(
+        new Map([
+          ['a', 1],
+          ['c', 3],
+        ]),
+        new Map([
+          ['a', 1],
+          ['d', 4],
+        ]),
+      ),
+    (e: unknown) => {
+      assert.ok(e instanceof InputError);
+      assert.equal(e.details.length, 2);
+      return true;
+    },
+  );
 });

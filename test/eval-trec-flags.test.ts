@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputError } from '../src/errors.js';
-import { evaluateRun, formatFixed, formatTrecValue, parseQrels, parseRun, type EvaluateOptions } from '../src/trec/index.js';
+import {
+  evaluateRun,
+  formatFixed,
+  formatTrecValue,
+  parseQrels,
+  parseRun,
+  type EvaluateOptions,
+} from '../src/trec/index.js';
 
 /*
  * trec_eval's own outputs do not cover -J, -M, parameters or the -c quirks,
@@ -17,8 +24,25 @@ const f4 = (x: number | undefined) => formatFixed(x ?? Number.NaN, 4);
 // trec_eval's relevance list (form_res_rels.c): [-1, 0, -2, 1, -1, 1, 0]; num_rel = 3, num_ret = 7.
 // With -J the unjudged x1, d4, x2 are removed first: [0, 1, 1, 0], num_ret = 4.
 const qrelsA = parseQrels(['q 0 d1 1', 'q 0 d2 0', 'q 0 d3 1', 'q 0 d4 -1', 'q 0 d5 0', 'q 0 d6 1'].join('\n'));
-const runA = parseRun(['x1 0.9', 'd2 0.8', 'd4 0.7', 'd1 0.6', 'x2 0.5', 'd3 0.4', 'd5 0.3'].map((l, i) => `q Q0 ${l.split(' ')[0]} ${i + 1} ${l.split(' ')[1]} r`).join('\n'));
-const MEASURES = ['num_ret', 'num_rel_ret', 'num_nonrel_judged_ret', 'map', 'Rprec', 'bpref', 'infAP', 'recip_rank', 'P_5', 'unj_5', 'rbp_resid', 'relstring'];
+const runA = parseRun(
+  ['x1 0.9', 'd2 0.8', 'd4 0.7', 'd1 0.6', 'x2 0.5', 'd3 0.4', 'd5 0.3']
+    .map((l, i) => `q Q0 ${l.split(' ')[0]} ${i + 1} ${l.split(' ')[1]} r`)
+    .join('\n'),
+);
+const MEASURES = [
+  'num_ret',
+  'num_rel_ret',
+  'num_nonrel_judged_ret',
+  'map',
+  'Rprec',
+  'bpref',
+  'infAP',
+  'recip_rank',
+  'P_5',
+  'unj_5',
+  'rbp_resid',
+  'relstring',
+];
 
 function scoreA(options: EvaluateOptions) {
   const r = evaluateRun(qrelsA, runA, { measures: MEASURES, ...options });
@@ -70,7 +94,10 @@ test('-M N: only the first N results (after ordering) are scored (hand-derived)'
   const m3 = scoreA({ maxRetrieved: 3 });
   // [-1, 0, -2]: nothing relevant; unj_5 = 2/5 (ranks 4 and 5 count as judged non-relevant);
   // rbp_resid = 0.9^3 + 0.1 * (1 + 0.81) = 0.91.
-  assert.deepEqual([m3.v.num_ret, m3.v.num_rel_ret, m3.f('map'), m3.f('unj_5'), m3.f('rbp_resid'), m3.relstring], [3, 0, '0.0000', '0.4000', '0.9100', '-0.']);
+  assert.deepEqual(
+    [m3.v.num_ret, m3.v.num_rel_ret, m3.f('map'), m3.f('unj_5'), m3.f('rbp_resid'), m3.relstring],
+    [3, 0, '0.0000', '0.4000', '0.9100', '-0.'],
+  );
   const m4 = scoreA({ maxRetrieved: 4 });
   // [-1, 0, -2, 1]: map (1/4) / 3; bpref (1 - 1/2) / 3; P_5 1/5.
   assert.deepEqual([m4.v.num_ret, m4.f('map'), m4.f('bpref'), m4.f('P_5')], [4, '0.0833', '0.1667', '0.2000']);
@@ -83,12 +110,19 @@ test('-M N: only the first N results (after ordering) are scored (hand-derived)'
 // Case G, graded 0-3: a=2, b=1, c=0, d=3, e=-1 (pooled, unjudged). Run: a, x (not in qrels), b, e, d, c.
 // Relevance list: [2, -1, 1, -2, 3, 0]. With -l2 relevant = {a, d}: num_rel 2, judged non-relevant {b, c}.
 const qrelsG = parseQrels(['g 0 a 2', 'g 0 b 1', 'g 0 c 0', 'g 0 d 3', 'g 0 e -1'].join('\n'));
-const runG = parseRun(['g Q0 a 1 0.9 r', 'g Q0 x 2 0.8 r', 'g Q0 b 3 0.7 r', 'g Q0 e 4 0.6 r', 'g Q0 d 5 0.5 r', 'g Q0 c 6 0.4 r'].join('\n'));
+const runG = parseRun(
+  ['g Q0 a 1 0.9 r', 'g Q0 x 2 0.8 r', 'g Q0 b 3 0.7 r', 'g Q0 e 4 0.6 r', 'g Q0 d 5 0.5 r', 'g Q0 c 6 0.4 r'].join(
+    '\n',
+  ),
+);
 
 test('-J with -l2 on graded qrels: map, bpref, infAP, ndcg (hand-derived)', () => {
-  const score = (judgedOnly: boolean) => evaluateRun(qrelsG, runG, {
-    measures: ['map', 'bpref', 'infAP', 'ndcg', 'P_2'], relevanceLevel: 2, judgedOnly,
-  }).perQuery.get('g')!;
+  const score = (judgedOnly: boolean) =>
+    evaluateRun(qrelsG, runG, {
+      measures: ['map', 'bpref', 'infAP', 'ndcg', 'P_2'],
+      relevanceLevel: 2,
+      judgedOnly,
+    }).perQuery.get('g')!;
   const plain = score(false);
   const judged = score(true);
   // map: relevant at ranks 1 and 5 -> (1 + 2/5) / 2 = 0.7; -J ([2, 1, 3, 0]) ranks 1 and 3 -> (1 + 2/3) / 2.
@@ -109,7 +143,7 @@ test('-J with -l2 on graded qrels: map, bpref, infAP, ndcg (hand-derived)', () =
   assert.equal(f4(judged.P_2), '0.5000');
 });
 
-test('-c: a missing query is trec_eval\'s one-unjudged-document ranking, then the named values reset', () => {
+test("-c: a missing query is trec_eval's one-unjudged-document ranking, then the named values reset", () => {
   const qrels = parseQrels(['q1 0 a 2', 'q1 0 b 1', 'q2 0 c 3', 'q2 0 d 1', 'q2 0 e 0'].join('\n'));
   const run = parseRun('q1 Q0 a 1 1.0 r\nq1 Q0 z 2 0.5 r\n');
   const measures = ['num_ret', 'num_rel', 'utility', 'unj_5', 'rbp_resid', 'relstring', 'relstring_20', 'P_5', 'map'];
@@ -128,14 +162,21 @@ test('-c: a missing query is trec_eval\'s one-unjudged-document ranking, then th
   assert.deepEqual([...without.perQuery.keys()], ['q1']);
   assert.equal(without.all.num_rel, 1);
   // A query with an empty result list (possible in memory, not in a run file) is a missing query.
-  const empty = evaluateRun(qrels, new Map([...run, ['q2', []]]), { measures, completeQueries: true, relevanceLevel: 2 });
+  const empty = evaluateRun(qrels, new Map([...run, ['q2', []]]), {
+    measures,
+    completeQueries: true,
+    relevanceLevel: 2,
+  });
   assert.deepEqual(empty.perQuery.get('q2'), q2);
 });
 
 test('-J leaving no result: trec_eval divides 0 by 0 in iprec_at_recall and 11pt_avg, and prints -nan', () => {
   const qrels = parseQrels('q 0 a 1\n');
   const run = parseRun('q Q0 x 1 1.0 r\n');
-  const v = evaluateRun(qrels, run, { measures: ['iprec_at_recall', '11pt_avg', 'map', 'Rprec_mult'], judgedOnly: true }).perQuery.get('q')!;
+  const v = evaluateRun(qrels, run, {
+    measures: ['iprec_at_recall', '11pt_avg', 'map', 'Rprec_mult'],
+    judgedOnly: true,
+  }).perQuery.get('q')!;
   // num_rel = 1: recall points 0.0-0.4 round to 0 relevant documents and take int_precis = 0/0; 0.5-1.0 round to 1 > num_rel_ret.
   assert.ok(Number.isNaN(v['iprec_at_recall_0.00']!) && Number.isNaN(v['iprec_at_recall_0.40']!));
   assert.equal(v['iprec_at_recall_0.50'], 0);
@@ -147,14 +188,17 @@ test('-J leaving no result: trec_eval divides 0 by 0 in iprec_at_recall and 11pt
 test('a grade too large to count levels up to is refused, with where it is', () => {
   // trec_eval counts judged documents per grade from 0 up to the largest grade (form_res_rels.c).
   const qrels = parseQrels('q 0 a 1\nq 0 b 2000000\n');
-  assert.throws(() => evaluateRun(qrels, parseRun('q Q0 a 1 1 r\n')), (e: unknown) => {
-    assert.ok(e instanceof InputError);
-    assert.deepEqual(e.details, ['query "q", document "b": grade 2000000']);
-    return true;
-  });
+  assert.throws(
+    () => evaluateRun(qrels, parseRun('q Q0 a 1 1 r\n')),
+    (e: unknown) => {
+      assert.ok(e instanceof InputError);
+      assert.deepEqual(e.details, ['query "q", document "b": grade 2000000']);
+      return true;
+    },
+  );
 });
 
-test('printf rounding: ties to even on the exact binary value, as glibc prints trec_eval\'s numbers', () => {
+test("printf rounding: ties to even on the exact binary value, as glibc prints trec_eval's numbers", () => {
   // 0.03125 = 1/32 is exact: a tie. trec_eval prints iprec_at_recall_0.80 all = 0.0312 on its test files.
   assert.equal(formatFixed(0.03125, 4), '0.0312');
   assert.equal(formatFixed(0.09375, 4), '0.0938');
@@ -170,13 +214,35 @@ test('printf rounding: ties to even on the exact binary value, as glibc prints t
 
 test('parameters: -m family.params as trec_eval takes them (hand-derived on case A)', () => {
   const r = evaluateRun(qrelsA, runA, {
-    measures: ['utility.2,-1,0,0', 'set_F.0.5', 'rbp.p=0.5', 'iprec_at_recall.0.25', '11pt_avg.0.2,0.5,0.8', 'P.10,5', 'binG', 'relative_P.5', 'success.1,5'],
+    measures: [
+      'utility.2,-1,0,0',
+      'set_F.0.5',
+      'rbp.p=0.5',
+      'iprec_at_recall.0.25',
+      '11pt_avg.0.2,0.5,0.8',
+      'P.10,5',
+      'binG',
+      'relative_P.5',
+      'success.1,5',
+    ],
   });
   // Printed in trec_eval's order whatever the order of the -m flags; cutoffs ascending.
-  assert.deepEqual(r.columns.map((c) => c.name), [
-    'iprec_at_recall_0.25', 'P_5', 'P_10', 'utility_2,-1,0,0', '11pt_avg_0.2,0.5,0.8', 'binG', 'relative_P_5', 'success_1', 'success_5',
-    'set_F_0.5', 'rbp_p=0.5',
-  ]);
+  assert.deepEqual(
+    r.columns.map((c) => c.name),
+    [
+      'iprec_at_recall_0.25',
+      'P_5',
+      'P_10',
+      'utility_2,-1,0,0',
+      '11pt_avg_0.2,0.5,0.8',
+      'binG',
+      'relative_P_5',
+      'success_1',
+      'success_5',
+      'set_F_0.5',
+      'rbp_p=0.5',
+    ],
+  );
   const v = r.perQuery.get('q')!;
   // utility = 2 * rel_ret - 1 * nonrel_ret = 2*2 - (7-2) = -1.
   assert.equal(v['utility_2,-1,0,0'], -1);
@@ -202,22 +268,41 @@ test('parameters: level=gain pairs for the gain measures (ndcg.3=10 on case G)',
   assert.equal(f4(v['ndcg_3=10']), '0.5415');
 });
 
-test('bad -m arguments are all listed at once; trec_eval\'s quirks are refused, not guessed', () => {
-  assert.throws(() => evaluateRun(qrelsA, runA, {
-    measures: ['P.5,5', 'P.0', 'map.5', 'utility.1,2', 'rbp.q=1', 'iprec_at_recall.-1', 'all_trec.5', 'prefs', 'nope', 'G.1=x', 'dcg'],
-  }), (e: unknown) => {
-    assert.ok(e instanceof InputError);
-    assert.equal(e.details.length, 11, e.details.join('\n'));
-    assert.match(e.details[0]!, /two parameters both print as P_5/);
-    assert.match(e.details[2]!, /map takes no parameters/);
-    assert.match(e.details[7]!, /preference/);
-    assert.match(e.details[10]!, /outside -m all_trec/);
-    return true;
-  });
+test("bad -m arguments are all listed at once; trec_eval's quirks are refused, not guessed", () => {
+  assert.throws(
+    () =>
+      evaluateRun(qrelsA, runA, {
+        measures: [
+          'P.5,5',
+          'P.0',
+          'map.5',
+          'utility.1,2',
+          'rbp.q=1',
+          'iprec_at_recall.-1',
+          'all_trec.5',
+          'prefs',
+          'nope',
+          'G.1=x',
+          'dcg',
+        ],
+      }),
+    (e: unknown) => {
+      assert.ok(e instanceof InputError);
+      assert.equal(e.details.length, 11, e.details.join('\n'));
+      assert.match(e.details[0]!, /two parameters both print as P_5/);
+      assert.match(e.details[2]!, /map takes no parameters/);
+      assert.match(e.details[7]!, /preference/);
+      assert.match(e.details[10]!, /outside -m all_trec/);
+      return true;
+    },
+  );
   // trec_eval takes the first parameters given for a family; value names add cutoffs.
   const r = evaluateRun(qrelsA, runA, { measures: ['P.5', 'P.10', 'P_20', 'P@3'] });
   assert.deepEqual(r.measures, ['P_3', 'P_5', 'P_20']);
   // A set plus one more cutoff: the defaults and the extra cutoff.
   const o = evaluateRun(qrelsA, runA, { measures: ['official', 'P@7'] });
-  assert.deepEqual(o.measures.filter((m) => m.startsWith('P_')), ['P_5', 'P_7', 'P_10', 'P_15', 'P_20', 'P_30', 'P_100', 'P_200', 'P_500', 'P_1000']);
+  assert.deepEqual(
+    o.measures.filter((m) => m.startsWith('P_')),
+    ['P_5', 'P_7', 'P_10', 'P_15', 'P_20', 'P_30', 'P_100', 'P_200', 'P_500', 'P_1000'],
+  );
 });

@@ -37,7 +37,16 @@ test('--qrels/--run prints exactly what trec_eval prints (out.test, .a, .aq, .aq
     cli('-m', 'all_trec', '-q', '--qrels', join(TREC, 'qrels.test'), '--run', join(TREC, 'results.test')),
     cli('-m', 'all_trec', '-q', '-c', '--qrels', join(TREC, 'qrels.test'), '--run', join(TREC, 'results.trunc')),
     // trec_eval's own spelling, short flags glued to their values.
-    cli('-mall_trec', '-mrelstring.20', '-q', '-l2', '--qrels', join(TREC, 'qrels.rel_level'), '--run', join(TREC, 'results.test')),
+    cli(
+      '-mall_trec',
+      '-mrelstring.20',
+      '-q',
+      '-l2',
+      '--qrels',
+      join(TREC, 'qrels.rel_level'),
+      '--run',
+      join(TREC, 'results.test'),
+    ),
   ]);
   for (const r of [def, a, aq, aqc, aql]) assert.equal(r.code, 0, r.stderr);
   assertSameLines(def.stdout, 'out.test', 30); // trec_eval's default measures ("official")
@@ -50,23 +59,70 @@ test('--qrels/--run prints exactly what trec_eval prints (out.test, .a, .aq, .aq
 
 test('--qrels/--run: -m picks measures (trec_eval order), --json holds what is printed', async () => {
   const [m, j] = await Promise.all([
-    runCli(['evaluate', '--qrels', join(TREC, 'qrels.test'), '--run', join(TREC, 'results.test'), '-m', 'P.10,5', '-m', 'bpref', '-m', 'nDCG@10'], { env: NO_DB }),
-    runCli(['--json', 'evaluate', '--qrels', join(TREC, 'qrels.test'), '--run', join(TREC, 'results.test'), '-m', 'nDCG@10', '-m', 'MRR', '-m', 'gm_map', '-q'], { env: NO_DB }),
+    runCli(
+      [
+        'evaluate',
+        '--qrels',
+        join(TREC, 'qrels.test'),
+        '--run',
+        join(TREC, 'results.test'),
+        '-m',
+        'P.10,5',
+        '-m',
+        'bpref',
+        '-m',
+        'nDCG@10',
+      ],
+      { env: NO_DB },
+    ),
+    runCli(
+      [
+        '--json',
+        'evaluate',
+        '--qrels',
+        join(TREC, 'qrels.test'),
+        '--run',
+        join(TREC, 'results.test'),
+        '-m',
+        'nDCG@10',
+        '-m',
+        'MRR',
+        '-m',
+        'gm_map',
+        '-q',
+      ],
+      { env: NO_DB },
+    ),
   ]);
   assert.equal(m.code, 0, m.stderr);
   // Only what was asked for (no runid or num_q), in trec_eval's order, values as in out.test.aq.
-  assert.equal(m.stdout, [
-    'bpref                 \tall\t0.1981', 'P_5                   \tall\t0.2667', 'P_10                  \tall\t0.3000',
-    'ndcg_cut_10           \tall\t0.3016', '',
-  ].join('\n'));
+  assert.equal(
+    m.stdout,
+    [
+      'bpref                 \tall\t0.1981',
+      'P_5                   \tall\t0.2667',
+      'P_10                  \tall\t0.3000',
+      'ndcg_cut_10           \tall\t0.3016',
+      '',
+    ].join('\n'),
+  );
   assert.equal(j.code, 0, j.stderr);
-  const json = JSON.parse(j.stdout) as { runid: string; num_q: number; all: Record<string, number>; per_query: Record<string, Record<string, number>> };
+  const json = JSON.parse(j.stdout) as {
+    runid: string;
+    num_q: number;
+    all: Record<string, number>;
+    per_query: Record<string, Record<string, number>>;
+  };
   assert.equal(json.runid, 'STANDARD');
   assert.equal(json.num_q, 3);
   assert.deepEqual(Object.keys(json.all), ['gm_map', 'recip_rank', 'ndcg_cut_10']);
   assert.equal(json.all.recip_rank!.toFixed(4), '0.4064');
   assert.equal(json.all.gm_map!.toFixed(4), '0.1051');
-  assert.deepEqual(Object.keys(json.per_query['301']!), ['recip_rank', 'ndcg_cut_10'], 'gm_map is not a per-query value in trec_eval');
+  assert.deepEqual(
+    Object.keys(json.per_query['301']!),
+    ['recip_rank', 'ndcg_cut_10'],
+    'gm_map is not a per-query value in trec_eval',
+  );
 });
 
 test('--qrels/--run: -J, -M and -n on a small case (expected values derived by hand)', async () => {
@@ -74,18 +130,52 @@ test('--qrels/--run: -J, -M and -n on a small case (expected values derived by h
   const qrels = join(dir, 'a.qrels');
   const run = join(dir, 'a.run');
   writeFileSync(qrels, ['q 0 d1 1', 'q 0 d2 0', 'q 0 d3 1', 'q 0 d4 -1', 'q 0 d5 0', 'q 0 d6 1'].join('\n') + '\n');
-  writeFileSync(run, ['x1', 'd2', 'd4', 'd1', 'x2', 'd3', 'd5'].map((d, i) => `q Q0 ${d} ${i + 1} ${(9 - i) / 10} caseA`).join('\n') + '\n');
-  const cli = (...args: string[]) => runCli(['evaluate', '--qrels', qrels, '--run', run, '-m', 'num_ret', '-m', 'map', '-m', 'relstring', ...args], { env: NO_DB });
-  const [plain, judged, max, noSummary, nothing] = await Promise.all([cli('-q'), cli('-q', '-J'), cli('-M', '4'), cli('-q', '-n', '-J'), cli('-n')]);
+  writeFileSync(
+    run,
+    ['x1', 'd2', 'd4', 'd1', 'x2', 'd3', 'd5'].map((d, i) => `q Q0 ${d} ${i + 1} ${(9 - i) / 10} caseA`).join('\n') +
+      '\n',
+  );
+  const cli = (...args: string[]) =>
+    runCli(['evaluate', '--qrels', qrels, '--run', run, '-m', 'num_ret', '-m', 'map', '-m', 'relstring', ...args], {
+      env: NO_DB,
+    });
+  const [plain, judged, max, noSummary, nothing] = await Promise.all([
+    cli('-q'),
+    cli('-q', '-J'),
+    cli('-M', '4'),
+    cli('-q', '-n', '-J'),
+    cli('-n'),
+  ]);
   for (const r of [plain, judged, max, noSummary, nothing]) assert.equal(r.code, 0, r.stderr);
   const row = (m: string, q: string, v: string) => `${m.padEnd(22)}\t${q}\t${v}`;
   // map (1/4 + 2/6) / 3; with -J (1/2 + 2/3) / 3; with -M 4 (1/4) / 3.
-  assert.equal(plain.stdout, [row('num_ret', 'q', '7'), row('map', 'q', '0.1944'), row('relstring', 'q', "'-0.1-10'"),
-    row('num_ret', 'all', '7'), row('map', 'all', '0.1944'), ''].join('\n'));
-  assert.equal(judged.stdout, [row('num_ret', 'q', '4'), row('map', 'q', '0.3889'), row('relstring', 'q', "'0110'"),
-    row('num_ret', 'all', '4'), row('map', 'all', '0.3889'), ''].join('\n'));
+  assert.equal(
+    plain.stdout,
+    [
+      row('num_ret', 'q', '7'),
+      row('map', 'q', '0.1944'),
+      row('relstring', 'q', "'-0.1-10'"),
+      row('num_ret', 'all', '7'),
+      row('map', 'all', '0.1944'),
+      '',
+    ].join('\n'),
+  );
+  assert.equal(
+    judged.stdout,
+    [
+      row('num_ret', 'q', '4'),
+      row('map', 'q', '0.3889'),
+      row('relstring', 'q', "'0110'"),
+      row('num_ret', 'all', '4'),
+      row('map', 'all', '0.3889'),
+      '',
+    ].join('\n'),
+  );
   assert.equal(max.stdout, [row('num_ret', 'all', '4'), row('map', 'all', '0.0833'), ''].join('\n'));
-  assert.equal(noSummary.stdout, [row('num_ret', 'q', '4'), row('map', 'q', '0.3889'), row('relstring', 'q', "'0110'"), ''].join('\n'));
+  assert.equal(
+    noSummary.stdout,
+    [row('num_ret', 'q', '4'), row('map', 'q', '0.3889'), row('relstring', 'q', "'0110'"), ''].join('\n'),
+  );
   assert.equal(nothing.stdout, '', '-n without -q prints nothing, as trec_eval');
 });
 
@@ -98,7 +188,10 @@ test('--qrels/--run: other trec_eval flags are refused in one line (exit 2)', as
     runCli(['evaluate', '--judged', 'evals/demo.judged.jsonl', '-J'], { env: NO_DB }),
   ]);
   assert.equal(n.code, 2);
-  assert.equal(n.stderr, 'embctl: -N: trec_eval flag not supported by embctl evaluate (supported: -q -m -c -J -l -M -n)\n');
+  assert.equal(
+    n.stderr,
+    'embctl: -N: trec_eval flag not supported by embctl evaluate (supported: -q -m -c -J -l -M -n)\n',
+  );
   assert.equal(z.code, 2);
   assert.match(z.stderr, /^embctl: -D, -Z: trec_eval flags not supported/);
   assert.equal(m.code, 2);
@@ -111,7 +204,10 @@ test('--qrels/--run: bad usage exits 2; malformed files list every bad line', as
   let r = await runCli(['evaluate', '--qrels', join(TREC, 'qrels.test')], { env: NO_DB });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--qrels and --run go together/);
-  r = await runCli(['evaluate', '--qrels', join(TREC, 'qrels.test'), '--run', join(TREC, 'results.test'), '--version', 'v1'], { env: NO_DB });
+  r = await runCli(
+    ['evaluate', '--qrels', join(TREC, 'qrels.test'), '--run', join(TREC, 'results.test'), '--version', 'v1'],
+    { env: NO_DB },
+  );
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--version cannot be used with --qrels\/--run/);
 
@@ -127,23 +223,41 @@ test('--qrels/--run: bad usage exits 2; malformed files list every bad line', as
   writeFileSync(run, '1 Q0 d1 1 0.5 x\n1 Q0 d2 2 abc x\n1 Q0 d1 3 0.1 x\n');
   r = await runCli(['evaluate', '--qrels', qrels, '--run', run], { env: NO_DB });
   assert.equal(r.code, 2);
-  for (const want of [`${qrels}:2: relevance "high" is not an integer`, `${qrels}:3: expected 4 fields`, `${run}:2: score "abc" is not a finite number`, `${run}:3: document "d1" retrieved twice`]) {
+  for (const want of [
+    `${qrels}:2: relevance "high" is not an integer`,
+    `${qrels}:3: expected 4 fields`,
+    `${run}:2: score "abc" is not a finite number`,
+    `${run}:3: document "d1" retrieved twice`,
+  ]) {
     assert.ok(r.stderr.includes(want), `missing "${want}" in:\n${r.stderr}`);
   }
 });
 
 test('a malformed judged set and gates file: every problem with its line or path, exit 2, before any database', async () => {
   const judged = join(dir, 'bad.judged.jsonl');
-  writeFileSync(judged, [
-    '{"embctl_judged_set": 1, "key": "document_id", "name": "bad"}',
-    '{"id": "q1", "query": "tents", "relevant": {"d1": 2}}',
-    '{"id": "q2", "query": "", "relevant": {"d2": 1}}',
-    '{"id": "q3", "query": "boots", "relevant": {"d3": "yes"}}',
-    'not json',
-    '{"id": "q1", "query": "again", "relevant": {"d1": 1}}',
-  ].join('\n') + '\n');
+  writeFileSync(
+    judged,
+    [
+      '{"embctl_judged_set": 1, "key": "document_id", "name": "bad"}',
+      '{"id": "q1", "query": "tents", "relevant": {"d1": 2}}',
+      '{"id": "q2", "query": "", "relevant": {"d2": 1}}',
+      '{"id": "q3", "query": "boots", "relevant": {"d3": "yes"}}',
+      'not json',
+      '{"id": "q1", "query": "again", "relevant": {"d1": 1}}',
+    ].join('\n') + '\n',
+  );
   const gates = join(dir, 'bad-gates.json');
-  writeFileSync(gates, JSON.stringify({ gates: [{ metric: 'nDCG10', min: 0.5 }, { metric: 'MRR' }, { metric: 'P@10', min: 0.5, max_drop: 0.1 }, { metric: 'MAP', min: -1 }] }));
+  writeFileSync(
+    gates,
+    JSON.stringify({
+      gates: [
+        { metric: 'nDCG10', min: 0.5 },
+        { metric: 'MRR' },
+        { metric: 'P@10', min: 0.5, max_drop: 0.1 },
+        { metric: 'MAP', min: -1 },
+      ],
+    }),
+  );
   const r = await runCli(['evaluate', '--judged', judged, '--gate', '--gates', gates], { env: NO_DB });
   assert.equal(r.code, 2, r.stderr);
   for (const want of [
@@ -155,7 +269,8 @@ test('a malformed judged set and gates file: every problem with its line or path
     'gates[1]: missing a threshold',
     'gates[2]: give either "min" (absolute) or "max_drop" (relative to the baseline), not both',
     'gates[3].min: MAP ranges from 0 to 1, so a min of -1 checks nothing: use a value from 0 to 1',
-  ]) assert.ok(r.stderr.includes(want), `missing "${want}" in:\n${r.stderr}`);
+  ])
+    assert.ok(r.stderr.includes(want), `missing "${want}" in:\n${r.stderr}`);
   assert.ok(!existsSync(NO_DB.EMBCTL_HOME));
 
   // A gate on a segment the (valid) set does not have.
@@ -163,7 +278,10 @@ test('a malformed judged set and gates file: every problem with its line or path
   writeFileSync(segGates, 'gates:\n  - metric: P@10\n    segment: invoice\n    min: 0.5\n');
   const s = await runCli(['evaluate', '--judged', 'evals/demo.judged.jsonl', '--gates', segGates], { env: NO_DB });
   assert.equal(s.code, 2, s.stderr);
-  assert.match(s.stderr, /gates\[0\]\.segment: no segment "invoice" in judged set demo \(segments: invoices, policies, products, support\)/);
+  assert.match(
+    s.stderr,
+    /gates\[0\]\.segment: no segment "invoice" in judged set demo \(segments: invoices, policies, products, support\)/,
+  );
 
   const k = await runCli(['evaluate', '--judged', 'evals/demo.judged.jsonl', '-k', '1,x,0'], { env: NO_DB });
   assert.equal(k.code, 2);

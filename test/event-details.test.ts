@@ -23,11 +23,15 @@ async function passGate(key: string): Promise<void> {
   const evaluation = {
     version: { id: v.id, key, encoder: v.encoder_spec },
     judgedSet: { name: 'tickets', sha256: 'c'.repeat(64), keyKind: 'document_id', source: 'tickets.jsonl', queries: 1 },
-    ks: [10], measures: ['ndcg_cut_10'], runDepth: 10,
+    ks: [10],
+    measures: ['ndcg_cut_10'],
+    runDepth: 10,
     overall: { segment: 'all', queries: 1, values: { ndcg_cut_10: 1 } },
     segments: [{ segment: '(none)', queries: 1, values: { ndcg_cut_10: 1 } }],
     perQuery: [{ id: 'q1', segment: '(none)', values: { ndcg_cut_10: 1 } }],
-    run: new Map(), shortQueries: 0, timings: { retrieveMs: 1, scoreMs: 1 },
+    run: new Map(),
+    shortQueries: 0,
+    timings: { retrieveMs: 1, scoreMs: 1 },
   } as unknown as VersionEvaluation;
   await recordEvaluation(db.kysely, { candidate: evaluation, gated: true, actor: 'tester' });
 }
@@ -55,17 +59,40 @@ after(async () => {
 
 describe('version_events.details: one shape per event kind', () => {
   test('every event the lifecycle writes parses with the shape of its kind', async () => {
-    const rows = await db.kysely.selectFrom('version_events').select(['id', 'event', 'details']).orderBy('id').execute();
+    const rows = await db.kysely
+      .selectFrom('version_events')
+      .select(['id', 'event', 'details'])
+      .orderBy('id')
+      .execute();
     const kinds = new Set(rows.map((r) => r.event));
-    for (const kind of ['registered', 'backfill_started', 'backfill_completed', 'index_built', 'gate_passed', 'activated', 'rolled_back', 'retired', 'shadow_started', 'shadow_stopped'] as const) {
+    for (const kind of [
+      'registered',
+      'backfill_started',
+      'backfill_completed',
+      'index_built',
+      'gate_passed',
+      'activated',
+      'rolled_back',
+      'retired',
+      'shadow_started',
+      'shadow_stopped',
+    ] as const) {
       assert.ok(kinds.has(kind), `the flow wrote a ${kind} event`);
     }
     for (const r of rows) {
       const parsed = EVENT_DETAILS[r.event].safeParse(r.details);
       assert.ok(parsed.success, `event ${r.id} (${r.event}): ${parsed.success ? '' : parsed.error.message}`);
     }
-    const rolled = rows.filter((r) => r.event === 'rolled_back').map((r) => parseEventDetails('rolled_back', r.details));
-    assert.deepEqual(rolled.map((d) => [d?.previous, d?.to]), [['b', null], ['a', 'b']]);
+    const rolled = rows
+      .filter((r) => r.event === 'rolled_back')
+      .map((r) => parseEventDetails('rolled_back', r.details));
+    assert.deepEqual(
+      rolled.map((d) => [d?.previous, d?.to]),
+      [
+        ['b', null],
+        ['a', 'b'],
+      ],
+    );
   });
 
   test('a detail of another shape is not read as this kind', async () => {
@@ -77,7 +104,9 @@ describe('version_events.details: one shape per event kind', () => {
   test('rollback reads the previous version from a typed activated event; a foreign one gives nothing to go back to', async () => {
     const b = await requireVersion(db.kysely, 'b');
     await sql`insert into version_events (embedding_version_id, version_key, event, actor, details)
-      values (${b.id}, 'b', 'activated', 'someone-else', ${JSON.stringify({ previous: 42 })}::jsonb)`.execute(db.kysely);
+      values (${b.id}, 'b', 'activated', 'someone-else', ${JSON.stringify({ previous: 42 })}::jsonb)`.execute(
+      db.kysely,
+    );
     await assert.rejects(rollback(db, deps), /nothing to roll back to: b was the first version activated/);
   });
 
@@ -85,7 +114,14 @@ describe('version_events.details: one shape per event kind', () => {
     const at = (h: number) => new Date(Date.UTC(2025, 0, 1, h)).toISOString();
     let id = 0;
     const ev = (versionKey: string, event: string, h: number, details: Record<string, unknown> = {}): ReportEvent => ({
-      id: ++id, versionKey, event, actor: 'a', reason: null, forced: false, details, at: at(h),
+      id: ++id,
+      versionKey,
+      event,
+      actor: 'a',
+      reason: null,
+      forced: false,
+      details,
+      at: at(h),
     });
     const events = [
       ev('x', 'activated', 1, { previous: null, forced: false, live: 1, gateRun: 1 }),
@@ -94,13 +130,27 @@ describe('version_events.details: one shape per event kind', () => {
       // Named for z (the active one) but with `to`: x becomes active, not y (what popping z would give).
       ev('z', 'rolled_back', 4, { previous: 'z', forced: false, to: 'x' }),
     ];
-    const lanes = ['x', 'y', 'z'].map((key) => ({ key, state: 'ready', active: key === 'x', createdAt: at(0), retiredAt: null }));
-    const active = lifecycleIntervals(events, lanes).filter((iv) => iv.kind === 'active')
-      .map((iv) => `${iv.versionKey}:${new Date(iv.start).getUTCHours()}-${iv.end === null ? 'now' : new Date(iv.end).getUTCHours()}`);
+    const lanes = ['x', 'y', 'z'].map((key) => ({
+      key,
+      state: 'ready',
+      active: key === 'x',
+      createdAt: at(0),
+      retiredAt: null,
+    }));
+    const active = lifecycleIntervals(events, lanes)
+      .filter((iv) => iv.kind === 'active')
+      .map(
+        (iv) =>
+          `${iv.versionKey}:${new Date(iv.start).getUTCHours()}-${iv.end === null ? 'now' : new Date(iv.end).getUTCHours()}`,
+      );
     assert.deepEqual(active, ['x:1-2', 'y:2-3', 'z:3-4', 'x:4-now']);
     // The same event without a readable `to` (another shape) is read as a rollback from z: x does not come back at 4.
-    const foreign = lifecycleIntervals([...events.slice(0, 3), ev('z', 'rolled_back', 4, { to: 'x' })], lanes).filter((iv) => iv.kind === 'active')
-      .map((iv) => `${iv.versionKey}:${new Date(iv.start).getUTCHours()}-${iv.end === null ? 'now' : new Date(iv.end).getUTCHours()}`);
+    const foreign = lifecycleIntervals([...events.slice(0, 3), ev('z', 'rolled_back', 4, { to: 'x' })], lanes)
+      .filter((iv) => iv.kind === 'active')
+      .map(
+        (iv) =>
+          `${iv.versionKey}:${new Date(iv.start).getUTCHours()}-${iv.end === null ? 'now' : new Date(iv.end).getUTCHours()}`,
+      );
     assert.ok(!foreign.includes('x:4-now'), foreign.join(' '));
   });
 });

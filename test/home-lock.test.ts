@@ -47,19 +47,27 @@ describe('the embedded folder lock', () => {
     assert.match(lockOf(dir), /theirs/);
   });
 
-  test('a lock whose pid now belongs to another process (started at another time) is taken over', { skip: processStartTime(process.pid) ? false : 'process start times are not readable on this OS' }, () => {
-    const other = bystander();
-    try {
-      const dir = home();
-      writeFileSync(join(dir, 'embctl.lock'), JSON.stringify({ pid: other.pid, host: hostname(), started: 'linux:1', token: 'old' }), { flag: 'wx' });
-      const h = prepareHome(dir);
-      assert.equal((JSON.parse(lockOf(dir)) as { pid: number }).pid, process.pid);
-      h.release();
-      assert.equal(existsSync(join(dir, 'embctl.lock')), false);
-    } finally {
-      other.stop();
-    }
-  });
+  test(
+    'a lock whose pid now belongs to another process (started at another time) is taken over',
+    { skip: processStartTime(process.pid) ? false : 'process start times are not readable on this OS' },
+    () => {
+      const other = bystander();
+      try {
+        const dir = home();
+        writeFileSync(
+          join(dir, 'embctl.lock'),
+          JSON.stringify({ pid: other.pid, host: hostname(), started: 'linux:1', token: 'old' }),
+          { flag: 'wx' },
+        );
+        const h = prepareHome(dir);
+        assert.equal((JSON.parse(lockOf(dir)) as { pid: number }).pid, process.pid);
+        h.release();
+        assert.equal(existsSync(join(dir, 'embctl.lock')), false);
+      } finally {
+        other.stop();
+      }
+    },
+  );
 
   test('a live holder, or a pid-only lock of an older embctl whose pid is in use, is refused with how to recover', () => {
     const other = bystander();
@@ -70,12 +78,18 @@ describe('the embedded folder lock', () => {
       ]) {
         const dir = home();
         writeFileSync(join(dir, 'embctl.lock'), content);
-        assert.throws(() => prepareHome(dir), (e: unknown) => {
-          assert.ok(e instanceof RefusedError);
-          assert.match(e.message, new RegExp(`in use by embctl process ${other.pid}`));
-          assert.ok(e.message.includes(`if no embctl process is running, delete ${join(dir, 'embctl.lock')}`), e.message);
-          return true;
-        });
+        assert.throws(
+          () => prepareHome(dir),
+          (e: unknown) => {
+            assert.ok(e instanceof RefusedError);
+            assert.match(e.message, new RegExp(`in use by embctl process ${other.pid}`));
+            assert.ok(
+              e.message.includes(`if no embctl process is running, delete ${join(dir, 'embctl.lock')}`),
+              e.message,
+            );
+            return true;
+          },
+        );
         assert.equal(lockOf(dir), content, 'the lock is left as it was');
       }
     } finally {
@@ -118,15 +132,24 @@ describe('the embedded folder lock', () => {
         h.release();
         got++;
       }`;
-    const runs = Array.from({ length: 5 }, () => new Promise<number | null>((resolve) => {
-      const c = spawn(process.execPath, ['--import', TSX, '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit'] });
-      c.on('close', (code) => resolve(code));
-    }));
+    const runs = Array.from(
+      { length: 5 },
+      () =>
+        new Promise<number | null>((resolve) => {
+          const c = spawn(process.execPath, ['--import', TSX, '--input-type=module', '-e', script], {
+            stdio: ['ignore', 'ignore', 'inherit'],
+          });
+          c.on('close', (code) => resolve(code));
+        }),
+    );
     assert.deepEqual(await Promise.all(runs), [0, 0, 0, 0, 0]);
     const events = readFileSync(log, 'utf8').trim().split('\n');
     assert.equal(events.length, 5 * 15 * 2);
     for (let i = 0; i < events.length; i += 2) {
-      assert.ok(events[i]!.startsWith('+') && events[i + 1] === `-${events[i]!.slice(1)}`, `overlapping holders at event ${i}: ${events.slice(i, i + 3).join(' ')}`);
+      assert.ok(
+        events[i]!.startsWith('+') && events[i + 1] === `-${events[i]!.slice(1)}`,
+        `overlapping holders at event ${i}: ${events.slice(i, i + 3).join(' ')}`,
+      );
     }
   });
 
@@ -139,7 +162,12 @@ describe('the embedded folder lock', () => {
       assert.equal(r.code, 1);
       const lines = r.stderr.trim().split('\n');
       assert.equal(lines.length, 1, r.stderr);
-      assert.match(lines[0]!, new RegExp(`^embctl: data folder .* is in use by embctl process ${other.pid}: .*; if no embctl process is running, delete .*embctl\\.lock$`));
+      assert.match(
+        lines[0]!,
+        new RegExp(
+          `^embctl: data folder .* is in use by embctl process ${other.pid}: .*; if no embctl process is running, delete .*embctl\\.lock$`,
+        ),
+      );
     } finally {
       other.stop();
     }

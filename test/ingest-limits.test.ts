@@ -37,7 +37,8 @@ function noise(n: number, seed = 1): string {
 /** 1,100 good documents, then `bad` (a raw JSONL line). */
 function corpusWith(name: string, bad: string): string {
   const lines: string[] = [];
-  for (let i = 0; i < GOOD; i++) lines.push(JSON.stringify({ id: `d${i}`, text: `document number ${i} about tents and stoves` }));
+  for (let i = 0; i < GOOD; i++)
+    lines.push(JSON.stringify({ id: `d${i}`, text: `document number ${i} about tents and stoves` }));
   lines.push(bad);
   const path = join(dir, `${name}.jsonl`);
   writeFileSync(path, lines.join('\n') + '\n');
@@ -47,27 +48,55 @@ function corpusWith(name: string, bad: string): string {
 const deep = (levels: number) => `{"id":"deep","text":"t","metadata":${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}}`;
 
 const BAD: [name: string, line: string, problem: RegExp][] = [
-  ['a 20,000-character id', JSON.stringify({ id: noise(20_000), text: 'bad' }), /"id" is 20000 bytes long; ids may be at most 1024 bytes/],
+  [
+    'a 20,000-character id',
+    JSON.stringify({ id: noise(20_000), text: 'bad' }),
+    /"id" is 20000 bytes long; ids may be at most 1024 bytes/,
+  ],
   ['metadata nested 5,000 levels', deep(5000), /"metadata" is nested deeper than 100 levels .*: flatten it/],
-  ['an unpaired surrogate in metadata', '{"id":"s","text":"t","metadata":{"k":"\\ud800"}}', /unpaired UTF-16 surrogate .* PostgreSQL cannot store/],
-  ['an unpaired surrogate in a metadata key', '{"id":"s","text":"t","metadata":{"\\udc00x":1}}', /unpaired UTF-16 surrogate .* PostgreSQL cannot store/],
+  [
+    'an unpaired surrogate in metadata',
+    '{"id":"s","text":"t","metadata":{"k":"\\ud800"}}',
+    /unpaired UTF-16 surrogate .* PostgreSQL cannot store/,
+  ],
+  [
+    'an unpaired surrogate in a metadata key',
+    '{"id":"s","text":"t","metadata":{"\\udc00x":1}}',
+    /unpaired UTF-16 surrogate .* PostgreSQL cannot store/,
+  ],
   ['an unpaired surrogate in the id', '{"id":"a\\ud800","text":"t"}', /"id" contains an unpaired UTF-16 surrogate/],
   ['a NUL in a metadata key', '{"id":"n","text":"t","metadata":{"a\\u0000":1}}', /NUL character/],
-  ['metadata over 1 MiB', JSON.stringify({ id: 'big', text: 't', metadata: { blob: noise(1_100_000) } }), /"metadata" is 1\.\d MiB as JSON; at most 1 MiB/],
-  ['a 5,000-character title', JSON.stringify({ id: 't', title: noise(5000), text: 't' }), /"title" is 5000 characters long; at most 2000/],
+  [
+    'metadata over 1 MiB',
+    JSON.stringify({ id: 'big', text: 't', metadata: { blob: noise(1_100_000) } }),
+    /"metadata" is 1\.\d MiB as JSON; at most 1 MiB/,
+  ],
+  [
+    'a 5,000-character title',
+    JSON.stringify({ id: 't', title: noise(5000), text: 't' }),
+    /"title" is 5000 characters long; at most 2000/,
+  ],
 ];
 
 describe('ingest refuses what the schema cannot take, before writing anything', () => {
   let db: TestDb;
-  before(async () => { db = await freshDb(); });
-  after(async () => { await db?.destroy(); });
+  before(async () => {
+    db = await freshDb();
+  });
+  after(async () => {
+    await db?.destroy();
+  });
 
-  const chunks = async () => Number((await sql<{ n: number }>`select count(*) as n from document_chunks`.execute(db.kysely)).rows[0]!.n);
+  const chunks = async () =>
+    Number((await sql<{ n: number }>`select count(*) as n from document_chunks`.execute(db.kysely)).rows[0]!.n);
 
   for (const [name, line, problem] of BAD) {
     test(`${name}: an input error naming the line; nothing written; --skip-invalid writes the good ones`, async () => {
       const path = corpusWith(name.replace(/\W+/g, '-'), line);
-      const e = await ingest(db, [path], {}, { logger }).then(() => undefined, (err: unknown) => err);
+      const e = await ingest(db, [path], {}, { logger }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       assert.ok(e instanceof InputError, `an InputError, not ${String(e)}`);
       assert.match(e.message, /1 invalid record; nothing was ingested \(use --skip-invalid/);
       assert.equal(e.details.length, 1);
@@ -92,7 +121,10 @@ describe('ingest refuses what the schema cannot take, before writing anything', 
     for (let i = 0; i <= INGEST_LIMITS.lineBytes / block.length; i++) if (!out.write(block)) await once(out, 'drain');
     out.end(`"}\n${JSON.stringify({ id: 'b', text: 'fine too' })}\n`);
     await once(out, 'close');
-    const e = await ingest(db, [path], {}, { logger }).then(() => undefined, (err: unknown) => err);
+    const e = await ingest(db, [path], {}, { logger }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     assert.ok(e instanceof InputError, String(e));
     assert.match(e.details[0]!, /:2: the line is longer than 64 MiB/);
     const r = await ingest(db, [path], { skipInvalid: true }, { logger });
@@ -101,31 +133,57 @@ describe('ingest refuses what the schema cannot take, before writing anything', 
   });
 
   test('a chunk size above the limit is a usage error', async () => {
-    await assert.rejects(ingest(db, [corpusWith('ok', '{"id":"z","text":"z"}')], { chunkSize: INGEST_LIMITS.chunkSize + 1 }, { logger }),
-      /chunk size: must be a whole number from 1 to 100000/);
+    await assert.rejects(
+      ingest(db, [corpusWith('ok', '{"id":"z","text":"z"}')], { chunkSize: INGEST_LIMITS.chunkSize + 1 }, { logger }),
+      /chunk size: must be a whole number from 1 to 100000/,
+    );
     assert.equal(await chunks(), 0);
   });
 });
 
 describe('ingest that fails while writing', () => {
   let db: TestDb;
-  before(async () => { db = await freshDb(); });
-  after(async () => { await db?.destroy(); });
+  before(async () => {
+    db = await freshDb();
+  });
+  after(async () => {
+    await db?.destroy();
+  });
 
   test('leaves whole batches of 1,000 documents; the rerun completes them and counts nothing twice', async () => {
     // A refusal no validation can foresee: a trigger rejects one document of the second batch.
-    await sql.raw(`
+    await sql
+      .raw(
+        `
       create function refuse_d1050() returns trigger language plpgsql as $$
       begin
         if new.document_id = 'd1050' then raise exception 'refused by a trigger' using errcode = 'P0001'; end if;
         return new;
-      end $$`).execute(db.kysely);
-    await sql.raw('create trigger refuse_d1050 before insert on document_chunks for each row execute function refuse_d1050()').execute(db.kysely);
+      end $$`,
+      )
+      .execute(db.kysely);
+    await sql
+      .raw('create trigger refuse_d1050 before insert on document_chunks for each row execute function refuse_d1050()')
+      .execute(db.kysely);
     const path = corpusWith('trigger', JSON.stringify({ id: 'last', text: 'the last one' }));
-    const e = await ingest(db, [path], {}, { logger }).then(() => undefined, (err: unknown) => err);
+    const e = await ingest(db, [path], {}, { logger }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     assert.ok(e instanceof WriteFailedError, String(e));
-    assert.match(e.message, /^ingest failed while writing batch 2 \(documents 1001 to 1101\): refused by a trigger; that batch was rolled back, the 1000 documents of earlier batches are written; fix the cause and run the same ingest again to write the rest$/);
-    const count = async () => (await sql<{ docs: number; chunks: number }>`select count(distinct document_id)::int as docs, count(*)::int as chunks from document_chunks`.execute(db.kysely)).rows[0]!;
+    assert.match(
+      e.message,
+      /^ingest failed while writing batch 2 \(documents 1001 to 1101\): refused by a trigger; that batch was rolled back, the 1000 documents of earlier batches are written; fix the cause and run the same ingest again to write the rest$/,
+    );
+    const count = async () =>
+      (
+        await sql<{
+          docs: number;
+          chunks: number;
+        }>`select count(distinct document_id)::int as docs, count(*)::int as chunks from document_chunks`.execute(
+          db.kysely,
+        )
+      ).rows[0]!;
     assert.deepEqual(await count(), { docs: 1000, chunks: 1000 });
 
     await sql.raw('drop trigger refuse_d1050 on document_chunks').execute(db.kysely);
@@ -141,19 +199,33 @@ describe('embctl ingest with a bad value, as a user sees it', () => {
     target = await freshTarget();
     assert.equal((await runCli(['migrate'], { env: targetEnv(target), timeoutMs: 600_000 })).code, 0);
   });
-  after(async () => { await target?.destroy(); });
+  after(async () => {
+    await target?.destroy();
+  });
 
   test('exit 2, one line and the problem under it, nothing written; a rerun with --skip-invalid completes', async () => {
     const path = corpusWith('cli-long-id', BAD[0]![1]);
     const r = await runCli(['ingest', path], { env: targetEnv(target), timeoutMs: 600_000 });
     assert.equal(r.code, 2, r.stderr);
-    const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('{'));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('{'));
     assert.equal(lines.length, 2, r.stderr);
-    assert.match(lines[0]!, /^embctl: .*cli-long-id\.jsonl: 1 invalid record; nothing was ingested \(use --skip-invalid to ingest the valid ones\)$/);
-    assert.match(lines[1]!, /^ {2}.*:1101: "id" is 20000 bytes long; ids may be at most 1024 bytes \(UTF-8\): use a shorter id$/);
+    assert.match(
+      lines[0]!,
+      /^embctl: .*cli-long-id\.jsonl: 1 invalid record; nothing was ingested \(use --skip-invalid to ingest the valid ones\)$/,
+    );
+    assert.match(
+      lines[1]!,
+      /^ {2}.*:1101: "id" is 20000 bytes long; ids may be at most 1024 bytes \(UTF-8\): use a shorter id$/,
+    );
     const status = await runCli(['--json', 'status'], { env: targetEnv(target), timeoutMs: 600_000 });
     assert.equal((JSON.parse(status.stdout) as { chunks: { live: number } }).chunks.live, 0);
-    const again = await runCli(['--json', 'ingest', path, '--skip-invalid'], { env: targetEnv(target), timeoutMs: 600_000 });
+    const again = await runCli(['--json', 'ingest', path, '--skip-invalid'], {
+      env: targetEnv(target),
+      timeoutMs: 600_000,
+    });
     assert.equal(again.code, 0, again.stderr);
     assert.equal((JSON.parse(again.stdout) as { documents: number }).documents, GOOD);
   });

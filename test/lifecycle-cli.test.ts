@@ -28,13 +28,16 @@ before(async () => {
     await db.close();
   }
 });
-after(async () => { await target?.destroy(); });
+after(async () => {
+  await target?.destroy();
+});
 
 describe('search / activate / rollback / retire on the command line', () => {
   test('the commands are wired: --help lists them', async () => {
     const help = await cli(['--help']);
     assert.equal(help.code, 0, help.stderr);
-    for (const command of ['search', 'activate', 'rollback', 'retire']) assert.match(help.stdout, new RegExp(`^  ${command}\\b`, 'm'), command);
+    for (const command of ['search', 'activate', 'rollback', 'retire'])
+      assert.match(help.stdout, new RegExp(`^  ${command}\\b`, 'm'), command);
   });
 
   test('search with no active version exits 1 with the fix', async () => {
@@ -49,10 +52,19 @@ describe('search / activate / rollback / retire on the command line', () => {
     assert.match(noReason.stderr, /--force needs --reason/);
     const gate = await cli(['activate', 'b']);
     assert.equal(gate.code, 1, gate.stderr);
-    assert.match(gate.stderr, /^embctl: cannot activate b: the last gated evaluation of version b .* failed: .*--force --reason/m);
+    assert.match(
+      gate.stderr,
+      /^embctl: cannot activate b: the last gated evaluation of version b .* failed: .*--force --reason/m,
+    );
     const ok = await cli(['activate', 'a', '--json']);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.deepEqual(JSON.parse(ok.stdout), { version: 'a', previous: null, changed: true, forced: false, overridden: [] });
+    assert.deepEqual(JSON.parse(ok.stdout), {
+      version: 'a',
+      previous: null,
+      changed: true,
+      forced: false,
+      overridden: [],
+    });
   });
 
   test('search serves the active version; EMBCTL_PIN_VERSION pins and logs it; --min-score without calibration exits 2', async () => {

@@ -6,7 +6,13 @@ import { freshDb, ON_SERVER, type TestDb } from './support/db.js';
 import { fillVersion, ingestDocs, recordGate, register, syntheticDocs } from './support/fill-version.js';
 import { activate, retire, rollback, planRetire } from '../src/lifecycle/index.js';
 import { createSearcher } from '../src/search/index.js';
-import { annIndexName, annIndexState, annIndexStatement, partitionExists, partitionTable } from '../src/partitions/partition.js';
+import {
+  annIndexName,
+  annIndexState,
+  annIndexStatement,
+  partitionExists,
+  partitionTable,
+} from '../src/partitions/partition.js';
 import { requireVersion, type VersionRow } from '../src/versions/store.js';
 import { checkReadiness } from '../src/lifecycle/readiness.js';
 import { buildIndex } from '../src/backfill/index-build.js';
@@ -19,8 +25,16 @@ const deps = { actor: 'tester' };
 before(async () => {
   db = await freshDb();
   await ingestDocs(db, syntheticDocs(60));
-  for (const [key, enc] of [['a', 'hash:words-256'], ['b', 'hash:mixed-384'], ['nogate', 'hash:words-32'], ['failed', 'hash:words-256'],
-    ['partial', 'hash:words-256'], ['noindex', 'hash:words-256'], ['old', 'hash:words-256'], ['exact', 'hash:words-256']] as const) {
+  for (const [key, enc] of [
+    ['a', 'hash:words-256'],
+    ['b', 'hash:mixed-384'],
+    ['nogate', 'hash:words-32'],
+    ['failed', 'hash:words-256'],
+    ['partial', 'hash:words-256'],
+    ['noindex', 'hash:words-256'],
+    ['old', 'hash:words-256'],
+    ['exact', 'hash:words-256'],
+  ] as const) {
     await register(db, { key, encoder: enc, ...(key === 'exact' && { index: 'none' as const }) });
   }
   for (const key of ['a', 'b', 'nogate', 'failed', 'old', 'exact']) await fillVersion(db, key);
@@ -30,13 +44,21 @@ before(async () => {
   await recordGate(db, 'failed', true);
   await recordGate(db, 'failed', false); // the latest gated run counts
 });
-after(async () => { await db?.destroy(); });
+after(async () => {
+  await db?.destroy();
+});
 
 async function activeKeys(): Promise<string[]> {
-  return (await db.kysely.selectFrom('embedding_versions').select('version_key').where('active', '=', true).execute()).map((r) => r.version_key);
+  return (
+    await db.kysely.selectFrom('embedding_versions').select('version_key').where('active', '=', true).execute()
+  ).map((r) => r.version_key);
 }
 async function events(key?: string) {
-  let q = db.kysely.selectFrom('version_events').selectAll().where('event', 'in', ['activated', 'rolled_back', 'retired']).orderBy('id');
+  let q = db.kysely
+    .selectFrom('version_events')
+    .selectAll()
+    .where('event', 'in', ['activated', 'rolled_back', 'retired'])
+    .orderBy('id');
   if (key) q = q.where('version_key', '=', key);
   return q.execute();
 }
@@ -50,7 +72,12 @@ async function events(key?: string) {
 async function makeInvalidIndex(v: VersionRow): Promise<void> {
   const table = partitionTable(v.id);
   if (!ON_SERVER) {
-    await assert.rejects(sql.raw(`CREATE UNIQUE INDEX CONCURRENTLY ${annIndexName(v.id)} ON ${table} (embedding_version_id)`).execute(db.kysely), /could not create unique index/);
+    await assert.rejects(
+      sql
+        .raw(`CREATE UNIQUE INDEX CONCURRENTLY ${annIndexName(v.id)} ON ${table} (embedding_version_id)`)
+        .execute(db.kysely),
+      /could not create unique index/,
+    );
     return;
   }
   const writer = new pg.Client({ connectionString: db.url });
@@ -61,9 +88,14 @@ async function makeInvalidIndex(v: VersionRow): Promise<void> {
     await writer.query('begin');
     await writer.query(`delete from ${table} where false`); // holds a writer's lock: the build must wait for it
     const pid = (await builder.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
-    const building = builder.query(annIndexStatement(v, { concurrently: true })!).then(() => null, (e: Error) => e);
+    const building = builder.query(annIndexStatement(v, { concurrently: true })!).then(
+      () => null,
+      (e: Error) => e,
+    );
     for (;;) {
-      const waiting = await sql<{ n: number }>`select count(*)::int as n from pg_stat_progress_create_index where pid = ${pid}`.execute(db.kysely);
+      const waiting = await sql<{
+        n: number;
+      }>`select count(*)::int as n from pg_stat_progress_create_index where pid = ${pid}`.execute(db.kysely);
       if (Number(waiting.rows[0]!.n) > 0) break;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -102,7 +134,12 @@ describe('activate', () => {
   });
 
   test('refuses a version not fully backfilled', async () => {
-    await assert.rejects(activate(db, 'partial', deps), refused(/cannot activate partial: version partial is not fully backfilled \(20 of 60 live chunks have no vector\): run embctl backfill partial; or override with --force/));
+    await assert.rejects(
+      activate(db, 'partial', deps),
+      refused(
+        /cannot activate partial: version partial is not fully backfilled \(20 of 60 live chunks have no vector\): run embctl backfill partial; or override with --force/,
+      ),
+    );
   });
   test('refuses a version without its ANN index', async () => {
     await assert.rejects(activate(db, 'noindex', deps), refused(/has no hnsw index: run embctl backfill noindex/));
@@ -116,8 +153,16 @@ describe('activate', () => {
     await recordGate(db, 'broken', true);
     await makeInvalidIndex(v);
     assert.equal(await annIndexState(db.kysely, v.id), 'invalid');
-    await assert.rejects(activate(db, 'broken', deps), refused(/cannot activate broken: the hnsw index of version broken is invalid \(a failed build\): run embctl backfill broken to rebuild it/));
-    assert.deepEqual((await checkReadiness(db.kysely, v, { gate: true })).problems.map((p) => p.code), ['index_invalid']);
+    await assert.rejects(
+      activate(db, 'broken', deps),
+      refused(
+        /cannot activate broken: the hnsw index of version broken is invalid \(a failed build\): run embctl backfill broken to rebuild it/,
+      ),
+    );
+    assert.deepEqual(
+      (await checkReadiness(db.kysely, v, { gate: true })).problems.map((p) => p.code),
+      ['index_invalid'],
+    );
     const r = await buildIndex(db, v, { logger: silentLogger() });
     assert.deepEqual([r.built, r.reason], [true, 'rebuilt']);
     assert.equal(await annIndexState(db.kysely, v.id), 'valid');
@@ -125,15 +170,24 @@ describe('activate', () => {
   });
 
   test('refuses a version whose last gated evaluation failed, or that has none', async () => {
-    await assert.rejects(activate(db, 'failed', deps), refused(/last gated evaluation of version failed .* failed: .*embctl evaluate --version failed --gate/));
-    await assert.rejects(activate(db, 'nogate', deps), refused(/version nogate has no gated evaluation: run embctl evaluate --version nogate --gate/));
+    await assert.rejects(
+      activate(db, 'failed', deps),
+      refused(/last gated evaluation of version failed .* failed: .*embctl evaluate --version failed --gate/),
+    );
+    await assert.rejects(
+      activate(db, 'nogate', deps),
+      refused(/version nogate has no gated evaluation: run embctl evaluate --version nogate --gate/),
+    );
     assert.deepEqual(await activeKeys(), ['b'], 'a refusal changes nothing');
   });
   test('--force needs --reason, and is recorded', async () => {
     await assert.rejects(activate(db, 'failed', { ...deps, force: true }), InputError);
     const r = await activate(db, 'failed', { ...deps, force: true, reason: 'gate flaky, approved by ana' });
     assert.equal(r.forced, true);
-    assert.deepEqual(r.overridden.map((p) => p.code), ['gate_failed']);
+    assert.deepEqual(
+      r.overridden.map((p) => p.code),
+      ['gate_failed'],
+    );
     const ev = (await events('failed')).at(-1)!;
     assert.equal(ev.forced, true);
     assert.equal(ev.reason, 'gate flaky, approved by ana');
@@ -176,7 +230,10 @@ describe('rollback', () => {
 
 describe('retire', () => {
   test('refused for the active version', async () => {
-    await assert.rejects(retire(db, 'b', deps), refused(/cannot retire b: it is the active version; activate another version first/));
+    await assert.rejects(
+      retire(db, 'b', deps),
+      refused(/cannot retire b: it is the active version; activate another version first/),
+    );
     await assert.rejects(planRetire(db, 'b'), RefusedError);
     assert.ok(await partitionExists(db.kysely, (await requireVersion(db.kysely, 'b')).id));
   });
@@ -184,18 +241,28 @@ describe('retire', () => {
     const v = await requireVersion(db.kysely, 'a');
     await db.kysely.insertInto('backfill_batches').values({ embedding_version_id: v.id, plan_group: 1 }).execute();
     assert.equal((await planRetire(db, 'a')).vectors, 60);
-    const before = (await db.kysely.selectFrom('version_events').select('id').where('version_key', '=', 'a').execute()).length;
+    const before = (await db.kysely.selectFrom('version_events').select('id').where('version_key', '=', 'a').execute())
+      .length;
     const r = await retire(db, 'a', { ...deps, reason: 'replaced by b' });
     assert.deepEqual(r, { version: 'a', changed: true, vectorsDropped: 60, batchesRemoved: 1 });
     assert.equal(await partitionExists(db.kysely, v.id), false);
     const after = await requireVersion(db.kysely, 'a');
     assert.equal(after.state, 'retired');
     assert.ok(after.retired_at instanceof Date);
-    const evs = await db.kysely.selectFrom('version_events').selectAll().where('version_key', '=', 'a').orderBy('id').execute();
+    const evs = await db.kysely
+      .selectFrom('version_events')
+      .selectAll()
+      .where('version_key', '=', 'a')
+      .orderBy('id')
+      .execute();
     assert.equal(evs.length, before + 1, 'history kept');
     assert.equal(evs.at(-1)!.event, 'retired');
     assert.equal(evs.at(-1)!.reason, 'replaced by b');
-    assert.equal((await db.kysely.selectFrom('backfill_batches').select('id').where('embedding_version_id', '=', v.id).execute()).length, 0);
+    assert.equal(
+      (await db.kysely.selectFrom('backfill_batches').select('id').where('embedding_version_id', '=', v.id).execute())
+        .length,
+      0,
+    );
     assert.equal((await retire(db, 'a', deps)).changed, false, 'retiring twice is a no-op');
     await assert.rejects(createSearcher(db).search({ query: 'x', version: 'a' }), refused(/version a is retired/));
   });
@@ -206,11 +273,18 @@ describe('buildIndex refusals', () => {
     const logger = silentLogger();
     const retired = await requireVersion(db.kysely, 'a'); // retired above
     assert.equal(retired.state, 'retired');
-    await assert.rejects(buildIndex(db, retired, { logger }), refused(/^version a is retired: it has no partition to index$/));
+    await assert.rejects(
+      buildIndex(db, retired, { logger }),
+      refused(/^version a is retired: it has no partition to index$/),
+    );
     const active = await requireVersion(db.kysely, 'b');
     assert.equal(active.active, true);
-    await assert.rejects(buildIndex(db, active, { rebuild: true, logger }),
-      refused(/^version b is active: a rebuild drops its index first, so searches would scan until it is built again; pass --force to do it anyway, or activate another version first$/));
+    await assert.rejects(
+      buildIndex(db, active, { rebuild: true, logger }),
+      refused(
+        /^version b is active: a rebuild drops its index first, so searches would scan until it is built again; pass --force to do it anyway, or activate another version first$/,
+      ),
+    );
     assert.equal(await annIndexState(db.kysely, active.id), 'valid', 'the refused rebuild left the index alone');
     const kept = await buildIndex(db, active, { logger });
     assert.deepEqual([kept.built, kept.reason], [false, 'index already valid']);
@@ -228,9 +302,17 @@ describe('the one-active invariant under concurrent flips', () => {
     // Each version's own results, computed before any flip.
     const expected = new Map<string, string>();
     for (const version of ['exact', 'b']) {
-      for (const q of queries) expected.set(`${version}|${q}`, JSON.stringify((await searcher.search({ query: q, k: 5, version })).hits.map((h) => h.chunkId)));
+      for (const q of queries)
+        expected.set(
+          `${version}|${q}`,
+          JSON.stringify((await searcher.search({ query: q, k: 5, version })).hits.map((h) => h.chunkId)),
+        );
     }
-    assert.notEqual(expected.get(`exact|${queries[0]}`), expected.get(`b|${queries[0]}`), 'the two versions must rank differently, or the check below proves nothing');
+    assert.notEqual(
+      expected.get(`exact|${queries[0]}`),
+      expected.get(`b|${queries[0]}`),
+      'the two versions must rank differently, or the check below proves nothing',
+    );
     const seen = new Set<number>();
     const served = { exact: 0, b: 0 } as Record<string, number>;
     let flips = 0;
@@ -247,7 +329,9 @@ describe('the one-active invariant under concurrent flips', () => {
     })();
     const reader = async () => {
       while (!done) {
-        const { rows } = await sql<{ n: number }>`select count(*)::int as n from embedding_versions where active`.execute(db.kysely);
+        const { rows } = await sql<{
+          n: number;
+        }>`select count(*)::int as n from embedding_versions where active`.execute(db.kysely);
         seen.add(Number(rows[0]!.n));
         await tick();
       }
@@ -257,7 +341,11 @@ describe('the one-active invariant under concurrent flips', () => {
       for (let i = offset; !done || searches < 200; i++) {
         const q = queries[i % queries.length]!;
         const r = await searcher.search({ query: q, k: 5 });
-        assert.equal(JSON.stringify(r.hits.map((h) => h.chunkId)), expected.get(`${r.version}|${q}`), `a response claims ${r.version} but holds other results`);
+        assert.equal(
+          JSON.stringify(r.hits.map((h) => h.chunkId)),
+          expected.get(`${r.version}|${q}`),
+          `a response claims ${r.version} but holds other results`,
+        );
         served[r.version] = (served[r.version] ?? 0) + 1;
         searches++;
         await tick();
@@ -282,8 +370,12 @@ describe('activation and shadowing', () => {
     assert.equal((await currentShadow(db.kysely))?.versionKey, 'shadowed');
     await activate(db, 'shadowed', { ...deps, reason: 'shadow looked good' });
     assert.equal(await currentShadow(db.kysely), null, 'the new active version is no longer shadowed');
-    const ev = await db.kysely.selectFrom('version_events').select(['event', 'reason']).where('version_key', '=', 'shadowed')
-      .where('event', '=', 'shadow_stopped').execute();
+    const ev = await db.kysely
+      .selectFrom('version_events')
+      .select(['event', 'reason'])
+      .where('version_key', '=', 'shadowed')
+      .where('event', '=', 'shadow_stopped')
+      .execute();
     assert.equal(ev.length, 1);
     assert.match(ev[0]!.reason ?? '', /activated/);
   });

@@ -20,7 +20,10 @@ describe('migrations', () => {
     try {
       const res = await migrate(db, { logger, dryRun: true });
       assert.equal(res.dryRun, true);
-      assert.deepEqual(res.pending.map((p) => p.id), readMigrations().map((m) => m.id));
+      assert.deepEqual(
+        res.pending.map((p) => p.id),
+        readMigrations().map((m) => m.id),
+      );
       const t = await sql<{ t: string | null }>`select to_regclass('embctl_migrations')::text as t`.execute(db.kysely);
       assert.equal(t.rows[0]?.t, null);
       assert.equal(await schemaVersion(db), 0);
@@ -48,12 +51,19 @@ describe('migrations', () => {
     const dir = mkdtempSync(join(tmpdir(), 'embctl-mig-'));
     const db = await freshDb({ migrate: false });
     try {
-      for (const m of readMigrations()) copyFileSync(join(MIGRATIONS_DIR, `${String(m.id).padStart(4, '0')}_${m.name}.sql`), join(dir, `${String(m.id).padStart(4, '0')}_${m.name}.sql`));
+      for (const m of readMigrations())
+        copyFileSync(
+          join(MIGRATIONS_DIR, `${String(m.id).padStart(4, '0')}_${m.name}.sql`),
+          join(dir, `${String(m.id).padStart(4, '0')}_${m.name}.sql`),
+        );
       const extra = String(readMigrations().length + 1).padStart(4, '0');
       writeFileSync(join(dir, `${extra}_extra_table.sql`), 'create table extra_for_test (id int);');
       await migrate(db, { logger, dir });
       rmSync(join(dir, `${extra}_extra_table.sql`));
-      await assert.rejects(migrate(db, { logger, dir }), /was applied to this database but is missing from migrations\//);
+      await assert.rejects(
+        migrate(db, { logger, dir }),
+        /was applied to this database but is missing from migrations\//,
+      );
       // A changed file is an error too.
       writeFileSync(join(dir, `${extra}_extra_table.sql`), 'create table extra_for_test (id bigint);');
       await assert.rejects(migrate(db, { logger, dir }), /changed after it was applied/);
@@ -67,7 +77,11 @@ describe('migrations', () => {
     const dir = mkdtempSync(join(tmpdir(), 'embctl-mig-'));
     const db = await freshDb({ migrate: true });
     try {
-      for (const m of readMigrations()) copyFileSync(join(MIGRATIONS_DIR, `${String(m.id).padStart(4, '0')}_${m.name}.sql`), join(dir, `${String(m.id).padStart(4, '0')}_${m.name}.sql`));
+      for (const m of readMigrations())
+        copyFileSync(
+          join(MIGRATIONS_DIR, `${String(m.id).padStart(4, '0')}_${m.name}.sql`),
+          join(dir, `${String(m.id).padStart(4, '0')}_${m.name}.sql`),
+        );
       const extra = String(readMigrations().length + 1).padStart(4, '0');
       writeFileSync(join(dir, `${extra}_broken.sql`), 'create table half_done (id int); select no_such_function();');
       await assert.rejects(migrate(db, { logger, dir }), /no_such_function/);
@@ -106,18 +120,28 @@ describe('migrations', () => {
         // The embedded database serves one process at a time: the others are refused with the fix, and write nothing.
         assert.equal(ON_SERVER, false, `on a server every migrate succeeds: ${r.stderr}`);
         assert.equal(r.code, 1, r.stderr);
-        assert.match(r.stderr, /^embctl: data folder .* is in use by embctl process \d+ on \S+: the embedded database serves one process at a time/m);
+        assert.match(
+          r.stderr,
+          /^embctl: data folder .* is in use by embctl process \d+ on \S+: the embedded database serves one process at a time/m,
+        );
         assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       }
       assert.ok(applied.length >= 1, 'at least one process migrated');
-      assert.equal(applied.reduce((a, b) => a + b, 0), readMigrations().length, `applied per process: ${applied}`);
+      assert.equal(
+        applied.reduce((a, b) => a + b, 0),
+        readMigrations().length,
+        `applied per process: ${applied}`,
+      );
       const status = await runCli(['status', '--json'], { env });
       assert.equal(status.code, 0, status.stderr);
       assert.equal(JSON.parse(status.stdout).schema.version, readMigrations().length);
       const db = await openDatabase({ databaseUrl: target.url, homeDir: target.homeDir, logger });
       try {
         const ids = (await db.kysely.selectFrom('embctl_migrations').select('id').execute()).map((r) => r.id);
-        assert.deepEqual(ids.sort((a, b) => a - b), readMigrations().map((m) => m.id));
+        assert.deepEqual(
+          ids.sort((a, b) => a - b),
+          readMigrations().map((m) => m.id),
+        );
       } finally {
         await db.close();
       }

@@ -35,12 +35,17 @@ test('deterministic unit vectors, default and requested dimensions, float and ba
   const a = JSON.parse((await post({ model: 'text-embedding-3-small', input: ['hello', 'world'] })).text);
   assert.equal(a.data.length, 2);
   assert.equal(a.data[0].embedding.length, 1536);
-  assert.deepEqual(a.data.map((d: { index: number }) => d.index), [0, 1]);
+  assert.deepEqual(
+    a.data.map((d: { index: number }) => d.index),
+    [0, 1],
+  );
   assert.ok(a.usage.prompt_tokens > 0 && a.usage.total_tokens === a.usage.prompt_tokens);
   const norm = Math.hypot(...(a.data[0].embedding as number[]));
   assert.ok(Math.abs(norm - 1) < 1e-5);
 
-  const b = JSON.parse((await post({ model: 'text-embedding-3-small', input: 'hello', dimensions: 8, encoding_format: 'base64' })).text);
+  const b = JSON.parse(
+    (await post({ model: 'text-embedding-3-small', input: 'hello', dimensions: 8, encoding_format: 'base64' })).text,
+  );
   const v = decode(b.data[0].embedding);
   assert.deepEqual(v, fakeEmbedding('text-embedding-3-small', 'hello', 8));
   const c = JSON.parse((await post({ model: 'text-embedding-3-large', input: 'x' })).text);
@@ -50,7 +55,10 @@ test('deterministic unit vectors, default and requested dimensions, float and ba
 
   assert.equal(server.stats.requests, 4);
   assert.equal(server.stats.textCalls.get('hello'), 2);
-  assert.deepEqual(server.stats.log.map((r) => r.items), [2, 1, 1, 1]);
+  assert.deepEqual(
+    server.stats.log.map((r) => r.items),
+    [2, 1, 1, 1],
+  );
 });
 
 test('401 without the right key, 400 on bad input', async () => {
@@ -91,7 +99,11 @@ test('faults: status, wrong dims, NaN, Infinity, short list, shuffle, malformed 
   assert.throws(() => JSON.parse(bad.text), SyntaxError);
   assert.equal((await post(body)).res.status, 200); // faults used up
 
-  server.setFaults({ fault: { kind: 'status', status: 500 }, times: Infinity, match: (r) => r.texts.includes('poison') });
+  server.setFaults({
+    fault: { kind: 'status', status: 500 },
+    times: Infinity,
+    match: (r) => r.texts.includes('poison'),
+  });
   assert.equal((await post({ ...body, input: ['ok'] })).res.status, 200);
   assert.equal((await post({ ...body, input: ['x', 'poison'] })).res.status, 500);
   assert.equal((await post({ ...body, input: ['poison'] })).res.status, 500);
@@ -107,9 +119,17 @@ test('hang: never answers, close() still returns', async () => {
   s.setFaults({ kind: 'hang' });
   const ac = new AbortController();
   const pending = fetch(`${s.url}/embeddings`, {
-    method: 'POST', body: JSON.stringify({ model: 'text-embedding-3-small', input: 'x' }), signal: ac.signal,
+    method: 'POST',
+    body: JSON.stringify({ model: 'text-embedding-3-small', input: 'x' }),
+    signal: ac.signal,
   });
-  const winner = await Promise.race([pending.then(() => 'answered', () => 'failed'), new Promise((r) => setTimeout(() => r('waiting'), 150))]);
+  const winner = await Promise.race([
+    pending.then(
+      () => 'answered',
+      () => 'failed',
+    ),
+    new Promise((r) => setTimeout(() => r('waiting'), 150)),
+  ]);
   assert.equal(winner, 'waiting');
   ac.abort();
   await pending.catch(() => undefined);
@@ -140,7 +160,8 @@ test('RPM and TPM limits answer 429 with Retry-After and x-ratelimit headers, ov
 
   const t = await startOpenAIServer({ tpm: 10, windowMs: 200 });
   try {
-    const go = (input: string) => fetch(`${t.url}/embeddings`, { method: 'POST', body: JSON.stringify({ model: 'm', input }) });
+    const go = (input: string) =>
+      fetch(`${t.url}/embeddings`, { method: 'POST', body: JSON.stringify({ model: 'm', input }) });
     assert.equal((await go('x'.repeat(32))).status, 200); // 8 tokens
     const over = await go('x'.repeat(12)); // 3 more: 11 > 10
     assert.equal(over.status, 429);
@@ -158,7 +179,10 @@ test('latency as a function of batch size', async () => {
   const s = await startOpenAIServer({ latencyMs: (items) => items * 20 });
   try {
     const t0 = Date.now();
-    await fetch(`${s.url}/embeddings`, { method: 'POST', body: JSON.stringify({ model: 'm', input: ['a', 'b', 'c', 'd', 'e'] }) });
+    await fetch(`${s.url}/embeddings`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'm', input: ['a', 'b', 'c', 'd', 'e'] }),
+    });
     assert.ok(Date.now() - t0 >= 95);
   } finally {
     await s.close();

@@ -4,7 +4,12 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { freshDb, ON_SERVER, type TestDb } from './support/db.js';
 import {
-  annIndexState, annIndexStatement, createPartition, nearestQuery, partitionTable, type PartitionSpec,
+  annIndexState,
+  annIndexStatement,
+  createPartition,
+  nearestQuery,
+  partitionTable,
+  type PartitionSpec,
 } from '../src/partitions/partition.js';
 import { copyBinaryWriter } from '../src/partitions/embedding-writer.js';
 import { formatVectorText } from '../src/db/vector-codec.js';
@@ -18,36 +23,76 @@ before(async () => {
   db = await freshDb();
   const rows = Array.from({ length: N }, (_, i) => ({
     semantic_key: createHash('sha256').update(`p:${i}`).digest('hex'),
-    document_id: `d${i}`, chunk_no: 0, content: `chunk ${i}`,
-    content_sha256: createHash('sha256').update(`c${i}`).digest(), metadata: '{}',
+    document_id: `d${i}`,
+    chunk_no: 0,
+    content: `chunk ${i}`,
+    content_sha256: createHash('sha256').update(`c${i}`).digest(),
+    metadata: '{}',
   }));
   for (let i = 0; i < rows.length; i += 500) {
-    const out = await db.kysely.insertInto('document_chunks').values(rows.slice(i, i + 500)).returning('id').execute();
+    const out = await db.kysely
+      .insertInto('document_chunks')
+      .values(rows.slice(i, i + 500))
+      .returning('id')
+      .execute();
     chunkIds.push(...out.map((r) => r.id));
   }
 });
-after(async () => { await db?.destroy(); });
+after(async () => {
+  await db?.destroy();
+});
 
-async function version(key: string, dims: number, kind: IndexKind, storage: IndexStorage, metric: 'cosine' | 'l2' | 'ip' = 'cosine'): Promise<PartitionSpec> {
-  const r = await db.kysely.insertInto('embedding_versions').values({
-    version_key: key, encoder_spec: 'hash:test', encoder_name: 'hash:test', encoder_revision: '1', encoder_settings: '{}',
-    encoder_identity: 'b'.repeat(64), dimensions: dims, distance_metric: metric, index_kind: kind,
-    index_params: '{}', index_storage: storage,
-  }).returning('id').executeTakeFirstOrThrow();
-  const spec: PartitionSpec = { id: r.id, dimensions: dims, distance_metric: metric, index_kind: kind, index_storage: storage, index_params: {} };
+async function version(
+  key: string,
+  dims: number,
+  kind: IndexKind,
+  storage: IndexStorage,
+  metric: 'cosine' | 'l2' | 'ip' = 'cosine',
+): Promise<PartitionSpec> {
+  const r = await db.kysely
+    .insertInto('embedding_versions')
+    .values({
+      version_key: key,
+      encoder_spec: 'hash:test',
+      encoder_name: 'hash:test',
+      encoder_revision: '1',
+      encoder_settings: '{}',
+      encoder_identity: 'b'.repeat(64),
+      dimensions: dims,
+      distance_metric: metric,
+      index_kind: kind,
+      index_params: '{}',
+      index_storage: storage,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const spec: PartitionSpec = {
+    id: r.id,
+    dimensions: dims,
+    distance_metric: metric,
+    index_kind: kind,
+    index_storage: storage,
+    index_params: {},
+  };
   await db.kysely.transaction().execute((trx) => createPartition(trx, spec));
   return spec;
 }
 
 function randomVectors(n: number, dims: number, seed: number): Float32Array[] {
   let s = seed >>> 0;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296) - 0.5;
+  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296 - 0.5;
   return Array.from({ length: n }, () => Float32Array.from({ length: dims }, rnd));
 }
 
 async function load(v: PartitionSpec, vectors: Float32Array[]): Promise<void> {
   const target = { id: v.id, version_key: `v${v.id}`, dimensions: v.dimensions };
-  await db.kysely.transaction().execute((trx) => copyBinaryWriter.write(trx, target, vectors.map((vector, i) => ({ chunkId: chunkIds[i]!, vector }))));
+  await db.kysely.transaction().execute((trx) =>
+    copyBinaryWriter.write(
+      trx,
+      target,
+      vectors.map((vector, i) => ({ chunkId: chunkIds[i]!, vector })),
+    ),
+  );
   await sql.raw(annIndexStatement(v)!).execute(db.kysely);
   await sql.raw(`ANALYZE ${partitionTable(v.id)}`).execute(db.kysely);
 }
@@ -77,7 +122,9 @@ describe('per-version partitions', () => {
     const v = await version('big-halfvec', 3072, 'hnsw', 'halfvec');
     await load(v, randomVectors(ON_SERVER ? 300 : 60, 3072, 4));
     assert.equal(await annIndexState(db.kysely, v.id), 'valid');
-    const def = await sql<{ d: string }>`select pg_get_indexdef(to_regclass(${partitionTable(v.id) + '_ann'})) as d`.execute(db.kysely);
+    const def = await sql<{
+      d: string;
+    }>`select pg_get_indexdef(to_regclass(${partitionTable(v.id) + '_ann'})) as d`.execute(db.kysely);
     assert.match(def.rows[0]!.d, /USING hnsw \(\(\(embedding\)::halfvec\(3072\)\) halfvec_cosine_ops\)/);
     const res = await nearestQuery(v, formatVectorText(randomVectors(1, 3072, 5)[0]!), 5).execute(db.kysely);
     assert.equal(res.rows.length, 5);
@@ -92,7 +139,10 @@ describe('per-version partitions', () => {
     await load(l2, randomVectors(N, 16, 6));
     const ip = await version('hnsw-ip', 16, 'hnsw', 'halfvec', 'ip');
     await load(ip, randomVectors(N, 16, 7));
-    for (const [v, opclass] of [[l2, 'vector_l2_ops'], [ip, 'halfvec_ip_ops']] as const) {
+    for (const [v, opclass] of [
+      [l2, 'vector_l2_ops'],
+      [ip, 'halfvec_ip_ops'],
+    ] as const) {
       const oc = await sql<{ opcname: string }>`
         select o.opcname from pg_index i join pg_opclass o on o.oid = i.indclass[0]
         where i.indexrelid = to_regclass(${partitionTable(v.id) + '_ann'})`.execute(db.kysely);

@@ -9,7 +9,9 @@ function fakeClock(): Clock & { t: number } {
   const c = {
     t: 0,
     now: () => c.t,
-    sleep: async (ms: number) => { c.t += Math.max(ms, 0.001); },
+    sleep: async (ms: number) => {
+      c.t += Math.max(ms, 0.001);
+    },
   };
   return c;
 }
@@ -71,7 +73,10 @@ describe('quota', () => {
     const a = await q.acquire(1);
     const b = await q.acquire(1);
     let third = false;
-    const p = q.acquire(1).then((r) => { third = true; return r; });
+    const p = q.acquire(1).then((r) => {
+      third = true;
+      return r;
+    });
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(third, false);
     a();
@@ -84,9 +89,16 @@ describe('quota', () => {
     const enc = createHashEncoder('words-256');
     const texts = Array.from({ length: 1200 }, (_, i) => `text number ${i} with some words`);
     const groups = requestGroups(texts, (t) => t, enc, 100);
-    assert.equal(groups.reduce((n, g) => n + g.items.length, 0), 1200);
+    assert.equal(
+      groups.reduce((n, g) => n + g.items.length, 0),
+      1200,
+    );
     assert.ok(groups.every((g) => g.items.length <= 100));
-    assert.deepEqual(groups.flatMap((g) => g.items), texts, 'every text once, in order');
+    assert.deepEqual(
+      groups.flatMap((g) => g.items),
+      texts,
+      'every text once, in order',
+    );
 
     // Token budget: long texts split groups well before the item limit, and each group's count is true.
     const budget = 1000;
@@ -97,12 +109,21 @@ describe('quota', () => {
     for (const g of byTokens) {
       const tokens = g.items.reduce((n, t) => n + enc.countTokens(t), 0);
       assert.equal(g.tokens, tokens, 'a group reports its true token count');
-      assert.ok(g.tokens <= budget || g.items.length === 1, `a group of ${g.items.length} texts holds ${g.tokens} tokens, over ${budget}`);
+      assert.ok(
+        g.tokens <= budget || g.items.length === 1,
+        `a group of ${g.items.length} texts holds ${g.tokens} tokens, over ${budget}`,
+      );
     }
-    assert.deepEqual(byTokens.flatMap((g) => g.items), long);
+    assert.deepEqual(
+      byTokens.flatMap((g) => g.items),
+      long,
+    );
     // A single text larger than the budget goes alone (the encoder truncates or rejects it), never with others.
     const huge = 'word '.repeat(3000);
     const withHuge = requestGroups(['a b c', huge, 'd e f'], (t) => t, small, 100);
-    assert.deepEqual(withHuge.map((g) => g.items.length), [1, 1, 1]);
+    assert.deepEqual(
+      withHuge.map((g) => g.items.length),
+      [1, 1, 1],
+    );
   });
 });

@@ -19,7 +19,15 @@ import { Command } from 'commander';
 import { CliContext } from '../src/cli/context.js';
 import { createOutput, type Output } from '../src/cli/output.js';
 import { registerReport } from '../src/cli/commands/report.js';
-import { applyGates, compareEvaluations, recordEvaluation, type Gate, type GatesConfig, type QueryScore, type VersionEvaluation } from '../src/evaluate/index.js';
+import {
+  applyGates,
+  compareEvaluations,
+  recordEvaluation,
+  type Gate,
+  type GatesConfig,
+  type QueryScore,
+  type VersionEvaluation,
+} from '../src/evaluate/index.js';
 
 const ARTIFACTS = join(REPO, 'test', 'artifacts');
 const CHROMIUM = '/usr/bin/chromium';
@@ -30,25 +38,62 @@ const at = (hours: number) => new Date(T0 + hours * HOUR);
 
 const identity = (s: string) => createHash('sha256').update(s).digest('hex');
 
-async function addVersion(k: Kysely<DB>, key: string, spec: string, dims: number, createdHours: number, extra: { state?: 'registered' | 'backfilling' | 'ready' | 'retired'; active?: boolean; retiredHours?: number } = {}) {
+async function addVersion(
+  k: Kysely<DB>,
+  key: string,
+  spec: string,
+  dims: number,
+  createdHours: number,
+  extra: { state?: 'registered' | 'backfilling' | 'ready' | 'retired'; active?: boolean; retiredHours?: number } = {},
+) {
   const [name, model] = spec.split(':');
-  const r = await k.insertInto('embedding_versions').values({
-    version_key: key, encoder_spec: spec, encoder_name: `${name}:${model}`, encoder_revision: identity(`${spec}-rev`).slice(0, 40),
-    encoder_settings: JSON.stringify({}), encoder_identity: identity(spec), dimensions: dims, distance_metric: 'cosine',
-    index_kind: 'hnsw', index_params: JSON.stringify({ m: 16, ef_construction: 64 }), index_storage: 'vector',
-    state: extra.state ?? 'ready', active: extra.active ?? false,
-    created_at: at(createdHours), retired_at: extra.retiredHours !== undefined ? at(extra.retiredHours) : null,
-  }).returning('id').executeTakeFirstOrThrow();
+  const r = await k
+    .insertInto('embedding_versions')
+    .values({
+      version_key: key,
+      encoder_spec: spec,
+      encoder_name: `${name}:${model}`,
+      encoder_revision: identity(`${spec}-rev`).slice(0, 40),
+      encoder_settings: JSON.stringify({}),
+      encoder_identity: identity(spec),
+      dimensions: dims,
+      distance_metric: 'cosine',
+      index_kind: 'hnsw',
+      index_params: JSON.stringify({ m: 16, ef_construction: 64 }),
+      index_storage: 'vector',
+      state: extra.state ?? 'ready',
+      active: extra.active ?? false,
+      created_at: at(createdHours),
+      retired_at: extra.retiredHours !== undefined ? at(extra.retiredHours) : null,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   return r.id;
 }
 
 type EventKind = DB['version_events']['event'] extends infer E ? E : never;
 
-async function addEvent(k: Kysely<DB>, id: number, key: string, event: EventKind extends never ? string : string, hours: number, more: { actor?: string; reason?: string; forced?: boolean; details?: Record<string, unknown> } = {}) {
-  await k.insertInto('version_events').values({
-    embedding_version_id: id, version_key: key, event: event as never, actor: more.actor ?? 'ana@search-team',
-    reason: more.reason ?? null, forced: more.forced ?? false, details: JSON.stringify(more.details ?? {}), created_at: at(hours),
-  }).execute();
+async function addEvent(
+  k: Kysely<DB>,
+  id: number,
+  key: string,
+  event: EventKind extends never ? string : string,
+  hours: number,
+  more: { actor?: string; reason?: string; forced?: boolean; details?: Record<string, unknown> } = {},
+) {
+  await k
+    .insertInto('version_events')
+    .values({
+      embedding_version_id: id,
+      version_key: key,
+      event: event as never,
+      actor: more.actor ?? 'ana@search-team',
+      reason: more.reason ?? null,
+      forced: more.forced ?? false,
+      details: JSON.stringify(more.details ?? {}),
+      created_at: at(hours),
+    })
+    .execute();
 }
 
 function gauss(r: Random): number {
@@ -64,10 +109,18 @@ function meanValues(list: readonly QueryScore[]): Record<string, number> {
 }
 
 /** A version evaluation as evaluateVersion returns it, from per-query scores (no retrieval). */
-function versionEvaluation(version: VersionEvaluation['version'], judgedSet: VersionEvaluation['judgedSet'], perQuery: QueryScore[]): VersionEvaluation {
+function versionEvaluation(
+  version: VersionEvaluation['version'],
+  judgedSet: VersionEvaluation['judgedSet'],
+  perQuery: QueryScore[],
+): VersionEvaluation {
   const names = [...new Set(perQuery.map((q) => q.segment))].sort();
   return {
-    version, judgedSet, ks: [5, 10], measures: MEASURES, runDepth: 10,
+    version,
+    judgedSet,
+    ks: [5, 10],
+    measures: MEASURES,
+    runDepth: 10,
     overall: { segment: OVERALL_STORED, queries: perQuery.length, values: meanValues(perQuery) },
     segments: names.map((segment) => {
       const list = perQuery.filter((q) => q.segment === segment);
@@ -99,31 +152,136 @@ export async function seedUpgrade(k: Kysely<DB>): Promise<void> {
   await addEvent(k, v1, 'v1', 'gate_passed', -150, { actor: 'ci' });
   await addEvent(k, v1, 'v1', 'activated', -148, { actor: 'bo@search-team', reason: 'bigger hash space' });
   await addEvent(k, v0, 'v0', 'retired', -100, { actor: 'bo@search-team' });
-  await addEvent(k, v2, 'v2', 'registered', -52, { details: { probe_dimensions: 1536, api_key: 'sk-should-never-show-123456789' } });
+  await addEvent(k, v2, 'v2', 'registered', -52, {
+    details: { probe_dimensions: 1536, api_key: 'sk-should-never-show-123456789' },
+  });
   await addEvent(k, v2, 'v2', 'backfill_started', -50, { details: { workers: 3 } });
-  await addEvent(k, v2, 'v2', 'backfill_failed', -49.2, { reason: 'quota exhausted (429) — resumed later', details: { batch: 812 } });
+  await addEvent(k, v2, 'v2', 'backfill_failed', -49.2, {
+    reason: 'quota exhausted (429) — resumed later',
+    details: { batch: 812 },
+  });
   await addEvent(k, v2, 'v2', 'backfill_started', -47.5, { details: { workers: 3, rpm: 3000 } });
   await addEvent(k, v2, 'v2', 'backfill_completed', -46.7);
   await addEvent(k, v2, 'v2', 'index_built', -46.5, { details: { seconds: 212 } });
   await addEvent(k, v2, 'v2', 'gate_failed', -45, { actor: 'ci', reason: 'recall@10 on long-tail below baseline' });
-  await addEvent(k, v2, 'v2', 'shadow_started', -44, { reason: 'sample 10% of live traffic', details: { sample: 0.1 } });
+  await addEvent(k, v2, 'v2', 'shadow_started', -44, {
+    reason: 'sample 10% of live traffic',
+    details: { sample: 0.1 },
+  });
   await addEvent(k, v2, 'v2', 'gate_passed', -2, { actor: 'ci', reason: EVIL });
 
   // Backfill runs: three workers for v2 plus the run that hit the quota.
-  const runs: { v: number; worker: string; status: 'completed' | 'failed'; embedded: number; reused: number; tokens: number; cost: number; req: number; rl: number; start: number; end: number }[] = [
-    { v: v0, worker: 'host-a:411', status: 'completed', embedded: 184_220, reused: 0, tokens: 0, cost: 0, req: 0, rl: 0, start: -239.9, end: -239.2 },
-    { v: v1, worker: 'host-a:977', status: 'completed', embedded: 186_004, reused: 0, tokens: 0, cost: 0, req: 0, rl: 0, start: -169.8, end: -168.9 },
-    { v: v2, worker: 'host-a:1201', status: 'failed', embedded: 21_400, reused: 3_100, tokens: 5_046_000, cost: 0.1009, req: 214, rl: 37, start: -50, end: -49.2 },
-    { v: v2, worker: 'host-a:1302', status: 'completed', embedded: 54_102, reused: 3_880, tokens: 12_760_000, cost: 0.2552, req: 542, rl: 4, start: -47.5, end: -46.72 },
-    { v: v2, worker: 'host-b:88', status: 'completed', embedded: 53_877, reused: 4_020, tokens: 12_700_000, cost: 0.254, req: 539, rl: 6, start: -47.49, end: -46.7 },
-    { v: v2, worker: 'host-c:90', status: 'completed', embedded: 54_310, reused: 3_905, tokens: 12_810_000, cost: 0.2562, req: 545, rl: 3, start: -47.48, end: -46.71 },
+  const runs: {
+    v: number;
+    worker: string;
+    status: 'completed' | 'failed';
+    embedded: number;
+    reused: number;
+    tokens: number;
+    cost: number;
+    req: number;
+    rl: number;
+    start: number;
+    end: number;
+  }[] = [
+    {
+      v: v0,
+      worker: 'host-a:411',
+      status: 'completed',
+      embedded: 184_220,
+      reused: 0,
+      tokens: 0,
+      cost: 0,
+      req: 0,
+      rl: 0,
+      start: -239.9,
+      end: -239.2,
+    },
+    {
+      v: v1,
+      worker: 'host-a:977',
+      status: 'completed',
+      embedded: 186_004,
+      reused: 0,
+      tokens: 0,
+      cost: 0,
+      req: 0,
+      rl: 0,
+      start: -169.8,
+      end: -168.9,
+    },
+    {
+      v: v2,
+      worker: 'host-a:1201',
+      status: 'failed',
+      embedded: 21_400,
+      reused: 3_100,
+      tokens: 5_046_000,
+      cost: 0.1009,
+      req: 214,
+      rl: 37,
+      start: -50,
+      end: -49.2,
+    },
+    {
+      v: v2,
+      worker: 'host-a:1302',
+      status: 'completed',
+      embedded: 54_102,
+      reused: 3_880,
+      tokens: 12_760_000,
+      cost: 0.2552,
+      req: 542,
+      rl: 4,
+      start: -47.5,
+      end: -46.72,
+    },
+    {
+      v: v2,
+      worker: 'host-b:88',
+      status: 'completed',
+      embedded: 53_877,
+      reused: 4_020,
+      tokens: 12_700_000,
+      cost: 0.254,
+      req: 539,
+      rl: 6,
+      start: -47.49,
+      end: -46.7,
+    },
+    {
+      v: v2,
+      worker: 'host-c:90',
+      status: 'completed',
+      embedded: 54_310,
+      reused: 3_905,
+      tokens: 12_810_000,
+      cost: 0.2562,
+      req: 545,
+      rl: 3,
+      start: -47.48,
+      end: -46.71,
+    },
   ];
   for (const x of runs) {
-    await k.insertInto('backfill_runs').values({
-      embedding_version_id: x.v, worker: x.worker, status: x.status, embedded: x.embedded, reused: x.reused, tokens: x.tokens,
-      cost_usd: x.cost, encoder_requests: x.req, rate_limited: x.rl, error: x.status === 'failed' ? `429 from provider ${EVIL}` : null,
-      started_at: at(x.start), heartbeat_at: at(x.end), finished_at: at(x.end),
-    }).execute();
+    await k
+      .insertInto('backfill_runs')
+      .values({
+        embedding_version_id: x.v,
+        worker: x.worker,
+        status: x.status,
+        embedded: x.embedded,
+        reused: x.reused,
+        tokens: x.tokens,
+        cost_usd: x.cost,
+        encoder_requests: x.req,
+        rate_limited: x.rl,
+        error: x.status === 'failed' ? `429 from provider ${EVIL}` : null,
+        started_at: at(x.start),
+        heartbeat_at: at(x.end),
+        finished_at: at(x.end),
+      })
+      .execute();
   }
 
   // Evaluation: 150 judged queries in three segments, scored for both versions, compared, gated and recorded
@@ -137,37 +295,75 @@ export async function seedUpgrade(k: Kysely<DB>): Promise<void> {
     const base = clamp01(0.5 + 0.22 * gauss(r));
     const cand = clamp01(base + lift[segment]! + 0.12 * gauss(r));
     const values = (x: number): Record<string, number> => ({
-      recip_rank: clamp01(x + 0.05 + 0.1 * gauss(r)), map: clamp01(x - 0.05 + 0.05 * gauss(r)), P_5: clamp01(x * 0.6 + 0.05 * gauss(r)),
-      recall_10: clamp01(x + 0.15 + 0.08 * gauss(r)), ndcg_cut_10: x, success_10: x > 0.3 ? 1 : 0, judged_10: clamp01(0.93 + 0.05 * gauss(r)),
+      recip_rank: clamp01(x + 0.05 + 0.1 * gauss(r)),
+      map: clamp01(x - 0.05 + 0.05 * gauss(r)),
+      P_5: clamp01(x * 0.6 + 0.05 * gauss(r)),
+      recall_10: clamp01(x + 0.15 + 0.08 * gauss(r)),
+      ndcg_cut_10: x,
+      success_10: x > 0.3 ? 1 : 0,
+      judged_10: clamp01(0.93 + 0.05 * gauss(r)),
     });
     const id = `q${String(i).padStart(3, '0')}`;
     candQ.push({ id, segment, values: values(cand) });
     baseQ.push({ id, segment, values: values(base) });
   }
-  const judged = { name: 'support-tickets-2025q1', sha256: identity('judged'), keyKind: 'document_id' as const, source: 'tickets.jsonl', queries: 150 };
+  const judged = {
+    name: 'support-tickets-2025q1',
+    sha256: identity('judged'),
+    keyKind: 'document_id' as const,
+    source: 'tickets.jsonl',
+    queries: 150,
+  };
   const candidate = versionEvaluation({ id: v2, key: 'v2', encoder: 'openai:text-embedding-3-small' }, judged, candQ);
   const baseline = versionEvaluation({ id: v1, key: 'v1', encoder: 'hash:words-256' }, judged, baseQ);
   const gatesConfig = (gates: Omit<Gate, 'index'>[]): GatesConfig => ({
-    source: 'evals/gates.json', alpha: 0.05, confidence: 0.95, permutations: 2000, resamples: 2000, seed: undefined,
+    source: 'evals/gates.json',
+    alpha: 0.05,
+    confidence: 0.95,
+    permutations: 2000,
+    resamples: 2000,
+    seed: undefined,
     gates: gates.map((g, index) => ({ ...g, index })),
   });
   const record = async (config: GatesConfig, actor: string, hours: number) => {
     const outcomes = applyGates(candidate, baseline, config);
-    const comparisons = compareEvaluations(candidate, baseline, { confidence: config.confidence }).filter((c) => c.segment === OVERALL_STORED);
+    const comparisons = compareEvaluations(candidate, baseline, { confidence: config.confidence }).filter(
+      (c) => c.segment === OVERALL_STORED,
+    );
     // gated: false so that no gate event is logged now; the seeded events above stand for it.
-    const row = await recordEvaluation(k, { candidate, baseline, comparisons, outcomes, gated: false, gatesSource: config.source, actor });
-    await k.updateTable('evaluation_runs').set({ gated: true, created_at: at(hours) }).where('id', '=', row.id).execute();
+    const row = await recordEvaluation(k, {
+      candidate,
+      baseline,
+      comparisons,
+      outcomes,
+      gated: false,
+      gatesSource: config.source,
+      actor,
+    });
+    await k
+      .updateTable('evaluation_runs')
+      .set({ gated: true, created_at: at(hours) })
+      .where('id', '=', row.id)
+      .execute();
   };
   // The first gated run failed: recall@10 on the long tail was held to an absolute floor it does not reach.
-  await record(gatesConfig([
-    { name: 'recall@10 floor on long-tail', metric: 'recall_10', segment: segments[2]!, kind: 'min', min: 0.95 },
-  ]), 'ci', -45);
-  await record(gatesConfig([
-    { name: 'nDCG@10 not worse overall', metric: 'ndcg_cut_10', segment: null, kind: 'max_drop', maxDrop: 0.01 },
-    { name: 'nDCG@10 floor', metric: 'ndcg_cut_10', segment: null, kind: 'min', min: 0.45 },
-    { name: 'recall@10 on long-tail', metric: 'recall_10', segment: segments[2]!, kind: 'max_drop', maxDrop: 0.08 },
-    { name: 'judged coverage', metric: 'judged_10', segment: null, kind: 'min', min: 0.9 },
-  ]), `ci ${EVIL}`, -2);
+  await record(
+    gatesConfig([
+      { name: 'recall@10 floor on long-tail', metric: 'recall_10', segment: segments[2]!, kind: 'min', min: 0.95 },
+    ]),
+    'ci',
+    -45,
+  );
+  await record(
+    gatesConfig([
+      { name: 'nDCG@10 not worse overall', metric: 'ndcg_cut_10', segment: null, kind: 'max_drop', maxDrop: 0.01 },
+      { name: 'nDCG@10 floor', metric: 'ndcg_cut_10', segment: null, kind: 'min', min: 0.45 },
+      { name: 'recall@10 on long-tail', metric: 'recall_10', segment: segments[2]!, kind: 'max_drop', maxDrop: 0.08 },
+      { name: 'judged coverage', metric: 'judged_10', segment: null, kind: 'min', min: 0.9 },
+    ]),
+    `ci ${EVIL}`,
+    -2,
+  );
 
   // Shadow traffic over 42 hours, busier during the day; the candidate is slower and drifts a little.
   const rows = [];
@@ -183,12 +379,27 @@ export async function seedUpgrade(k: Kysely<DB>): Promise<void> {
     const cms = pms * 1.35 + Math.exp(Math.log(2) + 0.6 * gauss(r));
     const ids = Array.from({ length: 10 }, (_, j) => 1000 + i * 10 + j);
     rows.push({
-      created_at: at(t), query_sha256: createHash('sha256').update(`q${i}`).digest(), query_text: null, segment,
-      primary_version_id: v1, candidate_version_id: v2, k: 10, primary_ids: ids, candidate_ids: ids.map((x, j) => (j < hits ? x : x + 50_000)),
-      overlap_at_k: hits / 10, jaccard: hits / (20 - hits), rbo, primary_ms: pms, candidate_ms: cms,
+      created_at: at(t),
+      query_sha256: createHash('sha256').update(`q${i}`).digest(),
+      query_text: null,
+      segment,
+      primary_version_id: v1,
+      candidate_version_id: v2,
+      k: 10,
+      primary_ids: ids,
+      candidate_ids: ids.map((x, j) => (j < hits ? x : x + 50_000)),
+      overlap_at_k: hits / 10,
+      jaccard: hits / (20 - hits),
+      rbo,
+      primary_ms: pms,
+      candidate_ms: cms,
     });
   }
-  for (let i = 0; i < rows.length; i += 500) await k.insertInto('shadow_queries').values(rows.slice(i, i + 500)).execute();
+  for (let i = 0; i < rows.length; i += 500)
+    await k
+      .insertInto('shadow_queries')
+      .values(rows.slice(i, i + 500))
+      .execute();
 }
 
 /** The little of the DOM the page checks use (the test compiles without lib.dom). */
@@ -244,23 +455,54 @@ describe('upgrade report rendered from a database', () => {
     // The stored JSON is read exactly: no "could not read" note, readable labels, the overall row, every gate filled.
     assert.deepEqual(m.evaluation.skipped, []);
     assert.deepEqual(m.evaluation.metricNames, ['MRR', 'MAP', 'nDCG@10', 'P@5', 'R@10', 'hit@10', 'Judged@10']);
-    assert.deepEqual(m.evaluation.segments.map((s) => s.segment), ['overall', 'long-tail <script>alert("pwned")</script><img src=x onerror=alert(1)>', 'natural question', 'short keyword']);
-    assert.deepEqual(m.evaluation.segments.map((s) => s.queries), [150, 50, 50, 50]);
+    assert.deepEqual(
+      m.evaluation.segments.map((s) => s.segment),
+      [
+        'overall',
+        'long-tail <script>alert("pwned")</script><img src=x onerror=alert(1)>',
+        'natural question',
+        'short keyword',
+      ],
+    );
+    assert.deepEqual(
+      m.evaluation.segments.map((s) => s.queries),
+      [150, 50, 50, 50],
+    );
     for (const s of m.evaluation.segments) {
-      for (const x of s.metrics) assert.ok(x.candidate !== null && x.baseline !== null && x.delta !== null && x.deltaCi !== null, `${s.segment} ${x.metric}`);
+      for (const x of s.metrics)
+        assert.ok(
+          x.candidate !== null && x.baseline !== null && x.delta !== null && x.deltaCi !== null,
+          `${s.segment} ${x.metric}`,
+        );
     }
     const [relative, floor, tail, coverage] = m.evaluation.gates;
-    assert.deepEqual([relative!.segment, relative!.metric, relative!.kind, relative!.status, relative!.threshold, relative!.alpha, relative!.baselineKey], ['overall', 'nDCG@10', 'max_drop', 'passed', 0.01, 0.05, 'v1']);
+    assert.deepEqual(
+      [
+        relative!.segment,
+        relative!.metric,
+        relative!.kind,
+        relative!.status,
+        relative!.threshold,
+        relative!.alpha,
+        relative!.baselineKey,
+      ],
+      ['overall', 'nDCG@10', 'max_drop', 'passed', 0.01, 0.05, 'v1'],
+    );
     assert.ok(relative!.candidate !== null && relative!.baseline !== null && relative!.ci && relative!.pValue !== null);
     assert.ok(Math.abs(relative!.delta! - (relative!.candidate! - relative!.baseline!)) < 1e-9);
     // The overall difference interval is the one evaluate recorded, not one recomputed here.
-    const stored = (await db.kysely.selectFrom('evaluation_runs').select('metrics').orderBy('id', 'desc').executeTakeFirstOrThrow()).metrics as { comparisons: { metric: string; ciLower: number; ciUpper: number }[] };
+    const stored = (
+      await db.kysely.selectFrom('evaluation_runs').select('metrics').orderBy('id', 'desc').executeTakeFirstOrThrow()
+    ).metrics as { comparisons: { metric: string; ciLower: number; ciUpper: number }[] };
     const rec = stored.comparisons.find((c) => c.metric === 'nDCG@10')!;
     assert.deepEqual(overall.deltaCi, { lo: rec.ciLower, hi: rec.ciUpper });
     assert.match(m.evaluation.intervalNotes.join(' '), /recorded by embctl evaluate/);
     assert.equal(floor!.kind, 'min');
     assert.equal(floor!.threshold, 0.45);
-    assert.ok(floor!.candidate !== null && floor!.baseline !== null, 'an absolute gate shows the baseline from the run');
+    assert.ok(
+      floor!.candidate !== null && floor!.baseline !== null,
+      'an absolute gate shows the baseline from the run',
+    );
     assert.equal(floor!.ci, null);
     assert.match(tail!.segment ?? '', /^long-tail /);
     assert.ok(tail!.ci && tail!.pValue !== null);
@@ -270,11 +512,20 @@ describe('upgrade report rendered from a database', () => {
     assert.equal(m.shadow.k, 10);
     assert.equal(m.shadow.overlap.bins.length, 11);
     assert.equal(m.shadow.overlap.total, m.shadow.queries);
-    assert.equal(m.shadow.rbo.bins.reduce((a, b) => a + b.count, 0), m.shadow.queries);
-    assert.equal(m.shadow.series.reduce((a, p) => a + p.queries, 0), m.shadow.queries);
+    assert.equal(
+      m.shadow.rbo.bins.reduce((a, b) => a + b.count, 0),
+      m.shadow.queries,
+    );
+    assert.equal(
+      m.shadow.series.reduce((a, p) => a + p.queries, 0),
+      m.shadow.queries,
+    );
     assert.ok(m.shadow.latency && m.shadow.latency.candidate.p95 > m.shadow.latency.primary.p95);
     assert.deepEqual(m.shadow.primaryKeys, ['v1']);
-    assert.deepEqual(m.backfill.map((b) => b.versionKey), ['v0', 'v1', 'v2']);
+    assert.deepEqual(
+      m.backfill.map((b) => b.versionKey),
+      ['v0', 'v1', 'v2'],
+    );
     const v2 = m.backfill.find((b) => b.versionKey === 'v2')!;
     assert.equal(v2.runs, 4);
     assert.equal(v2.failedRuns, 1);
@@ -291,7 +542,10 @@ describe('upgrade report rendered from a database', () => {
     assert.equal(m.baseline?.key, 'v0');
     assert.equal(m.verdict.status, 'active');
     assert.equal(m.shadow, null);
-    await assert.rejects(loadReportModel(db, { candidate: 'nope' }), /no version "nope" for the candidate \(known: v0, v1, v2\)/);
+    await assert.rejects(
+      loadReportModel(db, { candidate: 'nope' }),
+      /no version "nope" for the candidate \(known: v0, v1, v2\)/,
+    );
     await assert.rejects(loadReportModel(db, { candidate: 'v2', baseline: 'v2' }), /must differ/);
   });
 
@@ -302,14 +556,17 @@ describe('upgrade report rendered from a database', () => {
     assert.match(html, /&lt;script&gt;alert\(&quot;pwned&quot;\)&lt;\/script&gt;/);
     assert.doesNotMatch(html, /https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
     assert.doesNotMatch(html, /sk-should-never-show/);
-    for (const name of CHART_NAMES) assert.match(html, new RegExp(`<figure class="chart-figure" data-chart="${name}">`), name);
+    for (const name of CHART_NAMES)
+      assert.match(html, new RegExp(`<figure class="chart-figure" data-chart="${name}">`), name);
     assert.doesNotMatch(html, /could not read/);
     assert.match(html, /<th scope="row">nDCG@10<\/th>/);
     assert.doesNotMatch(html, /<th[^>]*>values<\/th>/);
     assert.match(html, /<th class="seg" colspan="3">overall <span class="muted">n=150<\/span><\/th>/);
   });
 
-  const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the browser check`;
+  const skip = existsSync(CHROMIUM)
+    ? false
+    : `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the browser check`;
   test('opens in headless Chromium: every chart drawn, no network, screenshot', { skip }, async () => {
     const { chromium } = await import('playwright-core');
     const userDataDir = mkdtempSync(join(tmpdir(), 'embctl-chromium-'));
@@ -317,7 +574,16 @@ describe('upgrade report rendered from a database', () => {
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1240, height: 900 },
       deviceScaleFactor: 1,
     });
@@ -340,9 +606,9 @@ describe('upgrade report rendered from a database', () => {
           const svg = f.querySelector('svg');
           const marks = svg
             ? [...svg.querySelectorAll('rect.bar, rect.band, rect.point, path, circle, g.event')].filter((el) => {
-              const b = el.getBoundingClientRect();
-              return b.width > 0.5 && b.height > 0.5;
-            }).length
+                const b = el.getBoundingClientRect();
+                return b.width > 0.5 && b.height > 0.5;
+              }).length
             : 0;
           return {
             name: f.getAttribute('data-chart') ?? '',
@@ -358,13 +624,28 @@ describe('upgrade report rendered from a database', () => {
         assert.ok(c.svgTitle && c.svgTitle.length > 3, `${c.name} has an accessible title`);
         assert.ok(c.marks >= 2, `${c.name} draws marks (${c.marks})`);
       }
-      const injected = await page.evaluate(() => (globalThis as unknown as { document: Dom }).document.querySelectorAll('script, img, iframe, object, embed').length);
+      const injected = await page.evaluate(
+        () =>
+          (globalThis as unknown as { document: Dom }).document.querySelectorAll('script, img, iframe, object, embed')
+            .length,
+      );
       assert.equal(injected, 0, 'no element was injected');
-      assert.ok(await page.evaluate(() => (globalThis as unknown as { document: Dom }).document.body.innerText.includes('<script>alert("pwned")</script>')), 'the hostile text is shown as text');
+      assert.ok(
+        await page.evaluate(() =>
+          (globalThis as unknown as { document: Dom }).document.body.innerText.includes(
+            '<script>alert("pwned")</script>',
+          ),
+        ),
+        'the hostile text is shown as text',
+      );
 
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
-      assert.deepEqual(requests.filter((u) => u !== url), [], 'the page made no request');
+      assert.deepEqual(
+        requests.filter((u) => u !== url),
+        [],
+        'the page made no request',
+      );
       assert.deepEqual(consoleErrors, []);
     } finally {
       await context.close();
@@ -400,7 +681,12 @@ class CapturingContext extends CliContext {
   #out: Output | undefined;
   override get out(): Output {
     if (!this.#out) {
-      const sink = new Writable({ write: (chunk, _enc, done) => { this.stdout += String(chunk); done(); } });
+      const sink = new Writable({
+        write: (chunk, _enc, done) => {
+          this.stdout += String(chunk);
+          done();
+        },
+      });
       this.#out = createOutput(Boolean(this.globals.json), sink);
     }
     return this.#out;
@@ -408,8 +694,13 @@ class CapturingContext extends CliContext {
 }
 
 async function runReportInProcess(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  const program = new Command('embctl').exitOverride()
-    .option('--json').option('--database-url <url>').option('--home <dir>').option('--log-level <level>').option('--actor <name>');
+  const program = new Command('embctl')
+    .exitOverride()
+    .option('--json')
+    .option('--database-url <url>')
+    .option('--home <dir>')
+    .option('--log-level <level>')
+    .option('--actor <name>');
   const ctx = new CapturingContext(program, { ...env, EMBCTL_LOG_LEVEL: 'silent' });
   registerReport(program, ctx);
   try {
@@ -452,7 +743,10 @@ describe('embctl report', () => {
     assert.equal(model.candidate.key, 'v2');
     assert.equal(model.baseline.key, 'v1');
     assert.equal(model.evaluation.headlineMetric, 'nDCG@10');
-    await assert.rejects(runReportInProcess(['report', '--candidate', 'nope', '--out', join(dir, 'x.html')], env), /no version "nope"/);
+    await assert.rejects(
+      runReportInProcess(['report', '--candidate', 'nope', '--out', join(dir, 'x.html')], env),
+      /no version "nope"/,
+    );
   });
 
   test('through the embctl binary: exit codes', async () => {

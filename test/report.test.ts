@@ -2,8 +2,15 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import {
-  adaptEvaluation, CHART_NAMES, computeVerdict, redactDetails, renderReport, bucketSecondsFor,
-  type ReportEvent, type ReportModel, type ReportVersion,
+  adaptEvaluation,
+  CHART_NAMES,
+  computeVerdict,
+  redactDetails,
+  renderReport,
+  bucketSecondsFor,
+  type ReportEvent,
+  type ReportModel,
+  type ReportVersion,
 } from '../src/upgrade-report/index.js';
 import { parseStoredRun } from '../src/evaluate/stored-run.js';
 import { durationTicks, esc, fmtDuration, niceTicks, timeTicks } from '../src/upgrade-report/svg/common.js';
@@ -25,8 +32,20 @@ function noMarkup(html: string): void {
 
 function version(id: number, key: string, extra: Partial<ReportVersion> = {}): ReportVersion {
   return {
-    id, key, encoderSpec: `hash:words-${id}`, encoderName: 'hash', encoderRevision: 'r', dimensions: 256, metric: 'cosine',
-    indexKind: 'hnsw', indexStorage: 'vector', state: 'ready', active: false, createdAt: '2025-01-01T00:00:00.000Z', retiredAt: null, ...extra,
+    id,
+    key,
+    encoderSpec: `hash:words-${id}`,
+    encoderName: 'hash',
+    encoderRevision: 'r',
+    dimensions: 256,
+    metric: 'cosine',
+    indexKind: 'hnsw',
+    indexStorage: 'vector',
+    state: 'ready',
+    active: false,
+    createdAt: '2025-01-01T00:00:00.000Z',
+    retiredAt: null,
+    ...extra,
   };
 }
 
@@ -38,7 +57,8 @@ function ev(versionKey: string, event: string, at: string, more: Partial<ReportE
 /** Query scores keyed by alias, as `recordEvaluation` stores them. */
 type Values = Record<string, number>;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const meanValues = (list: Values[]): Values => Object.fromEntries(Object.keys(list[0]!).map((m) => [m, mean(list.map((v) => v[m]!))]));
+const meanValues = (list: Values[]): Values =>
+  Object.fromEntries(Object.keys(list[0]!).map((m) => [m, mean(list.map((v) => v[m]!))]));
 
 /**
  * An evaluation run in exactly the shapes src/evaluate/record.ts writes: `metrics` with
@@ -50,33 +70,88 @@ function recordedRun(segmentNames: string[] = [EVIL, 'faq']) {
     const segment = segmentNames[i % segmentNames.length]!;
     const c = 0.5 + (i % 5) / 20 + (segment === 'faq' ? 0.05 : 0);
     const b = 0.45 + (i % 3) / 30;
-    const values = (x: number): Values => ({ MRR: Math.min(1, x + 0.1), MAP: x - 0.05, 'nDCG@10': x, 'P@10': x / 4, 'R@100': Math.min(1, x + 0.3), 'hit@10': x > 0.5 ? 1 : 0, 'Judged@10': 0.9 });
+    const values = (x: number): Values => ({
+      MRR: Math.min(1, x + 0.1),
+      MAP: x - 0.05,
+      'nDCG@10': x,
+      'P@10': x / 4,
+      'R@100': Math.min(1, x + 0.3),
+      'hit@10': x > 0.5 ? 1 : 0,
+      'Judged@10': 0.9,
+    });
     return { id: `q${i}`, segment, values: values(c), baseline: values(b), top: [`doc-${i}`, `doc-${i + 1}`] };
   });
   const summary = (side: 'values' | 'baseline', version: string) => ({
     version,
     overall: { queries: perQuery.length, values: meanValues(perQuery.map((q) => q[side])) },
-    segments: Object.fromEntries(segmentNames.map((s) => {
-      const list = perQuery.filter((q) => q.segment === s);
-      return [s, { queries: list.length, values: meanValues(list.map((q) => q[side])) }];
-    })),
+    segments: Object.fromEntries(
+      segmentNames.map((s) => {
+        const list = perQuery.filter((q) => q.segment === s);
+        return [s, { queries: list.length, values: meanValues(list.map((q) => q[side])) }];
+      }),
+    ),
   });
   const cand = summary('values', 'v2');
   const base = summary('baseline', 'v1');
   const cmp = (metric: string) => {
     const c = cand.overall.values[metric]!;
     const b = base.overall.values[metric]!;
-    return { segment: 'all', metric, n: 40, candidate: c, baseline: b, delta: c - b, pValue: 0.0004, ciLower: c - b - 0.02, ciUpper: c - b + 0.03, confidence: 0.95 };
+    return {
+      segment: 'all',
+      metric,
+      n: 40,
+      candidate: c,
+      baseline: b,
+      delta: c - b,
+      pValue: 0.0004,
+      ciLower: c - b - 0.02,
+      ciUpper: c - b + 0.03,
+      confidence: 0.95,
+    };
   };
   const metrics = {
-    key_kind: 'document_id', ks: [10, 100], run_depth: 100, short_queries: 0, ...cand, baseline: base,
+    key_kind: 'document_id',
+    ks: [10, 100],
+    run_depth: 100,
+    short_queries: 0,
+    ...cand,
+    baseline: base,
     comparisons: ['MRR', 'MAP', 'nDCG@10', 'P@10', 'R@100', 'hit@10', 'Judged@10'].map(cmp),
-    gates_source: 'evals/gates.json', timings_ms: { retrieveMs: 900, scoreMs: 12 },
+    gates_source: 'evals/gates.json',
+    timings_ms: { retrieveMs: 900, scoreMs: 12 },
   };
   const ndcg = cmp('nDCG@10');
   const gates = [
-    { index: 0, name: `nDCG ${EVIL}`, kind: 'max_drop', metric: 'nDCG@10', segment: 'all', status: 'passed', value: ndcg.candidate, min: null, max_drop: 0.01, alpha: 0.05, baseline: 'v1', comparison: { ...ndcg, pValue: 0.0001 }, message: EVIL },
-    { index: 1, name: 'faq floor', kind: 'min', metric: 'nDCG@10', segment: 'faq', status: 'passed', value: cand.segments.faq?.values['nDCG@10'] ?? 0.7, min: 0.5, max_drop: null, alpha: null, baseline: null, comparison: null, message: 'segment faq nDCG@10 = 0.7000 >= min 0.5' },
+    {
+      index: 0,
+      name: `nDCG ${EVIL}`,
+      kind: 'max_drop',
+      metric: 'nDCG@10',
+      segment: 'all',
+      status: 'passed',
+      value: ndcg.candidate,
+      min: null,
+      max_drop: 0.01,
+      alpha: 0.05,
+      baseline: 'v1',
+      comparison: { ...ndcg, pValue: 0.0001 },
+      message: EVIL,
+    },
+    {
+      index: 1,
+      name: 'faq floor',
+      kind: 'min',
+      metric: 'nDCG@10',
+      segment: 'faq',
+      status: 'passed',
+      value: cand.segments.faq?.values['nDCG@10'] ?? 0.7,
+      min: 0.5,
+      max_drop: null,
+      alpha: null,
+      baseline: null,
+      comparison: null,
+      message: 'segment faq nDCG@10 = 0.7000 >= min 0.5',
+    },
   ];
   return { metrics, gates, perQuery };
 }
@@ -89,8 +164,17 @@ function parsed(run: { metrics: unknown; gates: unknown; perQuery: unknown }, id
 /** A run's `metrics` with only the overall aggregate filled. */
 function overallOnly(queries: number, values: Record<string, number>) {
   return {
-    version: null, overall: { queries, values }, segments: {}, key_kind: 'document_id', ks: [10], run_depth: 10, short_queries: 0,
-    baseline: null, comparisons: [], gates_source: null, timings_ms: { retrieveMs: 1, scoreMs: 1 },
+    version: null,
+    overall: { queries, values },
+    segments: {},
+    key_kind: 'document_id',
+    ks: [10],
+    run_depth: 10,
+    short_queries: 0,
+    baseline: null,
+    comparisons: [],
+    gates_source: null,
+    timings_ms: { retrieveMs: 1, scoreMs: 1 },
   };
 }
 
@@ -109,7 +193,11 @@ function model(): ReportModel {
     ev('v2', 'gate_passed', '2025-01-03T04:00:00.000Z', { details: { note: EVIL } }),
   ];
   const adapted = adaptEvaluation(parsed(recordedRun()));
-  const bins10 = Array.from({ length: 10 }, (_, i) => ({ lo: i / 10, hi: (i + 1) / 10, count: [0, 1, 2, 5, 9, 14, 20, 18, 9, 4][i]! }));
+  const bins10 = Array.from({ length: 10 }, (_, i) => ({
+    lo: i / 10,
+    hi: (i + 1) / 10,
+    count: [0, 1, 2, 5, 9, 14, 20, 18, 9, 4][i]!,
+  }));
   const partial: Omit<ReportModel, 'verdict'> = {
     modelVersion: 1,
     generatedAt: '2025-01-03T05:00:00.000Z',
@@ -120,23 +208,87 @@ function model(): ReportModel {
     versions: [v1, v2],
     events,
     evaluation: {
-      runId: 7, judgedSet: `tickets ${EVIL}`, judgedSetSha256: 'ab'.repeat(32), createdAt: '2025-01-03T04:00:00.000Z', actor: EVIL,
-      gated: true, passed: true, candidateKey: 'v2', baselineKey: 'v1', ...adapted,
+      runId: 7,
+      judgedSet: `tickets ${EVIL}`,
+      judgedSetSha256: 'ab'.repeat(32),
+      createdAt: '2025-01-03T04:00:00.000Z',
+      actor: EVIL,
+      gated: true,
+      passed: true,
+      candidateKey: 'v2',
+      baselineKey: 'v1',
+      ...adapted,
     },
     evaluationHistory: [],
     shadow: {
-      candidateKey: 'v2', primaryKeys: ['v1'], queries: 82, dropped: 3, failed: 1, k: 10,
-      firstAt: '2025-01-02T04:00:00.000Z', lastAt: '2025-01-03T04:00:00.000Z',
-      overlap: { bins: Array.from({ length: 11 }, (_, i) => ({ lo: i / 10, hi: i / 10, label: `${i}/10`, count: i < 4 ? 0 : i })), total: 82, mean: 0.74, p10: 0.5, p50: 0.8 },
+      candidateKey: 'v2',
+      primaryKeys: ['v1'],
+      queries: 82,
+      dropped: 3,
+      failed: 1,
+      k: 10,
+      firstAt: '2025-01-02T04:00:00.000Z',
+      lastAt: '2025-01-03T04:00:00.000Z',
+      overlap: {
+        bins: Array.from({ length: 11 }, (_, i) => ({
+          lo: i / 10,
+          hi: i / 10,
+          label: `${i}/10`,
+          count: i < 4 ? 0 : i,
+        })),
+        total: 82,
+        mean: 0.74,
+        p10: 0.5,
+        p50: 0.8,
+      },
       rbo: { bins: bins10, total: 82, mean: 0.66, p10: 0.4, p50: 0.7 },
       bucketSeconds: 3600,
-      series: Array.from({ length: 24 }, (_, i) => ({ at: new Date(Date.parse('2025-01-02T04:00:00Z') + i * 3600_000).toISOString(), queries: 3 + (i % 4), meanOverlap: 0.7 + (i % 3) / 50, meanRbo: 0.62 + (i % 5) / 60 })),
+      series: Array.from({ length: 24 }, (_, i) => ({
+        at: new Date(Date.parse('2025-01-02T04:00:00Z') + i * 3600_000).toISOString(),
+        queries: 3 + (i % 4),
+        meanOverlap: 0.7 + (i % 3) / 50,
+        meanRbo: 0.62 + (i % 5) / 60,
+      })),
       latency: { primary: { p50: 7, p95: 13, p99: 18, mean: 8 }, candidate: { p50: 11, p95: 19, p99: 26, mean: 12 } },
       segments: [{ segment: EVIL, queries: 82, meanOverlap: 0.74, meanRbo: 0.66 }],
     },
     backfill: [
-      { versionKey: 'v1', runs: 1, completedRuns: 1, failedRuns: 0, running: false, lastStatus: 'completed', embedded: 1000, reused: 0, tokens: 0, costUsd: 0, encoderRequests: 0, rateLimited: 0, startedAt: null, finishedAt: null, wallSeconds: 3300, workerSeconds: 3300 },
-      { versionKey: 'v2', runs: 2, completedRuns: 2, failedRuns: 0, running: false, lastStatus: 'completed', embedded: 1000, reused: 20, tokens: 250_000, costUsd: 0.005, encoderRequests: 12, rateLimited: 1, startedAt: null, finishedAt: null, wallSeconds: 10_200, workerSeconds: 16_000 },
+      {
+        versionKey: 'v1',
+        runs: 1,
+        completedRuns: 1,
+        failedRuns: 0,
+        running: false,
+        lastStatus: 'completed',
+        embedded: 1000,
+        reused: 0,
+        tokens: 0,
+        costUsd: 0,
+        encoderRequests: 0,
+        rateLimited: 0,
+        startedAt: null,
+        finishedAt: null,
+        wallSeconds: 3300,
+        workerSeconds: 3300,
+      },
+      {
+        versionKey: 'v2',
+        runs: 2,
+        completedRuns: 2,
+        failedRuns: 0,
+        running: false,
+        lastStatus: 'completed',
+        embedded: 1000,
+        reused: 20,
+        tokens: 250_000,
+        costUsd: 0.005,
+        encoderRequests: 12,
+        rateLimited: 1,
+        startedAt: null,
+        finishedAt: null,
+        wallSeconds: 10_200,
+        workerSeconds: 16_000,
+      },
     ],
   };
   return { ...partial, verdict: computeVerdict(partial) };
@@ -164,10 +316,21 @@ describe('report: SVG builders', () => {
 
   test('grouped bars: one rect per value, whiskers for intervals, escaped labels, accessible title', () => {
     const svg = groupedBarChart({
-      id: 'g', title: `T ${EVIL}`, desc: 'd',
-      series: [{ label: 'cand', color: '#00f' }, { label: 'base', color: '#999' }],
+      id: 'g',
+      title: `T ${EVIL}`,
+      desc: 'd',
+      series: [
+        { label: 'cand', color: '#00f' },
+        { label: 'base', color: '#999' },
+      ],
       groups: [
-        { label: EVIL, values: [{ value: 0.6, ci: { lo: 0.55, hi: 0.65 } }, { value: 0.5, ci: { lo: 0.45, hi: 0.55 } }] },
+        {
+          label: EVIL,
+          values: [
+            { value: 0.6, ci: { lo: 0.55, hi: 0.65 } },
+            { value: 0.5, ci: { lo: 0.45, hi: 0.55 } },
+          ],
+        },
         { label: 'b', values: [{ value: 0.7 }, null] },
       ],
       yMax: 1,
@@ -182,12 +345,28 @@ describe('report: SVG builders', () => {
   });
 
   test('horizontal bars and the difference plot', () => {
-    const h = horizontalBarChart({ id: 'h', title: 't', desc: 'd', rows: [{ label: EVIL, value: 2 }, { label: 'b', value: 0 }] });
+    const h = horizontalBarChart({
+      id: 'h',
+      title: 't',
+      desc: 'd',
+      rows: [
+        { label: EVIL, value: 2 },
+        { label: 'b', value: 0 },
+      ],
+    });
     assert.equal(count(h, /<rect class="bar"/g), 2);
     noMarkup(h);
     const d = intervalChart({
-      id: 'd', title: 't', desc: 'd', xLabel: 'Δ', intervalLabel: '95% CI of Δ',
-      rows: [{ label: 'up', value: 0.05, ci: { lo: 0.01, hi: 0.09 } }, { label: 'down', value: -0.03, ci: { lo: -0.05, hi: -0.01 } }, { label: 'flat', value: 0.01, ci: { lo: -0.02, hi: 0.04 } }],
+      id: 'd',
+      title: 't',
+      desc: 'd',
+      xLabel: 'Δ',
+      intervalLabel: '95% CI of Δ',
+      rows: [
+        { label: 'up', value: 0.05, ci: { lo: 0.01, hi: 0.09 } },
+        { label: 'down', value: -0.03, ci: { lo: -0.05, hi: -0.01 } },
+        { label: 'flat', value: 0.01, ci: { lo: -0.02, hi: 0.04 } },
+      ],
     });
     assert.equal(count(d, /<rect class="point"/g), 3);
     assert.match(d, /fill="#16a34a"/);
@@ -197,7 +376,10 @@ describe('report: SVG builders', () => {
 
   test('histogram: discrete bins are labelled, markers drawn, empty bins have no height', () => {
     const svg = histogram({
-      id: 'h', title: 't', desc: 'd', xLabel: 'overlap@10',
+      id: 'h',
+      title: 't',
+      desc: 'd',
+      xLabel: 'overlap@10',
       bins: Array.from({ length: 11 }, (_, i) => ({ lo: i / 10, hi: i / 10, label: `${i}/10`, count: i })),
       markers: [{ value: 0.7, label: 'mean 0.70' }],
     });
@@ -208,9 +390,32 @@ describe('report: SVG builders', () => {
   });
 
   test('line chart: a path for several points, a dot for one', () => {
-    const many = lineChart({ id: 'l', title: 't', desc: 'd', yLabel: 'y', yMin: 0, yMax: 1, series: [{ label: 's', color: '#00f', points: [{ t: 0, y: 0.5 }, { t: 3_600_000, y: 0.7 }] }] });
+    const many = lineChart({
+      id: 'l',
+      title: 't',
+      desc: 'd',
+      yLabel: 'y',
+      yMin: 0,
+      yMax: 1,
+      series: [
+        {
+          label: 's',
+          color: '#00f',
+          points: [
+            { t: 0, y: 0.5 },
+            { t: 3_600_000, y: 0.7 },
+          ],
+        },
+      ],
+    });
     assert.equal(count(many, /<path class="line"/g), 1);
-    const one = lineChart({ id: 'l', title: 't', desc: 'd', yLabel: 'y', series: [{ label: 's', color: '#00f', points: [{ t: 0, y: 0.5 }] }] });
+    const one = lineChart({
+      id: 'l',
+      title: 't',
+      desc: 'd',
+      yLabel: 'y',
+      series: [{ label: 's', color: '#00f', points: [{ t: 0, y: 0.5 }] }],
+    });
     assert.equal(count(one, /<path class="line"/g), 0);
     assert.equal(count(one, /<circle class="point"/g), 1);
   });
@@ -226,9 +431,18 @@ describe('report: SVG builders', () => {
     ];
     const lanes = [
       { key: 'a', state: 'ready', active: true, createdAt: '2025-01-01T00:00:00Z', retiredAt: null },
-      { key: 'b', state: 'retired', active: false, createdAt: '2025-01-01T00:00:00Z', retiredAt: '2025-01-01T05:00:00Z' },
+      {
+        key: 'b',
+        state: 'retired',
+        active: false,
+        createdAt: '2025-01-01T00:00:00Z',
+        retiredAt: '2025-01-01T05:00:00Z',
+      },
     ];
-    const iv = lifecycleIntervals(events, lanes).map((x) => `${x.versionKey}:${x.kind}:${x.start % 86_400_000 / 3_600_000}-${x.end === null ? 'now' : x.end % 86_400_000 / 3_600_000}`);
+    const iv = lifecycleIntervals(events, lanes).map(
+      (x) =>
+        `${x.versionKey}:${x.kind}:${(x.start % 86_400_000) / 3_600_000}-${x.end === null ? 'now' : (x.end % 86_400_000) / 3_600_000}`,
+    );
     assert.deepEqual(iv, ['a:backfilling:0-1', 'a:active:2-3', 'b:active:3-4', 'a:active:4-now']);
     const svg = timelineChart({ id: 't', title: 't', desc: 'd', lanes, events });
     assert.equal(count(svg, /<g class="event"/g), 6);
@@ -243,34 +457,73 @@ describe('report: evaluation adapter', () => {
     assert.deepEqual(a.skipped, [], 'no "could not read" note for a real run');
     assert.equal(a.headlineMetric, 'nDCG@10');
     assert.deepEqual(a.metricNames, ['MRR', 'MAP', 'nDCG@10', 'P@10', 'R@100', 'hit@10', 'Judged@10']);
-    assert.deepEqual(a.segments.map((s) => [s.segment, s.queries]), [['overall', 40], [EVIL, 20], ['faq', 20]].sort((x, y) => (x[0] === 'overall' ? -1 : y[0] === 'overall' ? 1 : String(x[0]).localeCompare(String(y[0])))));
+    assert.deepEqual(
+      a.segments.map((s) => [s.segment, s.queries]),
+      [
+        ['overall', 40],
+        [EVIL, 20],
+        ['faq', 20],
+      ].sort((x, y) => (x[0] === 'overall' ? -1 : y[0] === 'overall' ? 1 : String(x[0]).localeCompare(String(y[0])))),
+    );
     const o = a.segments[0]!.metrics.find((m) => m.metric === 'nDCG@10')!;
     const stored = run.metrics.comparisons.find((c) => c.metric === 'nDCG@10')!;
     assert.equal(o.candidate, run.metrics.overall.values['nDCG@10']);
     assert.equal(o.baseline, run.metrics.baseline.overall.values['nDCG@10']);
     assert.equal(o.delta, stored.delta);
-    assert.deepEqual(o.deltaCi, { lo: stored.ciLower, hi: stored.ciUpper }, 'the recorded interval, not a recomputed one');
+    assert.deepEqual(
+      o.deltaCi,
+      { lo: stored.ciLower, hi: stored.ciUpper },
+      'the recorded interval, not a recomputed one',
+    );
     assert.equal(o.pValue, 0.0001, "the gate's comparison (which decided) wins over the table's");
-    assert.equal(a.segments[0]!.metrics.find((m) => m.metric === 'MRR')!.pValue, 0.0004, 'the recorded table comparison elsewhere');
+    assert.equal(
+      a.segments[0]!.metrics.find((m) => m.metric === 'MRR')!.pValue,
+      0.0004,
+      'the recorded table comparison elsewhere',
+    );
     assert.equal(o.n, 40);
     const faq = a.segments.find((s) => s.segment === 'faq')!.metrics.find((m) => m.metric === 'R@100')!;
     assert.equal(faq.candidate, run.metrics.segments.faq!.values['R@100']);
     assert.equal(faq.baseline, run.metrics.baseline.segments.faq!.values['R@100']);
     assert.ok(faq.deltaCi && faq.candidateCi, 'segment intervals from the per-query scores');
-    assert.match(a.intervalNotes.join(' '), /Difference intervals for overall: 95% paired bootstrap .* recorded by embctl evaluate/);
-    assert.match(a.intervalNotes.join(' '), /Difference intervals for each segment: 95% paired bootstrap percentile interval computed by this report/);
+    assert.match(
+      a.intervalNotes.join(' '),
+      /Difference intervals for overall: 95% paired bootstrap .* recorded by embctl evaluate/,
+    );
+    assert.match(
+      a.intervalNotes.join(' '),
+      /Difference intervals for each segment: 95% paired bootstrap percentile interval computed by this report/,
+    );
 
     assert.equal(a.gates.length, 2);
     const [rel, min] = a.gates;
     assert.deepEqual(rel, {
-      name: `nDCG ${EVIL}`, segment: 'overall', metric: 'nDCG@10', kind: 'max_drop', status: 'passed',
-      candidate: stored.candidate, baseline: stored.baseline, delta: stored.delta, pValue: 0.0001, ci: { lo: stored.ciLower, hi: stored.ciUpper },
-      confidence: 0.95, n: 40, threshold: 0.01, alpha: 0.05, baselineKey: 'v1', passed: true, message: EVIL,
+      name: `nDCG ${EVIL}`,
+      segment: 'overall',
+      metric: 'nDCG@10',
+      kind: 'max_drop',
+      status: 'passed',
+      candidate: stored.candidate,
+      baseline: stored.baseline,
+      delta: stored.delta,
+      pValue: 0.0001,
+      ci: { lo: stored.ciLower, hi: stored.ciUpper },
+      confidence: 0.95,
+      n: 40,
+      threshold: 0.01,
+      alpha: 0.05,
+      baselineKey: 'v1',
+      passed: true,
+      message: EVIL,
     });
     assert.equal(min!.segment, 'faq');
     assert.equal(min!.threshold, 0.5);
     assert.equal(min!.candidate, run.gates[1]!.value);
-    assert.equal(min!.baseline, run.metrics.baseline.segments.faq!.values['nDCG@10'], 'baseline taken from the run for an absolute gate');
+    assert.equal(
+      min!.baseline,
+      run.metrics.baseline.segments.faq!.values['nDCG@10'],
+      'baseline taken from the run for an absolute gate',
+    );
     assert.equal(min!.ci, null);
     assert.equal(min!.pValue, null);
   });
@@ -279,10 +532,22 @@ describe('report: evaluation adapter', () => {
     const run = recordedRun(['(none)']);
     const metrics = { ...run.metrics, baseline: null, comparisons: [] };
     const perQuery = run.perQuery.map(({ baseline: _b, ...q }) => q);
-    const gates = [{ ...run.gates[0]!, status: 'skipped', baseline: null, comparison: null, message: 'no baseline version (no active version and no --baseline): relative gate skipped' }];
+    const gates = [
+      {
+        ...run.gates[0]!,
+        status: 'skipped',
+        baseline: null,
+        comparison: null,
+        message: 'no baseline version (no active version and no --baseline): relative gate skipped',
+      },
+    ];
     const a = adaptEvaluation(parsed({ metrics, gates, perQuery }));
     assert.deepEqual(a.skipped, []);
-    assert.deepEqual(a.segments.map((s) => s.segment), ['overall'], 'the single segment repeating overall is left out');
+    assert.deepEqual(
+      a.segments.map((s) => s.segment),
+      ['overall'],
+      'the single segment repeating overall is left out',
+    );
     const o = a.segments[0]!.metrics.find((m) => m.metric === 'nDCG@10')!;
     assert.equal(o.baseline, null);
     assert.equal(o.delta, null);
@@ -294,11 +559,18 @@ describe('report: evaluation adapter', () => {
   test('a run of another shape is refused, naming the run, instead of being read in part', () => {
     // Before the stored shapes had one schema, the adapter skipped what it could not read; now the reader refuses the row.
     const bad = {
-      metrics: { overall: { queries: 'x', values: { 'nDCG@10': 'abc', MRR: null } }, segments: 3, comparisons: [{ nope: 1 }] },
+      metrics: {
+        overall: { queries: 'x', values: { 'nDCG@10': 'abc', MRR: null } },
+        segments: 3,
+        comparisons: [{ nope: 1 }],
+      },
       gates: [{ name: 'no status' }, 7, { metric: 'MRR', status: 'failed', segment: 'all' }],
       perQuery: [{ nope: true }],
     };
-    assert.throws(() => parsed(bad, 31), /^InputError: evaluation run 31 was stored in a shape this embctl cannot read \(metrics\.\w+: .*; \d+ more\): re-run `embctl evaluate` to record it again$/);
+    assert.throws(
+      () => parsed(bad, 31),
+      /^InputError: evaluation run 31 was stored in a shape this embctl cannot read \(metrics\.\w+: .*; \d+ more\): re-run `embctl evaluate` to record it again$/,
+    );
     assert.throws(() => parsed({ metrics: null, gates: null, perQuery: null }, 32), /evaluation run 32 .*\(metrics: /);
     const sparse = adaptEvaluation(parsed({ metrics: overallOnly(3, {}), gates: [], perQuery: [] }));
     assert.deepEqual(sparse.segments, [], 'no measure stored: nothing to show');
@@ -307,8 +579,18 @@ describe('report: evaluation adapter', () => {
   });
 
   test('intervals from per-query scores, pairing the baseline run by query id', () => {
-    const qs = Array.from({ length: 40 }, (_, i) => ({ id: `q${i}`, segment: i % 2 ? 'a' : 'b', values: { 'nDCG@10': 0.5 + (i % 5) / 20 }, top: [] }));
-    const base = Array.from({ length: 40 }, (_, i) => ({ id: `q${i}`, segment: i % 2 ? 'a' : 'b', values: { 'nDCG@10': 0.45 + (i % 3) / 30 }, top: [] }));
+    const qs = Array.from({ length: 40 }, (_, i) => ({
+      id: `q${i}`,
+      segment: i % 2 ? 'a' : 'b',
+      values: { 'nDCG@10': 0.5 + (i % 5) / 20 },
+      top: [],
+    }));
+    const base = Array.from({ length: 40 }, (_, i) => ({
+      id: `q${i}`,
+      segment: i % 2 ? 'a' : 'b',
+      values: { 'nDCG@10': 0.45 + (i % 3) / 30 },
+      top: [],
+    }));
     const a = adaptEvaluation(
       parsed({ metrics: overallOnly(40, {}), gates: [], perQuery: qs }),
       parsed({ metrics: overallOnly(40, { 'nDCG@10': 0.4777 }), gates: [], perQuery: base }),
@@ -320,7 +602,14 @@ describe('report: evaluation adapter', () => {
     assert.ok(o.deltaCi.lo < o.delta! && o.delta! < o.deltaCi.hi);
     assert.equal(o.baseline, 0.4777, 'the stored mean wins over the derived one');
     assert.equal(o.n, 40);
-    assert.deepEqual(a.segments.map((s) => [s.segment, s.queries]), [['overall', 40], ['a', 20], ['b', 20]]);
+    assert.deepEqual(
+      a.segments.map((s) => [s.segment, s.queries]),
+      [
+        ['overall', 40],
+        ['a', 20],
+        ['b', 20],
+      ],
+    );
     assert.match(a.intervalNotes.join(' '), /paired bootstrap/);
   });
 });
@@ -336,7 +625,10 @@ describe('report: HTML', () => {
       assert.match(fig[1]!, /<svg [^>]*role="img"[^>]*><title id="[^"]+">[^<]+<\/title>/, `${name} has a title`);
     }
     noMarkup(html);
-    assert.match(html, /&lt;script&gt;alert\(&#39;x&#39;\)&lt;\/script&gt;&quot;&gt;&lt;img src=x onerror=alert\(1\)&gt;&amp;amp;/);
+    assert.match(
+      html,
+      /&lt;script&gt;alert\(&#39;x&#39;\)&lt;\/script&gt;&quot;&gt;&lt;img src=x onerror=alert\(1\)&gt;&amp;amp;/,
+    );
     assert.doesNotMatch(html.replace(/"[^"]*"/g, '""'), /<[^>]*\s(src|href)=/, 'no tag loads anything');
     assert.match(html, /Content-Security-Policy/);
     assert.match(html, /3 dropped/);
@@ -344,11 +636,15 @@ describe('report: HTML', () => {
     assert.doesNotMatch(html, /could not read/);
     assert.doesNotMatch(html, /<th[^>]*>values<\/th>/);
     assert.match(html, /<th class="seg" colspan="3">overall <span class="muted">n=40<\/span><\/th>/);
-    for (const label of ['nDCG@10', 'P@10', 'R@100', 'MRR', 'MAP', 'hit@10', 'Judged@10']) assert.match(html, new RegExp(`<th scope="row">${label}</th>`), label);
+    for (const label of ['nDCG@10', 'P@10', 'R@100', 'MRR', 'MAP', 'hit@10', 'Judged@10'])
+      assert.match(html, new RegExp(`<th scope="row">${label}</th>`), label);
     const gate = html.match(/<table class="gates">[\s\S]*?<tbody><tr[^>]*>([\s\S]*?)<\/tr>/)![1]!;
     const cells = [...gate.matchAll(/<td class="num[^"]*">([^<]*)/g)].map((x) => x[1]);
     assert.equal(cells.length, 6);
-    assert.ok(cells.slice(0, 5).every((c) => c !== '–'), `relative gate cells: ${cells.join(' | ')}`);
+    assert.ok(
+      cells.slice(0, 5).every((c) => c !== '–'),
+      `relative gate cells: ${cells.join(' | ')}`,
+    );
     assert.equal(cells[4], '1.0e-4');
     assert.match(gate, /drop ≤ 0\.01/);
   });
@@ -357,7 +653,13 @@ describe('report: HTML', () => {
     const m = { ...model(), shadow: null, evaluation: null, backfill: [], events: [] };
     const html = renderReport({ ...m, verdict: computeVerdict(m) });
     for (const name of CHART_NAMES) {
-      assert.match(html, new RegExp(`<figure class="chart-figure" data-chart="${name}" data-empty="true"><div class="empty" role="note">`), name);
+      assert.match(
+        html,
+        new RegExp(
+          `<figure class="chart-figure" data-chart="${name}" data-empty="true"><div class="empty" role="note">`,
+        ),
+        name,
+      );
     }
     assert.match(html, /No shadow traffic yet — run <code>embctl shadow start v2 --sample 0\.1<\/code>/);
     assert.match(html, /No evaluation yet — run <code>embctl evaluate --version v2 --gate<\/code>/);
@@ -366,15 +668,38 @@ describe('report: HTML', () => {
 
   test('verdicts', () => {
     const base = model();
-    const failed = { ...base, evaluation: { ...base.evaluation!, passed: false, gates: base.evaluation!.gates.map((g, i) => ({ ...g, passed: i !== 0, status: i !== 0 ? g.status : 'failed' as const })) } };
+    const failed = {
+      ...base,
+      evaluation: {
+        ...base.evaluation!,
+        passed: false,
+        gates: base.evaluation!.gates.map((g, i) => ({
+          ...g,
+          passed: i !== 0,
+          status: i !== 0 ? g.status : ('failed' as const),
+        })),
+      },
+    };
     const v = computeVerdict(failed);
     assert.equal(v.status, 'fail');
     assert.match(v.headline, /v2 failed its gates against v1/);
     assert.match(v.details.join(' '), /1 of 2 gates failed/);
-    assert.match(renderReport({ ...failed, verdict: v }), /<tr class="failed"><td><span class="chip chip-fail">fail<\/span>/);
-    const skipped = { ...base, evaluation: { ...base.evaluation!, gates: base.evaluation!.gates.map((g, i) => ({ ...g, status: i === 0 ? 'skipped' as const : g.status })) } };
+    assert.match(
+      renderReport({ ...failed, verdict: v }),
+      /<tr class="failed"><td><span class="chip chip-fail">fail<\/span>/,
+    );
+    const skipped = {
+      ...base,
+      evaluation: {
+        ...base.evaluation!,
+        gates: base.evaluation!.gates.map((g, i) => ({ ...g, status: i === 0 ? ('skipped' as const) : g.status })),
+      },
+    };
     assert.match(computeVerdict(skipped).details.join(' '), /1 of 2 gates passed, 1 skipped/);
-    assert.match(renderReport({ ...skipped, verdict: computeVerdict(skipped) }), /<span class="chip chip-skip">skipped<\/span>/);
+    assert.match(
+      renderReport({ ...skipped, verdict: computeVerdict(skipped) }),
+      /<span class="chip chip-skip">skipped<\/span>/,
+    );
     const activeM = { ...base, candidate: { ...base.candidate!, active: true } };
     assert.equal(computeVerdict(activeM).status, 'active');
     assert.equal(computeVerdict({ ...base, evaluation: null }).status, 'pending');
@@ -397,8 +722,17 @@ describe('report: HTML', () => {
   });
 
   test('secrets in audit details are redacted', () => {
-    assert.deepEqual(redactDetails({ api_key: 'sk-abc', nested: { password: 'p', url: 'postgresql://u:pw@h/db', ok: 1 }, list: ['sk-abcdefghijklmnopqrstuvwxyz'] }), {
-      api_key: '***', nested: { password: '***', url: 'postgresql://u:***@h/db', ok: 1 }, list: ['sk-***'],
-    });
+    assert.deepEqual(
+      redactDetails({
+        api_key: 'sk-abc',
+        nested: { password: 'p', url: 'postgresql://u:pw@h/db', ok: 1 },
+        list: ['sk-abcdefghijklmnopqrstuvwxyz'],
+      }),
+      {
+        api_key: '***',
+        nested: { password: '***', url: 'postgresql://u:***@h/db', ok: 1 },
+        list: ['sk-***'],
+      },
+    );
   });
 });

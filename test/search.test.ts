@@ -5,7 +5,16 @@ import { Writable } from 'node:stream';
 import { freshDb, ON_SERVER, type TestDb } from './support/db.js';
 import { createExactRetriever } from './support/exact-retriever.js';
 import { fillVersion, ingestDocs, recordGate, register, syntheticDocs } from './support/fill-version.js';
-import { createSearcher, parseFilters, reciprocalRankFusion, scoreFromDistance, applyCalibration, quantileCalibration, calibrateVersion, type Searcher } from '../src/search/index.js';
+import {
+  createSearcher,
+  parseFilters,
+  reciprocalRankFusion,
+  scoreFromDistance,
+  applyCalibration,
+  quantileCalibration,
+  calibrateVersion,
+  type Searcher,
+} from '../src/search/index.js';
 import { activate } from '../src/lifecycle/index.js';
 import { encoderForVersion } from '../src/versions/encoder-for-version.js';
 import { requireVersion, type VersionRow } from '../src/versions/store.js';
@@ -41,13 +50,21 @@ const ids = (r: { hits: { chunkId: number }[] }) => r.hits.map((h) => h.chunkId)
 
 describe('search', () => {
   test('no active version: refused with the fix', async () => {
-    await assert.rejects(searcher().search({ query: 'whale' }),
-      (e: Error) => e instanceof RefusedError && /no version is active: activate one with embctl activate <key>/.test(e.message));
+    await assert.rejects(
+      searcher().search({ query: 'whale' }),
+      (e: Error) =>
+        e instanceof RefusedError && /no version is active: activate one with embctl activate <key>/.test(e.message),
+    );
   });
 
-  test('serves the requested version only, with that version\'s own encoder', async () => {
+  test("serves the requested version only, with that version's own encoder", async () => {
     const used: string[] = [];
-    const s = searcher({ makeEncoder: (v: VersionRow) => { used.push(v.version_key); return encoderForVersion(v, {}); } });
+    const s = searcher({
+      makeEncoder: (v: VersionRow) => {
+        used.push(v.version_key);
+        return encoderForVersion(v, {});
+      },
+    });
     const q = 'whale coral reef garlic';
     const ra = await s.search({ query: q, version: 'a', k: 10 });
     const rb = await s.search({ query: q, version: 'b', k: 10 });
@@ -89,12 +106,23 @@ describe('search', () => {
 
   test('EMBCTL_PIN_VERSION pins the process to a version, and says so in the log', async () => {
     const lines: string[] = [];
-    const logger = createLogger({ level: 'info', destination: new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }) });
+    const logger = createLogger({
+      level: 'info',
+      destination: new Writable({
+        write(c, _e, cb) {
+          lines.push(String(c));
+          cb();
+        },
+      }),
+    });
     const s = searcher({ pinVersion: 'a', logger });
     const r = await s.search({ query: 'planet orbit' });
     assert.equal(r.version, 'a');
     assert.equal(r.source, 'pinned');
-    assert.ok(lines.some((l) => /pinned to version a by EMBCTL_PIN_VERSION/.test(l)), lines.join(''));
+    assert.ok(
+      lines.some((l) => /pinned to version a by EMBCTL_PIN_VERSION/.test(l)),
+      lines.join(''),
+    );
     assert.equal((await s.servingVersion()).row.version_key, 'a');
     // An explicit version still wins over the pin.
     assert.equal((await s.search({ query: 'planet', version: 'b' })).version, 'b');
@@ -107,7 +135,13 @@ describe('search', () => {
     const r = await s.search({ query: 'whale coral reef tide', version: 'b', k: 5, filters: { bucket: '3' } });
     assert.equal(r.hits.length, 5);
     assert.ok(r.hits.every((h) => h.metadata.bucket === '3'));
-    const exact = await s.search({ query: 'whale coral reef tide', version: 'b', k: 5, filters: { bucket: '3' }, exact: true });
+    const exact = await s.search({
+      query: 'whale coral reef tide',
+      version: 'b',
+      k: 5,
+      filters: { bucket: '3' },
+      exact: true,
+    });
     assert.deepEqual(ids(r), ids(exact));
     const all = await s.search({ query: 'whale coral reef tide', version: 'b', k: 20, filters: { bucket: '3' } });
     assert.equal(all.hits.length, 8, 'every matching chunk, no more');
@@ -123,28 +157,50 @@ describe('search', () => {
     const v = await requireVersion(db.kysely, 'b');
     const enc = await encoderForVersion(v, {});
     const vectorText = formatVectorText((await enc.embed(['whale coral reef tide']))[0]!);
-    const plan = { target: v, index: { kind: v.index_kind }, vectorText, limit: 20, knobs: { iterativeScan: false, efSearch: 10 }, exact: false };
-    const walkIndex = <T>(fn: (trx: typeof db.kysely) => Promise<T>) => db.kysely.transaction().execute(async (trx) => {
-      await sql`select set_config('enable_sort', 'off', true), set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)`.execute(trx);
-      return fn(trx);
-    });
+    const plan = {
+      target: v,
+      index: { kind: v.index_kind },
+      vectorText,
+      limit: 20,
+      knobs: { iterativeScan: false, efSearch: 10 },
+      exact: false,
+    };
+    const walkIndex = <T>(fn: (trx: typeof db.kysely) => Promise<T>) =>
+      db.kysely.transaction().execute(async (trx) => {
+        await sql`select set_config('enable_sort', 'off', true), set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)`.execute(
+          trx,
+        );
+        return fn(trx);
+      });
     // With the iterative scan, walking the index under a 2% filter finds every row.
     const filtered = await walkIndex((trx) => runQuery(trx, { ...plan, limit: 5, knobs: {}, filter: { bucket: '3' } }));
     assert.equal(filtered.vector.length, 5);
     assert.equal(filtered.exactFallback, undefined, 'the iterative scan was enough');
-    await db.kysely.updateTable('document_chunks').set({ retired_at: new Date() }).where(sql`id % 2`, '=', 0).execute();
+    await db.kysely
+      .updateTable('document_chunks')
+      .set({ retired_at: new Date() })
+      .where(sql`id % 2`, '=', 0)
+      .execute();
     try {
       const out = await db.kysely.transaction().execute(async (trx) => {
-        await sql`select set_config('enable_sort', 'off', true), set_config('enable_seqscan', 'off', true)`.execute(trx);
+        await sql`select set_config('enable_sort', 'off', true), set_config('enable_seqscan', 'off', true)`.execute(
+          trx,
+        );
         return runQuery(trx, plan);
       });
       assert.equal(out.vector.length, 20);
-      assert.ok(out.vector.every((r) => r.chunk_id % 2 === 1), 'live chunks only');
+      assert.ok(
+        out.vector.every((r) => r.chunk_id % 2 === 1),
+        'live chunks only',
+      );
       assert.ok(out.exactFallback, 'fallback reported');
       assert.ok(out.exactFallback!.annRows < 20);
       assert.match(out.exactFallback!.reason, /exact search on the partition found 20/);
       const exact = await db.kysely.transaction().execute((trx) => runQuery(trx, { ...plan, exact: true }));
-      assert.deepEqual(out.vector.map((r) => r.chunk_id), exact.vector.map((r) => r.chunk_id));
+      assert.deepEqual(
+        out.vector.map((r) => r.chunk_id),
+        exact.vector.map((r) => r.chunk_id),
+      );
     } finally {
       await db.kysely.updateTable('document_chunks').set({ retired_at: null }).execute();
     }
@@ -159,15 +215,30 @@ describe('search', () => {
     assert.ok(doc17, 'the only chunk with the token item17');
     assert.equal(doc17!.textRank, 1);
     for (let i = 1; i < r.hits.length; i++) assert.ok(r.hits[i]!.fusedScore! <= r.hits[i - 1]!.fusedScore!);
-    assert.ok(r.hits.some((h) => h.vectorRank !== null && h.textRank !== null), 'some hits in both lists');
-    const filtered = await s.search({ query: 'recipe garlic', version: 'a', k: 5, hybrid: true, filters: { lang: 'fr' } });
+    assert.ok(
+      r.hits.some((h) => h.vectorRank !== null && h.textRank !== null),
+      'some hits in both lists',
+    );
+    const filtered = await s.search({
+      query: 'recipe garlic',
+      version: 'a',
+      k: 5,
+      hybrid: true,
+      filters: { lang: 'fr' },
+    });
     assert.ok(filtered.hits.length > 0 && filtered.hits.every((h) => h.metadata.lang === 'fr'));
   });
 
   test('min-score is refused without a calibration, and applies to calibrated scores with one', async () => {
     const s = searcher();
-    await assert.rejects(s.search({ query: 'whale', version: 'a', minScore: 0.5 }),
-      (e: Error) => e instanceof InputError && /needs a calibration for version a.*0\.85 from one is not 0\.85 from another.*embctl versions calibrate a/.test(e.message));
+    await assert.rejects(
+      s.search({ query: 'whale', version: 'a', minScore: 0.5 }),
+      (e: Error) =>
+        e instanceof InputError &&
+        /needs a calibration for version a.*0\.85 from one is not 0\.85 from another.*embctl versions calibrate a/.test(
+          e.message,
+        ),
+    );
     const cal = await calibrateVersion(db, 'a', { sample: 50, k: 10 });
     assert.equal(cal.kind, 'quantile');
     assert.ok((await requireVersion(db.kysely, 'a')).calibration);
@@ -176,10 +247,16 @@ describe('search', () => {
     const r = await s.search({ query: doc, version: 'a', k: 50, minScore: 0.5 });
     assert.ok(r.hits.length > 0, 'hits above the threshold');
     assert.equal(r.hits[0]!.documentId, 'doc-42');
-    assert.ok(r.hits.every((h) => h.calibratedScore! >= 0.5), 'all calibrated >= 0.5');
+    assert.ok(
+      r.hits.every((h) => h.calibratedScore! >= 0.5),
+      'all calibrated >= 0.5',
+    );
     assert.ok((r.belowMinScore ?? 0) > 0, 'some were dropped');
     const all = await s.search({ query: doc, version: 'a', k: 50 });
-    assert.ok(all.hits.every((h) => typeof h.calibratedScore === 'number'), 'calibrated scores reported');
+    assert.ok(
+      all.hits.every((h) => typeof h.calibratedScore === 'number'),
+      'calibrated scores reported',
+    );
   });
 
   test('bad requests are input errors', async () => {
@@ -208,7 +285,13 @@ describe('search', () => {
     await fillVersion(db, 'plain');
     const oracle = createExactRetriever(db.kysely);
     const s = searcher();
-    const queries = ['whale coral reef tide', 'planet orbit rocket', 'recipe oven garlic', 'guitar chord tempo', 'postgres index vacuum'];
+    const queries = [
+      'whale coral reef tide',
+      'planet orbit rocket',
+      'recipe oven garlic',
+      'guitar chord tempo',
+      'postgres index vacuum',
+    ];
     try {
       let found = 0;
       for (const q of queries) {
@@ -233,12 +316,29 @@ describe('search pieces', () => {
     assert.equal(scoreFromDistance('l2', 1), 0.5);
   });
   test('filters', () => {
-    assert.deepEqual(parseFilters(['lang=en', 'year:=2020', 'tags:=["a"]', 'q=a=b']), { lang: 'en', year: 2020, tags: ['a'], q: 'a=b' });
-    assert.throws(() => parseFilters(['nope', 'x:=bad', 'a=1', 'a=2']), (e: InputError) => e.details.length === 3);
+    assert.deepEqual(parseFilters(['lang=en', 'year:=2020', 'tags:=["a"]', 'q=a=b']), {
+      lang: 'en',
+      year: 2020,
+      tags: ['a'],
+      q: 'a=b',
+    });
+    assert.throws(
+      () => parseFilters(['nope', 'x:=bad', 'a=1', 'a=2']),
+      (e: InputError) => e.details.length === 3,
+    );
   });
   test('reciprocal rank fusion', () => {
-    const f = reciprocalRankFusion([[1, 2, 3], [3, 4]], (x) => x);
-    assert.deepEqual(f.map((x) => x.item), [3, 1, 2, 4]);
+    const f = reciprocalRankFusion(
+      [
+        [1, 2, 3],
+        [3, 4],
+      ],
+      (x) => x,
+    );
+    assert.deepEqual(
+      f.map((x) => x.item),
+      [3, 1, 2, 4],
+    );
     assert.deepEqual(f[0]!.ranks, [3, 1]);
   });
   test('calibration maps raw scores to percentiles', () => {
@@ -248,4 +348,3 @@ describe('search pieces', () => {
     assert.equal(applyCalibration(cal, -1), 0);
   });
 });
-

@@ -44,13 +44,21 @@ after(async () => {
 });
 
 const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
-  DATABASE_URL: databaseUrl, EMBCTL_HOME: target.homeDir, OPENAI_API_KEY: API_KEY, OPENAI_BASE_URL: server.url,
-  EMBCTL_SERVE_TOKEN: TOKEN, EMBCTL_LOG_LEVEL: 'debug', ...extra,
+  DATABASE_URL: databaseUrl,
+  EMBCTL_HOME: target.homeDir,
+  OPENAI_API_KEY: API_KEY,
+  OPENAI_BASE_URL: server.url,
+  EMBCTL_SERVE_TOKEN: TOKEN,
+  EMBCTL_LOG_LEVEL: 'debug',
+  ...extra,
 });
 
 async function cli(args: string[], extra: NodeJS.ProcessEnv = {}, expectCode = 0): Promise<CliResult> {
   const r = await runCli(args, { env: env(extra) });
-  printed.push({ what: `embctl ${args.join(' ')}: stdout`, text: r.stdout }, { what: `embctl ${args.join(' ')}: stderr`, text: r.stderr });
+  printed.push(
+    { what: `embctl ${args.join(' ')}: stdout`, text: r.stdout },
+    { what: `embctl ${args.join(' ')}: stderr`, text: r.stderr },
+  );
   assert.equal(r.code, expectCode, `embctl ${args.join(' ')}: ${r.stderr.slice(-1500)}`);
   return r;
 }
@@ -59,10 +67,15 @@ describe(`no secret in any output (${BACKEND})`, () => {
   test('the whole lifecycle at debug level, with a key, a database password and a serve token', async () => {
     const corpus = writeCorpus(60, { seed: 13 });
     const judged = join(dir, 'judged.jsonl');
-    writeFileSync(judged, [
-      JSON.stringify({ embctl_judged_set: 1, key: 'document_id', name: 'secrets' }),
-      ...[0, 1, 2, 3, 4, 5].map((i) => JSON.stringify({ id: `q${i}`, query: `tent stove lantern ${i}`, relevant: { [`doc-${i}`]: 1 } })),
-    ].join('\n') + '\n');
+    writeFileSync(
+      judged,
+      [
+        JSON.stringify({ embctl_judged_set: 1, key: 'document_id', name: 'secrets' }),
+        ...[0, 1, 2, 3, 4, 5].map((i) =>
+          JSON.stringify({ id: `q${i}`, query: `tent stove lantern ${i}`, relevant: { [`doc-${i}`]: 1 } }),
+        ),
+      ].join('\n') + '\n',
+    );
     const gates = join(dir, 'gates.json');
     writeFileSync(gates, JSON.stringify({ gates: [{ name: 'floor', metric: 'MRR', min: 0 }] }));
 
@@ -75,7 +88,21 @@ describe(`no secret in any output (${BACKEND})`, () => {
     await cli(['status', '--json']);
     await cli(['status']);
     await cli(['search', 'tent stove', '--version', 'v1', '--json']);
-    await cli(['evaluate', '--version', 'v1', '--judged', judged, '--gates', gates, '--gate', '--report', join(dir, 'gate.md'), '--junit', join(dir, 'gate.xml'), '--json']);
+    await cli([
+      'evaluate',
+      '--version',
+      'v1',
+      '--judged',
+      judged,
+      '--gates',
+      gates,
+      '--gate',
+      '--report',
+      join(dir, 'gate.md'),
+      '--junit',
+      join(dir, 'gate.xml'),
+      '--json',
+    ]);
     await cli(['activate', 'v1', '--json']);
     await cli(['search', 'tent stove']);
     await cli(['shadow', 'start', 'v1', '--sample', '0.5', '--json'], {}, 1); // refused: v1 is the active version
@@ -83,7 +110,9 @@ describe(`no secret in any output (${BACKEND})`, () => {
 
     // Failures carry secrets near them: a provider that echoes the key it got, an unreachable database.
     await cli(['versions', 'register', 'v2', '--encoder', 'openai:mock-16'], { OPENAI_API_KEY: WRONG_KEY }, 2);
-    const unreachable = ON_SERVER ? `postgresql://postgres:${DB_PASSWORD}@127.0.0.1:1/none` : `postgresql://nobody:${DB_PASSWORD}@127.0.0.1:1/none`;
+    const unreachable = ON_SERVER
+      ? `postgresql://postgres:${DB_PASSWORD}@127.0.0.1:1/none`
+      : `postgresql://nobody:${DB_PASSWORD}@127.0.0.1:1/none`;
     await cli(['status'], { DATABASE_URL: unreachable }, 1);
 
     // The service: a search, admin calls with a wrong and a right token, a drain.
@@ -92,9 +121,12 @@ describe(`no secret in any output (${BACKEND})`, () => {
       await waitForOutput(serve, /embctl serving on http:\/\/127\.0\.0\.1:\d+/);
       const port = /embctl serving on http:\/\/127\.0\.0\.1:(\d+)/.exec(serve.out.stdout)![1];
       const base = `http://127.0.0.1:${port}`;
-      const post = (path: string, body: unknown, token?: string) => fetch(base + path, {
-        method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body),
-      });
+      const post = (path: string, body: unknown, token?: string) =>
+        fetch(base + path, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify(body),
+        });
       const answers: string[] = [];
       for (const r of [
         await post('/v1/search', { query: 'tent stove', k: 3 }),
@@ -104,19 +136,27 @@ describe(`no secret in any output (${BACKEND})`, () => {
         await fetch(`${base}/healthz`),
         await fetch(`${base}/metrics`),
         await fetch(`${base}/v1/versions`),
-      ]) answers.push(`${r.status} ${JSON.stringify([...r.headers])} ${await r.text()}`);
+      ])
+        answers.push(`${r.status} ${JSON.stringify([...r.headers])} ${await r.text()}`);
       printed.push({ what: 'HTTP answers', text: answers.join('\n') });
       assert.match(answers[1]!, /^401 /);
       assert.match(answers[2]!, /^200 /);
     } finally {
       serve.child.kill('SIGTERM');
       await serve.exited;
-      printed.push({ what: 'serve: stdout', text: serve.out.stdout }, { what: 'serve: stderr', text: serve.out.stderr });
+      printed.push(
+        { what: 'serve: stdout', text: serve.out.stdout },
+        { what: 'serve: stderr', text: serve.out.stderr },
+      );
     }
 
-    for (const f of ['gate.md', 'gate.xml', 'report.html']) printed.push({ what: f, text: readFileSync(join(dir, f), 'utf8') });
+    for (const f of ['gate.md', 'gate.xml', 'report.html'])
+      printed.push({ what: f, text: readFileSync(join(dir, f), 'utf8') });
     // The debug level really was on: otherwise this test would prove little.
-    assert.ok(printed.some((p) => /"level":20/.test(p.text)), 'no debug log line was printed');
+    assert.ok(
+      printed.some((p) => /"level":20/.test(p.text)),
+      'no debug log line was printed',
+    );
     for (const p of printed) {
       for (const needle of NEEDLES) assert.ok(!p.text.includes(needle), `${p.what} holds a secret (${needle})`);
     }

@@ -23,13 +23,22 @@ let db: TestDb;
 let service: Service;
 let port: number;
 
-const json = (r: { body: string }) => JSON.parse(r.body) as { error?: { code: string; message: string }; status?: string; serving?: string | null; version?: string };
+const json = (r: { body: string }) =>
+  JSON.parse(r.body) as {
+    error?: { code: string; message: string };
+    status?: string;
+    serving?: string | null;
+    version?: string;
+  };
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
 
 before(async () => {
   db = await freshDb();
   await ingest(db, [writeCorpus(150, { seed: 8 })], {}, { logger });
-  for (const [key, encoder] of [['v1', 'hash:words-256'], ['v2', 'hash:words-32']] as const) {
+  for (const [key, encoder] of [
+    ['v1', 'hash:words-256'],
+    ['v2', 'hash:words-32'],
+  ] as const) {
     await registerVersion(db, { key, encoder }, { actor: 'tester', logger, env: {} });
     await runBackfill(db, key, {}, { actor: 'tester', logger });
   }
@@ -46,8 +55,12 @@ after(async () => {
 describe('HTTP: methods, paths and statuses', () => {
   test('a wrong method is 405 with Allow; OPTIONS answers Allow; HEAD /healthz works', async () => {
     for (const [method, path, allow] of [
-      ['GET', '/v1/search', 'POST, OPTIONS'], ['PUT', '/v1/search', 'POST, OPTIONS'], ['POST', '/healthz', 'GET, HEAD, OPTIONS'],
-      ['DELETE', '/v1/versions', 'GET, HEAD, OPTIONS'], ['GET', '/v1/versions/v1/activate', 'POST, OPTIONS'], ['PATCH', '/metrics', 'GET, HEAD, OPTIONS'],
+      ['GET', '/v1/search', 'POST, OPTIONS'],
+      ['PUT', '/v1/search', 'POST, OPTIONS'],
+      ['POST', '/healthz', 'GET, HEAD, OPTIONS'],
+      ['DELETE', '/v1/versions', 'GET, HEAD, OPTIONS'],
+      ['GET', '/v1/versions/v1/activate', 'POST, OPTIONS'],
+      ['PATCH', '/metrics', 'GET, HEAD, OPTIONS'],
       ['GET', '/v1/rollback', 'POST, OPTIONS'],
     ] as const) {
       const r = await rawRequest(port, method, path);
@@ -74,15 +87,30 @@ describe('HTTP: methods, paths and statuses', () => {
     }
     const absolute = await rawSocket(port, 'GET http://[bad/healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     assert.equal(absolute.status, 400, absolute.text);
-    const ok = await rawSocket(port, `GET http://127.0.0.1:${port}/healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const ok = await rawSocket(
+      port,
+      `GET http://127.0.0.1:${port}/healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+    );
     assert.equal(ok.status, 200, ok.text);
   });
 
   test('an unknown version is 404 without a command to run; an invalid key says it is invalid', async () => {
-    const r = await rawRequest(port, 'POST', '/v1/search', { 'content-type': 'application/json' }, JSON.stringify({ query: 'x', version: 'v9' }));
+    const r = await rawRequest(
+      port,
+      'POST',
+      '/v1/search',
+      { 'content-type': 'application/json' },
+      JSON.stringify({ query: 'x', version: 'v9' }),
+    );
     assert.equal(r.status, 404);
     assert.equal(json(r).error?.message, 'no version "v9" (known: v1, v2, empty)');
-    const bad = await rawRequest(port, 'POST', '/v1/search', { 'content-type': 'application/json' }, JSON.stringify({ query: 'x', version: "bad key'\u0000" }));
+    const bad = await rawRequest(
+      port,
+      'POST',
+      '/v1/search',
+      { 'content-type': 'application/json' },
+      JSON.stringify({ query: 'x', version: "bad key'\u0000" }),
+    );
     assert.equal(bad.status, 404);
     assert.doesNotMatch(json(bad).error!.message, /embctl|register/);
     assert.match(json(bad).error!.message, /not a valid version key/);
@@ -97,13 +125,25 @@ describe('HTTP: methods, paths and statuses', () => {
       { query: 'tent', filters: { 'seg\u0000ment': 'x' } },
       { query: 'tent', filters: { segment: 'a\ud800b' } },
     ]) {
-      const r = await rawRequest(port, 'POST', '/v1/search', { 'content-type': 'application/json' }, JSON.stringify(body));
+      const r = await rawRequest(
+        port,
+        'POST',
+        '/v1/search',
+        { 'content-type': 'application/json' },
+        JSON.stringify(body),
+      );
       assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.body}`);
     }
   });
 
   test('a version without vectors is 409 saying it is not backfilled', async () => {
-    const r = await rawRequest(port, 'POST', '/v1/search', { 'content-type': 'application/json' }, JSON.stringify({ query: 'tent', version: 'empty' }));
+    const r = await rawRequest(
+      port,
+      'POST',
+      '/v1/search',
+      { 'content-type': 'application/json' },
+      JSON.stringify({ query: 'tent', version: 'empty' }),
+    );
     assert.equal(r.status, 409);
     assert.match(json(r).error!.message, /version empty has no vectors yet \(it is not backfilled\)/);
   });
@@ -111,8 +151,17 @@ describe('HTTP: methods, paths and statuses', () => {
 
 describe('HTTP: writes where the database cannot take them', () => {
   test('a flip on a hot standby is 409 naming the primary (the standby is faked: no replica here)', async () => {
-    for (const [primary, named] of [['10.0.0.5:5432', /the primary at 10\.0\.0\.5:5432/], [null, /the primary \(this server could not see its address\)/]] as const) {
-      const svc = createService(db, { logger, actor: 't', token: TOKEN, shadow: false, standbyInfo: async () => ({ standby: true, primary }) });
+    for (const [primary, named] of [
+      ['10.0.0.5:5432', /the primary at 10\.0\.0\.5:5432/],
+      [null, /the primary \(this server could not see its address\)/],
+    ] as const) {
+      const svc = createService(db, {
+        logger,
+        actor: 't',
+        token: TOKEN,
+        shadow: false,
+        standbyInfo: async () => ({ standby: true, primary }),
+      });
       const p = (await svc.listen(0)).port;
       try {
         for (const path of ['/v1/versions/v2/activate', '/v1/rollback', '/v1/versions/v1/rollback']) {
@@ -122,13 +171,24 @@ describe('HTTP: writes where the database cannot take them', () => {
           assert.match(json(r).error!.message, named);
         }
         // Reads still work on a standby.
-        assert.equal((await rawRequest(p, 'POST', '/v1/search', { 'content-type': 'application/json' }, '{"query":"tent"}')).status, 200);
+        assert.equal(
+          (await rawRequest(p, 'POST', '/v1/search', { 'content-type': 'application/json' }, '{"query":"tent"}'))
+            .status,
+          200,
+        );
       } finally {
         await svc.close();
       }
     }
-    assert.deepEqual(await standbyInfo(db.kysely), { standby: false, primary: null }, 'this test database is a primary');
-    assert.equal(primaryFromConninfo("user=rep password='x y' host=db1.internal port=5433 sslmode=prefer"), 'db1.internal:5433');
+    assert.deepEqual(
+      await standbyInfo(db.kysely),
+      { standby: false, primary: null },
+      'this test database is a primary',
+    );
+    assert.equal(
+      primaryFromConninfo("user=rep password='x y' host=db1.internal port=5433 sslmode=prefer"),
+      'db1.internal:5433',
+    );
     assert.equal(primaryFromConninfo("host='my host' application_name=walreceiver"), 'my host');
     assert.equal(primaryFromConninfo('dbname=x'), null);
   });
@@ -137,7 +197,9 @@ describe('HTTP: writes where the database cannot take them', () => {
     // What a standby does to a write, on a primary: default_transaction_read_only.
     let ro: Db;
     if (ON_SERVER) {
-      await sql.raw(`alter database ${new URL(db.url!).pathname.slice(1)} set default_transaction_read_only = on`).execute(db.kysely);
+      await sql
+        .raw(`alter database ${new URL(db.url!).pathname.slice(1)} set default_transaction_read_only = on`)
+        .execute(db.kysely);
       ro = await openDatabase({ databaseUrl: db.url, homeDir: db.homeDir, logger, poolSize: 2 });
     } else {
       ro = db; // one session: set it there, and back after
@@ -154,7 +216,9 @@ describe('HTTP: writes where the database cannot take them', () => {
       await svc.close();
       if (ON_SERVER) {
         await ro.close();
-        await sql.raw(`alter database ${new URL(db.url!).pathname.slice(1)} reset default_transaction_read_only`).execute(db.kysely);
+        await sql
+          .raw(`alter database ${new URL(db.url!).pathname.slice(1)} reset default_transaction_read_only`)
+          .execute(db.kysely);
       } else {
         await sql`set default_transaction_read_only = off`.execute(db.kysely);
       }
@@ -201,21 +265,42 @@ describe('embctl serve with a mistyped EMBCTL_PIN_VERSION', () => {
   before(async () => {
     target = await freshTarget();
     const env = targetEnv(target);
-    for (const args of [['migrate'], ['ingest', writeCorpus(30, { seed: 6 })], ['versions', 'register', 'v1', '--encoder', 'hash:words-32'],
-      ['versions', 'register', 'old', '--encoder', 'hash:words-32'], ['retire', 'old', '--yes']]) {
+    for (const args of [
+      ['migrate'],
+      ['ingest', writeCorpus(30, { seed: 6 })],
+      ['versions', 'register', 'v1', '--encoder', 'hash:words-32'],
+      ['versions', 'register', 'old', '--encoder', 'hash:words-32'],
+      ['retire', 'old', '--yes'],
+    ]) {
       const r = await runCli(args, { env, timeoutMs: 600_000 });
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
     }
   });
-  after(async () => { await target?.destroy(); });
+  after(async () => {
+    await target?.destroy();
+  });
 
   test('refuses to start, in one line naming the versions that can serve', async () => {
-    const typo = await runCli(['serve', '--port', '0'], { env: { ...targetEnv(target), EMBCTL_PIN_VERSION: "bad key'" } });
+    const typo = await runCli(['serve', '--port', '0'], {
+      env: { ...targetEnv(target), EMBCTL_PIN_VERSION: "bad key'" },
+    });
     assert.equal(typo.code, 2, typo.stderr);
-    assert.deepEqual(typo.stderr.trim().split('\n').filter((l) => !l.startsWith('{')),
-      ["embctl: EMBCTL_PIN_VERSION=bad key' names no version; versions that can serve: v1: fix the pin or unset EMBCTL_PIN_VERSION"]);
-    const retired = await runCli(['serve', '--port', '0'], { env: { ...targetEnv(target), EMBCTL_PIN_VERSION: 'old' } });
+    assert.deepEqual(
+      typo.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('{')),
+      [
+        "embctl: EMBCTL_PIN_VERSION=bad key' names no version; versions that can serve: v1: fix the pin or unset EMBCTL_PIN_VERSION",
+      ],
+    );
+    const retired = await runCli(['serve', '--port', '0'], {
+      env: { ...targetEnv(target), EMBCTL_PIN_VERSION: 'old' },
+    });
     assert.equal(retired.code, 1, retired.stderr);
-    assert.match(retired.stderr, /^embctl: EMBCTL_PIN_VERSION=old names a retired version \(its vectors were dropped\); versions that can serve: v1: pin one of them or unset EMBCTL_PIN_VERSION$/m);
+    assert.match(
+      retired.stderr,
+      /^embctl: EMBCTL_PIN_VERSION=old names a retired version \(its vectors were dropped\); versions that can serve: v1: pin one of them or unset EMBCTL_PIN_VERSION$/m,
+    );
   });
 });

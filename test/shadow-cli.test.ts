@@ -19,12 +19,29 @@ before(async () => {
   try {
     await migrate(db, { logger: silentLogger() });
     const ids: Record<string, number> = {};
-    for (const [key, active] of [['prim', true], ['cand', false]] as const) {
-      const r = await db.kysely.insertInto('embedding_versions').values({
-        version_key: key, encoder_spec: 'hash:test', encoder_name: 'hash:test', encoder_revision: '1',
-        encoder_settings: '{}', encoder_identity: 'a'.repeat(64), dimensions: 3, distance_metric: 'cosine',
-        index_kind: 'none', index_params: '{}', index_storage: 'vector', state: 'ready', active,
-      }).returning('id').executeTakeFirstOrThrow();
+    for (const [key, active] of [
+      ['prim', true],
+      ['cand', false],
+    ] as const) {
+      const r = await db.kysely
+        .insertInto('embedding_versions')
+        .values({
+          version_key: key,
+          encoder_spec: 'hash:test',
+          encoder_name: 'hash:test',
+          encoder_revision: '1',
+          encoder_settings: '{}',
+          encoder_identity: 'a'.repeat(64),
+          dimensions: 3,
+          distance_metric: 'cosine',
+          index_kind: 'none',
+          index_params: '{}',
+          index_storage: 'vector',
+          state: 'ready',
+          active,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
       ids[key] = r.id;
     }
     const now = Date.now();
@@ -33,23 +50,54 @@ before(async () => {
       { seg: 'a', overlap: 0.5, rbo: 0.4, q: 'beta', text: null },
       { seg: 'b', overlap: 0.3, rbo: 0.2, q: 'gamma', text: 'gamma query' },
     ];
-    await db.kysely.insertInto('shadow_queries').values(rows.map((r, i) => ({
-      created_at: new Date(now - (i + 1) * 60_000), query_sha256: createHash('sha256').update(r.q).digest(),
-      query_text: r.text, segment: r.seg, primary_version_id: ids.prim!, candidate_version_id: ids.cand!, k: 10,
-      primary_ids: [1, 2, 3], candidate_ids: [3, 2, 1], overlap_at_k: r.overlap, jaccard: r.overlap, rbo: r.rbo,
-      primary_ms: 10, candidate_ms: 10 + i * 10,
-    }))).execute();
+    await db.kysely
+      .insertInto('shadow_queries')
+      .values(
+        rows.map((r, i) => ({
+          created_at: new Date(now - (i + 1) * 60_000),
+          query_sha256: createHash('sha256').update(r.q).digest(),
+          query_text: r.text,
+          segment: r.seg,
+          primary_version_id: ids.prim!,
+          candidate_version_id: ids.cand!,
+          k: 10,
+          primary_ids: [1, 2, 3],
+          candidate_ids: [3, 2, 1],
+          overlap_at_k: r.overlap,
+          jaccard: r.overlap,
+          rbo: r.rbo,
+          primary_ms: 10,
+          candidate_ms: 10 + i * 10,
+        })),
+      )
+      .execute();
     // One row two days old: outside --since 24h, inside --since 7d.
-    await db.kysely.insertInto('shadow_queries').values({
-      created_at: new Date(now - 2 * 86_400_000), query_sha256: createHash('sha256').update('old').digest(),
-      query_text: null, segment: 'a', primary_version_id: ids.prim!, candidate_version_id: ids.cand!, k: 10,
-      primary_ids: [1], candidate_ids: [9], overlap_at_k: 0, jaccard: 0, rbo: 0, primary_ms: 1, candidate_ms: 1,
-    }).execute();
+    await db.kysely
+      .insertInto('shadow_queries')
+      .values({
+        created_at: new Date(now - 2 * 86_400_000),
+        query_sha256: createHash('sha256').update('old').digest(),
+        query_text: null,
+        segment: 'a',
+        primary_version_id: ids.prim!,
+        candidate_version_id: ids.cand!,
+        k: 10,
+        primary_ids: [1],
+        candidate_ids: [9],
+        overlap_at_k: 0,
+        jaccard: 0,
+        rbo: 0,
+        primary_ms: 1,
+        candidate_ms: 1,
+      })
+      .execute();
   } finally {
     await db.close();
   }
 });
-after(async () => { await target?.destroy(); });
+after(async () => {
+  await target?.destroy();
+});
 
 describe('embctl shadow (CLI)', () => {
   test('start, status, report --json, stop', async () => {
@@ -70,14 +118,22 @@ describe('embctl shadow (CLI)', () => {
     assert.equal(r.config.sampleRate, 0.25);
     assert.equal(r.overall.count, 3);
     assert.ok(Math.abs(r.overall.overlap.mean - 0.6) < 1e-9);
-    assert.deepEqual(r.segments.map((s: { segment: string; count: number }) => [s.segment, s.count]), [['a', 2], ['b', 1]]);
+    assert.deepEqual(
+      r.segments.map((s: { segment: string; count: number }) => [s.segment, s.count]),
+      [
+        ['a', 2],
+        ['b', 1],
+      ],
+    );
     assert.equal(r.lowestOverlap[0].text, 'gamma query');
     assert.equal(r.lowestOverlap[1].text, null);
     assert.equal(r.lowestOverlap[1].sha256, createHash('sha256').update('beta').digest('hex'));
     assert.equal(r.distributions.overlap.length, 3);
     assert.equal(r.dropped, 0);
 
-    const week = JSON.parse((await shadowCli(['shadow', 'report', '--since', '7d', '--version', 'cand', '--json'], env)).stdout);
+    const week = JSON.parse(
+      (await shadowCli(['shadow', 'report', '--since', '7d', '--version', 'cand', '--json'], env)).stdout,
+    );
     assert.equal(week.overall.count, 4);
     const human = await shadowCli(['shadow', 'report', '--since', '30m'], env);
     assert.equal(human.code, 0, human.stderr);

@@ -108,10 +108,22 @@ describe('report statistics and inputs', () => {
   });
 
   test('sampling: rate 1 takes every query, rate 0 none', () => {
-    assert.equal(sampled(1, () => 0.999999), true);
-    assert.equal(sampled(0, () => 0), false);
-    assert.equal(sampled(0.25, () => 0.2), true);
-    assert.equal(sampled(0.25, () => 0.25), false);
+    assert.equal(
+      sampled(1, () => 0.999999),
+      true,
+    );
+    assert.equal(
+      sampled(0, () => 0),
+      false,
+    );
+    assert.equal(
+      sampled(0.25, () => 0.2),
+      true,
+    );
+    assert.equal(
+      sampled(0.25, () => 0.25),
+      false,
+    );
   });
 
   test('durations: 30m, 24h, 7d; anything else is a usage error', () => {

@@ -26,32 +26,75 @@ before(async () => {
     ['empty', { state: 'registered' }],
     ['old', { state: 'retired' }],
   ] as const) {
-    const row = await db.kysely.insertInto('embedding_versions').values({
-      version_key: key, encoder_spec: 'hash:test', encoder_name: 'hash:test', encoder_revision: '1',
-      encoder_settings: '{}', encoder_identity: 'a'.repeat(64), dimensions: 3,
-      distance_metric: 'cosine', index_kind: 'none', index_params: '{}', index_storage: 'vector', ...extra,
-    }).returning('id').executeTakeFirstOrThrow();
+    const row = await db.kysely
+      .insertInto('embedding_versions')
+      .values({
+        version_key: key,
+        encoder_spec: 'hash:test',
+        encoder_name: 'hash:test',
+        encoder_revision: '1',
+        encoder_settings: '{}',
+        encoder_identity: 'a'.repeat(64),
+        dimensions: 3,
+        distance_metric: 'cosine',
+        index_kind: 'none',
+        index_params: '{}',
+        index_storage: 'vector',
+        ...extra,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     ids[key] = row.id;
-    await db.kysely.transaction().execute((trx) => createPartition(trx, {
-      id: row.id, dimensions: 3, distance_metric: 'cosine', index_kind: 'none', index_storage: 'vector', index_params: {},
-    }));
+    await db.kysely.transaction().execute((trx) =>
+      createPartition(trx, {
+        id: row.id,
+        dimensions: 3,
+        distance_metric: 'cosine',
+        index_kind: 'none',
+        index_storage: 'vector',
+        index_params: {},
+      }),
+    );
   }
   // Four live chunks: prim and cand have all, cand2 has two, empty none.
-  const chunks = await db.kysely.insertInto('document_chunks').values(Array.from({ length: 4 }, (_, i) => ({
-    semantic_key: createHash('sha256').update(`shadow:${i}`).digest('hex'), document_id: `d${i}`, chunk_no: 0,
-    content: `text ${i}`, content_sha256: createHash('sha256').update(`text ${i}`).digest(), metadata: '{}',
-  }))).returning('id').execute();
-  for (const [key, n] of [['prim', 4], ['cand', 4], ['cand2', 2]] as const) {
+  const chunks = await db.kysely
+    .insertInto('document_chunks')
+    .values(
+      Array.from({ length: 4 }, (_, i) => ({
+        semantic_key: createHash('sha256').update(`shadow:${i}`).digest('hex'),
+        document_id: `d${i}`,
+        chunk_no: 0,
+        content: `text ${i}`,
+        content_sha256: createHash('sha256').update(`text ${i}`).digest(),
+        metadata: '{}',
+      })),
+    )
+    .returning('id')
+    .execute();
+  for (const [key, n] of [
+    ['prim', 4],
+    ['cand', 4],
+    ['cand2', 2],
+  ] as const) {
     for (const c of chunks.slice(0, n)) {
-      await sql`insert into chunk_embeddings (chunk_id, embedding_version_id, embedding) values (${c.id}, ${ids[key]}, '[1,0,0]')`.execute(db.kysely);
+      await sql`insert into chunk_embeddings (chunk_id, embedding_version_id, embedding) values (${c.id}, ${ids[key]}, '[1,0,0]')`.execute(
+        db.kysely,
+      );
     }
   }
 });
-after(async () => { await db?.destroy(); });
+after(async () => {
+  await db?.destroy();
+});
 
 async function events(key: string) {
-  return db.kysely.selectFrom('version_events').selectAll().where('version_key', '=', key)
-    .where('event', 'in', ['shadow_started', 'shadow_stopped']).orderBy('id').execute();
+  return db.kysely
+    .selectFrom('version_events')
+    .selectAll()
+    .where('version_key', '=', key)
+    .where('event', 'in', ['shadow_started', 'shadow_stopped'])
+    .orderBy('id')
+    .execute();
 }
 
 async function clearShadow(): Promise<void> {
@@ -63,8 +106,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('shadow start / stop', () => {
   test('refuses the active version, a retired one, an unknown one and a bad rate', async () => {
-    await assert.rejects(startShadow(db, { key: 'prim', sampleRate: 0.1 }, ACTOR), (e) => e instanceof RefusedError && /is the active version/.test(e.message));
-    await assert.rejects(startShadow(db, { key: 'old', sampleRate: 0.1 }, ACTOR), (e) => e instanceof RefusedError && /is retired/.test(e.message));
+    await assert.rejects(
+      startShadow(db, { key: 'prim', sampleRate: 0.1 }, ACTOR),
+      (e) => e instanceof RefusedError && /is the active version/.test(e.message),
+    );
+    await assert.rejects(
+      startShadow(db, { key: 'old', sampleRate: 0.1 }, ACTOR),
+      (e) => e instanceof RefusedError && /is retired/.test(e.message),
+    );
     await assert.rejects(startShadow(db, { key: 'nope', sampleRate: 0.1 }, ACTOR), InputError);
     await assert.rejects(startShadow(db, { key: 'cand', sampleRate: 0 }, ACTOR), UsageError);
     await assert.rejects(startShadow(db, { key: 'cand', sampleRate: 1.5 }, ACTOR), UsageError);
@@ -73,7 +122,10 @@ describe('shadow start / stop', () => {
   });
 
   test('a candidate with no vectors is refused unless forced; partial coverage warns', async () => {
-    await assert.rejects(startShadow(db, { key: 'empty', sampleRate: 0.1 }, ACTOR), (e) => e instanceof RefusedError && /no vectors yet \(0\/4/.test(e.message));
+    await assert.rejects(
+      startShadow(db, { key: 'empty', sampleRate: 0.1 }, ACTOR),
+      (e) => e instanceof RefusedError && /no vectors yet \(0\/4/.test(e.message),
+    );
     const forced = await startShadow(db, { key: 'empty', sampleRate: 0.1, force: true }, ACTOR);
     assert.equal(forced.coverage, 0);
     assert.equal((await events('empty')).at(-1)?.forced, true);
@@ -85,10 +137,22 @@ describe('shadow start / stop', () => {
   });
 
   test('start records an event with the actor; starting another replaces it; stop is idempotent', async () => {
-    const a = await startShadow(db, { key: 'cand', sampleRate: 0.1, k: 5, storeQueryText: true, reason: 'try v2' }, ACTOR);
-    assert.deepEqual({ ...a.target, startedAt: undefined }, {
-      versionId: ids.cand, versionKey: 'cand', sampleRate: 0.1, k: 5, storeQueryText: true, startedAt: undefined,
-    });
+    const a = await startShadow(
+      db,
+      { key: 'cand', sampleRate: 0.1, k: 5, storeQueryText: true, reason: 'try v2' },
+      ACTOR,
+    );
+    assert.deepEqual(
+      { ...a.target, startedAt: undefined },
+      {
+        versionId: ids.cand,
+        versionKey: 'cand',
+        sampleRate: 0.1,
+        k: 5,
+        storeQueryText: true,
+        startedAt: undefined,
+      },
+    );
     assert.equal(a.replaced, null);
     assert.deepEqual(a.warnings, []);
     let ev = await events('cand');
@@ -105,9 +169,15 @@ describe('shadow start / stop', () => {
     assert.equal(ev.at(-1)?.reason, 'replaced by cand2');
     assert.equal((await currentShadow(db.kysely))?.versionKey, 'cand2');
     const running = await db.kysely.selectFrom('shadow_configs').selectAll().where('stopped_at', 'is', null).execute();
-    assert.deepEqual(running.map((r) => r.embedding_version_id), [ids.cand2]);
+    assert.deepEqual(
+      running.map((r) => r.embedding_version_id),
+      [ids.cand2],
+    );
 
-    await assert.rejects(stopShadow(db, { key: 'cand' }, ACTOR), (e) => e instanceof RefusedError && /cand2 is/.test(e.message));
+    await assert.rejects(
+      stopShadow(db, { key: 'cand' }, ACTOR),
+      (e) => e instanceof RefusedError && /cand2 is/.test(e.message),
+    );
     const stopped = await stopShadow(db, { reason: 'done' }, ACTOR);
     assert.equal(stopped?.versionKey, 'cand2');
     assert.equal((await events('cand2')).at(-1)?.event, 'shadow_stopped');
@@ -116,7 +186,11 @@ describe('shadow start / stop', () => {
 
     // Restarting the same version reuses its row.
     await startShadow(db, { key: 'cand', sampleRate: 1 }, ACTOR);
-    const cfg = await db.kysely.selectFrom('shadow_configs').selectAll().where('embedding_version_id', '=', ids.cand!).executeTakeFirstOrThrow();
+    const cfg = await db.kysely
+      .selectFrom('shadow_configs')
+      .selectAll()
+      .where('embedding_version_id', '=', ids.cand!)
+      .executeTakeFirstOrThrow();
     assert.equal(cfg.sample_rate, 1);
     assert.equal(cfg.stopped_at, null);
     await clearShadow();
@@ -139,18 +213,40 @@ describe('the shadower', () => {
     const s = createShadower(db, { search: shifted, workers: 2 });
     await s.refresh();
     for (let i = 0; i < 20; i++) {
-      s.afterPrimary({ query: `query ${i}`, segment: i % 2 ? 'odd' : 'even', primaryVersion: 'prim', primaryIds: primaryIds(`q${i}`), primaryMs: 3 });
+      s.afterPrimary({
+        query: `query ${i}`,
+        segment: i % 2 ? 'odd' : 'even',
+        primaryVersion: 'prim',
+        primaryIds: primaryIds(`q${i}`),
+        primaryMs: 3,
+      });
     }
     await s.close();
-    assert.deepEqual({ ...s.stats(), candidate: undefined }, {
-      enqueued: 20, completed: 20, dropped: 0, failed: 0, seen: 20, queueDepth: 0, inFlight: 0, candidate: undefined, sampleRate: 1,
-    });
+    assert.deepEqual(
+      { ...s.stats(), candidate: undefined },
+      {
+        enqueued: 20,
+        completed: 20,
+        dropped: 0,
+        failed: 0,
+        seen: 20,
+        queueDepth: 0,
+        inFlight: 0,
+        candidate: undefined,
+        sampleRate: 1,
+      },
+    );
     const rows = await db.kysely.selectFrom('shadow_queries').selectAll().orderBy('id').execute();
     assert.equal(rows.length, 20);
     const expected = agreement(primaryIds('q1'), candidateIds('q1'), 5); // 4 of 5 shared
     assert.equal(expected.overlapAtK, 0.8);
     // Each row carries the segment of its own query (query i is odd or even).
-    const segmentOf = new Map(Array.from({ length: 20 }, (_, i) => [createHash('sha256').update(`query ${i}`).digest('hex'), i % 2 ? 'odd' : 'even']));
+    const segmentOf = new Map(
+      Array.from({ length: 20 }, (_, i) => [
+        createHash('sha256').update(`query ${i}`).digest('hex'),
+        i % 2 ? 'odd' : 'even',
+      ]),
+    );
     assert.deepEqual(rows.map((r) => r.segment).sort(), [...Array(10).fill('even'), ...Array(10).fill('odd')]);
     for (const r of rows) {
       assert.equal(r.segment, segmentOf.get(Buffer.from(r.query_sha256).toString('hex')));
@@ -177,7 +273,11 @@ describe('the shadower', () => {
     await t.refresh();
     t.afterPrimary({ query: 'keep me 7', primaryVersion: 'prim', primaryIds: primaryIds('7'), primaryMs: 1 });
     await t.close();
-    const kept = await db.kysely.selectFrom('shadow_queries').selectAll().where('query_text', '=', 'keep me 7').executeTakeFirstOrThrow();
+    const kept = await db.kysely
+      .selectFrom('shadow_queries')
+      .selectAll()
+      .where('query_text', '=', 'keep me 7')
+      .executeTakeFirstOrThrow();
     assert.equal(kept.k, 3);
     assert.deepEqual(kept.primary_ids, [700, 701, 702]);
     assert.deepEqual(kept.candidate_ids, [701, 702, 703]);
@@ -187,17 +287,22 @@ describe('the shadower', () => {
 
   test('at rate 0 (or with no shadow running) nothing is logged', async () => {
     let calls = 0;
-    const counting: SearchFn = async (...a) => { calls++; return shifted(...a); };
+    const counting: SearchFn = async (...a) => {
+      calls++;
+      return shifted(...a);
+    };
     const none = createShadower(db, { search: counting });
     await none.refresh();
-    for (let i = 0; i < 10; i++) none.afterPrimary({ query: `q${i}`, primaryVersion: 'prim', primaryIds: [1, 2], primaryMs: 1 });
+    for (let i = 0; i < 10; i++)
+      none.afterPrimary({ query: `q${i}`, primaryVersion: 'prim', primaryIds: [1, 2], primaryMs: 1 });
     await none.close();
     assert.equal(none.stats().candidate, null);
 
     await startShadow(db, { key: 'cand', sampleRate: 1 }, ACTOR);
     const off = createShadower(db, { search: counting, sampleRate: 0 });
     await off.refresh();
-    for (let i = 0; i < 10; i++) off.afterPrimary({ query: `q${i}`, primaryVersion: 'prim', primaryIds: [1, 2], primaryMs: 1 });
+    for (let i = 0; i < 10; i++)
+      off.afterPrimary({ query: `q${i}`, primaryVersion: 'prim', primaryIds: [1, 2], primaryMs: 1 });
     await off.close();
     assert.equal(off.stats().seen, 10);
     assert.equal(off.stats().enqueued, 0);
@@ -207,11 +312,22 @@ describe('the shadower', () => {
     const draws = [0.1, 0.5, 0.29, 0.3, 0.9, 0.0];
     const half = createShadower(db, { search: counting, random: () => draws.shift()! });
     await half.refresh();
-    for (let i = 0; i < 6; i++) half.afterPrimary({ query: `q${i}`, primaryVersion: 'prim', primaryIds: [1, 2], primaryMs: 1 });
+    for (let i = 0; i < 6; i++)
+      half.afterPrimary({ query: `q${i}`, primaryVersion: 'prim', primaryIds: [1, 2], primaryMs: 1 });
     await half.close();
     assert.equal(half.stats().completed, 3);
     assert.equal(calls, 3);
-    assert.equal(Number((await db.kysely.selectFrom('shadow_queries').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n), 3);
+    assert.equal(
+      Number(
+        (
+          await db.kysely
+            .selectFrom('shadow_queries')
+            .select(sql<number>`count(*)`.as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
+      3,
+    );
 
     // A query served by the candidate itself (it was activated) is not compared with itself.
     const self = createShadower(db, { search: counting, random: () => 0 });
@@ -233,7 +349,11 @@ describe('the shadower', () => {
     let dbCalls = 0;
     const kysely = new Proxy(db.kysely, {
       get(target, prop, recv) {
-        if (typeof prop === 'string' && ['selectFrom', 'insertInto', 'updateTable', 'deleteFrom', 'transaction', 'executeQuery'].includes(prop)) dbCalls++;
+        if (
+          typeof prop === 'string' &&
+          ['selectFrom', 'insertInto', 'updateTable', 'deleteFrom', 'transaction', 'executeQuery'].includes(prop)
+        )
+          dbCalls++;
         const v = Reflect.get(target, prop, recv);
         return typeof v === 'function' ? v.bind(target) : v;
       },
@@ -245,7 +365,12 @@ describe('the shadower', () => {
     const results = Array.from({ length: 50 }, (_, i) => Object.freeze([i, i + 1, i + 2, i + 3, i + 4]));
     const t0 = performance.now();
     for (let i = 0; i < 50; i++) {
-      const ret: unknown = s.afterPrimary({ query: `q${i}`, primaryVersion: 'prim', primaryIds: results[i]!, primaryMs: 1 });
+      const ret: unknown = s.afterPrimary({
+        query: `q${i}`,
+        primaryVersion: 'prim',
+        primaryIds: results[i]!,
+        primaryMs: 1,
+      });
       assert.equal(ret, undefined, 'afterPrimary returns nothing (no promise to await)');
     }
     const elapsed = performance.now() - t0;
@@ -275,18 +400,22 @@ describe('the shadower', () => {
 
   test('close() gives up after its timeout and aborts in-flight searches; failures are counted', async () => {
     await startShadow(db, { key: 'cand', sampleRate: 1 }, ACTOR);
-    const hang: SearchFn = (_k, _q, _n, signal) => new Promise((_, reject) => {
-      signal?.addEventListener('abort', () => reject(signal.reason));
-    });
+    const hang: SearchFn = (_k, _q, _n, signal) =>
+      new Promise((_, reject) => {
+        signal?.addEventListener('abort', () => reject(signal.reason));
+      });
     const s = createShadower(db, { search: hang, queueSize: 10, workers: 2 });
     await s.refresh();
-    for (let i = 0; i < 5; i++) s.afterPrimary({ query: `q${i}`, primaryVersion: 'prim', primaryIds: [1], primaryMs: 1 });
+    for (let i = 0; i < 5; i++)
+      s.afterPrimary({ query: `q${i}`, primaryVersion: 'prim', primaryIds: [1], primaryMs: 1 });
     const t0 = performance.now();
     await s.close({ timeoutMs: 100 });
     assert.ok(performance.now() - t0 < 2000);
     assert.deepEqual([s.stats().enqueued, s.stats().dropped, s.stats().completed, s.stats().inFlight], [5, 5, 0, 0]);
 
-    const failing: SearchFn = async () => { throw new Error('candidate down'); };
+    const failing: SearchFn = async () => {
+      throw new Error('candidate down');
+    };
     const f = createShadower(db, { search: failing });
     await f.refresh();
     f.afterPrimary({ query: 'q', primaryVersion: 'prim', primaryIds: [1], primaryMs: 1 });
@@ -308,7 +437,10 @@ describe('the shadower', () => {
     await startShadow(db, { key: 'cand', sampleRate: 1 }, ACTOR);
     let busy = true;
     let calls = 0;
-    const search: SearchFn = async () => { calls++; return { ids: [1], ms: 1 }; };
+    const search: SearchFn = async () => {
+      calls++;
+      return { ids: [1], ms: 1 };
+    };
     const s = createShadower(db, { search, busy: () => busy, workers: 1, maxQueueAgeMs: 10_000 });
     await s.refresh();
     s.afterPrimary({ query: 'waits', primaryVersion: 'prim', primaryIds: [1], primaryMs: 1 });
@@ -354,31 +486,69 @@ describe('shadow report', () => {
   const hash = (s: string) => createHash('sha256').update(s).digest();
 
   before(async () => {
-    const row = (o: { at: Date; q: string; text?: string; seg: string | null; overlap: number; rbo: number; pms: number; cms: number; cand?: number }) => ({
-      created_at: o.at, query_sha256: hash(o.q), query_text: o.text ?? null, segment: o.seg,
-      primary_version_id: ids.prim!, candidate_version_id: o.cand ?? ids.cand!, k: 10,
-      primary_ids: [1, 2], candidate_ids: [2, 3], overlap_at_k: o.overlap, jaccard: o.overlap / 2, rbo: o.rbo,
-      primary_ms: o.pms, candidate_ms: o.cms,
+    const row = (o: {
+      at: Date;
+      q: string;
+      text?: string;
+      seg: string | null;
+      overlap: number;
+      rbo: number;
+      pms: number;
+      cms: number;
+      cand?: number;
+    }) => ({
+      created_at: o.at,
+      query_sha256: hash(o.q),
+      query_text: o.text ?? null,
+      segment: o.seg,
+      primary_version_id: ids.prim!,
+      candidate_version_id: o.cand ?? ids.cand!,
+      k: 10,
+      primary_ids: [1, 2],
+      candidate_ids: [2, 3],
+      overlap_at_k: o.overlap,
+      jaccard: o.overlap / 2,
+      rbo: o.rbo,
+      primary_ms: o.pms,
+      candidate_ms: o.cms,
     });
     await db.kysely.deleteFrom('shadow_queries').execute();
     await db.kysely.deleteFrom('shadow_drops').execute();
-    await db.kysely.insertInto('shadow_queries').values([
-      row({ at: at('10:10'), q: 'a1', seg: 'a', overlap: 1.0, rbo: 0.9, pms: 10, cms: 12 }),
-      row({ at: at('10:20'), q: 'shared', seg: 'a', overlap: 0.5, rbo: 0.6, pms: 10, cms: 15 }),
-      row({ at: at('11:05'), q: 'zero', text: 'why is the sky blue', seg: 'a', overlap: 0.0, rbo: 0.1, pms: 10, cms: 30 }),
-      row({ at: at('11:10'), q: 'b1', seg: 'b', overlap: 0.8, rbo: 0.7, pms: 20, cms: 18 }),
-      row({ at: at('11:40'), q: 'shared', seg: 'b', overlap: 0.6, rbo: 0.5, pms: 20, cms: 26 }),
-      row({ at: at('11:50'), q: 'n1', seg: null, overlap: 0.2, rbo: 0.3, pms: 5, cms: 5 }),
-      // Outside the window, and another candidate: both left out.
-      row({ at: new Date('2025-01-09T11:00:00Z'), q: 'old', seg: 'a', overlap: 0, rbo: 0, pms: 1, cms: 1 }),
-      row({ at: at('11:00'), q: 'other', seg: 'a', overlap: 0, rbo: 0, pms: 1, cms: 1, cand: ids.cand2 }),
-    ]).execute();
+    await db.kysely
+      .insertInto('shadow_queries')
+      .values([
+        row({ at: at('10:10'), q: 'a1', seg: 'a', overlap: 1.0, rbo: 0.9, pms: 10, cms: 12 }),
+        row({ at: at('10:20'), q: 'shared', seg: 'a', overlap: 0.5, rbo: 0.6, pms: 10, cms: 15 }),
+        row({
+          at: at('11:05'),
+          q: 'zero',
+          text: 'why is the sky blue',
+          seg: 'a',
+          overlap: 0.0,
+          rbo: 0.1,
+          pms: 10,
+          cms: 30,
+        }),
+        row({ at: at('11:10'), q: 'b1', seg: 'b', overlap: 0.8, rbo: 0.7, pms: 20, cms: 18 }),
+        row({ at: at('11:40'), q: 'shared', seg: 'b', overlap: 0.6, rbo: 0.5, pms: 20, cms: 26 }),
+        row({ at: at('11:50'), q: 'n1', seg: null, overlap: 0.2, rbo: 0.3, pms: 5, cms: 5 }),
+        // Outside the window, and another candidate: both left out.
+        row({ at: new Date('2025-01-09T11:00:00Z'), q: 'old', seg: 'a', overlap: 0, rbo: 0, pms: 1, cms: 1 }),
+        row({ at: at('11:00'), q: 'other', seg: 'a', overlap: 0, rbo: 0, pms: 1, cms: 1, cand: ids.cand2 }),
+      ])
+      .execute();
   });
 
-  const near = (a: number | null, b: number) => assert.ok(a !== null && Math.abs(a - b) < 1e-9, `expected ${b}, got ${a}`);
+  const near = (a: number | null, b: number) =>
+    assert.ok(a !== null && Math.abs(a - b) < 1e-9, `expected ${b}, got ${a}`);
 
   test('aggregates match hand-computed values', async () => {
-    const r = await summarizeShadow(db, { candidate: 'cand', now, since: new Date(now.getTime() - 86_400_000), worst: 3 });
+    const r = await summarizeShadow(db, {
+      candidate: 'cand',
+      now,
+      since: new Date(now.getTime() - 86_400_000),
+      worst: 3,
+    });
     assert.deepEqual(r.candidate, { key: 'cand', id: ids.cand });
     assert.deepEqual(r.primaries, ['prim']);
     assert.equal(r.overall.count, 6);
@@ -392,35 +562,65 @@ describe('shadow report', () => {
     near(r.overall.latencyDeltaMs.p50, 3.5);
     near(r.overall.latencyDeltaMs.p95, 16.5);
 
-    assert.deepEqual(r.segments.map((s) => [s.segment, s.count]), [['a', 3], ['b', 2], [null, 1]]);
+    assert.deepEqual(
+      r.segments.map((s) => [s.segment, s.count]),
+      [
+        ['a', 3],
+        ['b', 2],
+        [null, 1],
+      ],
+    );
     const [a, b, none] = r.segments;
-    near(a!.overlap.mean, 0.5); near(a!.overlap.p10, 0.1); near(a!.rbo.mean, 1.6 / 3); near(a!.rbo.p10, 0.2);
-    near(a!.latencyDeltaMs.p50, 5); near(a!.latencyDeltaMs.p95, 18.5);
-    near(b!.overlap.mean, 0.7); near(b!.overlap.p10, 0.62); near(b!.rbo.mean, 0.6); near(b!.rbo.p10, 0.52);
-    near(b!.latencyDeltaMs.p50, 2); near(b!.latencyDeltaMs.p95, 5.6);
-    near(none!.overlap.mean, 0.2); near(none!.latencyDeltaMs.p95, 0);
+    near(a!.overlap.mean, 0.5);
+    near(a!.overlap.p10, 0.1);
+    near(a!.rbo.mean, 1.6 / 3);
+    near(a!.rbo.p10, 0.2);
+    near(a!.latencyDeltaMs.p50, 5);
+    near(a!.latencyDeltaMs.p95, 18.5);
+    near(b!.overlap.mean, 0.7);
+    near(b!.overlap.p10, 0.62);
+    near(b!.rbo.mean, 0.6);
+    near(b!.rbo.p10, 0.52);
+    near(b!.latencyDeltaMs.p50, 2);
+    near(b!.latencyDeltaMs.p95, 5.6);
+    near(none!.overlap.mean, 0.2);
+    near(none!.latencyDeltaMs.p95, 0);
 
     // Distinct queries, worst first; "shared" was seen twice, its worst overlap shown.
-    assert.deepEqual(r.lowestOverlap.map((q) => [q.sha256, q.text, q.overlap, q.rbo, q.times]), [
-      [hash('zero').toString('hex'), 'why is the sky blue', 0, 0.1, 1],
-      [hash('n1').toString('hex'), null, 0.2, 0.3, 1],
-      [hash('shared').toString('hex'), null, 0.5, 0.6, 2],
-    ]);
+    assert.deepEqual(
+      r.lowestOverlap.map((q) => [q.sha256, q.text, q.overlap, q.rbo, q.times]),
+      [
+        [hash('zero').toString('hex'), 'why is the sky blue', 0, 0.1, 1],
+        [hash('n1').toString('hex'), null, 0.2, 0.3, 1],
+        [hash('shared').toString('hex'), null, 0.5, 0.6, 2],
+      ],
+    );
 
     assert.deepEqual(r.distributions.overlap, [1, 0.5, 0, 0.8, 0.6, 0.2]);
     assert.deepEqual(r.distributions.rbo, [0.9, 0.6, 0.1, 0.7, 0.5, 0.3]);
     assert.deepEqual(r.distributions.latencyDeltaMs, [2, 5, 20, -2, 6, 0]);
     assert.equal(r.bucketMs, 3_600_000);
-    assert.deepEqual(r.timeSeries.map((t) => [t.bucketStart.toISOString(), t.count]), [
-      ['2025-01-10T10:00:00.000Z', 2], ['2025-01-10T11:00:00.000Z', 4],
-    ]);
-    near(r.timeSeries[0]!.meanOverlap, 0.75); near(r.timeSeries[0]!.meanRbo, 0.75);
-    near(r.timeSeries[1]!.meanOverlap, 0.4); near(r.timeSeries[1]!.meanRbo, 0.4);
+    assert.deepEqual(
+      r.timeSeries.map((t) => [t.bucketStart.toISOString(), t.count]),
+      [
+        ['2025-01-10T10:00:00.000Z', 2],
+        ['2025-01-10T11:00:00.000Z', 4],
+      ],
+    );
+    near(r.timeSeries[0]!.meanOverlap, 0.75);
+    near(r.timeSeries[0]!.meanRbo, 0.75);
+    near(r.timeSeries[1]!.meanOverlap, 0.4);
+    near(r.timeSeries[1]!.meanRbo, 0.4);
     assert.equal(r.dropped, 0, 'no drops stored yet');
   });
 
   test('per-query values are bounded to the newest ones; the aggregates still cover the whole window', async () => {
-    const r = await summarizeShadow(db, { candidate: 'cand', now, since: new Date(now.getTime() - 86_400_000), distributionLimit: 2 });
+    const r = await summarizeShadow(db, {
+      candidate: 'cand',
+      now,
+      since: new Date(now.getTime() - 86_400_000),
+      distributionLimit: 2,
+    });
     assert.deepEqual(r.distributions.overlap, [0.6, 0.2], 'the two newest, in time order');
     assert.deepEqual(r.distributions.latencyDeltaMs, [6, 0]);
     assert.equal(r.overall.count, 6);
@@ -442,7 +642,11 @@ describe('shadow report', () => {
     assert.deepEqual(s.primaryKeys, all.primaries);
     assert.deepEqual(
       s.segments.map((x) => [x.segment, x.queries]),
-      [['a', 4], ['b', 2], ['(none)', 1]],
+      [
+        ['a', 4],
+        ['b', 2],
+        ['(none)', 1],
+      ],
       'by count, then name',
     );
   });
@@ -455,7 +659,11 @@ describe('shadow report', () => {
     assert.equal(last.candidate?.key, 'cand2');
     assert.equal(last.overall.count, 1);
     await startShadow(db, { key: 'cand', sampleRate: 0.5 }, ACTOR);
-    const running = await summarizeShadow(db, { now, since: new Date(now.getTime() - 86_400_000), live: { unflushedDropped: 4, unflushedFailed: 1 } });
+    const running = await summarizeShadow(db, {
+      now,
+      since: new Date(now.getTime() - 86_400_000),
+      live: { unflushedDropped: 4, unflushedFailed: 1 },
+    });
     assert.equal(running.candidate?.key, 'cand');
     assert.equal(running.config?.sampleRate, 0.5);
     assert.equal(running.dropped, 4);

@@ -24,7 +24,11 @@ import { silentLogger } from '../src/log/logger.js';
 
 const KEY = 'sk-test-SECRET-sync-1357';
 const logger = silentLogger();
-const VERSIONS = [['live1', 'mock-a'], ['live2', 'mock-b'], ['gone', 'mock-c']] as const;
+const VERSIONS = [
+  ['live1', 'mock-a'],
+  ['live2', 'mock-b'],
+  ['gone', 'mock-c'],
+] as const;
 
 let target: TestDbTarget;
 let server: OpenAIServer;
@@ -69,15 +73,21 @@ async function missing(db: Db, key: string): Promise<number> {
 }
 
 /** Texts each model was sent since the last reset. */
-const sentTo = (model: string) => server.stats.log.filter((r) => r.model === model && r.status === 200).reduce((n, r) => n + r.items, 0);
+const sentTo = (model: string) =>
+  server.stats.log.filter((r) => r.model === model && r.status === 200).reduce((n, r) => n + r.items, 0);
 
 async function checkCovered(newTexts: number, what: string): Promise<void> {
   await withDb(async (db) => {
-    for (const key of ['live1', 'live2']) assert.equal(await missing(db, key), 0, `${what}: ${key} is not fully covered`);
+    for (const key of ['live1', 'live2'])
+      assert.equal(await missing(db, key), 0, `${what}: ${key} is not fully covered`);
     const gone = await requireVersion(db.kysely, 'gone');
     assert.equal(gone.state, 'retired');
     assert.equal(await partitionExists(db.kysely, gone.id), false, `${what}: the retired version got a partition back`);
-    const batches = await db.kysely.selectFrom('backfill_batches').select('id').where('embedding_version_id', '=', gone.id).execute();
+    const batches = await db.kysely
+      .selectFrom('backfill_batches')
+      .select('id')
+      .where('embedding_version_id', '=', gone.id)
+      .execute();
     assert.equal(batches.length, 0, `${what}: work was planned for the retired version`);
   });
   assert.equal(sentTo('mock-a'), newTexts, `${what}: live1 was sent exactly the new texts`);
@@ -104,12 +114,21 @@ describe(`sync through the CLI (${BACKEND})`, () => {
     const s = await runCli(['sync', '--json'], { env: env() });
     assert.equal(s.code, 0, s.stderr);
     const results = JSON.parse(s.stdout) as { version: string; chunksWritten: number; complete: boolean }[];
-    assert.deepEqual(results.map((x) => [x.version, x.chunksWritten, x.complete]), [['live1', 25, true], ['live2', 25, true]]);
+    assert.deepEqual(
+      results.map((x) => [x.version, x.chunksWritten, x.complete]),
+      [
+        ['live1', 25, true],
+        ['live2', 25, true],
+      ],
+    );
     await checkCovered(25, 'embctl sync');
     server.reset();
     const again = await runCli(['sync', '--json'], { env: env() });
     assert.equal(again.code, 0, again.stderr);
-    assert.deepEqual((JSON.parse(again.stdout) as { chunksWritten: number }[]).map((x) => x.chunksWritten), [0, 0]);
+    assert.deepEqual(
+      (JSON.parse(again.stdout) as { chunksWritten: number }[]).map((x) => x.chunksWritten),
+      [0, 0],
+    );
     assert.equal(server.stats.requests, 0);
   });
 
@@ -120,7 +139,13 @@ describe(`sync through the CLI (${BACKEND})`, () => {
       await ingest(db, [writeCorpus(15, { seed: 8, prefix: 'fourth' })], {}, { logger });
       const synced: string[] = [];
       const results = await syncLiveVersions(db, { workers: 2, onSynced: (s) => synced.push(s.version) }, deps);
-      assert.deepEqual(results.map((x) => [x.version, x.chunksWritten, x.complete]), [['live1', 15, true], ['live2', 15, true]]);
+      assert.deepEqual(
+        results.map((x) => [x.version, x.chunksWritten, x.complete]),
+        [
+          ['live1', 15, true],
+          ['live2', 15, true],
+        ],
+      );
       assert.deepEqual(synced, ['live1', 'live2']);
     });
     await checkCovered(15, 'syncLiveVersions');
@@ -131,7 +156,11 @@ describe(`sync through the CLI (${BACKEND})`, () => {
       stop.abort(new Error('SIGINT'));
       const synced: BackfillSummary[] = [];
       const results = await syncLiveVersions(db, { signal: stop.signal, onSynced: (s) => synced.push(s) }, deps);
-      assert.deepEqual(results.map((x) => x.version), ['live1'], 'only the first version ran');
+      assert.deepEqual(
+        results.map((x) => x.version),
+        ['live1'],
+        'only the first version ran',
+      );
       assert.equal(synced.length, 0, 'a stopped version is not reported as synced');
       assert.equal(await missing(db, 'live2'), 10, 'live2 was not started');
     });

@@ -32,8 +32,15 @@ describe('versions register', () => {
     assert.equal(v.encoder_name, 'openai:text-embedding-3-small');
     assert.equal(v.state, 'registered');
     assert.ok(await partitionExists(db.kysely, v.id));
-    const ev = await db.kysely.selectFrom('version_events').selectAll().where('embedding_version_id', '=', v.id).execute();
-    assert.deepEqual(ev.map((e) => e.event), ['registered']);
+    const ev = await db.kysely
+      .selectFrom('version_events')
+      .selectAll()
+      .where('embedding_version_id', '=', v.id)
+      .execute();
+    assert.deepEqual(
+      ev.map((e) => e.event),
+      ['registered'],
+    );
     assert.equal(ev[0]!.actor, 'tester');
     // Settings keep the server but never the key.
     const everything = JSON.stringify({ v, ev });
@@ -52,7 +59,14 @@ describe('versions register', () => {
       /expected 1536 dimensions, not 1024/,
     );
     server.setFaults();
-    assert.equal(await db.kysely.selectFrom('embedding_versions').select('id').where('version_key', 'in', ['oa-wrong', 'oa-wrong2']).executeTakeFirst(), undefined);
+    assert.equal(
+      await db.kysely
+        .selectFrom('embedding_versions')
+        .select('id')
+        .where('version_key', 'in', ['oa-wrong', 'oa-wrong2'])
+        .executeTakeFirst(),
+      undefined,
+    );
   });
 
   test('refuses HNSW on vector above 2000 dims, with the halfvec advice; accepts halfvec', async () => {
@@ -78,16 +92,29 @@ describe('versions register', () => {
   test('refuses the same key twice and bad options, listing every problem', async () => {
     await register({ key: 'h1', encoder: 'hash:words-256' });
     await assert.rejects(register({ key: 'h1', encoder: 'hash:words-256' }), /version h1 already exists/);
-    await assert.rejects(register({ key: 'bad key!', encoder: 'hash', metric: 'dot' as 'ip' }), (e: InputError) =>
-      e instanceof InputError && e.details.length === 2 && e.details.some((d) => d.startsWith('version key:')) && e.details.some((d) => d.startsWith('--metric:')));
+    await assert.rejects(
+      register({ key: 'bad key!', encoder: 'hash', metric: 'dot' as 'ip' }),
+      (e: InputError) =>
+        e instanceof InputError &&
+        e.details.length === 2 &&
+        e.details.some((d) => d.startsWith('version key:')) &&
+        e.details.some((d) => d.startsWith('--metric:')),
+    );
     await assert.rejects(register({ key: 'h2', encoder: 'tfidf:x' }), /unknown encoder "tfidf:x"/);
     await assert.rejects(register({ key: 'h3', encoder: 'hash:nope' }), /unknown hash variant|nope/);
-    await assert.rejects(register({ key: 'h4', encoder: 'hash', index: 'hnsw', lists: 10 }), /--lists applies to --index ivfflat only/);
+    await assert.rejects(
+      register({ key: 'h4', encoder: 'hash', index: 'hnsw', lists: 10 }),
+      /--lists applies to --index ivfflat only/,
+    );
   });
 
   test('a missing API key for the official API is a clear input error', async () => {
     await assert.rejects(
-      registerVersion(db, { key: 'no-key', encoder: 'openai:text-embedding-3-small' }, { actor: 't', logger: silentLogger(), env: {} }),
+      registerVersion(
+        db,
+        { key: 'no-key', encoder: 'openai:text-embedding-3-small' },
+        { actor: 't', logger: silentLogger(), env: {} },
+      ),
       /OPENAI_API_KEY/,
     );
   });

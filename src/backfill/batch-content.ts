@@ -16,7 +16,12 @@ export interface BatchContent {
  * version, and any vector an identical encoder already made for those texts
  * (in this version or another with the same identity).
  */
-export async function loadBatch(db: Kysely<DB>, versionId: number, identity: string, batchId: number): Promise<BatchContent> {
+export async function loadBatch(
+  db: Kysely<DB>,
+  versionId: number,
+  identity: string,
+  batchId: number,
+): Promise<BatchContent> {
   const table = sql.raw(partitionTable(versionId));
   const rows = await sql<{ id: number; content: string; sha: Uint8Array }>`
     select c.id, c.content, c.content_sha256 as sha

@@ -59,7 +59,13 @@ export async function markDeadRuns(db: Kysely<DB>, opts: DeadRunOptions = {}): P
 }
 
 /** Why the run of `worker` (`host:pid:nonce`) is dead, or undefined if it may be alive. */
-function deathOf(worker: string, expired: boolean, host: string, isAlive: (pid: number) => boolean, expiry: number): string | undefined {
+function deathOf(
+  worker: string,
+  expired: boolean,
+  host: string,
+  isAlive: (pid: number) => boolean,
+  expiry: number,
+): string | undefined {
   const { host: h, pid, tag } = parseWorkerId(worker);
   if (h === host && Number.isInteger(pid) && pid > 0 && pid !== process.pid && (!isAlive(pid) || pidReused(pid, tag))) {
     return `its process ${pid} on ${host} is gone (killed, crashed, or stopped by a lost database connection)`;

@@ -3,7 +3,13 @@ import type { Db } from '../db/index.js';
 import type { VersionState } from '../db/index.js';
 import { InputError, RefusedError } from '../errors.js';
 import type { Logger } from '../log/index.js';
-import { annIndexName, annIndexState, annIndexStatement, partitionTable, type PartitionSpec } from '../partitions/index.js';
+import {
+  annIndexName,
+  annIndexState,
+  annIndexStatement,
+  partitionTable,
+  type PartitionSpec,
+} from '../partitions/index.js';
 import { failpoint } from '../util/index.js';
 
 export interface IndexOptions {
@@ -61,7 +67,9 @@ export async function buildIndex(db: Db, v: IndexTarget, opts: IndexOptions): Pr
     // Poll rather than block in pg_advisory_lock: a blocked statement holds a
     // snapshot, and CREATE INDEX CONCURRENTLY in the holder waits for every
     // older snapshot to go away: a deadlock that PostgreSQL breaks by killing us.
-    const tryLock = async () => (await sql<{ ok: boolean }>`select pg_try_advisory_lock(${INDEX_LOCK}, ${v.id}) as ok`.execute(conn)).rows[0]?.ok === true;
+    const tryLock = async () =>
+      (await sql<{ ok: boolean }>`select pg_try_advisory_lock(${INDEX_LOCK}, ${v.id}) as ok`.execute(conn)).rows[0]
+        ?.ok === true;
     if (!(await tryLock())) {
       opts.logger.info({ version: v.version_key }, 'another process is building this index: waiting for it');
       while (!(await tryLock())) await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
@@ -75,12 +83,19 @@ export async function buildIndex(db: Db, v: IndexTarget, opts: IndexOptions): Pr
       const rows = await sql<{ n: number }>`select count(*) as n from ${sql.raw(table)}`.execute(conn);
       const t0 = performance.now();
       if (server) {
-        if (opts.maintenanceWorkMem) await sql`select set_config('maintenance_work_mem', ${opts.maintenanceWorkMem.replace(/\s+/g, '')}, false)`.execute(conn);
+        if (opts.maintenanceWorkMem)
+          await sql`select set_config('maintenance_work_mem', ${opts.maintenanceWorkMem.replace(/\s+/g, '')}, false)`.execute(
+            conn,
+          );
         const workers = opts.parallelWorkers ?? 2;
         await sql`select set_config('max_parallel_maintenance_workers', ${String(workers)}, false)`.execute(conn);
-        await sql.raw(`ALTER TABLE ${table} SET (parallel_workers = ${Math.max(0, Math.min(64, Math.trunc(workers)))})`).execute(conn);
+        await sql
+          .raw(`ALTER TABLE ${table} SET (parallel_workers = ${Math.max(0, Math.min(64, Math.trunc(workers)))})`)
+          .execute(conn);
       }
-      const statement = sql.raw(annIndexStatement(v, { concurrently: server, rowCount: Number(rows.rows[0]?.n ?? 0) })!);
+      const statement = sql.raw(
+        annIndexStatement(v, { concurrently: server, rowCount: Number(rows.rows[0]?.n ?? 0) })!,
+      );
       try {
         if (server) {
           // CONCURRENTLY cannot run in a transaction. A crash test dies here,
@@ -101,7 +116,10 @@ export async function buildIndex(db: Db, v: IndexTarget, opts: IndexOptions): Pr
       }
       await sql.raw(`ANALYZE ${table}`).execute(conn);
       const ms = Math.round(performance.now() - t0);
-      opts.logger.info({ version: v.version_key, index: annIndexName(v.id), rows: Number(rows.rows[0]?.n ?? 0), ms }, 'ANN index built');
+      opts.logger.info(
+        { version: v.version_key, index: annIndexName(v.id), rows: Number(rows.rows[0]?.n ?? 0), ms },
+        'ANN index built',
+      );
       return { built: true, reason: state === 'missing' ? 'built' : 'rebuilt', ms };
     } finally {
       await sql`select pg_advisory_unlock(${INDEX_LOCK}, ${v.id})`.execute(conn);

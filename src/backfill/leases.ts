@@ -13,7 +13,13 @@ export interface Lease {
  * concurrent workers never take the same one; an expired lease is taken
  * over. Autocommitted, so the lease is visible to everyone at once.
  */
-export async function claimBatch(db: Kysely<DB>, versionId: number, worker: string, leaseMs: number, maxAttempts: number): Promise<Lease | null> {
+export async function claimBatch(
+  db: Kysely<DB>,
+  versionId: number,
+  worker: string,
+  leaseMs: number,
+  maxAttempts: number,
+): Promise<Lease | null> {
   const r = await sql<{ id: number; attempts: number; texts: number }>`
     update backfill_batches b
     set locked_by = ${worker},
@@ -45,7 +51,12 @@ export async function heartbeat(db: Kysely<DB>, lease: Lease, worker: string, le
  * Mark a batch done, in the transaction that writes its vectors; false when
  * the lease was lost (the caller must roll back: someone else owns it now).
  */
-export async function completeBatch(trx: Kysely<DB>, lease: Lease, worker: string, counts: { embedded: number; reused: number; tokens: number; runId?: number }): Promise<boolean> {
+export async function completeBatch(
+  trx: Kysely<DB>,
+  lease: Lease,
+  worker: string,
+  counts: { embedded: number; reused: number; tokens: number; runId?: number },
+): Promise<boolean> {
   const r = await sql`
     update backfill_batches
     set status = 'done', locked_by = null, locked_until = null, last_error = null,
@@ -56,7 +67,13 @@ export async function completeBatch(trx: Kysely<DB>, lease: Lease, worker: strin
 }
 
 /** Record a failure: back to pending, or set aside as failed after `maxAttempts`. */
-export async function failBatch(db: Kysely<DB>, lease: Lease, worker: string, error: string, maxAttempts: number): Promise<'retry' | 'failed' | 'lost'> {
+export async function failBatch(
+  db: Kysely<DB>,
+  lease: Lease,
+  worker: string,
+  error: string,
+  maxAttempts: number,
+): Promise<'retry' | 'failed' | 'lost'> {
   const r = await sql<{ status: string }>`
     update backfill_batches
     set status = case when attempts >= ${maxAttempts} then 'failed' else 'pending' end,
@@ -81,7 +98,12 @@ export async function releaseBatch(db: Kysely<DB>, lease: Lease, worker: string)
  * are freed at once instead of waiting for expiry. Worker ids are
  * `host:pid:nonce` (util/process-identity).
  */
-export async function reclaimDeadLocal(db: Kysely<DB>, versionId: number, host: string, isAlive: (pid: number) => boolean): Promise<number> {
+export async function reclaimDeadLocal(
+  db: Kysely<DB>,
+  versionId: number,
+  host: string,
+  isAlive: (pid: number) => boolean,
+): Promise<number> {
   const held = await sql<{ locked_by: string }>`
     select distinct locked_by from backfill_batches
     where embedding_version_id = ${versionId} and status = 'pending' and locked_by like ${host + ':%'}`.execute(db);
@@ -113,5 +135,10 @@ export async function batchCounts(db: Kysely<DB>, versionId: number): Promise<Ba
            count(*) filter (where status = 'failed') as failed
     from backfill_batches where embedding_version_id = ${versionId}`.execute(db);
   const row = r.rows[0]!;
-  return { pending: Number(row.pending), leased: Number(row.leased), done: Number(row.done), failed: Number(row.failed) };
+  return {
+    pending: Number(row.pending),
+    leased: Number(row.leased),
+    done: Number(row.done),
+    failed: Number(row.failed),
+  };
 }

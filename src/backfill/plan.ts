@@ -70,9 +70,12 @@ export async function setAsideExhausted(db: Kysely<DB>, versionId: number, maxAt
 
 /** Put batches set aside in an earlier run back in the queue (a new run retries them). */
 export async function requeueFailed(db: Kysely<DB>, versionId: number): Promise<number> {
-  const r = await db.updateTable('backfill_batches')
+  const r = await db
+    .updateTable('backfill_batches')
     .set({ status: 'pending', attempts: 0, locked_by: null, locked_until: null, updated_at: sql`now()` })
-    .where('embedding_version_id', '=', versionId).where('status', '=', 'failed').executeTakeFirst();
+    .where('embedding_version_id', '=', versionId)
+    .where('status', '=', 'failed')
+    .executeTakeFirst();
   return Number(r.numUpdatedRows);
 }
 
@@ -105,7 +108,9 @@ export async function backlog(db: Kysely<DB>, versionId: number, identity: strin
         where c2.content_sha256 = t.content_sha256 and e2.embedding_version_id = any(${sameEncoder}::int[]))
     )
     select (select count(*) from missing) as chunks, (select count(*) from texts) as texts,
-           (select count(*) from reusable) as rtexts, (select coalesce(sum(n), 0) from reusable) as rchunks`.execute(db);
+           (select count(*) from reusable) as rtexts, (select coalesce(sum(n), 0) from reusable) as rchunks`.execute(
+    db,
+  );
   const row = r.rows[0]!;
   return {
     missingChunks: Number(row.chunks),
@@ -116,7 +121,12 @@ export async function backlog(db: Kysely<DB>, versionId: number, identity: strin
 }
 
 /** The texts a backfill would send, page by page (for token counts in a dry run). */
-export async function* textsToEmbed(db: Kysely<DB>, versionId: number, identity: string, pageSize = 2000): AsyncGenerator<string[]> {
+export async function* textsToEmbed(
+  db: Kysely<DB>,
+  versionId: number,
+  identity: string,
+  pageSize = 2000,
+): AsyncGenerator<string[]> {
   const table = sql.raw(partitionTable(versionId));
   const sameEncoder = await liveVersionIds(db, { encoderIdentity: identity });
   let after = Buffer.alloc(0);

@@ -1,7 +1,12 @@
 import type { Encoder } from '../encoders/index.js';
 
 /** Split texts into encoder requests within the provider's item and token limits. */
-export function requestGroups<T>(items: readonly T[], textOf: (t: T) => string, encoder: Encoder, maxItems = encoder.maxBatchItems): { items: T[]; tokens: number }[] {
+export function requestGroups<T>(
+  items: readonly T[],
+  textOf: (t: T) => string,
+  encoder: Encoder,
+  maxItems = encoder.maxBatchItems,
+): { items: T[]; tokens: number }[] {
   const groups: { items: T[]; tokens: number }[] = [];
   let cur: T[] = [];
   let tokens = 0;

@@ -100,10 +100,15 @@ export interface BackfillSummary {
 }
 
 /** Plan a backfill without writing: chunks to embed, reused, tokens, cost. */
-export async function planBackfill(db: Db, key: string, opts: BackfillOptions, deps: BackfillDeps): Promise<BackfillPlan> {
+export async function planBackfill(
+  db: Db,
+  key: string,
+  opts: BackfillOptions,
+  deps: BackfillDeps,
+): Promise<BackfillPlan> {
   const v = await requireVersion(db.kysely, key);
   refuseRetired(v);
-  const encoder = deps.encoder ?? await encoderForVersion(v, deps);
+  const encoder = deps.encoder ?? (await encoderForVersion(v, deps));
   try {
     const b = await backlog(db.kysely, v.id, v.encoder_identity);
     let tokens = 0;
@@ -112,8 +117,11 @@ export async function planBackfill(db: Db, key: string, opts: BackfillOptions, d
     }
     const price = pricePerMillion(v.encoder_name, opts.pricePerMillion);
     return {
-      version: v.version_key, encoder: v.encoder_spec, ...b,
-      textsToEmbed: b.missingTexts - b.reusableTexts, tokens,
+      version: v.version_key,
+      encoder: v.encoder_spec,
+      ...b,
+      textsToEmbed: b.missingTexts - b.reusableTexts,
+      tokens,
       pricePerMillion: price ?? null,
       estimatedCostUsd: price === undefined ? null : costOf(tokens, price),
     };
@@ -128,18 +136,27 @@ export async function planBackfill(db: Db, key: string, opts: BackfillOptions, d
  * and move the version to `ready`. Resumable and safe to run from many
  * processes at once.
  */
-export async function runBackfill(db: Db, key: string, opts: BackfillOptions, deps: BackfillDeps): Promise<BackfillSummary> {
+export async function runBackfill(
+  db: Db,
+  key: string,
+  opts: BackfillOptions,
+  deps: BackfillDeps,
+): Promise<BackfillSummary> {
   const started = performance.now();
   const v = await requireVersion(db.kysely, key);
   refuseRetired(v);
   const workers = opts.workers ?? 2;
   const batchSize = opts.batchSize ?? 256;
-  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new InputError(`--workers must be 1 to 256, not ${workers}`);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) throw new InputError(`--batch-size must be 1 to 100000, not ${batchSize}`);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256)
+    throw new InputError(`--workers must be 1 to 256, not ${workers}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000)
+    throw new InputError(`--batch-size must be 1 to 100000, not ${batchSize}`);
   if (opts.maxCost !== undefined && pricePerMillion(v.encoder_name, opts.pricePerMillion) === undefined) {
-    throw new UsageError(`--max-cost needs a price for ${v.encoder_name}, which is not in the built-in table: add --price-per-mtok <usd>`);
+    throw new UsageError(
+      `--max-cost needs a price for ${v.encoder_name}, which is not in the built-in table: add --price-per-mtok <usd>`,
+    );
   }
-  const encoder = deps.encoder ?? await encoderForVersion(v, deps);
+  const encoder = deps.encoder ?? (await encoderForVersion(v, deps));
   const workerId = `${hostname()}:${process.pid}:${workerNonce()}`;
   const log = deps.logger.child({ version: v.version_key, worker: workerId });
   const price = pricePerMillion(v.encoder_name, opts.pricePerMillion);
@@ -157,13 +174,27 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
     if (v.state === 'registered') {
       await db.kysely.transaction().execute(async (trx) => {
         await transitionState(trx, v.id, 'registered', 'backfilling');
-        await recordEvent(trx, { versionId: v.id, versionKey: v.version_key, event: 'backfill_started', actor: deps.actor, details: { chunks: totalChunks, batches: planned, worker: workerId } });
+        await recordEvent(trx, {
+          versionId: v.id,
+          versionKey: v.version_key,
+          event: 'backfill_started',
+          actor: deps.actor,
+          details: { chunks: totalChunks, batches: planned, worker: workerId },
+        });
       });
     }
-    const run = await db.kysely.insertInto('backfill_runs')
-      .values({ embedding_version_id: v.id, worker: workerId, price_per_mtok: price ?? null }).returning('id').executeTakeFirstOrThrow();
+    const run = await db.kysely
+      .insertInto('backfill_runs')
+      .values({ embedding_version_id: v.id, worker: workerId, price_per_mtok: price ?? null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
 
-    const quota = new Quota({ rpm: opts.rpm, tpm: opts.tpm, maxConcurrency: opts.concurrency ?? workers * 2, clock: opts.clock });
+    const quota = new Quota({
+      rpm: opts.rpm,
+      tpm: opts.tpm,
+      maxConcurrency: opts.concurrency ?? workers * 2,
+      clock: opts.clock,
+    });
     const t = { chunks: 0, embedded: 0, reused: 0, tokens: 0, requests: 0, rateLimited: 0, retries: 0, spent: 0 };
     const failed: { batchId: number; error: string }[] = [];
     let stoppedBy: BackfillSummary['stoppedBy'] = 'complete';
@@ -177,16 +208,35 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
       const elapsedMs = performance.now() - started;
       const rate = t.chunks / Math.max(0.001, elapsedMs / 1000);
       return {
-        phase: 'embedding', version: v.version_key, totalChunks, doneChunks: t.chunks, embedded: t.embedded, reused: t.reused,
-        tokens: t.tokens, costUsd: costOf(t.tokens, price), rateLimited: t.rateLimited, elapsedMs,
-        chunksPerSecond: rate, etaSeconds: rate > 0 ? Math.max(0, totalChunks - t.chunks) / rate : null,
+        phase: 'embedding',
+        version: v.version_key,
+        totalChunks,
+        doneChunks: t.chunks,
+        embedded: t.embedded,
+        reused: t.reused,
+        tokens: t.tokens,
+        costUsd: costOf(t.tokens, price),
+        rateLimited: t.rateLimited,
+        elapsedMs,
+        chunksPerSecond: rate,
+        etaSeconds: rate > 0 ? Math.max(0, totalChunks - t.chunks) / rate : null,
       };
     };
-    const flushRun = (status?: 'completed' | 'stopped' | 'failed', error?: string) => db.kysely.updateTable('backfill_runs').set({
-      embedded: t.embedded, reused: t.reused, tokens: t.tokens, cost_usd: costOf(t.tokens, price),
-      encoder_requests: t.requests, rate_limited: t.rateLimited, heartbeat_at: sql`now()`,
-      ...(status ? { status, finished_at: sql`now()`, error: error ?? null } : {}),
-    }).where('id', '=', run.id).execute();
+    const flushRun = (status?: 'completed' | 'stopped' | 'failed', error?: string) =>
+      db.kysely
+        .updateTable('backfill_runs')
+        .set({
+          embedded: t.embedded,
+          reused: t.reused,
+          tokens: t.tokens,
+          cost_usd: costOf(t.tokens, price),
+          encoder_requests: t.requests,
+          rate_limited: t.rateLimited,
+          heartbeat_at: sql`now()`,
+          ...(status ? { status, finished_at: sql`now()`, error: error ?? null } : {}),
+        })
+        .where('id', '=', run.id)
+        .execute();
     // The heartbeat runs until the run is closed (index build included): a run without one is taken for dead.
     let loading = true;
     const ticker = setInterval(() => {
@@ -195,7 +245,8 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
     }, 1000);
 
     let workerError: unknown;
-    const stopped = () => Boolean(opts.signal?.aborted || opts.hardSignal?.aborted) || budgetHit !== null || workerError !== undefined;
+    const stopped = () =>
+      Boolean(opts.signal?.aborted || opts.hardSignal?.aborted) || budgetHit !== null || workerError !== undefined;
     const workerContext = {
       db: db.kysely,
       version: v,
@@ -221,12 +272,18 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
         t.reused += r.reused;
         log.debug({ batch: r.batchId, chunks: r.chunks, embedded: r.embedded, reused: r.reused }, 'batch written');
       },
-      onBatchFailed: (batchId: number, error: string, final: boolean) => { if (final) failed.push({ batchId, error }); },
+      onBatchFailed: (batchId: number, error: string, final: boolean) => {
+        if (final) failed.push({ batchId, error });
+      },
       onEncoderEvent: (e: EncoderEvent) => {
         if (e.type === 'request') t.requests++;
-        else if (e.type === 'response') { t.tokens += e.tokens; quota.onSuccess(); }
-        else if (e.type === 'rate_limited') { t.rateLimited++; quota.onRateLimited(e.retryAfterMs); }
-        else if (e.type === 'retry') t.retries++;
+        else if (e.type === 'response') {
+          t.tokens += e.tokens;
+          quota.onSuccess();
+        } else if (e.type === 'rate_limited') {
+          t.rateLimited++;
+          quota.onRateLimited(e.retryAfterMs);
+        } else if (e.type === 'retry') t.retries++;
       },
     };
     let closed = false; // the run's final status was written
@@ -234,8 +291,14 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
       try {
         // Rounds: chunks ingested while a round ran are planned and done in the next one.
         for (let round = 0; round < 10; round++) {
-          await Promise.all(Array.from({ length: workers }, (_, i) => runWorker(workerContext, `${workerId}/${i + 1}`)
-            .catch((e) => { workerError ??= e; hard.abort(e); })));
+          await Promise.all(
+            Array.from({ length: workers }, (_, i) =>
+              runWorker(workerContext, `${workerId}/${i + 1}`).catch((e) => {
+                workerError ??= e;
+                hard.abort(e);
+              }),
+            ),
+          );
           if (stopped() || (await planBatches(db.kysely, v.id, batchSize)) === 0) break;
         }
       } finally {
@@ -265,13 +328,22 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
       let state: string = (await requireVersion(db.kysely, key)).state;
       if (complete) {
         if (opts.index !== false) {
-          index = await buildIndex(db, v, { maintenanceWorkMem: opts.maintenanceWorkMem, parallelWorkers: opts.parallelWorkers, logger: log })
-            .catch((e) => { throw new IndexBuildFailed(e); });
+          index = await buildIndex(db, v, {
+            maintenanceWorkMem: opts.maintenanceWorkMem,
+            parallelWorkers: opts.parallelWorkers,
+            logger: log,
+          }).catch((e) => {
+            throw new IndexBuildFailed(e);
+          });
         }
         // The planner needs fresh statistics after a load (a build ANALYZEs already).
         if (!index?.built && t.chunks > 0) await sql.raw(`ANALYZE ${partition}`).execute(db.kysely);
         state = await markReady(db, v, deps.actor, index, opts.index !== false, {
-          embedded: t.embedded, reused: t.reused, tokens: t.tokens, costUsd: costOf(t.tokens, price), seconds: (performance.now() - started) / 1000,
+          embedded: t.embedded,
+          reused: t.reused,
+          tokens: t.tokens,
+          costUsd: costOf(t.tokens, price),
+          seconds: (performance.now() - started) / 1000,
         });
       }
       const errorText = workerError ? String((workerError as Error).message ?? workerError) : failed[0]?.error;
@@ -281,9 +353,21 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
       if (workerError && !(opts.signal?.aborted || opts.hardSignal?.aborted)) throw workerError;
 
       return {
-        version: v.version_key, worker: workerId, chunksWritten: t.chunks, embedded: t.embedded, reused: t.reused,
-        tokens: t.tokens, costUsd: costOf(t.tokens, price), requests: t.requests, rateLimited: t.rateLimited,
-        retries: t.retries, failedBatches: failed, stoppedBy, complete, index, state,
+        version: v.version_key,
+        worker: workerId,
+        chunksWritten: t.chunks,
+        embedded: t.embedded,
+        reused: t.reused,
+        tokens: t.tokens,
+        costUsd: costOf(t.tokens, price),
+        requests: t.requests,
+        rateLimited: t.rateLimited,
+        retries: t.retries,
+        failedBatches: failed,
+        stoppedBy,
+        complete,
+        index,
+        state,
         seconds: Math.round((performance.now() - started) / 10) / 100,
       };
     } catch (e) {
@@ -291,7 +375,10 @@ export async function runBackfill(db: Db, key: string, opts: BackfillOptions, de
       if (!closed) {
         // Close the run as failed (best effort: with the database away, the next command does it).
         clearInterval(ticker);
-        const why = e instanceof IndexBuildFailed ? `index build failed: ${(inner as Error)?.message}` : String((inner as Error)?.message ?? inner);
+        const why =
+          e instanceof IndexBuildFailed
+            ? `index build failed: ${(inner as Error)?.message}`
+            : String((inner as Error)?.message ?? inner);
         await flushRun('failed', why).catch(() => {});
       }
       throw inner;
@@ -311,7 +398,14 @@ class IndexBuildFailed extends Error {
 }
 
 /** A complete partition with a valid index (or none wanted) makes the version ready. */
-async function markReady(db: Db, v: VersionRow, actor: string, index: IndexResult | null, indexWanted: boolean, stats: Record<string, number>): Promise<string> {
+async function markReady(
+  db: Db,
+  v: VersionRow,
+  actor: string,
+  index: IndexResult | null,
+  indexWanted: boolean,
+  stats: Record<string, number>,
+): Promise<string> {
   const current = await requireVersion(db.kysely, v.version_key);
   if (current.state === 'ready' || current.state === 'retired') return current.state;
   if (indexWanted && v.index_kind !== 'none' && index && !index.built && index.reason !== 'index already valid') {
@@ -320,13 +414,28 @@ async function markReady(db: Db, v: VersionRow, actor: string, index: IndexResul
   await db.kysely.transaction().execute(async (trx) => {
     if (!(await transitionState(trx, v.id, 'backfilling', 'ready'))) return;
     if (index?.built) {
-      await recordEvent(trx, { versionId: v.id, versionKey: v.version_key, event: 'index_built', actor, details: { kind: v.index_kind, storage: v.index_storage, ms: index.ms } });
+      await recordEvent(trx, {
+        versionId: v.id,
+        versionKey: v.version_key,
+        event: 'index_built',
+        actor,
+        details: { kind: v.index_kind, storage: v.index_storage, ms: index.ms },
+      });
     }
-    await recordEvent(trx, { versionId: v.id, versionKey: v.version_key, event: 'backfill_completed', actor, details: stats });
+    await recordEvent(trx, {
+      versionId: v.id,
+      versionKey: v.version_key,
+      event: 'backfill_completed',
+      actor,
+      details: stats,
+    });
   });
   return (await requireVersion(db.kysely, v.version_key)).state;
 }
 
 function refuseRetired(v: VersionRow): void {
-  if (v.state === 'retired') throw new RefusedError(`version ${v.version_key} is retired: its partition is gone; register a new version instead`);
+  if (v.state === 'retired')
+    throw new RefusedError(
+      `version ${v.version_key} is retired: its partition is gone; register a new version instead`,
+    );
 }

@@ -28,7 +28,13 @@ export async function syncLiveVersions(db: Db, opts: SyncOptions, deps: Backfill
     const s = await runBackfill(
       db,
       v.version_key,
-      { workers: opts.workers ?? 2, sync: true, signal: opts.signal, hardSignal: opts.hardSignal, onProgress: opts.onProgress },
+      {
+        workers: opts.workers ?? 2,
+        sync: true,
+        signal: opts.signal,
+        hardSignal: opts.hardSignal,
+        onProgress: opts.onProgress,
+      },
       deps,
     );
     results.push(s);

@@ -68,11 +68,17 @@ export async function runWorker(ctx: WorkerContext, workerId: string): Promise<v
     const blog = log.child({ batch: lease.batchId });
     const lost = new AbortController();
     const signal = AbortSignal.any([ctx.abort, lost.signal, stop.signal]);
-    const beat = setInterval(() => {
-      heartbeat(ctx.db, lease, workerId, ctx.leaseMs).then((ok) => {
-        if (!ok) lost.abort(new LeaseLost(`lease on batch ${lease.batchId} was lost`));
-      }, () => {});
-    }, Math.max(250, Math.floor(ctx.leaseMs / 3)));
+    const beat = setInterval(
+      () => {
+        heartbeat(ctx.db, lease, workerId, ctx.leaseMs).then(
+          (ok) => {
+            if (!ok) lost.abort(new LeaseLost(`lease on batch ${lease.batchId} was lost`));
+          },
+          () => {},
+        );
+      },
+      Math.max(250, Math.floor(ctx.leaseMs / 3)),
+    );
     try {
       const prepared = await prepareBatch(ctx, lease, signal);
       await writing; // one write at a time per worker; the next batch was embedding meanwhile
@@ -127,29 +133,34 @@ async function prepareBatch(ctx: WorkerContext, lease: Lease, signal: AbortSigna
   // One failing request stops its siblings: their results would be thrown away.
   const siblings = new AbortController();
   const groupSignal = AbortSignal.any([signal, siblings.signal]);
-  await Promise.all(groups.map(async (group, i) => {
-    const release = await ctx.quota.acquire(group.tokens, groupSignal);
-    try {
-      const out = await ctx.encoder.embed(group.items.map((t) => t.content), {
-        signal: groupSignal,
-        label: `batch ${lease.batchId}${groups.length > 1 ? ` part ${i + 1}/${groups.length}` : ''}`,
-        onEvent: (e) => {
-          if (e.type === 'response') tokens += e.tokens;
-          ctx.onEncoderEvent(e);
-        },
-      });
-      if (out.length !== group.items.length) {
-        throw new Error(`${ctx.encoder.spec} returned ${out.length} vectors for ${group.items.length} texts`);
+  await Promise.all(
+    groups.map(async (group, i) => {
+      const release = await ctx.quota.acquire(group.tokens, groupSignal);
+      try {
+        const out = await ctx.encoder.embed(
+          group.items.map((t) => t.content),
+          {
+            signal: groupSignal,
+            label: `batch ${lease.batchId}${groups.length > 1 ? ` part ${i + 1}/${groups.length}` : ''}`,
+            onEvent: (e) => {
+              if (e.type === 'response') tokens += e.tokens;
+              ctx.onEncoderEvent(e);
+            },
+          },
+        );
+        if (out.length !== group.items.length) {
+          throw new Error(`${ctx.encoder.spec} returned ${out.length} vectors for ${group.items.length} texts`);
+        }
+        group.items.forEach((t, j) => vectors.set(t.sha, out[j]!));
+      } catch (e) {
+        nameTheChunks(e, ctx.version.version_key, group.items);
+        if (!siblings.signal.aborted) siblings.abort(e);
+        throw e;
+      } finally {
+        release();
       }
-      group.items.forEach((t, j) => vectors.set(t.sha, out[j]!));
-    } catch (e) {
-      nameTheChunks(e, ctx.version.version_key, group.items);
-      if (!siblings.signal.aborted) siblings.abort(e);
-      throw e;
-    } finally {
-      release();
-    }
-  }));
+    }),
+  );
   const rows: EmbeddingRow[] = [];
   for (const t of content.texts) {
     const v = vectors.get(t.sha)!;
@@ -168,21 +179,34 @@ function nameTheChunks(e: unknown, versionKey: string, items: readonly { chunkId
   const i = textIndexOf(e);
   if (!(e instanceof Error) || i === undefined || !items[i]) return;
   const ids = items[i].chunkIds;
-  const chunks = ids.length === 1 ? `chunk ${ids[0]}` : `chunks ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}`;
+  const chunks =
+    ids.length === 1 ? `chunk ${ids[0]}` : `chunks ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}`;
   e.message = `${e.message}: ${chunks} of version ${versionKey}; nothing was written for this batch`;
 }
 
 async function writeBatch(ctx: WorkerContext, lease: Lease, workerId: string, p: Prepared): Promise<WrittenBatch> {
   await ctx.db.transaction().execute(async (trx) => {
-    const ours = await completeBatch(trx, lease, workerId, { embedded: p.embedded, reused: p.reused, tokens: p.tokens, runId: ctx.runId });
-    if (!ours) throw new LeaseLost(`lease on batch ${lease.batchId} expired and was taken over; its vectors were not written`);
+    const ours = await completeBatch(trx, lease, workerId, {
+      embedded: p.embedded,
+      reused: p.reused,
+      tokens: p.tokens,
+      runId: ctx.runId,
+    });
+    if (!ours)
+      throw new LeaseLost(`lease on batch ${lease.batchId} expired and was taken over; its vectors were not written`);
     await copyBinaryWriter.writeEncoded(trx, ctx.version, p.encoded);
     failpoint('backfill.write'); // written, not yet committed
   });
   return { batchId: lease.batchId, chunks: p.encoded.rows, embedded: p.embedded, reused: p.reused, tokens: p.tokens };
 }
 
-async function handleFailure(ctx: WorkerContext, lease: Lease, workerId: string, e: unknown, log: Logger): Promise<void> {
+async function handleFailure(
+  ctx: WorkerContext,
+  lease: Lease,
+  workerId: string,
+  e: unknown,
+  log: Logger,
+): Promise<void> {
   // The database went away: nothing can be recorded, and every other call
   // would fail the same way. The batch stays leased until its lease expires
   // or the next run on this host frees it; the worker stops.
@@ -196,7 +220,10 @@ async function handleFailure(ctx: WorkerContext, lease: Lease, workerId: string,
   // better by paying for the batch again: set it aside at once.
   const limit = e instanceof InputError ? 0 : ctx.maxAttempts;
   const outcome = await failBatch(ctx.db, lease, workerId, message, limit);
-  log.warn({ err: message, attempt: lease.attempts, outcome }, outcome === 'failed' ? 'batch set aside after repeated failures' : 'batch failed; it will be retried');
+  log.warn(
+    { err: message, attempt: lease.attempts, outcome },
+    outcome === 'failed' ? 'batch set aside after repeated failures' : 'batch failed; it will be retried',
+  );
   ctx.onBatchFailed(lease.batchId, message, outcome === 'failed');
 }
 
@@ -204,6 +231,8 @@ async function handleFailure(ctx: WorkerContext, lease: Lease, workerId: string,
 export async function missingChunks(db: Kysely<DB>, partition: string): Promise<number> {
   const r = await sql<{ n: number }>`
     select count(*) as n from document_chunks c
-    where c.retired_at is null and not exists (select 1 from ${sql.raw(partition)} e where e.chunk_id = c.id)`.execute(db);
+    where c.retired_at is null and not exists (select 1 from ${sql.raw(partition)} e where e.chunk_id = c.id)`.execute(
+    db,
+  );
   return Number(r.rows[0]?.n ?? 0);
 }

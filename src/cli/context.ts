@@ -32,7 +32,10 @@ export class CliContext {
     if (!this.#config) {
       const g = this.globals;
       const flags: Partial<Record<ConfigKey, string | undefined>> = {
-        databaseUrl: g.databaseUrl, home: g.home, logLevel: g.logLevel, actor: g.actor,
+        databaseUrl: g.databaseUrl,
+        home: g.home,
+        logLevel: g.logLevel,
+        actor: g.actor,
       };
       this.#config = loadConfig({ flags, env: this.env });
     }
@@ -54,7 +57,12 @@ export class CliContext {
   db(): Promise<Db> {
     if (!this.#db) {
       const c = this.config;
-      this.#db = openDatabase({ databaseUrl: c.databaseUrl, homeDir: c.homeDir, poolSize: c.poolSize, logger: this.logger });
+      this.#db = openDatabase({
+        databaseUrl: c.databaseUrl,
+        homeDir: c.homeDir,
+        poolSize: c.poolSize,
+        logger: this.logger,
+      });
     }
     return this.#db;
   }
@@ -66,14 +74,22 @@ export class CliContext {
    */
   encoderDeps(): EncoderDeps & { logger: Logger; actor: string } {
     const c = this.config;
-    return { logger: this.logger, actor: c.actorName, openaiApiKey: c.openaiApiKey, openaiBaseUrl: c.openaiBaseUrl, env: this.env };
+    return {
+      logger: this.logger,
+      actor: c.actorName,
+      openaiApiKey: c.openaiApiKey,
+      openaiBaseUrl: c.openaiBaseUrl,
+      env: this.env,
+    };
   }
 
   /** Secrets of the configuration (from env or .env), for scrubbing messages; empty if it cannot be read. */
   secrets(): string[] {
     try {
       const c = this.config;
-      return [c.openaiApiKey ?? '', c.serveToken ?? '', ...(c.databaseUrl ? secretsOfUrl(c.databaseUrl) : [])].filter(Boolean);
+      return [c.openaiApiKey ?? '', c.serveToken ?? '', ...(c.databaseUrl ? secretsOfUrl(c.databaseUrl) : [])].filter(
+        Boolean,
+      );
     } catch {
       return [];
     }

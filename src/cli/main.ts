@@ -18,10 +18,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     .description('versioned embedding control plane for PostgreSQL + pgvector')
     .version(VERSION, '-V', 'print the embctl version')
     .option('--json', 'print machine-readable JSON on stdout')
-    .addOption(new Option('--database-url <url>', 'PostgreSQL server (default: $DATABASE_URL; embedded PGlite when unset)'))
+    .addOption(
+      new Option('--database-url <url>', 'PostgreSQL server (default: $DATABASE_URL; embedded PGlite when unset)'),
+    )
     .addOption(new Option('--home <dir>', 'embedded database folder (default: $EMBCTL_HOME or ./.embctl)'))
     .addOption(new Option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default: info)'))
-    .addOption(new Option('--actor <name>', 'who is acting, for the audit trail (default: $EMBCTL_ACTOR or the OS user)'))
+    .addOption(
+      new Option('--actor <name>', 'who is acting, for the audit trail (default: $EMBCTL_ACTOR or the OS user)'),
+    )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });

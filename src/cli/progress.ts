@@ -9,7 +9,10 @@ export interface ProgressLine {
   done(): void;
 }
 
-export function createProgress(logger: Logger, opts: { quiet?: boolean; stream?: NodeJS.WriteStream; everyMs?: number } = {}): ProgressLine {
+export function createProgress(
+  logger: Logger,
+  opts: { quiet?: boolean; stream?: NodeJS.WriteStream; everyMs?: number } = {},
+): ProgressLine {
   const stream = opts.stream ?? process.stderr;
   const tty = Boolean(stream.isTTY) && !opts.quiet;
   const every = opts.everyMs ?? 5000;

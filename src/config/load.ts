@@ -48,7 +48,9 @@ export function loadConfig(input: ConfigInput = {}): Config {
       return `${where}: ${issue.message}`;
     });
     throw new InputError(
-      problems.length === 1 ? `invalid configuration: ${problems[0]}` : `invalid configuration (${problems.length} problems)`,
+      problems.length === 1
+        ? `invalid configuration: ${problems[0]}`
+        : `invalid configuration (${problems.length} problems)`,
       problems.length === 1 ? [] : problems,
     );
   }

@@ -23,7 +23,8 @@ const emptyToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === 
 export const configSchema = z.object({
   databaseUrl: z.preprocess(
     emptyToUndefined,
-    z.string()
+    z
+      .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
       .refine((s) => URL.canParse(s), 'is not a valid URL')
       .optional(),
@@ -40,7 +41,10 @@ export const configSchema = z.object({
   openaiApiKey: z.preprocess(emptyToUndefined, z.string().optional()),
   openaiBaseUrl: z.preprocess(
     emptyToUndefined,
-    z.string().refine((s) => URL.canParse(s), 'is not a valid URL').optional(),
+    z
+      .string()
+      .refine((s) => URL.canParse(s), 'is not a valid URL')
+      .optional(),
   ),
   serveToken: z.preprocess(emptyToUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
 });

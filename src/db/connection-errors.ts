@@ -24,7 +24,9 @@ export function connectionError(e: unknown, url: string): EmbctlError {
   const msg = scrubSecrets(String(err.message ?? e), secretsOfUrl(url));
   switch (code) {
     case 'ECONNREFUSED':
-      return new UnavailableError(`cannot reach PostgreSQL at ${where} (connection refused): is the server running? Check DATABASE_URL`);
+      return new UnavailableError(
+        `cannot reach PostgreSQL at ${where} (connection refused): is the server running? Check DATABASE_URL`,
+      );
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return new UnavailableError(`cannot resolve the host of ${where}: check the host name in DATABASE_URL`);
@@ -32,7 +34,9 @@ export function connectionError(e: unknown, url: string): EmbctlError {
       return new UnavailableError(`connecting to ${where} timed out: check the host, port and firewall`);
     case '28P01':
     case '28000':
-      return new InputError(`PostgreSQL refused the login for ${where} (${msg}): check the user and password in DATABASE_URL`);
+      return new InputError(
+        `PostgreSQL refused the login for ${where} (${msg}): check the user and password in DATABASE_URL`,
+      );
     case '3D000':
       return new InputError(`database in ${where} does not exist: create it (createdb) or fix DATABASE_URL`);
     default:
@@ -55,7 +59,16 @@ export function secretsOfUrl(url: string): string[] {
 }
 
 /** Socket errors that mean the server cannot be reached or the connection broke. */
-const LOST_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'EAI_AGAIN']);
+const LOST_SOCKET = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+]);
 /**
  * SQLSTATEs that mean the session is gone or cannot be had now: class 08
  * (connection exception), the server shutting down or starting
@@ -86,7 +99,13 @@ export function isConnectionLoss(e: unknown): boolean {
 export function connectionLost(e: unknown): UnavailableError {
   if (e instanceof UnavailableError) return e;
   const err = e as { code?: string; message?: string };
-  const text = String(err?.message ?? e).split('\n')[0]!.slice(0, 200);
-  const why = scrubSecrets(!text ? String(err?.code ?? 'unknown') : err?.code && !text.includes(err.code) ? `${err.code}: ${text}` : text);
-  return new UnavailableError(`the database connection was lost (${why}); run the same command again to resume`, { cause: e });
+  const text = String(err?.message ?? e)
+    .split('\n')[0]!
+    .slice(0, 200);
+  const why = scrubSecrets(
+    !text ? String(err?.code ?? 'unknown') : err?.code && !text.includes(err.code) ? `${err.code}: ${text}` : text,
+  );
+  return new UnavailableError(`the database connection was lost (${why}); run the same command again to resume`, {
+    cause: e,
+  });
 }

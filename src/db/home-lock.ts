@@ -1,4 +1,14 @@
-import { accessSync, constants, linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -39,7 +49,12 @@ export function prepareHome(homeDir: string): { release(): void } {
     );
   }
   const lockPath = join(homeDir, 'embctl.lock');
-  const me: Holder = { pid: process.pid, host: hostname(), started: processStartTime(process.pid), token: randomBytes(12).toString('hex') };
+  const me: Holder = {
+    pid: process.pid,
+    host: hostname(),
+    started: processStartTime(process.pid),
+    token: randomBytes(12).toString('hex'),
+  };
   const content = JSON.stringify(me);
   for (let attempt = 0; attempt < 5; attempt++) {
     if (createAtomically(lockPath, content)) {
@@ -50,7 +65,11 @@ export function prepareHome(homeDir: string): { release(): void } {
           released = true;
           // Only our own lock: after a takeover by a process that judged us dead, the file is theirs.
           if (read(lockPath)?.text === content) {
-            try { unlinkSync(lockPath); } catch { /* already gone */ }
+            try {
+              unlinkSync(lockPath);
+            } catch {
+              /* already gone */
+            }
           }
         },
       };
@@ -65,7 +84,9 @@ export function prepareHome(homeDir: string): { release(): void } {
     }
     removeIfUnchanged(lockPath, seen.text);
   }
-  throw new RefusedError(`could not lock data folder ${homeDir}: other processes keep taking it; try again, or delete ${lockPath} if no embctl process is running`);
+  throw new RefusedError(
+    `could not lock data folder ${homeDir}: other processes keep taking it; try again, or delete ${lockPath} if no embctl process is running`,
+  );
 }
 
 /** Write `content` to `path` only if `path` does not exist, in one step. */
@@ -79,7 +100,11 @@ function createAtomically(path: string, content: string): boolean {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw e;
   } finally {
-    try { unlinkSync(tmp); } catch { /* gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* gone */
+    }
   }
 }
 
@@ -91,7 +116,8 @@ function judge(text: string, ageMs: number): { alive: boolean; who: string } {
     return { alive: ageMs < FRESH_MS, who: 'another process (its lock file is being written)' };
   }
   const who = `embctl process ${h.pid}${h.host ? ` on ${h.host}` : ''}`;
-  if (h.host && h.host !== hostname()) return { alive: true, who: `${who} (another host: it cannot be checked from here)` };
+  if (h.host && h.host !== hostname())
+    return { alive: true, who: `${who} (another host: it cannot be checked from here)` };
   // Our own pid: an earlier open in this process (as before), or a dead process whose pid we got.
   if (h.pid === process.pid) return { alive: false, who };
   if (!isProcessAlive(h.pid)) return { alive: false, who };
@@ -109,9 +135,16 @@ function parseHolder(text: string): Holder | undefined {
   try {
     const v = JSON.parse(t) as Partial<Holder>;
     if (Number.isInteger(v.pid) && (v.pid as number) > 0) {
-      return { pid: v.pid!, host: typeof v.host === 'string' ? v.host : undefined, started: typeof v.started === 'string' ? v.started : undefined, token: typeof v.token === 'string' ? v.token : undefined };
+      return {
+        pid: v.pid!,
+        host: typeof v.host === 'string' ? v.host : undefined,
+        started: typeof v.started === 'string' ? v.started : undefined,
+        token: typeof v.token === 'string' ? v.token : undefined,
+      };
     }
-  } catch { /* garbled */ }
+  } catch {
+    /* garbled */
+  }
   return undefined;
 }
 
@@ -129,9 +162,17 @@ function removeIfUnchanged(lockPath: string, judged: string): void {
   }
   const moved = read(aside)?.text;
   if (moved !== judged) {
-    try { linkSync(aside, lockPath); } catch { /* a third process holds it now; it wins */ }
+    try {
+      linkSync(aside, lockPath);
+    } catch {
+      /* a third process holds it now; it wins */
+    }
   }
-  try { unlinkSync(aside); } catch { /* gone */ }
+  try {
+    unlinkSync(aside);
+  } catch {
+    /* gone */
+  }
 }
 
 function read(path: string): { text: string; ageMs: number } | undefined {

@@ -3,5 +3,14 @@ export { isConnectionLoss, secretsOfUrl } from './connection-errors.js';
 export { copyFromStdinQuery, scriptQuery } from './driver/special-queries.js';
 export { openDatabase, queryable } from './open.js';
 export type { Backend, Db, OpenOptions, Queryable } from './open.js';
-export type { DB, DistanceMetric, EmbeddingVersionsTable, EvaluationRunsTable, IndexKind, IndexStorage, VersionEventKind, VersionState } from './schema.js';
+export type {
+  DB,
+  DistanceMetric,
+  EmbeddingVersionsTable,
+  EvaluationRunsTable,
+  IndexKind,
+  IndexStorage,
+  VersionEventKind,
+  VersionState,
+} from './schema.js';
 export { formatVectorText, vectorBinarySize, vectorProblem, writeVectorBinary } from './vector-codec.js';

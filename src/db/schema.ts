@@ -10,9 +10,18 @@ export type IndexKind = 'hnsw' | 'ivfflat' | 'none';
 export type IndexStorage = 'vector' | 'halfvec';
 export type VersionState = 'registered' | 'backfilling' | 'ready' | 'retired';
 export type VersionEventKind =
-  | 'registered' | 'backfill_started' | 'backfill_completed' | 'backfill_failed' | 'index_built'
-  | 'gate_passed' | 'gate_failed' | 'activated' | 'rolled_back' | 'retired'
-  | 'shadow_started' | 'shadow_stopped';
+  | 'registered'
+  | 'backfill_started'
+  | 'backfill_completed'
+  | 'backfill_failed'
+  | 'index_built'
+  | 'gate_passed'
+  | 'gate_failed'
+  | 'activated'
+  | 'rolled_back'
+  | 'retired'
+  | 'shadow_started'
+  | 'shadow_stopped';
 
 export interface DocumentChunksTable {
   id: Generated<number>;
@@ -96,7 +105,10 @@ export interface BackfillRunsTable {
   id: Generated<number>;
   embedding_version_id: number;
   worker: string;
-  status: ColumnType<'running' | 'completed' | 'stopped' | 'failed', 'running' | 'completed' | 'stopped' | 'failed' | undefined>;
+  status: ColumnType<
+    'running' | 'completed' | 'stopped' | 'failed',
+    'running' | 'completed' | 'stopped' | 'failed' | undefined
+  >;
   embedded: Generated<number>;
   reused: Generated<number>;
   tokens: Generated<number>;

@@ -25,7 +25,11 @@ export const DEMO_JUDGED = join(ROOT, 'evals/demo.judged.jsonl');
 export const DEMO_GATES = join(ROOT, 'evals/gates.json');
 
 /** The three encoders of the story; built in, so no network and no key. */
-export interface DemoEncoders { v1: string; v2: string; v3: string }
+export interface DemoEncoders {
+  v1: string;
+  v2: string;
+  v3: string;
+}
 export const DEFAULT_DEMO_ENCODERS: DemoEncoders = { v1: 'hash:words-256', v2: 'hash:mixed-768', v3: 'hash:words-32' };
 
 export interface DemoOptions {
@@ -55,7 +59,11 @@ export async function runDemo(db: Db, opts: DemoOptions): Promise<DemoResult> {
   const enc = { ...DEFAULT_DEMO_ENCODERS, ...opts.encoders };
   const actor = opts.actor ?? 'embctl-demo';
   const { say, logger } = opts;
-  const step = (n: number, title: string, why: string) => { say(); say(`${n}. ${title}`); say(`   ${why}`); };
+  const step = (n: number, title: string, why: string) => {
+    say();
+    say(`${n}. ${title}`);
+    say(`   ${why}`);
+  };
   const ms = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)}s`;
 
   step(1, 'migrate', 'The schema: chunks, versions with one active flag, one partition per version, an audit trail.');
@@ -63,7 +71,11 @@ export async function runDemo(db: Db, opts: DemoOptions): Promise<DemoResult> {
   const st = await getStatus(db);
   say(`   schema version ${m.schemaVersion} on embedded PostgreSQL ${st.server} with pgvector ${st.pgvector}`);
 
-  step(2, 'ingest examples/demo/corpus.jsonl', 'Documents become stable chunks; each has a semantic key that survives re-imports.');
+  step(
+    2,
+    'ingest examples/demo/corpus.jsonl',
+    'Documents become stable chunks; each has a semantic key that survives re-imports.',
+  );
   let t = performance.now();
   const ing = await ingest(db, [DEMO_CORPUS], { chunkSize: 600 }, { logger });
   say(`   ${ing.documents} documents → ${ing.chunks.new} chunks in ${ms(t)} (a second run would report 0 new)`);
@@ -75,17 +87,21 @@ export async function runDemo(db: Db, opts: DemoOptions): Promise<DemoResult> {
   const register = async (key: string, spec: string, what: string) => {
     t = performance.now();
     const v = await registerVersion(db, { key, encoder: spec }, { actor, logger, env: {} });
-    say(`   ${key} = ${spec}: ${what}; ${v.dimensions} dims, ${v.index_kind} index on ${v.index_storage}, partition created (${ms(t)})`);
+    say(
+      `   ${key} = ${spec}: ${what}; ${v.dimensions} dims, ${v.index_kind} index on ${v.index_storage}, partition created (${ms(t)})`,
+    );
   };
   const backfill = async (key: string) => {
     const s = await runBackfill(db, key, { workers: 2 }, { actor, logger });
-    say(`   ${s.chunksWritten} chunks: ${s.embedded} texts embedded, ${s.reused} reused; ${s.index?.built ? `HNSW index built in ${(s.index.ms / 1000).toFixed(1)}s; ` : ''}`
-      + `state ${s.state} (${s.seconds.toFixed(1)}s)`);
+    say(
+      `   ${s.chunksWritten} chunks: ${s.embedded} texts embedded, ${s.reused} reused; ${s.index?.built ? `HNSW index built in ${(s.index.ms / 1000).toFixed(1)}s; ` : ''}` +
+        `state ${s.state} (${s.seconds.toFixed(1)}s)`,
+    );
   };
   const tryActivate = async (key: string, reason?: string) => {
     try {
       const a = await activate(db, key, { actor, reason });
-      say(`   embctl activate ${key} → ${key} is active${a.previous ? ` (was ${a.previous})` : " (none was before)"}`);
+      say(`   embctl activate ${key} → ${key} is active${a.previous ? ` (was ${a.previous})` : ' (none was before)'}`);
     } catch (e) {
       if (!(e instanceof RefusedError)) throw e;
       say(`   embctl activate ${key} → refused (exit 1): ${e.message}`);
@@ -105,7 +121,11 @@ export async function runDemo(db: Db, opts: DemoOptions): Promise<DemoResult> {
   await register('v1', enc.v1, 'words only');
   step(4, 'backfill v1', 'Every live chunk embedded in leased batches, then the ANN index built after the load.');
   await backfill('v1');
-  step(5, 'evaluate --gate v1', `${judged.queries.length} judged queries in ${new Set(judged.queries.map((q) => q.segment)).size} segments; no version is active yet, so only the absolute gates apply.`);
+  step(
+    5,
+    'evaluate --gate v1',
+    `${judged.queries.length} judged queries in ${new Set(judged.queries.map((q) => q.segment)).size} segments; no version is active yet, so only the absolute gates apply.`,
+  );
   await gate('v1');
   step(6, 'activate v1', 'One transaction sets the active flag; searches now use v1.');
   await tryActivate('v1', 'first version');
@@ -115,7 +135,11 @@ export async function runDemo(db: Db, opts: DemoOptions): Promise<DemoResult> {
   step(8, 'backfill v2', 'Into its own partition; v1 keeps serving meanwhile.');
   await backfill('v2');
 
-  step(9, 'shadow v2 at 100%', 'Live queries are answered by v1; each is mirrored to v2 off the request path and the two top-10s compared.');
+  step(
+    9,
+    'shadow v2 at 100%',
+    'Live queries are answered by v1; each is mirrored to v2 off the request path and the two top-10s compared.',
+  );
   await startShadow(db, { key: 'v2', sampleRate: 1, storeQueryText: true }, { actor });
   const searcher = createSearcher(db, { logger });
   const shadower = createShadower(db, {
@@ -131,19 +155,39 @@ export async function runDemo(db: Db, opts: DemoOptions): Promise<DemoResult> {
   for (const q of judged.queries) {
     const r = await searcher.search({ query: q.text, k: 10 });
     if (r.version === 'v1') served++;
-    shadower.afterPrimary({ query: q.text, segment: q.segment ?? undefined, primaryVersion: r.version, primaryIds: r.hits.map((h) => h.chunkId), primaryMs: r.ms, k: 10 });
+    shadower.afterPrimary({
+      query: q.text,
+      segment: q.segment ?? undefined,
+      primaryVersion: r.version,
+      primaryIds: r.hits.map((h) => h.chunkId),
+      primaryMs: r.ms,
+      k: 10,
+    });
   }
   await shadower.close({ timeoutMs: 30_000 });
   await searcher.close();
   await stopShadow(db, { reason: 'demo: enough traffic seen' }, { actor });
   const sr = await summarizeShadow(db, { candidate: 'v2' });
-  say(`   ${judged.queries.length} queries, all ${served} answered by v1; ${sr.overall.count} mirrored to v2 (${sr.dropped} dropped) in ${ms(t)}`);
-  say(`   overlap@10 mean ${f2(sr.overall.overlap.mean)} (p10 ${f2(sr.overall.overlap.p10)}), RBO mean ${f2(sr.overall.rbo.mean)}: v2 ranks differently — is it better? The gate decides.`);
-  for (const s of sr.segments) say(`     ${String(s.segment).padEnd(9)} overlap ${f2(s.overlap.mean)}  RBO ${f2(s.rbo.mean)}`);
+  say(
+    `   ${judged.queries.length} queries, all ${served} answered by v1; ${sr.overall.count} mirrored to v2 (${sr.dropped} dropped) in ${ms(t)}`,
+  );
+  say(
+    `   overlap@10 mean ${f2(sr.overall.overlap.mean)} (p10 ${f2(sr.overall.overlap.p10)}), RBO mean ${f2(sr.overall.rbo.mean)}: v2 ranks differently — is it better? The gate decides.`,
+  );
+  for (const s of sr.segments)
+    say(`     ${String(s.segment).padEnd(9)} overlap ${f2(s.overlap.mean)}  RBO ${f2(s.rbo.mean)}`);
 
-  step(10, 'evaluate --gate v2 (baseline: the active v1)', 'Paired per query: a relative gate fails only on a drop that is larger than allowed AND significant.');
+  step(
+    10,
+    'evaluate --gate v2 (baseline: the active v1)',
+    'Paired per query: a relative gate fails only on a drop that is larger than allowed AND significant.',
+  );
   await gate('v2');
-  step(11, 'activate v2', 'Its last gate passed, it is fully backfilled and its index is valid: the flag moves in one transaction.');
+  step(
+    11,
+    'activate v2',
+    'Its last gate passed, it is fully backfilled and its index is valid: the flag moves in one transaction.',
+  );
   await tryActivate('v2', 'gate passed');
 
   step(12, `a bad candidate: v3 (${enc.v3})`, 'A tiny encoder, to show what the gate is for.');
@@ -152,7 +196,11 @@ export async function runDemo(db: Db, opts: DemoOptions): Promise<DemoResult> {
   await gate('v3');
   await tryActivate('v3');
 
-  step(13, 'rollback, and back', 'The previous version is one transaction away; the audit trail knows which one it was.');
+  step(
+    13,
+    'rollback, and back',
+    'The previous version is one transaction away; the audit trail knows which one it was.',
+  );
   for (const reason of ['demo: rollback drill', 'demo: drill over']) {
     try {
       const rb = await rollback(db, { actor, reason });
@@ -165,13 +213,36 @@ export async function runDemo(db: Db, opts: DemoOptions): Promise<DemoResult> {
 
   step(14, 'status', 'What `embctl status` shows now.');
   const fin = await getStatus(db);
-  say(formatTable(['', 'KEY', 'STATE', 'ENCODER', 'DIMS', 'INDEX', 'COVERAGE'],
-    fin.versions.map((v) => [v.active ? '*' : '', v.key, v.state, v.encoder, v.dimensions, `${v.index} (${v.indexState})`, `${v.embedded}/${v.live}`]))
-    .split('\n').map((l) => `   ${l}`).join('\n'));
+  say(
+    formatTable(
+      ['', 'KEY', 'STATE', 'ENCODER', 'DIMS', 'INDEX', 'COVERAGE'],
+      fin.versions.map((v) => [
+        v.active ? '*' : '',
+        v.key,
+        v.state,
+        v.encoder,
+        v.dimensions,
+        `${v.index} (${v.indexState})`,
+        `${v.embedded}/${v.live}`,
+      ]),
+    )
+      .split('\n')
+      .map((l) => `   ${l}`)
+      .join('\n'),
+  );
 
   await retriever.close();
-  const report = await generateReport(db, { out: join(opts.home, 'upgrade-report.html'), candidate: 'v2', baseline: 'v1' });
-  return { reportPath: report.path, gates: results, activeAtEnd: fin.versions.find((v) => v.active)?.key ?? null, seconds: (performance.now() - t0) / 1000 };
+  const report = await generateReport(db, {
+    out: join(opts.home, 'upgrade-report.html'),
+    candidate: 'v2',
+    baseline: 'v1',
+  });
+  return {
+    reportPath: report.path,
+    gates: results,
+    activeAtEnd: fin.versions.find((v) => v.active)?.key ?? null,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
 function printEvaluation(r: EvaluationOutcome, say: (l?: string) => void): void {
@@ -192,10 +263,26 @@ function printEvaluation(r: EvaluationOutcome, say: (l?: string) => void): void 
     ]);
   }
   const base = r.baseline?.version?.key;
-  const head = ['SEGMENT', 'QUERIES', base ? `${base} nDCG@10` : '', `${c.version?.key} nDCG@10`, base ? 'DELTA' : '', base ? '95% CI' : '', base ? 'P' : ''];
+  const head = [
+    'SEGMENT',
+    'QUERIES',
+    base ? `${base} nDCG@10` : '',
+    `${c.version?.key} nDCG@10`,
+    base ? 'DELTA' : '',
+    base ? '95% CI' : '',
+    base ? 'P' : '',
+  ];
   const keep = head.map((h) => h !== '');
-  const table = formatTable(head.filter((_, i) => keep[i]), rows.map((row) => row.filter((_, i) => keep[i])));
-  say(table.split('\n').map((l) => `   ${l}`).join('\n'));
+  const table = formatTable(
+    head.filter((_, i) => keep[i]),
+    rows.map((row) => row.filter((_, i) => keep[i])),
+  );
+  say(
+    table
+      .split('\n')
+      .map((l) => `   ${l}`)
+      .join('\n'),
+  );
   for (const o of r.outcomes) {
     say(`   ${o.status === 'passed' ? 'PASS' : o.status === 'skipped' ? 'SKIP' : 'FAIL'}  ${o.name}: ${o.message}`);
   }

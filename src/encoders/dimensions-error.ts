@@ -6,7 +6,11 @@ import { EncoderOutputError } from '../errors.js';
  * without parsing a message.
  */
 export class EncoderDimensionsError extends EncoderOutputError {
-  constructor(message: string, readonly actual: number, readonly expected: number) {
+  constructor(
+    message: string,
+    readonly actual: number,
+    readonly expected: number,
+  ) {
     super(message);
   }
 }

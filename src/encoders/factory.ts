@@ -67,7 +67,9 @@ function credentialFreeUrl(url: string): string {
     throw new InputError(`base URL "${url}" is not a valid URL`);
   }
   if (u.username || u.password || [...u.searchParams.keys()].some((k) => /key|token|secret|pass|sig/i.test(k))) {
-    throw new InputError('the base URL carries credentials: put the key in OPENAI_API_KEY (it is never stored), and give the URL without user:password@ or key parameters');
+    throw new InputError(
+      'the base URL carries credentials: put the key in OPENAI_API_KEY (it is never stored), and give the URL without user:password@ or key parameters',
+    );
   }
   return url;
 }

@@ -23,7 +23,9 @@ export function parseEncoderSpec(spec: string): ParsedSpec {
     );
   }
   if (!model && provider !== 'hash') {
-    throw new InputError(`encoder "${spec}" names no model: e.g. ${provider === 'openai' ? 'openai:text-embedding-3-small' : 'local:./models/all-MiniLM-L6-v2'}`);
+    throw new InputError(
+      `encoder "${spec}" names no model: e.g. ${provider === 'openai' ? 'openai:text-embedding-3-small' : 'local:./models/all-MiniLM-L6-v2'}`,
+    );
   }
   return { provider, model };
 }

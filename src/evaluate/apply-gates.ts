@@ -44,7 +44,11 @@ export interface GateOutcome {
 /** Tolerance so that a drop equal to max_drop up to rounding does not fail. */
 const EPS = 1e-12;
 
-export function applyGates(candidate: VersionEvaluation, baseline: VersionEvaluation | null, config: GatesConfig): GateOutcome[] {
+export function applyGates(
+  candidate: VersionEvaluation,
+  baseline: VersionEvaluation | null,
+  config: GatesConfig,
+): GateOutcome[] {
   return config.gates.map((g) => decide(g, candidate, baseline, config));
 }
 
@@ -60,7 +64,12 @@ function segmentValue(e: VersionEvaluation, segment: string, metric: string): nu
 
 const f4 = (x: number) => x.toFixed(4);
 
-function decide(g: Gate, candidate: VersionEvaluation, baseline: VersionEvaluation | null, config: GatesConfig): GateOutcome {
+function decide(
+  g: Gate,
+  candidate: VersionEvaluation,
+  baseline: VersionEvaluation | null,
+  config: GatesConfig,
+): GateOutcome {
   const segment = g.segment ?? OVERALL;
   const value = segmentValue(candidate, segment, g.metric);
   const base = { index: g.index, name: g.name, kind: g.kind, metric: g.metric, segment, value: value ?? NaN };
@@ -72,19 +81,29 @@ function decide(g: Gate, candidate: VersionEvaluation, baseline: VersionEvaluati
   if (g.kind === 'min') {
     const ok = value >= g.min! - EPS;
     return {
-      ...base, min: g.min, status: ok ? 'passed' : 'failed',
+      ...base,
+      min: g.min,
+      status: ok ? 'passed' : 'failed',
       message: `${where} ${m} = ${f4(value)} ${ok ? '>=' : '<'} min ${g.min}`,
     };
   }
   const alpha = g.alpha ?? config.alpha;
   if (!baseline || baseline.version?.id === candidate.version?.id) {
     return {
-      ...base, maxDrop: g.maxDrop, alpha, status: 'skipped',
-      message: baseline ? 'the candidate is the baseline: nothing to compare' : 'no baseline version (no active version and no --baseline): relative gate skipped',
+      ...base,
+      maxDrop: g.maxDrop,
+      alpha,
+      status: 'skipped',
+      message: baseline
+        ? 'the candidate is the baseline: nothing to compare'
+        : 'no baseline version (no active version and no --baseline): relative gate skipped',
     };
   }
   const c = compareMeasure(candidate, baseline, g.metric, segment, {
-    permutations: config.permutations, resamples: config.resamples, confidence: config.confidence, seed: config.seed ?? DEFAULT_SEED,
+    permutations: config.permutations,
+    resamples: config.resamples,
+    confidence: config.confidence,
+    seed: config.seed ?? DEFAULT_SEED,
   })!;
   const drop = -c.delta;
   const tooLarge = drop > g.maxDrop! + EPS;
@@ -93,12 +112,20 @@ function decide(g: Gate, candidate: VersionEvaluation, baseline: VersionEvaluati
   const ci = `${Math.round(c.confidence * 100)}% CI [${signed(c.ciLower)}, ${signed(c.ciUpper)}]`;
   const vs = `vs ${baseline.version?.key ?? 'baseline'}`;
   let message: string;
-  if (failed) message = `${where} ${m} dropped ${f4(drop)} ${vs} (${f4(c.baseline)} -> ${f4(c.candidate)}), more than max_drop ${g.maxDrop}, significant (p = ${fp(c.pValue)} < ${alpha}); ${ci}`;
-  else if (tooLarge) message = `${where} ${m} dropped ${f4(drop)} ${vs}, more than max_drop ${g.maxDrop} but not significant (p = ${fp(c.pValue)} >= ${alpha}); ${ci}`;
-  else message = `${where} ${m} change ${signed(c.delta)} ${vs} (${f4(c.baseline)} -> ${f4(c.candidate)}) within max_drop ${g.maxDrop} (p = ${fp(c.pValue)}); ${ci}`;
+  if (failed)
+    message = `${where} ${m} dropped ${f4(drop)} ${vs} (${f4(c.baseline)} -> ${f4(c.candidate)}), more than max_drop ${g.maxDrop}, significant (p = ${fp(c.pValue)} < ${alpha}); ${ci}`;
+  else if (tooLarge)
+    message = `${where} ${m} dropped ${f4(drop)} ${vs}, more than max_drop ${g.maxDrop} but not significant (p = ${fp(c.pValue)} >= ${alpha}); ${ci}`;
+  else
+    message = `${where} ${m} change ${signed(c.delta)} ${vs} (${f4(c.baseline)} -> ${f4(c.candidate)}) within max_drop ${g.maxDrop} (p = ${fp(c.pValue)}); ${ci}`;
   return {
-    ...base, maxDrop: g.maxDrop, alpha, baselineKey: baseline.version?.key, comparison: c,
-    status: failed ? 'failed' : 'passed', message,
+    ...base,
+    maxDrop: g.maxDrop,
+    alpha,
+    baselineKey: baseline.version?.key,
+    comparison: c,
+    status: failed ? 'failed' : 'passed',
+    message,
   };
 }
 

@@ -36,7 +36,11 @@ export function perQueryValues(scores: readonly QueryScore[], metric: string, se
 }
 
 export function compareMeasure(
-  candidate: VersionEvaluation, baseline: VersionEvaluation, metric: string, segment: string, options: ComparisonOptions = {},
+  candidate: VersionEvaluation,
+  baseline: VersionEvaluation,
+  metric: string,
+  segment: string,
+  options: ComparisonOptions = {},
 ): Comparison | null {
   const a = perQueryValues(candidate.perQuery, metric, segment);
   const b = perQueryValues(baseline.perQuery, metric, segment);
@@ -44,12 +48,23 @@ export function compareMeasure(
   const aligned = alignByQuery(a, b);
   const seed = options.seed ?? DEFAULT_SEED;
   const rt = randomizationTest(aligned.a, aligned.b, { permutations: options.permutations, seed });
-  const ci = bootstrapConfidenceInterval(aligned.a, aligned.b, { resamples: options.resamples, confidence: options.confidence, seed });
+  const ci = bootstrapConfidenceInterval(aligned.a, aligned.b, {
+    resamples: options.resamples,
+    confidence: options.confidence,
+    seed,
+  });
   const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
   return {
-    segment, metric, n: aligned.qids.length,
-    candidate: mean(aligned.a), baseline: mean(aligned.b), delta: rt.meanDifference,
-    pValue: rt.pValue, ciLower: ci.lower, ciUpper: ci.upper, confidence: ci.confidence,
+    segment,
+    metric,
+    n: aligned.qids.length,
+    candidate: mean(aligned.a),
+    baseline: mean(aligned.b),
+    delta: rt.meanDifference,
+    pValue: rt.pValue,
+    ciLower: ci.lower,
+    ciUpper: ci.upper,
+    confidence: ci.confidence,
   };
 }
 
@@ -61,7 +76,11 @@ export const TABLE_RESAMPLES = 2_000;
  * query is not repeated). Default 2,000 permutations and resamples: this
  * table informs; the gates decide with their own, larger settings.
  */
-export function compareEvaluations(candidate: VersionEvaluation, baseline: VersionEvaluation, options: ComparisonOptions = {}): Comparison[] {
+export function compareEvaluations(
+  candidate: VersionEvaluation,
+  baseline: VersionEvaluation,
+  options: ComparisonOptions = {},
+): Comparison[] {
   options = { permutations: TABLE_RESAMPLES, resamples: TABLE_RESAMPLES, ...options };
   const measures = candidate.measures.filter((m) => baseline.measures.includes(m));
   const single = candidate.segments.length === 1 && candidate.segments[0]!.queries === candidate.overall.queries;

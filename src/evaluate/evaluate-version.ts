@@ -55,7 +55,13 @@ export async function evaluateVersion(options: EvaluateVersionOptions): Promise<
       const { ranked, short } = await searchQuery(retriever, version, q.text, judgedSet.keyKind, runDepth);
       run.set(q.id, ranked);
       if (short) shortQueries++;
-      options.onProgress?.({ phase: 'searching', version: version.version_key, baseline: Boolean(options.baseline), done: ++done, total: queries.length });
+      options.onProgress?.({
+        phase: 'searching',
+        version: version.version_key,
+        baseline: Boolean(options.baseline),
+        done: ++done,
+        total: queries.length,
+      });
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, queries.length)) }, worker));
@@ -64,7 +70,11 @@ export async function evaluateVersion(options: EvaluateVersionOptions): Promise<
   return {
     version: { id: version.id, key: version.version_key, encoder: version.encoder_spec },
     judgedSet: {
-      name: judgedSet.name, sha256: judgedSet.sha256, keyKind: judgedSet.keyKind, source: judgedSet.source, queries: queries.length,
+      name: judgedSet.name,
+      sha256: judgedSet.sha256,
+      keyKind: judgedSet.keyKind,
+      source: judgedSet.source,
+      queries: queries.length,
     },
     ks,
     measures,
@@ -82,7 +92,11 @@ export async function evaluateVersion(options: EvaluateVersionOptions): Promise<
  * once more, four times deeper.
  */
 export async function searchQuery(
-  retriever: Retriever, version: VersionRow, text: string, keyKind: JudgedSet['keyKind'], k: number,
+  retriever: Retriever,
+  version: VersionRow,
+  text: string,
+  keyKind: JudgedSet['keyKind'],
+  k: number,
 ): Promise<{ ranked: ScoredDoc[]; short: boolean }> {
   let depth = Math.min(initialDepth(keyKind, k), MAX_SEARCH_DEPTH);
   let chunks = await retriever(version, text, depth);

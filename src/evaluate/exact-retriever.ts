@@ -40,7 +40,9 @@ export function createExactRetriever(db: Kysely<DB>, deps: EncoderDeps = {}): Cl
       where c.retired_at is null
       order by n.distance, n.chunk_id`.execute(db);
     return rows.map((r) => ({
-      chunkId: Number(r.chunk_id), semanticKey: r.semantic_key, documentId: r.document_id,
+      chunkId: Number(r.chunk_id),
+      semanticKey: r.semantic_key,
+      documentId: r.document_id,
       score: scoreFromDistance(version.distance_metric, Number(r.distance)),
     }));
   };

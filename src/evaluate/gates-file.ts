@@ -61,30 +61,37 @@ export interface GatesConfig {
   gates: Gate[];
 }
 
-const knownMetric = z.string().min(1).superRefine((m, ctx) => {
-  const problem = metricProblem(m);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const knownMetric = z
+  .string()
+  .min(1)
+  .superRefine((m, ctx) => {
+    const problem = metricProblem(m);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
-const gateSchema = z.object({
-  name: z.string().min(1).optional(),
-  metric: knownMetric,
-  segment: z.string().min(1).optional(),
-  min: z.number().optional(),
-  max_drop: z.number().min(0).optional(),
-  alpha: z.number().gt(0).lt(1).optional(),
-}).strict();
+const gateSchema = z
+  .object({
+    name: z.string().min(1).optional(),
+    metric: knownMetric,
+    segment: z.string().min(1).optional(),
+    min: z.number().optional(),
+    max_drop: z.number().min(0).optional(),
+    alpha: z.number().gt(0).lt(1).optional(),
+  })
+  .strict();
 
-const fileSchema = z.object({
-  $schema: z.string().optional(),
-  description: z.string().optional(),
-  alpha: z.number().gt(0).lt(1).default(DEFAULT_ALPHA),
-  confidence: z.number().gt(0).lt(1).default(DEFAULT_CONFIDENCE),
-  permutations: z.number().int().min(100).max(1_000_000).default(DEFAULT_RESAMPLES),
-  resamples: z.number().int().min(100).max(1_000_000).default(DEFAULT_RESAMPLES),
-  seed: z.union([z.number().int(), z.string()]).optional(),
-  gates: z.array(gateSchema).min(1, 'at least one gate is needed'),
-}).strict();
+const fileSchema = z
+  .object({
+    $schema: z.string().optional(),
+    description: z.string().optional(),
+    alpha: z.number().gt(0).lt(1).default(DEFAULT_ALPHA),
+    confidence: z.number().gt(0).lt(1).default(DEFAULT_CONFIDENCE),
+    permutations: z.number().int().min(100).max(1_000_000).default(DEFAULT_RESAMPLES),
+    resamples: z.number().int().min(100).max(1_000_000).default(DEFAULT_RESAMPLES),
+    seed: z.union([z.number().int(), z.string()]).optional(),
+    gates: z.array(gateSchema).min(1, 'at least one gate is needed'),
+  })
+  .strict();
 
 /** The trec_eval name of a gate metric, or null when it is unknown or not a gate metric. */
 function tryMeasure(m: string): string | null {
@@ -111,12 +118,19 @@ function thresholdProblems(g: Record<string, unknown>, i: number): string[] {
   const range = `from ${lo} to ${hi}`;
   const shown = `${toAlias(metric)} ranges ${Number.isFinite(lo) ? range : 'over all numbers'}`;
   const problems: string[] = [];
-  if (typeof g.min === 'number' && g.min > hi) problems.push(`gates[${i}].min: ${shown}, so a min of ${g.min} could never pass: use a value ${range}`);
-  if (typeof g.min === 'number' && g.min < lo) problems.push(`gates[${i}].min: ${shown}, so a min of ${g.min} checks nothing: use a value ${range}`);
+  if (typeof g.min === 'number' && g.min > hi)
+    problems.push(`gates[${i}].min: ${shown}, so a min of ${g.min} could never pass: use a value ${range}`);
+  if (typeof g.min === 'number' && g.min < lo)
+    problems.push(`gates[${i}].min: ${shown}, so a min of ${g.min} checks nothing: use a value ${range}`);
   if (typeof g.max_drop === 'number') {
-    if (g.max_drop > hi - lo) problems.push(`gates[${i}].max_drop: ${shown}, so a drop of ${g.max_drop} can never happen: use a value from 0 to ${hi - lo}`);
+    if (g.max_drop > hi - lo)
+      problems.push(
+        `gates[${i}].max_drop: ${shown}, so a drop of ${g.max_drop} can never happen: use a value from 0 to ${hi - lo}`,
+      );
     if (isGeometricMean(metric)) {
-      problems.push(`gates[${i}].max_drop: ${toAlias(metric)} is a geometric mean over queries, which a paired per-query test does not compare; gate it with "min", or gate ${metric.replace(/^gm_/, '')}`);
+      problems.push(
+        `gates[${i}].max_drop: ${toAlias(metric)} is a geometric mean over queries, which a paired per-query test does not compare; gate it with "min", or gate ${metric.replace(/^gm_/, '')}`,
+      );
     }
   }
   return problems;
@@ -137,7 +151,8 @@ export function parseGates(text: string, source: string): GatesConfig {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       if (issue.code === 'unrecognized_keys') {
-        for (const k of issue.keys) problems.push(`${formatPath([...issue.path, k])}: unknown field (known: ${knownFields(issue.path)})`);
+        for (const k of issue.keys)
+          problems.push(`${formatPath([...issue.path, k])}: unknown field (known: ${knownFields(issue.path)})`);
       } else problems.push(`${formatPath(issue.path)}: ${issue.message}`);
     }
   }
@@ -150,14 +165,20 @@ export function parseGates(text: string, source: string): GatesConfig {
     gates.forEach((g, i) => {
       if (typeof g !== 'object' || g === null || Array.isArray(g)) return;
       const has = (k: string) => (g as Record<string, unknown>)[k] !== undefined;
-      if (has('min') && has('max_drop')) problems.push(`gates[${i}]: give either "min" (absolute) or "max_drop" (relative to the baseline), not both`);
-      else if (!has('min') && !has('max_drop')) problems.push(`gates[${i}]: missing a threshold: "min" (absolute) or "max_drop" (relative to the baseline)`);
-      if (has('alpha') && !has('max_drop')) problems.push(`gates[${i}].alpha: applies to relative ("max_drop") gates only`);
+      if (has('min') && has('max_drop'))
+        problems.push(`gates[${i}]: give either "min" (absolute) or "max_drop" (relative to the baseline), not both`);
+      else if (!has('min') && !has('max_drop'))
+        problems.push(`gates[${i}]: missing a threshold: "min" (absolute) or "max_drop" (relative to the baseline)`);
+      if (has('alpha') && !has('max_drop'))
+        problems.push(`gates[${i}].alpha: applies to relative ("max_drop") gates only`);
       problems.push(...thresholdProblems(g as Record<string, unknown>, i));
     });
   }
   if (problems.length || !parsed.success) {
-    throw new InputError(`Invalid gates file ${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
+    throw new InputError(
+      `Invalid gates file ${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
+      problems,
+    );
   }
   const f = parsed.data;
   return {
@@ -170,9 +191,14 @@ export function parseGates(text: string, source: string): GatesConfig {
     gates: f.gates.map((g, index) => {
       const metric = tryMeasure(g.metric)!;
       const gate: Gate = {
-        index, name: '', metric, segment: g.segment ?? null,
+        index,
+        name: '',
+        metric,
+        segment: g.segment ?? null,
         kind: g.max_drop !== undefined ? 'max_drop' : 'min',
-        min: g.min, maxDrop: g.max_drop, alpha: g.alpha,
+        min: g.min,
+        maxDrop: g.max_drop,
+        alpha: g.alpha,
       };
       gate.name = g.name ?? defaultGateName(gate, g.metric);
       return gate;
@@ -198,10 +224,20 @@ function parseSyntax(text: string, source: string): unknown {
     const doc = YAML.parseDocument(text, { logLevel: 'silent', prettyErrors: true });
     const problems = [...doc.errors, ...doc.warnings].map((err) => {
       const pos = err.linePos?.[0];
-      const what = err.code === 'TAG_RESOLVE_FAILED' ? `unsupported YAML tag (${err.message.split('\n')[0]!.replace(/^Unresolved tag: /, '').replace(/ at line.*$/, '')}): a gates file is plain data` : err.message.split('\n')[0]!;
+      const what =
+        err.code === 'TAG_RESOLVE_FAILED'
+          ? `unsupported YAML tag (${err.message
+              .split('\n')[0]!
+              .replace(/^Unresolved tag: /, '')
+              .replace(/ at line.*$/, '')}): a gates file is plain data`
+          : err.message.split('\n')[0]!;
       return `${source}${pos ? `:${pos.line}:${pos.col}` : ''}: ${what}`;
     });
-    if (problems.length) throw new InputError(`Invalid gates file ${source}: ${doc.errors.length ? 'malformed YAML' : 'unsupported YAML'}`, problems);
+    if (problems.length)
+      throw new InputError(
+        `Invalid gates file ${source}: ${doc.errors.length ? 'malformed YAML' : 'unsupported YAML'}`,
+        problems,
+      );
     return doc.toJS();
   }
   try {
@@ -225,7 +261,11 @@ export async function readGatesFile(path: string): Promise<GatesConfig> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new InputError(`Cannot read gates file ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, [], { cause: e });
+    throw new InputError(
+      `Cannot read gates file ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      [],
+      { cause: e },
+    );
   }
   return parseGates(text, path);
 }
@@ -241,8 +281,11 @@ export function checkGatesAgainstSet(config: GatesConfig, set: JudgedSet): void 
   const problems: string[] = [];
   for (const g of config.gates) {
     if (g.segment !== null && !segments.has(g.segment)) {
-      problems.push(`gates[${g.index}].segment: no segment "${g.segment}" in judged set ${set.name} (segments: ${[...segments].sort().join(', ')})`);
+      problems.push(
+        `gates[${g.index}].segment: no segment "${g.segment}" in judged set ${set.name} (segments: ${[...segments].sort().join(', ')})`,
+      );
     }
   }
-  if (problems.length) throw new InputError(`Gates file ${config.source} does not fit judged set ${set.name}`, problems);
+  if (problems.length)
+    throw new InputError(`Gates file ${config.source} does not fit judged set ${set.name}`, problems);
 }

@@ -4,16 +4,35 @@ export { NO_SEGMENT, OVERALL } from './types.js';
 export { DEFAULT_KS, parseKs, measureList, label } from './measures.js';
 export { rankedKeys } from './collapse.js';
 export { scoreJudgedRun, type JudgedScores } from './score.js';
-export { evaluateVersion, searchQuery, MAX_SEARCH_DEPTH, type EvaluateVersionOptions, type EvaluationProgress } from './evaluate-version.js';
+export {
+  evaluateVersion,
+  searchQuery,
+  MAX_SEARCH_DEPTH,
+  type EvaluateVersionOptions,
+  type EvaluationProgress,
+} from './evaluate-version.js';
 export { compareMeasure, compareEvaluations, type Comparison, type ComparisonOptions } from './compare.js';
 export {
-  parseGates, readGatesFile, findDefaultGatesFile, checkGatesAgainstSet, DEFAULT_GATES_FILES, DEFAULT_ALPHA,
-  type Gate, type GatesConfig,
+  parseGates,
+  readGatesFile,
+  findDefaultGatesFile,
+  checkGatesAgainstSet,
+  DEFAULT_GATES_FILES,
+  DEFAULT_ALPHA,
+  type Gate,
+  type GatesConfig,
 } from './gates-file.js';
 export { applyGates, gatesPassed, type GateOutcome, type GateStatus } from './apply-gates.js';
 export { recordEvaluation, latestGatedRun, type EvaluationRunRow, type RecordInput } from './record.js';
 export {
-  parseStoredRun, type StoredRun, type StoredRunRow, type StoredMetrics, type StoredQuery, type StoredGate, type StoredComparison, type StoredSummary,
+  parseStoredRun,
+  type StoredRun,
+  type StoredRunRow,
+  type StoredMetrics,
+  type StoredQuery,
+  type StoredGate,
+  type StoredComparison,
+  type StoredSummary,
 } from './stored-run.js';
 export { runEvaluation, checkSearchable, type RunEvaluationOptions } from './run-evaluation.js';
 export { decisionRule, type EvaluationOutcome } from './outcome.js';

@@ -12,10 +12,16 @@ const PER_K = ['P', 'recall', 'ndcg_cut', 'success', 'judged'] as const;
 
 /** Parse `-k 1,5,10`; every bad item is listed. */
 export function parseKs(text: string): number[] {
-  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const bad = items.filter((s) => !/^\d+$/.test(s) || Number(s) < 1 || Number(s) > 1000);
   if (items.length === 0 || bad.length) {
-    throw new InputError(`-k must be a comma-separated list of cutoffs from 1 to 1000, e.g. -k 1,5,10`, bad.map((s) => `bad cutoff "${s}"`));
+    throw new InputError(
+      `-k must be a comma-separated list of cutoffs from 1 to 1000, e.g. -k 1,5,10`,
+      bad.map((s) => `bad cutoff "${s}"`),
+    );
   }
   return normalizeKs(items.map(Number));
 }

@@ -23,12 +23,14 @@ export interface EvaluationOutcome {
 /** The decision rule, in words, as the reports state it. */
 export function decisionRule(alpha: number | null): string {
   const a = alpha ?? 0.05;
-  return 'A relative gate (`max_drop`) fails when the mean drop of the metric (baseline − candidate, averaged over '
-    + `the segment's queries) is larger than \`max_drop\` **and** a paired randomization test over those queries finds the `
-    + `difference significant (two-sided p < ${a}). A drop larger than \`max_drop\` that could be noise passes (with a warning), `
-    + 'and so does a significant drop within the tolerance. The bootstrap confidence interval of the difference is '
-    + 'shown for judgement; it does not decide. An absolute gate (`min`, including Judged@K coverage) fails when the '
-    + "candidate's mean is below `min`. Relative gates are skipped when there is no baseline.";
+  return (
+    'A relative gate (`max_drop`) fails when the mean drop of the metric (baseline − candidate, averaged over ' +
+    `the segment's queries) is larger than \`max_drop\` **and** a paired randomization test over those queries finds the ` +
+    `difference significant (two-sided p < ${a}). A drop larger than \`max_drop\` that could be noise passes (with a warning), ` +
+    'and so does a significant drop within the tolerance. The bootstrap confidence interval of the difference is ' +
+    'shown for judgement; it does not decide. An absolute gate (`min`, including Judged@K coverage) fails when the ' +
+    "candidate's mean is below `min`. Relative gates are skipped when there is no baseline."
+  );
 }
 
 export function reportPassed(r: EvaluationOutcome): string {

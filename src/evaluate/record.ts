@@ -38,7 +38,9 @@ function summary(e: VersionEvaluation): StoredSummary {
   return {
     version: e.version?.key ?? null,
     overall: { queries: e.overall.queries, values: byAlias(e.overall.values, e.measures) },
-    segments: Object.fromEntries(e.segments.map((s) => [s.segment, { queries: s.queries, values: byAlias(s.values, e.measures) }])),
+    segments: Object.fromEntries(
+      e.segments.map((s) => [s.segment, { queries: s.queries, values: byAlias(s.values, e.measures) }]),
+    ),
   };
 }
 
@@ -59,33 +61,51 @@ export async function recordEvaluation(db: Kysely<DB>, input: RecordInput): Prom
     timings_ms: c.timings,
   } satisfies StoredMetrics;
   const baseQ = new Map(baseline?.perQuery.map((q) => [q.id, q.values]) ?? []);
-  const perQuery = c.perQuery.map((q) => ({
-    id: q.id,
-    segment: q.segment,
-    values: byAlias(q.values, c.measures),
-    ...(baseQ.has(q.id) ? { baseline: byAlias(baseQ.get(q.id)!, c.measures) } : {}),
-    top: (c.run.get(q.id) ?? []).slice(0, 10).map((d) => d.docno),
-  }) satisfies StoredQuery);
-  const gates = outcomes.map((o) => ({
-    index: o.index, name: o.name, kind: o.kind, metric: label(o.metric), segment: o.segment, status: o.status,
-    value: Number.isFinite(o.value) ? o.value : null, min: o.min ?? null, max_drop: o.maxDrop ?? null, alpha: o.alpha ?? null,
-    baseline: o.baselineKey ?? null,
-    comparison: o.comparison ? { ...o.comparison, metric: label(o.comparison.metric) } : null,
-    message: o.message,
-  }) satisfies StoredGate);
+  const perQuery = c.perQuery.map(
+    (q) =>
+      ({
+        id: q.id,
+        segment: q.segment,
+        values: byAlias(q.values, c.measures),
+        ...(baseQ.has(q.id) ? { baseline: byAlias(baseQ.get(q.id)!, c.measures) } : {}),
+        top: (c.run.get(q.id) ?? []).slice(0, 10).map((d) => d.docno),
+      }) satisfies StoredQuery,
+  );
+  const gates = outcomes.map(
+    (o) =>
+      ({
+        index: o.index,
+        name: o.name,
+        kind: o.kind,
+        metric: label(o.metric),
+        segment: o.segment,
+        status: o.status,
+        value: Number.isFinite(o.value) ? o.value : null,
+        min: o.min ?? null,
+        max_drop: o.maxDrop ?? null,
+        alpha: o.alpha ?? null,
+        baseline: o.baselineKey ?? null,
+        comparison: o.comparison ? { ...o.comparison, metric: label(o.comparison.metric) } : null,
+        message: o.message,
+      }) satisfies StoredGate,
+  );
   return db.transaction().execute(async (trx) => {
-    const row = await trx.insertInto('evaluation_runs').values({
-      embedding_version_id: c.version!.id,
-      baseline_version_id: baseline?.version?.id ?? null,
-      judged_set_name: c.judgedSet.name,
-      judged_set_sha256: c.judgedSet.sha256,
-      gated: input.gated,
-      passed,
-      metrics: JSON.stringify(metrics),
-      per_query: JSON.stringify(perQuery),
-      gates: JSON.stringify(gates),
-      actor: input.actor,
-    }).returningAll().executeTakeFirstOrThrow();
+    const row = await trx
+      .insertInto('evaluation_runs')
+      .values({
+        embedding_version_id: c.version!.id,
+        baseline_version_id: baseline?.version?.id ?? null,
+        judged_set_name: c.judgedSet.name,
+        judged_set_sha256: c.judgedSet.sha256,
+        gated: input.gated,
+        passed,
+        metrics: JSON.stringify(metrics),
+        per_query: JSON.stringify(perQuery),
+        gates: JSON.stringify(gates),
+        actor: input.actor,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
     if (input.gated) {
       const failed = outcomes.filter((o) => o.status === 'failed');
       await recordEvent(trx, {
@@ -111,7 +131,12 @@ export async function recordEvaluation(db: Kysely<DB>, input: RecordInput): Prom
 
 /** The latest gated evaluation run of a version (what activation checks), if any. */
 export async function latestGatedRun(db: Kysely<DB>, versionId: number): Promise<EvaluationRunRow | undefined> {
-  return db.selectFrom('evaluation_runs').selectAll()
-    .where('embedding_version_id', '=', versionId).where('gated', '=', true)
-    .orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return db
+    .selectFrom('evaluation_runs')
+    .selectAll()
+    .where('embedding_version_id', '=', versionId)
+    .where('gated', '=', true)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
 }

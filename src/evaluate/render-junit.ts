@@ -4,11 +4,17 @@ import { decisionRule, type EvaluationOutcome } from './outcome.js';
 
 /** Escape text for XML content and attribute values; drop characters XML 1.0 forbids. */
 export function xmlEscape(s: string): string {
-  return s
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
-    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '')
-    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return (
+    s
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
+      .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+  );
 }
 
 export function renderJUnit(r: EvaluationOutcome): string {
@@ -17,14 +23,21 @@ export function renderJUnit(r: EvaluationOutcome): string {
   const classname = `embctl.evaluate.${(c.judgedSet.name || 'judged').replace(/[^A-Za-z0-9_.-]+/g, '_')}`;
   const failures = r.outcomes.filter((o) => o.status === 'failed').length;
   const skipped = r.outcomes.filter((o) => o.status === 'skipped').length;
-  const seconds = ((c.timings.retrieveMs + c.timings.scoreMs + (r.baseline ? r.baseline.timings.retrieveMs + r.baseline.timings.scoreMs : 0)) / 1000).toFixed(3);
+  const seconds = (
+    (c.timings.retrieveMs +
+      c.timings.scoreMs +
+      (r.baseline ? r.baseline.timings.retrieveMs + r.baseline.timings.scoreMs : 0)) /
+    1000
+  ).toFixed(3);
   const cases: string[] = [];
   for (const o of r.outcomes) {
     const head = `    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(o.name)}" time="0">`;
     if (o.status === 'failed') {
-      cases.push(head,
+      cases.push(
+        head,
         `      <failure message="${xmlEscape(o.message)}" type="GateFailed">${xmlEscape(`${o.message}\n\n${decisionRule(r.alpha)}`)}</failure>`,
-        '    </testcase>');
+        '    </testcase>',
+      );
     } else if (o.status === 'skipped') {
       cases.push(head, `      <skipped message="${xmlEscape(o.message)}"/>`, '    </testcase>');
     } else {

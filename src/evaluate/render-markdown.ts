@@ -29,26 +29,35 @@ export function renderMarkdown(r: EvaluationOutcome): string {
   if (r.passed !== null) L.push(`**${r.passed ? '✅' : '❌'} ${reportPassed(r)}**`, '');
   L.push(`- Candidate: ${c.version ? `\`${c.version.key}\` (\`${c.version.encoder}\`)` : 'a run file'}`);
   if (b?.version) L.push(`- Baseline: \`${b.version.key}\` (\`${b.version.encoder}\`)`);
-  L.push(`- Judged set: ${mdCell(c.judgedSet.name)} — ${c.judgedSet.queries} queries, judged by \`${c.judgedSet.keyKind}\`, sha256 \`${c.judgedSet.sha256.slice(0, 16)}…\``);
-  L.push(`- Depth: ${c.runDepth} ${c.judgedSet.keyKind === 'document_id' ? 'documents (a document ranks at its best chunk)' : 'chunks'} per query; cutoffs K = ${c.ks.join(', ')}`);
+  L.push(
+    `- Judged set: ${mdCell(c.judgedSet.name)} — ${c.judgedSet.queries} queries, judged by \`${c.judgedSet.keyKind}\`, sha256 \`${c.judgedSet.sha256.slice(0, 16)}…\``,
+  );
+  L.push(
+    `- Depth: ${c.runDepth} ${c.judgedSet.keyKind === 'document_id' ? 'documents (a document ranks at its best chunk)' : 'chunks'} per query; cutoffs K = ${c.ks.join(', ')}`,
+  );
   if (r.runId) L.push(`- Recorded as evaluation run ${r.runId}${r.gated ? ' (gated)' : ''}`);
   if (r.createdAt) L.push(`- Date: ${r.createdAt.toISOString()}`);
   L.push('');
 
   if (r.outcomes.length) {
     L.push('## Gates', '');
-    L.push(...table(
-      ['Result', 'Gate', 'Segment', 'Metric', 'Value', 'Threshold', 'Δ vs baseline', 'CI', 'p'],
-      r.outcomes.map((o) => [
-        o.status === 'passed' ? '✅ pass' : o.status === 'failed' ? '❌ FAIL' : '⏭ skipped',
-        o.name, o.segment, label(o.metric), f4(o.value),
-        o.kind === 'min' ? `≥ ${o.min}` : `drop ≤ ${o.maxDrop} (α ${o.alpha})`,
-        o.comparison ? signed(o.comparison.delta) : '',
-        o.comparison ? `[${signed(o.comparison.ciLower)}, ${signed(o.comparison.ciUpper)}]` : '',
-        o.comparison ? fp(o.comparison.pValue) : '',
-      ]),
-      [false, false, false, false, true, false, true, true, true],
-    ));
+    L.push(
+      ...table(
+        ['Result', 'Gate', 'Segment', 'Metric', 'Value', 'Threshold', 'Δ vs baseline', 'CI', 'p'],
+        r.outcomes.map((o) => [
+          o.status === 'passed' ? '✅ pass' : o.status === 'failed' ? '❌ FAIL' : '⏭ skipped',
+          o.name,
+          o.segment,
+          label(o.metric),
+          f4(o.value),
+          o.kind === 'min' ? `≥ ${o.min}` : `drop ≤ ${o.maxDrop} (α ${o.alpha})`,
+          o.comparison ? signed(o.comparison.delta) : '',
+          o.comparison ? `[${signed(o.comparison.ciLower)}, ${signed(o.comparison.ciUpper)}]` : '',
+          o.comparison ? fp(o.comparison.pValue) : '',
+        ]),
+        [false, false, false, false, true, false, true, true, true],
+      ),
+    );
     L.push('');
     for (const o of r.outcomes) if (o.status !== 'passed') L.push(`- **${o.status}** ${mdCell(o.name)}: ${o.message}`);
     L.push('', `Decision rule: ${decisionRule(r.alpha)}`, '');
@@ -57,34 +66,57 @@ export function renderMarkdown(r: EvaluationOutcome): string {
   L.push('## Metrics by segment', '');
   if (b) L.push(`Each cell: candidate (Δ vs baseline \`${b.version?.key}\`).`, '');
   const cols = segmentColumns(r);
-  L.push(...table(
-    ['Metric', ...cols.map((s) => `${s.segment} (${s.queries})`)],
-    c.measures.map((m) => [label(m), ...cols.map((s) => {
-      const v = valueOf(r, 'candidate', s.segment, m);
-      const bv = valueOf(r, 'baseline', s.segment, m);
-      return v === undefined ? '' : bv === undefined ? f4(v) : `${f4(v)} (${signed(v - bv)})`;
-    })]),
-    cols.map(() => true).concat([true]).map((_, i) => i > 0),
-  ));
+  L.push(
+    ...table(
+      ['Metric', ...cols.map((s) => `${s.segment} (${s.queries})`)],
+      c.measures.map((m) => [
+        label(m),
+        ...cols.map((s) => {
+          const v = valueOf(r, 'candidate', s.segment, m);
+          const bv = valueOf(r, 'baseline', s.segment, m);
+          return v === undefined ? '' : bv === undefined ? f4(v) : `${f4(v)} (${signed(v - bv)})`;
+        }),
+      ]),
+      cols
+        .map(() => true)
+        .concat([true])
+        .map((_, i) => i > 0),
+    ),
+  );
   L.push('');
 
   if (b && r.comparisons.length) {
-    const pct = Math.round((r.comparisons[0]!.confidence) * 100);
+    const pct = Math.round(r.comparisons[0]!.confidence * 100);
     L.push('## Candidate vs baseline', '');
-    L.push(`Paired over queries: mean Δ (candidate − baseline), bootstrap ${pct}% CI of Δ, two-sided randomization-test p-value.`, '');
+    L.push(
+      `Paired over queries: mean Δ (candidate − baseline), bootstrap ${pct}% CI of Δ, two-sided randomization-test p-value.`,
+      '',
+    );
     for (const s of cols) {
       const rows = r.comparisons.filter((x) => x.segment === s.segment);
       if (!rows.length) continue;
       L.push(`### ${s.segment === OVERALL ? 'All queries' : `Segment ${mdCell(s.segment)}`} (${s.queries})`, '');
-      L.push(...table(
-        ['Metric', 'Candidate', 'Baseline', 'Δ', `${pct}% CI`, 'p'],
-        rows.map((x) => [label(x.metric), f4(x.candidate), f4(x.baseline), signed(x.delta), `[${signed(x.ciLower)}, ${signed(x.ciUpper)}]`, fp(x.pValue)]),
-        [false, true, true, true, true, true],
-      ));
+      L.push(
+        ...table(
+          ['Metric', 'Candidate', 'Baseline', 'Δ', `${pct}% CI`, 'p'],
+          rows.map((x) => [
+            label(x.metric),
+            f4(x.candidate),
+            f4(x.baseline),
+            signed(x.delta),
+            `[${signed(x.ciLower)}, ${signed(x.ciUpper)}]`,
+            fp(x.pValue),
+          ]),
+          [false, true, true, true, true, true],
+        ),
+      );
       L.push('');
     }
   }
   if (c.shortQueries) L.push(`> ${c.shortQueries} queries returned fewer than ${c.runDepth} results.`, '');
-  L.push('Metrics follow trec_eval (`-c`: queries without results count as 0). Judged@K is the share of the top K whose document is listed in the judged set.', '');
+  L.push(
+    'Metrics follow trec_eval (`-c`: queries without results count as 0). Judged@K is the share of the top K whose document is listed in the judged set.',
+    '',
+  );
   return L.join('\n');
 }

@@ -40,11 +40,24 @@ export interface RunEvaluationOptions {
 
 /** Refuse a version that cannot be searched; warn when it covers only part of the live chunks. */
 export async function checkSearchable(db: Kysely<DB>, v: VersionRow, warn?: (m: string) => void): Promise<void> {
-  if (v.state === 'retired') throw new RefusedError(`version ${v.version_key} is retired: its vectors may be gone; evaluate a live version`, [], { code: 'retired' });
+  if (v.state === 'retired')
+    throw new RefusedError(
+      `version ${v.version_key} is retired: its vectors may be gone; evaluate a live version`,
+      [],
+      { code: 'retired' },
+    );
   const cov = await coverage(db);
   const have = cov.byVersion.get(v.id) ?? 0;
-  if (have === 0) throw new RefusedError(`version ${v.version_key} has no vectors yet: run embctl backfill ${v.version_key} first`, [], { code: 'incomplete' });
-  if (have < cov.live) warn?.(`version ${v.version_key} covers ${have} of ${cov.live} live chunks: results may be worse than after a full backfill (embctl backfill ${v.version_key})`);
+  if (have === 0)
+    throw new RefusedError(
+      `version ${v.version_key} has no vectors yet: run embctl backfill ${v.version_key} first`,
+      [],
+      { code: 'incomplete' },
+    );
+  if (have < cov.live)
+    warn?.(
+      `version ${v.version_key} covers ${have} of ${cov.live} live chunks: results may be worse than after a full backfill (embctl backfill ${v.version_key})`,
+    );
 }
 
 /**
@@ -53,24 +66,36 @@ export async function checkSearchable(db: Kysely<DB>, v: VersionRow, warn?: (m: 
  * --key, or another corpus) and every measure would be 0 — refused when
  * the run is gated, since such a gate decides nothing.
  */
-export async function checkJudgedKeys(db: Kysely<DB>, set: JudgedSet, gated: boolean, warn?: (m: string) => void): Promise<void> {
+export async function checkJudgedKeys(
+  db: Kysely<DB>,
+  set: JudgedSet,
+  gated: boolean,
+  warn?: (m: string) => void,
+): Promise<void> {
   const keys = [...new Set(set.queries.flatMap((q) => [...q.relevant.keys()]))];
   if (keys.length === 0) return;
   const column = set.keyKind === 'semantic_key' ? sql.ref('semantic_key') : sql.ref('document_id');
   const { rows } = await sql<{ k: string }>`
-    select distinct ${column} as k from document_chunks where ${column} = any(${keys}::text[]) and retired_at is null`.execute(db);
+    select distinct ${column} as k from document_chunks where ${column} = any(${keys}::text[]) and retired_at is null`.execute(
+    db,
+  );
   const known = new Set(rows.map((r) => r.k));
   const unknown = keys.filter((k) => !known.has(k));
   if (unknown.length === 0) return;
   const what = set.keyKind === 'semantic_key' ? 'chunks (semantic keys)' : 'documents';
-  const sample = unknown.slice(0, 3).map((k) => JSON.stringify(k)).join(', ');
+  const sample = unknown
+    .slice(0, 3)
+    .map((k) => JSON.stringify(k))
+    .join(', ');
   if (unknown.length === keys.length) {
     const message = `none of the ${keys.length} ${what} judged in ${set.name} is in the corpus (e.g. ${sample}): every measure would be 0; check that the corpus was ingested and that --key matches the set (document_id or semantic_key)`;
     if (gated) throw new RefusedError(message);
     warn?.(message);
     return;
   }
-  warn?.(`${unknown.length} of the ${keys.length} ${what} judged in ${set.name} are not in the corpus (e.g. ${sample}): they can never be retrieved, which lowers recall`);
+  warn?.(
+    `${unknown.length} of the ${keys.length} ${what} judged in ${set.name} are not in the corpus (e.g. ${sample}): they can never be retrieved, which lowers recall`,
+  );
 }
 
 export async function runEvaluation(from: Db, o: RunEvaluationOptions): Promise<EvaluationOutcome> {
@@ -81,14 +106,24 @@ export async function runEvaluation(from: Db, o: RunEvaluationOptions): Promise<
   await checkSearchable(db, o.candidate, o.onWarning);
   await checkJudgedKeys(db, o.judgedSet, Boolean(o.gated), o.onWarning);
   const candidate = await evaluateVersion({
-    version: o.candidate, judgedSet: o.judgedSet, retriever: o.retriever, ks: o.ks, extraMeasures, concurrency: o.concurrency,
+    version: o.candidate,
+    judgedSet: o.judgedSet,
+    retriever: o.retriever,
+    ks: o.ks,
+    extraMeasures,
+    concurrency: o.concurrency,
     onProgress: o.onProgress,
   });
   let baseline = null;
   if (baselineRow) {
     await checkSearchable(db, baselineRow, o.onWarning);
     baseline = await evaluateVersion({
-      version: baselineRow, judgedSet: o.judgedSet, retriever: o.retriever, ks: o.ks, extraMeasures, concurrency: o.concurrency,
+      version: baselineRow,
+      judgedSet: o.judgedSet,
+      retriever: o.retriever,
+      ks: o.ks,
+      extraMeasures,
+      concurrency: o.concurrency,
       baseline: true,
       onProgress: o.onProgress,
     });
@@ -100,13 +135,26 @@ export async function runEvaluation(from: Db, o: RunEvaluationOptions): Promise<
   const gated = Boolean(o.gated);
   const passed = gates ? gatesPassed(outcomes) : null;
   const report: EvaluationOutcome = {
-    candidate, baseline, comparisons, outcomes, gatesSource: gates?.source ?? null, alpha: gates?.alpha ?? null,
-    gated, passed, runId: null, createdAt: new Date(),
+    candidate,
+    baseline,
+    comparisons,
+    outcomes,
+    gatesSource: gates?.source ?? null,
+    alpha: gates?.alpha ?? null,
+    gated,
+    passed,
+    runId: null,
+    createdAt: new Date(),
   };
   if (o.record !== false) {
     const row = await recordEvaluation(db, {
-      candidate, baseline, comparisons: comparisons.filter((c) => c.segment === 'all'), outcomes, gated,
-      gatesSource: gates?.source, actor: o.actor,
+      candidate,
+      baseline,
+      comparisons: comparisons.filter((c) => c.segment === 'all'),
+      outcomes,
+      gated,
+      gatesSource: gates?.source,
+      actor: o.actor,
     });
     report.runId = Number(row.id);
     report.createdAt = row.created_at;

@@ -17,7 +17,11 @@ export function scoreJudgedRun(set: JudgedSet, run: Run, measures: readonly stri
   const result = evaluateRun(judgedSetQrels(set), run, { measures: [...measures], completeQueries: true });
   const specs = resolveMeasures({ measures: [...measures] });
   const segmentOf = new Map(set.queries.map((q) => [q.id, q.segment ?? NO_SEGMENT]));
-  const perQuery: QueryScore[] = [...result.perQuery].map(([id, values]) => ({ id, segment: segmentOf.get(id) ?? NO_SEGMENT, values }));
+  const perQuery: QueryScore[] = [...result.perQuery].map(([id, values]) => ({
+    id,
+    segment: segmentOf.get(id) ?? NO_SEGMENT,
+    values,
+  }));
   const groups = new Map<string, Map<string, Record<string, number>>>();
   for (const q of perQuery) {
     let g = groups.get(q.segment);

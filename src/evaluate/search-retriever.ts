@@ -13,7 +13,12 @@ export function createSearchRetriever(db: Db, deps: EncoderDeps = {}): ClosableR
   const searcher = createSearcher(db, { logger: deps.logger, encoderDeps: deps });
   const retrieve = async (version: VersionRow, query: string, depth: number): Promise<RetrievedChunk[]> => {
     const r = await searcher.search({ query, version: version.version_key, k: Math.min(depth, MAX_K) });
-    return r.hits.map((h) => ({ chunkId: h.chunkId, semanticKey: h.semanticKey, documentId: h.documentId, score: h.score }));
+    return r.hits.map((h) => ({
+      chunkId: h.chunkId,
+      semanticKey: h.semanticKey,
+      documentId: h.documentId,
+      score: h.score,
+    }));
   };
   return Object.assign(retrieve, { close: () => searcher.close() });
 }

@@ -126,7 +126,8 @@ export function parseStoredRun(row: StoredRunRow, versionKey?: string): StoredRu
   for (const [column, schema] of COLUMNS) {
     const parsed = schema.safeParse(json(row[column]));
     if (parsed.success) out[column] = parsed.data;
-    else for (const issue of parsed.error.issues) problems.push(`${[column, ...issue.path].join('.')}: ${issue.message}`);
+    else
+      for (const issue of parsed.error.issues) problems.push(`${[column, ...issue.path].join('.')}: ${issue.message}`);
   }
   if (problems.length) {
     const again = versionKey ? `embctl evaluate --version ${versionKey}` : 'embctl evaluate';

@@ -2,14 +2,23 @@
  * TREC text out: embctl's own results as a run file (for cross-checking
  * with trec_eval or ranx), and trec_eval-style `measure  qid  value` lines.
  */
-import { compareCodePoints, formatTrecValue, trecOrder, type EvaluationResult, type MeasureColumn, type Run } from '../trec/index.js';
+import {
+  compareCodePoints,
+  formatTrecValue,
+  trecOrder,
+  type EvaluationResult,
+  type MeasureColumn,
+  type Run,
+} from '../trec/index.js';
 
 /** `qid Q0 docno rank score run_id`, queries in id order, results in trec_eval order. */
 export function formatTrecRun(run: Run, runId: string): string {
   const tag = runId.replace(/\s+/g, '_');
   const lines: string[] = [];
   for (const qid of [...run.keys()].sort(compareCodePoints)) {
-    trecOrder(run.get(qid)!).forEach((d, i) => lines.push(`${qid} Q0 ${d.docno} ${i + 1} ${formatScore(d.score)} ${tag}`));
+    trecOrder(run.get(qid)!).forEach((d, i) =>
+      lines.push(`${qid} Q0 ${d.docno} ${i + 1} ${formatScore(d.score)} ${tag}`),
+    );
   }
   return lines.length ? lines.join('\n') + '\n' : '';
 }

@@ -24,9 +24,23 @@ interface ExistingRow {
  * transaction: insert new chunks, retire vanished ones, un-retire chunks that
  * came back, update metadata in place. With `dryRun`, only compare.
  */
-export async function applyBatch(trx: Kysely<DB>, docs: readonly PreparedDocument[], dryRun: boolean): Promise<AppliedBatch> {
-  const result: AppliedBatch = { new: 0, unchanged: 0, retired: 0, metadataUpdated: 0, unretired: 0, documentsChanged: 0 };
-  const existing = await existingChunks(trx, docs.map((d) => d.id));
+export async function applyBatch(
+  trx: Kysely<DB>,
+  docs: readonly PreparedDocument[],
+  dryRun: boolean,
+): Promise<AppliedBatch> {
+  const result: AppliedBatch = {
+    new: 0,
+    unchanged: 0,
+    retired: 0,
+    metadataUpdated: 0,
+    unretired: 0,
+    documentsChanged: 0,
+  };
+  const existing = await existingChunks(
+    trx,
+    docs.map((d) => d.id),
+  );
   const toInsert: { doc: PreparedDocument; chunk: PreparedChunk }[] = [];
   const toRetire: number[] = [];
   const toRevive: { id: number; metadata: string }[] = [];

@@ -33,7 +33,8 @@ export function chunkDocument(text: string, title: string | undefined, opts: Chu
 
 /** The chunk texts of a normalized body, without title. */
 export function chunkText(text: string, { size, overlap }: ChunkOptions): string[] {
-  if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`chunk size must be a positive integer, not ${size}`);
+  if (!(Number.isInteger(size) && size >= 1))
+    throw new RangeError(`chunk size must be a positive integer, not ${size}`);
   if (!(Number.isInteger(overlap) && overlap >= 0 && overlap < size)) {
     throw new RangeError(`chunk overlap must be an integer from 0 to ${size - 1}, not ${overlap}`);
   }
@@ -65,10 +66,7 @@ function chunkEnd(text: string, start: number, prevEnd: number, size: number): n
   if (sentence >= 0) return sentence;
   // Below half full: still better to end at a structural boundary than inside a sentence.
   const lower = Math.max(start, prevEnd) + 1;
-  const structural = Math.max(
-    lastIndexIn(text, '\n', lower, floor - 1),
-    lastSentenceEnd(text, lower, floor - 1),
-  );
+  const structural = Math.max(lastIndexIn(text, '\n', lower, floor - 1), lastSentenceEnd(text, lower, floor - 1));
   if (structural >= 0) return structural;
   const word = lastSpace(text, lower, limit);
   if (word >= 0) return word;

@@ -15,7 +15,6 @@ import type { IngestOptions, IngestProblem, IngestProgress, IngestReport } from 
 import type { OnProgress } from '../util/index.js';
 import { locationOf, validateInputs } from './validate.js';
 
-
 export interface IngestDeps {
   logger: Logger;
   onProgress?: OnProgress<IngestProgress>;
@@ -30,29 +29,49 @@ export interface IngestDeps {
  * the second writes in batches, one transaction per batch, so a document's
  * new chunks and its retired ones always land together.
  */
-export async function ingest(db: Db, inputs: readonly string[], options: IngestOptions, deps: IngestDeps): Promise<IngestReport> {
+export async function ingest(
+  db: Db,
+  inputs: readonly string[],
+  options: IngestOptions,
+  deps: IngestDeps,
+): Promise<IngestReport> {
   const started = performance.now();
   const opts = resolveIngestOptions(options);
   const log = deps.logger.child({ cmd: 'ingest' });
   const args = await checkInputs(inputs);
   const stdin = args.some((a) => a.type === 'stdin') ? await spoolStdin(deps.stdin ?? process.stdin) : undefined;
   try {
-    const srcOpts: SourceOptions = { format: opts.format, include: opts.include, exclude: opts.exclude, stdinPath: stdin?.path };
+    const srcOpts: SourceOptions = {
+      format: opts.format,
+      include: opts.include,
+      exclude: opts.exclude,
+      stdinPath: stdin?.path,
+    };
 
     const v = await validateInputs(args, srcOpts, deps.onProgress);
     log.debug({ documents: v.validDocuments, problems: v.problemCount }, 'input validated');
     if (v.problemCount > 0 && !opts.skipInvalid) throw invalidInputError(v.problems, v.problemCount);
     if (v.validDocuments === 0) {
-      throw new InputError(`no valid documents in ${inputs.join(' ')}; nothing was ingested`, v.problems.map(formatProblem));
+      throw new InputError(
+        `no valid documents in ${inputs.join(' ')}; nothing was ingested`,
+        v.problems.map(formatProblem),
+      );
     }
     if (opts.prune && v.problemsWithoutId > 0) {
-      log.warn({ records: v.problemsWithoutId }, 'prune: some skipped records have no readable id; their documents are treated as absent');
+      log.warn(
+        { records: v.problemsWithoutId },
+        'prune: some skipped records have no readable id; their documents are treated as absent',
+      );
     }
 
     const report: IngestReport = {
-      documents: 0, documentsChanged: 0, documentsPruned: 0,
+      documents: 0,
+      documentsChanged: 0,
+      documentsPruned: 0,
       chunks: { new: 0, unchanged: 0, retired: 0, metadataUpdated: 0, unretired: 0 },
-      skipped: opts.skipInvalid ? [...v.problems] : [], dryRun: opts.dryRun, seconds: 0,
+      skipped: opts.skipInvalid ? [...v.problems] : [],
+      dryRun: opts.dryRun,
+      seconds: 0,
     };
     let chunksSoFar = 0;
     let batch: PreparedDocument[] = [];
@@ -65,21 +84,40 @@ export async function ingest(db: Db, inputs: readonly string[], options: IngestO
       const r = await writeBatch(db, docs, opts.dryRun, batchNo, report.documents);
       add(report, r, docs.length);
       log.debug({ batch: batchNo, documents: docs.length, ...r }, 'batch written');
-      deps.onProgress?.({ phase: 'writing', documents: report.documents, chunks: chunksSoFar, totalDocuments: v.validDocuments });
+      deps.onProgress?.({
+        phase: 'writing',
+        documents: report.documents,
+        chunks: chunksSoFar,
+        totalDocuments: v.validDocuments,
+      });
     };
 
     for await (const source of listSources(args, srcOpts)) {
       for await (const item of readSource(source)) {
         if (!item.ok) {
           if (!v.problemAt.has(locationOf(source.no, item.line))) {
-            report.skipped.push(changed({ source: source.display, line: item.line || undefined, documentId: item.documentId, reason: item.reason }));
+            report.skipped.push(
+              changed({
+                source: source.display,
+                line: item.line || undefined,
+                documentId: item.documentId,
+                reason: item.reason,
+              }),
+            );
           }
           continue;
         }
         const first = v.firstSeen.get(item.doc.id);
         if (first !== locationOf(source.no, item.line)) {
           if (first === undefined) {
-            report.skipped.push(changed({ source: source.display, line: item.line || undefined, documentId: item.doc.id, reason: 'not present when the input was validated' }));
+            report.skipped.push(
+              changed({
+                source: source.display,
+                line: item.line || undefined,
+                documentId: item.doc.id,
+                reason: 'not present when the input was validated',
+              }),
+            );
           }
           continue; // a duplicate: reported by the validation pass
         }
@@ -92,7 +130,12 @@ export async function ingest(db: Db, inputs: readonly string[], options: IngestO
     await flush();
 
     if (opts.prune) {
-      deps.onProgress?.({ phase: 'pruning', documents: report.documents, chunks: chunksSoFar, totalDocuments: v.validDocuments });
+      deps.onProgress?.({
+        phase: 'pruning',
+        documents: report.documents,
+        chunks: chunksSoFar,
+        totalDocuments: v.validDocuments,
+      });
       const pruned = await db.kysely.transaction().execute(async (trx) => {
         await lockIngest(trx);
         return pruneAbsent(trx, v.firstSeen.keys(), opts.dryRun);
@@ -105,14 +148,23 @@ export async function ingest(db: Db, inputs: readonly string[], options: IngestO
       await sql`analyze document_chunks`.execute(db.kysely);
     }
     report.seconds = Math.round((performance.now() - started) / 10) / 100;
-    log.info({ ...report, skipped: report.skipped.length }, opts.dryRun ? 'ingest dry run finished' : 'ingest finished');
+    log.info(
+      { ...report, skipped: report.skipped.length },
+      opts.dryRun ? 'ingest dry run finished' : 'ingest finished',
+    );
     return report;
   } finally {
     stdin?.cleanup();
   }
 }
 
-async function writeBatch(db: Db, docs: PreparedDocument[], dryRun: boolean, batchNo: number, before: number): Promise<AppliedBatch> {
+async function writeBatch(
+  db: Db,
+  docs: PreparedDocument[],
+  dryRun: boolean,
+  batchNo: number,
+  before: number,
+): Promise<AppliedBatch> {
   try {
     return await db.kysely.transaction().execute(async (trx) => {
       await lockIngest(trx);

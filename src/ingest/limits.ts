@@ -25,9 +25,11 @@ export const INGEST_LIMITS = {
 /** Why this id cannot be stored, or undefined. */
 export function idProblem(id: string, field: string): string | undefined {
   if (id.includes('\u0000')) return `"${field}" contains a NUL character`;
-  if (hasLoneSurrogate(id)) return `"${field}" contains an unpaired UTF-16 surrogate escape (\\ud800-\\udfff without its pair): fix the escape`;
+  if (hasLoneSurrogate(id))
+    return `"${field}" contains an unpaired UTF-16 surrogate escape (\\ud800-\\udfff without its pair): fix the escape`;
   const bytes = Buffer.byteLength(id, 'utf8');
-  if (bytes > INGEST_LIMITS.idBytes) return `"${field}" is ${bytes} bytes long; ids may be at most ${INGEST_LIMITS.idBytes} bytes (UTF-8): use a shorter id`;
+  if (bytes > INGEST_LIMITS.idBytes)
+    return `"${field}" is ${bytes} bytes long; ids may be at most ${INGEST_LIMITS.idBytes} bytes (UTF-8): use a shorter id`;
   return undefined;
 }
 

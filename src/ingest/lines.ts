@@ -11,7 +11,10 @@ export type Line = { no: number; text: string; error?: undefined } | { no: numbe
  * silently replaced (readline would turn it into U+FFFD). A BOM is dropped.
  * A line over `maxBytes` is reported as an error, not held in memory.
  */
-export async function* readLines(input: string | NodeJS.ReadableStream, maxBytes: number = INGEST_LIMITS.lineBytes): AsyncGenerator<Line> {
+export async function* readLines(
+  input: string | NodeJS.ReadableStream,
+  maxBytes: number = INGEST_LIMITS.lineBytes,
+): AsyncGenerator<Line> {
   const stream = typeof input === 'string' ? createReadStream(input) : input;
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
   let pending: Buffer[] = [];
@@ -32,7 +35,10 @@ export async function* readLines(input: string | NodeJS.ReadableStream, maxBytes
   let tooLong = false;
   const tooLongLine = (): Line => {
     no += 1;
-    return { no, error: `the line is longer than ${maxBytes / 1024 / 1024} MiB: split the record or keep its large parts elsewhere` };
+    return {
+      no,
+      error: `the line is longer than ${maxBytes / 1024 / 1024} MiB: split the record or keep its large parts elsewhere`,
+    };
   };
   for await (const chunk of stream as AsyncIterable<Buffer | string>) {
     let buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;

@@ -4,7 +4,8 @@ import type { IngestProblem } from './types.js';
 /** `corpus.jsonl:17: malformed JSON (...)`, or `notes/a.md: empty file`. */
 export function formatProblem(p: IngestProblem): string {
   const where = p.line ? `${p.source}:${p.line}` : p.source;
-  const named = p.documentId === undefined || !p.line || p.source === p.documentId || p.source.endsWith(`/${p.documentId}`);
+  const named =
+    p.documentId === undefined || !p.line || p.source === p.documentId || p.source.endsWith(`/${p.documentId}`);
   const id = named ? '' : ` (document "${p.documentId}")`;
   return `${where}: ${p.reason}${id}`;
 }

@@ -8,7 +8,11 @@ const ID_SLICE = 10_000;
  * a dry run). The ids go to a temporary table dropped at commit, so the
  * comparison is a hashed or indexed anti-join however many there are.
  */
-export async function pruneAbsent(trx: Kysely<DB>, seen: Iterable<string>, dryRun: boolean): Promise<{ documents: number; chunks: number }> {
+export async function pruneAbsent(
+  trx: Kysely<DB>,
+  seen: Iterable<string>,
+  dryRun: boolean,
+): Promise<{ documents: number; chunks: number }> {
   await sql`create temporary table embctl_ingest_seen (document_id text primary key) on commit drop`.execute(trx);
   let slice: string[] = [];
   const flush = async () => {

@@ -14,7 +14,7 @@ export type SourceItem = ParsedRecord & { line: number };
 export async function* readSource(source: Source): AsyncGenerator<SourceItem> {
   if (source.kind.kind === 'text') {
     const r = await readTextDocument(source.path, source.docId ?? source.display, source.kind.markdown);
-    yield { ...r, line: r.ok ? 0 : (r as { line?: number }).line ?? 0 };
+    yield { ...r, line: r.ok ? 0 : ((r as { line?: number }).line ?? 0) };
     return;
   }
   const format = source.kind.format;

@@ -4,9 +4,7 @@ import { idProblem, INGEST_LIMITS, metadataProblem, titleProblem } from './limit
 export type RecordFormat = 'jsonl' | 'beir';
 
 /** A parsed record: a document, or the reason it is not one (with its id when readable). */
-export type ParsedRecord =
-  | { ok: true; doc: SourceDocument }
-  | { ok: false; reason: string; documentId?: string };
+export type ParsedRecord = { ok: true; doc: SourceDocument } | { ok: false; reason: string; documentId?: string };
 
 /**
  * One JSONL line as a document. `jsonl`: `{id, text | content, title?, metadata?}`;
@@ -24,7 +22,10 @@ export function parseRecordLine(line: string, format: RecordFormat): ParsedRecor
 
 export function recordToDocument(value: unknown, format: RecordFormat): ParsedRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { ok: false, reason: `not a JSON object (${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value})` };
+    return {
+      ok: false,
+      reason: `not a JSON object (${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value})`,
+    };
   }
   const rec = value as Record<string, unknown>;
   const idKey = format === 'beir' ? '_id' : 'id';
@@ -33,8 +34,12 @@ export function recordToDocument(value: unknown, format: RecordFormat): ParsedRe
   const rawId = rec[idKey];
   let id: string | undefined;
   if (rawId === undefined || rawId === null || rawId === '') {
-    const hint = format === 'beir' && rec.id !== undefined ? ' (read as BEIR, whose records have "_id"; use --format jsonl)'
-      : format === 'jsonl' && rec._id !== undefined ? ' (read as JSONL, whose records have "id"; use --format beir)' : '';
+    const hint =
+      format === 'beir' && rec.id !== undefined
+        ? ' (read as BEIR, whose records have "_id"; use --format jsonl)'
+        : format === 'jsonl' && rec._id !== undefined
+          ? ' (read as JSONL, whose records have "id"; use --format beir)'
+          : '';
     problems.push(`record without "${idKey}"${hint}`);
   } else if (typeof rawId === 'string') {
     id = rawId;

@@ -51,7 +51,10 @@ export async function checkInputs(inputs: readonly string[]): Promise<InputArg[]
     else problems.push(`${arg}: not a file or folder`);
   }
   if (problems.length) {
-    throw new InputError(problems.length === 1 ? problems[0]! : `${problems.length} inputs cannot be read; nothing was ingested`, problems.length === 1 ? [] : problems);
+    throw new InputError(
+      problems.length === 1 ? problems[0]! : `${problems.length} inputs cannot be read; nothing was ingested`,
+      problems.length === 1 ? [] : problems,
+    );
   }
   return out;
 }
@@ -64,8 +67,14 @@ export async function* listSources(inputs: readonly InputArg[], opts: SourceOpti
   for (const input of inputs) {
     if (input.type === 'stdin') {
       if (!opts.stdinPath) throw new Error('stdin was not saved before reading');
-      if (opts.format === 'text') throw new UsageError('- reads JSONL records from stdin; it cannot be read with --format text');
-      yield { no: no++, display: STDIN_NAME, path: opts.stdinPath, kind: await detectFileKind(opts.stdinPath, opts.format, true) };
+      if (opts.format === 'text')
+        throw new UsageError('- reads JSONL records from stdin; it cannot be read with --format text');
+      yield {
+        no: no++,
+        display: STDIN_NAME,
+        path: opts.stdinPath,
+        kind: await detectFileKind(opts.stdinPath, opts.format, true),
+      };
     } else if (input.type === 'file') {
       const kind = await detectFileKind(input.arg, opts.format);
       yield { no: no++, display: input.arg, path: input.arg, kind, docId: basename(input.arg) };

@@ -4,13 +4,24 @@ import { decodeUtf8 } from './lines.js';
 import type { ParsedRecord } from './records.js';
 
 /** A text or Markdown file as one document (the whole file is read: one file at a time). */
-export async function readTextDocument(path: string, docId: string, markdown: boolean): Promise<ParsedRecord & { line?: number }> {
+export async function readTextDocument(
+  path: string,
+  docId: string,
+  markdown: boolean,
+): Promise<ParsedRecord & { line?: number }> {
   if (idProblem(docId, 'id')) {
-    return { ok: false, reason: `its path (the document id) is ${Buffer.byteLength(docId)} bytes long or not valid Unicode; ids may be at most ${INGEST_LIMITS.idBytes} bytes: ingest it from a shorter path` };
+    return {
+      ok: false,
+      reason: `its path (the document id) is ${Buffer.byteLength(docId)} bytes long or not valid Unicode; ids may be at most ${INGEST_LIMITS.idBytes} bytes: ingest it from a shorter path`,
+    };
   }
   const size = (await stat(path)).size;
   if (size > INGEST_LIMITS.fileBytes) {
-    return { ok: false, reason: `the file is ${(size / 1024 / 1024).toFixed(0)} MiB; a text document may be at most ${INGEST_LIMITS.fileBytes / 1024 / 1024} MiB: split it`, documentId: docId };
+    return {
+      ok: false,
+      reason: `the file is ${(size / 1024 / 1024).toFixed(0)} MiB; a text document may be at most ${INGEST_LIMITS.fileBytes / 1024 / 1024} MiB: split it`,
+      documentId: docId,
+    };
   }
   const bytes = await readFile(path);
   if (bytes.length === 0) return { ok: false, reason: 'empty file', documentId: docId };

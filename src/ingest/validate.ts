@@ -33,7 +33,14 @@ export async function validateInputs(
   opts: SourceOptions,
   onProgress?: OnProgress<IngestProgress>,
 ): Promise<Validation> {
-  const v: Validation = { problems: [], problemCount: 0, firstSeen: new Map(), validDocuments: 0, problemsWithoutId: 0, problemAt: new Set() };
+  const v: Validation = {
+    problems: [],
+    problemCount: 0,
+    firstSeen: new Map(),
+    validDocuments: 0,
+    problemsWithoutId: 0,
+    problemAt: new Set(),
+  };
   const displays: string[] = [];
   const add = (p: IngestProblem, loc: number) => {
     v.problemCount++;
@@ -50,7 +57,15 @@ export async function validateInputs(
         const first = v.firstSeen.get(id);
         if (first !== undefined) {
           const at = `${displays[Math.floor(first / 2 ** 32)]}${first % 2 ** 32 ? `:${first % 2 ** 32}` : ''}`;
-          add({ source: source.display, line: item.line || undefined, documentId: id, reason: `duplicate document id "${id}" (first at ${at})` }, loc);
+          add(
+            {
+              source: source.display,
+              line: item.line || undefined,
+              documentId: id,
+              reason: `duplicate document id "${id}" (first at ${at})`,
+            },
+            loc,
+          );
           continue;
         }
         v.firstSeen.set(id, loc);

@@ -13,10 +13,16 @@ export const DEFAULT_EXCLUDE = ['.*', 'node_modules'];
  * exclude glob is not entered; symbolic links to files are followed, links
  * to folders are not (no cycles).
  */
-export async function* walkFolder(root: string, include: GlobMatcher, exclude: GlobMatcher, rel = ''): AsyncGenerator<string> {
+export async function* walkFolder(
+  root: string,
+  include: GlobMatcher,
+  exclude: GlobMatcher,
+  rel = '',
+): AsyncGenerator<string> {
   const dir = await opendir(rel ? join(root, rel) : root);
   const entries: { name: string; dir: boolean; file: boolean; link: boolean }[] = [];
-  for await (const e of dir) entries.push({ name: e.name, dir: e.isDirectory(), file: e.isFile(), link: e.isSymbolicLink() });
+  for await (const e of dir)
+    entries.push({ name: e.name, dir: e.isDirectory(), file: e.isFile(), link: e.isSymbolicLink() });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const relPath = rel ? `${rel}/${e.name}` : e.name;

@@ -19,7 +19,11 @@ export interface BeirOptions extends JudgedSetOptions {
 const INTEGER = /^[+-]?\d+$/;
 
 /** Parse BEIR qrels TSV (with its header) into qrels, adding every bad line to `problems`. */
-export function collectBeirQrels(text: string, source: string, problems: ProblemList): { qrels: Qrels; firstLine: Map<string, number> } {
+export function collectBeirQrels(
+  text: string,
+  source: string,
+  problems: ProblemList,
+): { qrels: Qrels; firstLine: Map<string, number> } {
   const qrels: Qrels = new Map();
   const firstLine = new Map<string, number>();
   const lines = splitLines(text);

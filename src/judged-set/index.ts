@@ -4,8 +4,15 @@
  * problem of a file is reported at once.
  */
 export {
-  canonicalJudgedSet, judgedSetQrels, toJudgedSetJsonl, isKeyKind, KEY_KINDS,
-  type JudgedSet, type JudgedQuery, type KeyKind, type JudgedSetOptions,
+  canonicalJudgedSet,
+  judgedSetQrels,
+  toJudgedSetJsonl,
+  isKeyKind,
+  KEY_KINDS,
+  type JudgedSet,
+  type JudgedQuery,
+  type KeyKind,
+  type JudgedSetOptions,
 } from './judged-set.js';
 export { parseJudgedSetJsonl, readJudgedSetJsonl } from './jsonl.js';
 export { parseTrecJudgedSet, readTrecJudgedSet, type TrecJudgedSetInput } from './trec.js';

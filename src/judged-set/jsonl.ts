@@ -5,7 +5,15 @@
  * Every problem is reported with file and line, all at once.
  */
 import { basename, extname } from 'node:path';
-import { gradeProblem, isKeyKind, makeJudgedSet, type JudgedQuery, type JudgedSet, type JudgedSetOptions, type KeyKind } from './judged-set.js';
+import {
+  gradeProblem,
+  isKeyKind,
+  makeJudgedSet,
+  type JudgedQuery,
+  type JudgedSet,
+  type JudgedSetOptions,
+  type KeyKind,
+} from './judged-set.js';
 import { ProblemList, at, splitLines } from '../util/index.js';
 import { readText } from '../util/index.js';
 
@@ -79,20 +87,24 @@ export function parseJudgedSetJsonl(text: string, source: string, options: Judge
 }
 
 function checkHeader(h: Obj, where: string, problems: ProblemList): void {
-  if (h.embctl_judged_set !== 1) problems.add(where, `unsupported embctl_judged_set version ${show(h.embctl_judged_set)} (expected 1)`);
+  if (h.embctl_judged_set !== 1)
+    problems.add(where, `unsupported embctl_judged_set version ${show(h.embctl_judged_set)} (expected 1)`);
   if (h.key !== undefined && !isKeyKind(h.key)) {
     problems.add(where, `unknown key kind ${show(h.key)} (expected "document_id" or "semantic_key")`);
   }
   if (h.name !== undefined && typeof h.name !== 'string') problems.add(where, '"name" must be a string');
-  if (h.description !== undefined && typeof h.description !== 'string') problems.add(where, '"description" must be a string');
+  if (h.description !== undefined && typeof h.description !== 'string')
+    problems.add(where, '"description" must be a string');
 }
 
 function checkQuery(v: Obj, where: string, problems: ProblemList): JudgedQuery | null {
   const before = problems.size;
   const id = v.id;
-  if (typeof id !== 'string' || id.trim() === '') problems.add(where, `missing or empty "id" (a non-empty string)${id === undefined ? '' : `, got ${show(id)}`}`);
+  if (typeof id !== 'string' || id.trim() === '')
+    problems.add(where, `missing or empty "id" (a non-empty string)${id === undefined ? '' : `, got ${show(id)}`}`);
   const text = v.query;
-  if (typeof text !== 'string' || text.trim() === '') problems.add(where, `missing or empty "query" (a non-empty string)`);
+  if (typeof text !== 'string' || text.trim() === '')
+    problems.add(where, `missing or empty "query" (a non-empty string)`);
   const segment = v.segment;
   if (segment !== undefined && segment !== null && (typeof segment !== 'string' || segment === '')) {
     problems.add(where, `"segment" must be a non-empty string, got ${show(segment)}`);

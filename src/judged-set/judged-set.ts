@@ -24,7 +24,8 @@ export const MAX_JUDGED_GRADE = 100;
 /** Why a grade of a judged set is unusable, or undefined. */
 export function gradeProblem(grade: number, allowNegative: boolean): string | undefined {
   const low = allowNegative ? -MAX_JUDGED_GRADE : 0;
-  if (!Number.isSafeInteger(grade) || grade < low || grade > MAX_JUDGED_GRADE) return `grades are small integers from ${low} to ${MAX_JUDGED_GRADE}`;
+  if (!Number.isSafeInteger(grade) || grade < low || grade > MAX_JUDGED_GRADE)
+    return `grades are small integers from ${low} to ${MAX_JUDGED_GRADE}`;
   return undefined;
 }
 
@@ -63,18 +64,17 @@ export interface JudgedSetOptions {
 export function canonicalJudgedSet(keyKind: KeyKind, queries: readonly JudgedQuery[]): string {
   const qs = [...queries]
     .sort((a, b) => compareCodePoints(a.id, b.id))
-    .map((q) => [
-      q.id,
-      q.text,
-      q.segment,
-      [...q.relevant.entries()].sort((a, b) => compareCodePoints(a[0], b[0])),
-    ]);
+    .map((q) => [q.id, q.text, q.segment, [...q.relevant.entries()].sort((a, b) => compareCodePoints(a[0], b[0]))]);
   return JSON.stringify({ embctl_judged_set: 1, key: keyKind, queries: qs });
 }
 
-export function makeJudgedSet(
-  parts: { name: string; description: string | null; keyKind: KeyKind; queries: JudgedQuery[]; source: string },
-): JudgedSet {
+export function makeJudgedSet(parts: {
+  name: string;
+  description: string | null;
+  keyKind: KeyKind;
+  queries: JudgedQuery[];
+  source: string;
+}): JudgedSet {
   checkStorable(parts);
   const sha256 = createHash('sha256').update(canonicalJudgedSet(parts.keyKind, parts.queries)).digest('hex');
   return { ...parts, sha256 };
@@ -86,7 +86,12 @@ export function makeJudgedSet(
  * (from a JSON escape); and grades must be small integers. Refuse them now,
  * every one, rather than after all the searching.
  */
-function checkStorable(parts: { name: string; description: string | null; queries: JudgedQuery[]; source: string }): void {
+function checkStorable(parts: {
+  name: string;
+  description: string | null;
+  queries: JudgedQuery[];
+  source: string;
+}): void {
   const problems: string[] = [];
   const check = (where: string, s: string | null) => {
     const p = s === null ? undefined : textProblem(s);
@@ -102,10 +107,15 @@ function checkStorable(parts: { name: string; description: string | null; querie
     for (const [key, grade] of q.relevant) {
       check(`${label}: judged key ${JSON.stringify(key)}`, key);
       const bad = gradeProblem(grade, true);
-      if (bad && problems.length < 100) problems.push(`${label}: judged key ${JSON.stringify(key)} has grade ${grade}: ${bad}`);
+      if (bad && problems.length < 100)
+        problems.push(`${label}: judged key ${JSON.stringify(key)} has grade ${grade}: ${bad}`);
     }
   }
-  if (problems.length) throw new InputError(`Invalid judged set ${parts.source}: ${problems.length} unusable value${problems.length === 1 ? '' : 's'}`, problems);
+  if (problems.length)
+    throw new InputError(
+      `Invalid judged set ${parts.source}: ${problems.length} unusable value${problems.length === 1 ? '' : 's'}`,
+      problems,
+    );
 }
 
 /** The judgments as qrels, ready for `evaluateRun`. */

@@ -54,7 +54,11 @@ export function joinQueries(
   return out;
 }
 
-export async function readTrecJudgedSet(qrelsPath: string, queriesPath: string, options: JudgedSetOptions = {}): Promise<JudgedSet> {
+export async function readTrecJudgedSet(
+  qrelsPath: string,
+  queriesPath: string,
+  options: JudgedSetOptions = {},
+): Promise<JudgedSet> {
   const [qrelsText, queriesText] = await Promise.all([readText(qrelsPath), readText(queriesPath)]);
   return parseTrecJudgedSet({ qrelsText, qrelsSource: qrelsPath, queriesText, queriesSource: queriesPath }, options);
 }

@@ -48,19 +48,33 @@ export async function activate(db: Db, key: string, opts: OverrideOptions & Life
     await moveActiveFlag(trx, v, opts.actor);
     const previous = active?.version_key ?? null;
     await recordEvent(trx, {
-      versionId: v.id, versionKey: key, event: 'activated', actor: opts.actor, reason: opts.reason ?? null, forced,
+      versionId: v.id,
+      versionKey: key,
+      event: 'activated',
+      actor: opts.actor,
+      reason: opts.reason ?? null,
+      forced,
       details: {
-        previous, forced,
+        previous,
+        forced,
         ...(forced && { overridden: overridden.map((p) => ({ code: p.code, message: p.message })) }),
-        live: readiness.live, gateRun: readiness.gate?.runId ?? null,
+        live: readiness.live,
+        gateRun: readiness.gate?.runId ?? null,
       },
     });
     await notifyVersionChange(trx, { event: 'activated', version: key, previous });
     return { version: key, previous, changed: true, forced, overridden } satisfies ActivateResult;
   });
   if (result.changed) {
-    const log = { version: key, previous: result.previous, forced: result.forced, actor: opts.actor, reason: opts.reason };
-    if (result.forced) opts.logger?.warn({ ...log, overridden: result.overridden.map((p) => p.code) }, 'version activated by force');
+    const log = {
+      version: key,
+      previous: result.previous,
+      forced: result.forced,
+      actor: opts.actor,
+      reason: opts.reason,
+    };
+    if (result.forced)
+      opts.logger?.warn({ ...log, overridden: result.overridden.map((p) => p.code) }, 'version activated by force');
     else opts.logger?.info(log, 'version activated');
   }
   return result;

@@ -18,6 +18,9 @@ export async function moveActiveFlag(trx: Kysely<DB>, target: VersionRow, actor:
 }
 
 /** The versions row by key, and the active one, locked for the rest of the transaction. */
-export async function lockRows(trx: Kysely<DB>, key: string): Promise<{ target: VersionRow | undefined; active: VersionRow | undefined }> {
+export async function lockRows(
+  trx: Kysely<DB>,
+  key: string,
+): Promise<{ target: VersionRow | undefined; active: VersionRow | undefined }> {
   return lockVersionAndActive(trx, key);
 }

@@ -30,14 +30,28 @@ export interface Readiness {
  * serving version has. Chunks ingested since the last sync are missing from
  * both, and switching loses nothing; they are counted in `missingInBoth`.
  */
-export async function checkReadiness(db: Kysely<DB>, v: VersionRow, opts: { gate: boolean; comparedTo?: VersionRow }): Promise<Readiness> {
-  const r: Readiness = { live: 0, missing: 0, index: v.index_kind === 'none' ? 'none' : 'missing', gate: null, problems: [] };
+export async function checkReadiness(
+  db: Kysely<DB>,
+  v: VersionRow,
+  opts: { gate: boolean; comparedTo?: VersionRow },
+): Promise<Readiness> {
+  const r: Readiness = {
+    live: 0,
+    missing: 0,
+    index: v.index_kind === 'none' ? 'none' : 'missing',
+    gate: null,
+    problems: [],
+  };
   if (v.state === 'retired') {
-    r.problems.push({ code: 'retired', message: `version ${v.version_key} is retired (its vectors were dropped): register and backfill a new version instead` });
+    r.problems.push({
+      code: 'retired',
+      message: `version ${v.version_key} is retired (its vectors were dropped): register and backfill a new version instead`,
+    });
     return r;
   }
   const target = sql.raw(partitionTable(v.id));
-  const other = opts.comparedTo && opts.comparedTo.id !== v.id && opts.comparedTo.state !== 'retired' ? opts.comparedTo : undefined;
+  const other =
+    opts.comparedTo && opts.comparedTo.id !== v.id && opts.comparedTo.state !== 'retired' ? opts.comparedTo : undefined;
   const { rows } = other
     ? await sql<{ live: number; missing: number; both: number }>`
         select count(*) as live,
@@ -64,18 +78,37 @@ export async function checkReadiness(db: Kysely<DB>, v: VersionRow, opts: { gate
   }
   if (v.index_kind !== 'none') {
     r.index = await annIndexState(db, v.id);
-    if (r.index === 'missing') r.problems.push({ code: 'index_missing', message: `version ${v.version_key} has no ${v.index_kind} index: run embctl backfill ${v.version_key} to build it` });
-    if (r.index === 'invalid') r.problems.push({ code: 'index_invalid', message: `the ${v.index_kind} index of version ${v.version_key} is invalid (a failed build): run embctl backfill ${v.version_key} to rebuild it` });
+    if (r.index === 'missing')
+      r.problems.push({
+        code: 'index_missing',
+        message: `version ${v.version_key} has no ${v.index_kind} index: run embctl backfill ${v.version_key} to build it`,
+      });
+    if (r.index === 'invalid')
+      r.problems.push({
+        code: 'index_invalid',
+        message: `the ${v.index_kind} index of version ${v.version_key} is invalid (a failed build): run embctl backfill ${v.version_key} to rebuild it`,
+      });
   }
   if (opts.gate) {
-    const run = await db.selectFrom('evaluation_runs').select(['id', 'passed', 'created_at'])
-      .where('embedding_version_id', '=', v.id).where('gated', '=', true)
-      .orderBy('id', 'desc').limit(1).executeTakeFirst();
+    const run = await db
+      .selectFrom('evaluation_runs')
+      .select(['id', 'passed', 'created_at'])
+      .where('embedding_version_id', '=', v.id)
+      .where('gated', '=', true)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     if (run) r.gate = { runId: Number(run.id), passed: run.passed, at: run.created_at };
     if (!run) {
-      r.problems.push({ code: 'gate_missing', message: `version ${v.version_key} has no gated evaluation: run embctl evaluate --version ${v.version_key} --gate` });
+      r.problems.push({
+        code: 'gate_missing',
+        message: `version ${v.version_key} has no gated evaluation: run embctl evaluate --version ${v.version_key} --gate`,
+      });
     } else if (run.passed !== true) {
-      r.problems.push({ code: 'gate_failed', message: `the last gated evaluation of version ${v.version_key} (run ${run.id}) failed: fix the model or its gates and run embctl evaluate --version ${v.version_key} --gate again` });
+      r.problems.push({
+        code: 'gate_failed',
+        message: `the last gated evaluation of version ${v.version_key} (run ${run.id}) failed: fix the model or its gates and run embctl evaluate --version ${v.version_key} --gate again`,
+      });
     }
   }
   return r;

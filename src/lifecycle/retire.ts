@@ -24,15 +24,20 @@ export interface RetireResult {
 }
 
 function refuseActive(key: string): never {
-  throw new RefusedError(`cannot retire ${key}: it is the active version; activate another version first (embctl activate <key>, or embctl rollback)`);
+  throw new RefusedError(
+    `cannot retire ${key}: it is the active version; activate another version first (embctl activate <key>, or embctl rollback)`,
+  );
 }
 
 /** What `retire` would do (for a confirmation prompt); refused for the active version. */
 export async function planRetire(db: Db, key: string): Promise<RetirePlan> {
   const v = await requireVersion(db.kysely, key);
   if (v.active) refuseActive(key);
-  if (v.state === 'retired' || !(await partitionExists(db.kysely, v.id))) return { version: key, vectors: 0, alreadyRetired: v.state === 'retired' };
-  const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.raw(partitionTable(v.id))}`.execute(db.kysely);
+  if (v.state === 'retired' || !(await partitionExists(db.kysely, v.id)))
+    return { version: key, vectors: 0, alreadyRetired: v.state === 'retired' };
+  const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.raw(partitionTable(v.id))}`.execute(
+    db.kysely,
+  );
   return { version: key, vectors: Number(rows[0]?.n ?? 0), alreadyRetired: false };
 }
 
@@ -50,24 +55,35 @@ export async function retire(db: Db, key: string, opts: LifecycleDeps & { reason
     await lockLifecycle(trx);
     const v = await lockVersion(trx, key);
     if (v.active) refuseActive(key);
-    if (v.state === 'retired') return { version: key, changed: false, vectorsDropped: 0, batchesRemoved: 0 } satisfies RetireResult;
+    if (v.state === 'retired')
+      return { version: key, changed: false, vectorsDropped: 0, batchesRemoved: 0 } satisfies RetireResult;
     let vectors = 0;
     if (await partitionExists(trx, v.id)) {
-      const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.raw(partitionTable(v.id))}`.execute(trx);
+      const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.raw(partitionTable(v.id))}`.execute(
+        trx,
+      );
       vectors = Number(rows[0]?.n ?? 0);
       await dropPartition(trx, v.id);
     }
-    const batches = await trx.deleteFrom('backfill_batches').where('embedding_version_id', '=', v.id).executeTakeFirst();
+    const batches = await trx
+      .deleteFrom('backfill_batches')
+      .where('embedding_version_id', '=', v.id)
+      .executeTakeFirst();
     await endShadowOf(trx, v, opts.actor, 'retired');
     await markRetired(trx, v.id);
     const batchesRemoved = Number(batches.numDeletedRows ?? 0);
     await recordEvent(trx, {
-      versionId: v.id, versionKey: key, event: 'retired', actor: opts.actor, reason: opts.reason ?? null,
+      versionId: v.id,
+      versionKey: key,
+      event: 'retired',
+      actor: opts.actor,
+      reason: opts.reason ?? null,
       details: { vectorsDropped: vectors, batchesRemoved, previousState: v.state },
     });
     await notifyVersionChange(trx, { event: 'retired', version: key });
     return { version: key, changed: true, vectorsDropped: vectors, batchesRemoved } satisfies RetireResult;
   });
-  if (result.changed) opts.logger?.info({ version: key, vectors: result.vectorsDropped, actor: opts.actor }, 'version retired');
+  if (result.changed)
+    opts.logger?.info({ version: key, vectors: result.vectorsDropped, actor: opts.actor }, 'version retired');
   return result;
 }

@@ -86,7 +86,8 @@ function listen(pool: pg.Pool, opts: WatchOptions): VersionWatcher {
       c.release(err); // our error listener stays: the dying client may still emit
     }
     if (closed) return;
-    if (wasListening || attempt === 0) opts.logger.warn({ err: err.message }, 'version listener lost its connection; reconnecting');
+    if (wasListening || attempt === 0)
+      opts.logger.warn({ err: err.message }, 'version listener lost its connection; reconnecting');
     opts.onEvent({ kind: 'resync', reason: 'listener reconnecting' });
     retry();
   };

@@ -4,9 +4,20 @@ export type { Logger };
 
 /** Keys whose values never reach a log line, wherever they sit. */
 export const REDACT_PATHS = [
-  'apiKey', '*.apiKey', 'api_key', '*.api_key', 'password', '*.password',
-  'authorization', '*.authorization', 'headers.authorization', 'req.headers.authorization',
-  'databaseUrl', '*.databaseUrl', 'token', '*.token',
+  'apiKey',
+  '*.apiKey',
+  'api_key',
+  '*.api_key',
+  'password',
+  '*.password',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'databaseUrl',
+  '*.databaseUrl',
+  'token',
+  '*.token',
 ];
 
 /** Replace the password of any URL-looking credential in a string. */

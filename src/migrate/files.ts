@@ -30,7 +30,10 @@ export function readMigrations(dir: string = MIGRATIONS_DIR): MigrationFile[] {
     });
   }
   out.forEach((f, i) => {
-    if (f.id !== i + 1) throw new InvariantError(`migrations must be numbered 0001, 0002, ... without gaps; found ${f.id} at position ${i + 1}`);
+    if (f.id !== i + 1)
+      throw new InvariantError(
+        `migrations must be numbered 0001, 0002, ... without gaps; found ${f.id} at position ${i + 1}`,
+      );
   });
   return out;
 }

@@ -51,12 +51,16 @@ export async function migrate(db: Db, opts: MigrateOptions): Promise<MigrateResu
         const t0 = performance.now();
         await conn.transaction().execute(async (trx) => {
           await trx.executeQuery(scriptQuery(file.sql));
-          await trx.insertInto('embctl_migrations')
+          await trx
+            .insertInto('embctl_migrations')
             .values({ id: file.id, name: file.name, checksum: file.checksum })
             .execute();
           failpoint('migrate.apply'); // applied, not yet committed
         });
-        opts.logger.info({ migration: `${pad(file.id)}_${file.name}`, ms: Math.round(performance.now() - t0) }, 'migration applied');
+        opts.logger.info(
+          { migration: `${pad(file.id)}_${file.name}`, ms: Math.round(performance.now() - t0) },
+          'migration applied',
+        );
         result.applied.push({ id: file.id, name: file.name });
         result.schemaVersion = file.id;
       }
@@ -78,7 +82,9 @@ async function acquireLock(conn: Kysely<DB>, timeoutMs: number): Promise<void> {
       select pg_try_advisory_lock(${MIGRATION_LOCK_KEY.toString()}::bigint) as ok`.execute(conn);
     if (rows[0]?.ok) return;
     if (Date.now() >= deadline) {
-      throw new RefusedError(`another embctl process is migrating this database (waited ${Math.round(timeoutMs / 1000)} s for its lock): try again when it is done`);
+      throw new RefusedError(
+        `another embctl process is migrating this database (waited ${Math.round(timeoutMs / 1000)} s for its lock): try again when it is done`,
+      );
     }
     await new Promise((r) => setTimeout(r, wait));
   }
@@ -93,7 +99,9 @@ async function ensureTable(conn: Kysely<DB>): Promise<void> {
 }
 
 async function appliedMigrations(conn: Kysely<DB>): Promise<Map<number, { name: string; checksum: string }>> {
-  const { rows: exists } = await sql<{ t: string | null }>`select to_regclass('embctl_migrations')::text as t`.execute(conn);
+  const { rows: exists } = await sql<{ t: string | null }>`select to_regclass('embctl_migrations')::text as t`.execute(
+    conn,
+  );
   if (!exists[0]?.t) return new Map();
   const rows = await conn.selectFrom('embctl_migrations').select(['id', 'name', 'checksum']).orderBy('id').execute();
   return new Map(rows.map((r) => [r.id, { name: r.name, checksum: r.checksum }]));
@@ -118,7 +126,9 @@ function checkHistory(files: MigrationFile[], applied: Map<number, { name: strin
 
 /** The highest applied migration, or 0 on a database never migrated. */
 export async function schemaVersion(db: Db): Promise<number> {
-  const { rows: exists } = await sql<{ t: string | null }>`select to_regclass('embctl_migrations')::text as t`.execute(db.kysely);
+  const { rows: exists } = await sql<{ t: string | null }>`select to_regclass('embctl_migrations')::text as t`.execute(
+    db.kysely,
+  );
   if (!exists[0]?.t) return 0;
   const { rows } = await sql<{ v: number | null }>`select max(id) as v from embctl_migrations`.execute(db.kysely);
   return Number(rows[0]?.v ?? 0);

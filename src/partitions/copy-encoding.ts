@@ -23,7 +23,12 @@ export function encodeEmbeddingCopy(versionId: number, rows: readonly EmbeddingR
  * just before it is encoded (one pass over the vector's memory) and may
  * throw to stop.
  */
-export function* encodeEmbeddingCopyChunks(versionId: number, rows: readonly EmbeddingRow[], rowsPerChunk = 64, checkRow?: (row: EmbeddingRow) => void): Generator<Buffer> {
+export function* encodeEmbeddingCopyChunks(
+  versionId: number,
+  rows: readonly EmbeddingRow[],
+  rowsPerChunk = 64,
+  checkRow?: (row: EmbeddingRow) => void,
+): Generator<Buffer> {
   const step = Math.max(1, rowsPerChunk);
   for (let start = 0; start < rows.length || start === 0; start += step) {
     const first = start === 0;
@@ -33,7 +38,15 @@ export function* encodeEmbeddingCopyChunks(versionId: number, rows: readonly Emb
   }
 }
 
-function encodeTuples(versionId: number, rows: readonly EmbeddingRow[], from: number, to: number, header: boolean, trailer: boolean, checkRow?: (row: EmbeddingRow) => void): Buffer {
+function encodeTuples(
+  versionId: number,
+  rows: readonly EmbeddingRow[],
+  from: number,
+  to: number,
+  header: boolean,
+  trailer: boolean,
+  checkRow?: (row: EmbeddingRow) => void,
+): Buffer {
   let size = (header ? SIGNATURE.length + 8 : 0) + (trailer ? 2 : 0);
   for (let i = from; i < to; i++) size += 2 + (4 + 8) + (4 + 4) + (4 + vectorBinarySize(rows[i]!.vector.length));
   const buf = Buffer.allocUnsafe(size);

@@ -51,7 +51,9 @@ export function translateWriteError(e: unknown, target: WriteTarget): unknown {
     return new InputError(`version ${target.version_key} refused a vector: ${err.message}`);
   }
   if (err.code === '23505') {
-    return new InputError(`version ${target.version_key} already holds a vector for one of these chunks: ${err.detail ?? err.message}`);
+    return new InputError(
+      `version ${target.version_key} already holds a vector for one of these chunks: ${err.detail ?? err.message}`,
+    );
   }
   return e;
 }
@@ -99,8 +101,12 @@ export async function encodeRows(target: WriteTarget, rows: readonly EmbeddingRo
 
 async function copyPayload(db: Kysely<DB>, target: WriteTarget, payload: Iterable<Buffer>): Promise<void> {
   try {
-    await db.executeQuery(copyFromStdinQuery(
-      `COPY ${partitionTable(target.id)} (chunk_id, embedding_version_id, embedding) FROM STDIN (FORMAT binary)`, payload));
+    await db.executeQuery(
+      copyFromStdinQuery(
+        `COPY ${partitionTable(target.id)} (chunk_id, embedding_version_id, embedding) FROM STDIN (FORMAT binary)`,
+        payload,
+      ),
+    );
   } catch (e) {
     throw translateWriteError(e, target);
   }
@@ -122,7 +128,9 @@ export const copyBinaryWriter: EmbeddingWriter & {
   async writeEncoded(db, target, encoded) {
     if (encoded?.[ENCODED] !== true) throw new InvariantError('writeEncoded takes rows made by encodeRows only');
     if (encoded.versionId !== target.id) {
-      throw new InvariantError(`rows encoded for version id ${encoded.versionId} cannot be written into version ${target.version_key} (id ${target.id})`);
+      throw new InvariantError(
+        `rows encoded for version id ${encoded.versionId} cannot be written into version ${target.version_key} (id ${target.id})`,
+      );
     }
     if (encoded.rows === 0) return 0;
     await copyPayload(db, target, encoded.pieces);
@@ -142,11 +150,16 @@ export const insertValuesWriter: EmbeddingWriter = {
     try {
       for (let i = 0; i < rows.length; i += 500) {
         const slice = rows.slice(i, i + 500);
-        await db.insertInto('chunk_embeddings').values(slice.map((r) => ({
-          chunk_id: r.chunkId,
-          embedding_version_id: target.id,
-          embedding: formatVectorText(r.vector),
-        }))).execute();
+        await db
+          .insertInto('chunk_embeddings')
+          .values(
+            slice.map((r) => ({
+              chunk_id: r.chunkId,
+              embedding_version_id: target.id,
+              embedding: formatVectorText(r.vector),
+            })),
+          )
+          .execute();
       }
     } catch (e) {
       throw translateWriteError(e, target);

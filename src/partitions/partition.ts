@@ -81,7 +81,9 @@ export async function dropPartition(db: Exec, versionId: number): Promise<void> 
 }
 
 export async function partitionExists(db: Exec, versionId: number): Promise<boolean> {
-  const { rows } = await sql<{ t: string | null }>`select to_regclass(${partitionTable(versionId)})::text as t`.execute(db);
+  const { rows } = await sql<{ t: string | null }>`select to_regclass(${partitionTable(versionId)})::text as t`.execute(
+    db,
+  );
   return Boolean(rows[0]?.t);
 }
 
@@ -109,8 +111,10 @@ export function annIndexStatement(v: PartitionSpec, opts: IndexBuildOptions = {}
     const lists = v.index_params.lists ?? defaultLists(opts.rowCount ?? 0);
     params.push(`lists = ${checkedInt(lists, 'lists', 1, 32768)}`);
   }
-  return `CREATE INDEX ${opts.concurrently ? 'CONCURRENTLY ' : ''}${annIndexName(v.id)} ON ${table} `
-    + `USING ${using} (${castExpression(v)} ${operatorClass(v)}) WITH (${params.join(', ')})`;
+  return (
+    `CREATE INDEX ${opts.concurrently ? 'CONCURRENTLY ' : ''}${annIndexName(v.id)} ON ${table} ` +
+    `USING ${using} (${castExpression(v)} ${operatorClass(v)}) WITH (${params.join(', ')})`
+  );
 }
 
 /** pgvector's advice: rows/1000 lists up to 1M rows, sqrt(rows) above. */
@@ -135,7 +139,11 @@ export async function dropAnnIndex(db: Exec, versionId: number): Promise<void> {
 }
 
 /** `SELECT chunk_id, distance` over exactly one partition, ordered by the indexed expression (through its output name, so the vector is sent once). */
-export function nearestQuery(v: PartitionSpec, queryVectorText: string, k: number): RawBuilder<{ chunk_id: number; distance: number }> {
+export function nearestQuery(
+  v: PartitionSpec,
+  queryVectorText: string,
+  k: number,
+): RawBuilder<{ chunk_id: number; distance: number }> {
   const expr = sql.raw(castExpression(v));
   const op = sql.raw(distanceOperator(v.distance_metric));
   const cast = sql.raw(queryCast(v));

@@ -38,18 +38,30 @@ export async function calibrateVersion(db: Db, key: string, opts: CalibrateOptio
   const q = sql.raw(`(s.embedding::${cast})`);
   const rows = await db.kysely.transaction().execute(async (trx) => {
     await sql`select set_config('hnsw.ef_search', '100', true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
-                     set_config('ivfflat.probes', '10', true), set_config('ivfflat.iterative_scan', 'relaxed_order', true)`.execute(trx);
-    return (await sql<{ distance: number }>`
+                     set_config('ivfflat.probes', '10', true), set_config('ivfflat.iterative_scan', 'relaxed_order', true)`.execute(
+      trx,
+    );
+    return (
+      await sql<{ distance: number }>`
       with s as materialized (
         select e.chunk_id, e.embedding from ${table} e join document_chunks c on c.id = e.chunk_id
         where c.retired_at is null order by md5(e.chunk_id::text) limit ${sample})
       select n.distance from s cross join lateral (
         select ${e2} ${op} ${q} as distance from ${table} e2
-        where e2.chunk_id <> s.chunk_id order by ${e2} ${op} ${q} limit ${k}) n`.execute(trx)).rows;
+        where e2.chunk_id <> s.chunk_id order by ${e2} ${op} ${q} limit ${k}) n`.execute(trx)
+    ).rows;
   });
-  if (rows.length < 2) throw new RefusedError(`version ${key} has too few vectors to calibrate (${rows.length} neighbour scores): backfill it first (embctl backfill ${key})`);
+  if (rows.length < 2)
+    throw new RefusedError(
+      `version ${key} has too few vectors to calibrate (${rows.length} neighbour scores): backfill it first (embctl backfill ${key})`,
+    );
   const scores = rows.map((r) => scoreFromDistance(v.distance_metric, Number(r.distance)));
-  const cal = quantileCalibration(scores, { metric: v.distance_metric, sample: Math.min(sample, rows.length), k, computedAt: new Date().toISOString() });
+  const cal = quantileCalibration(scores, {
+    metric: v.distance_metric,
+    sample: Math.min(sample, rows.length),
+    k,
+    computedAt: new Date().toISOString(),
+  });
   if (!opts.dryRun) {
     await db.kysely.transaction().execute(async (trx) => {
       await setCalibration(trx, v.id, cal);

@@ -26,13 +26,18 @@ export type Calibration = QuantileCalibration;
 /** The version's calibration, or null when it has none; a malformed one is an InputError naming the version. */
 export function parseCalibration(stored: unknown, versionKey: string): Calibration | null {
   if (stored === null || stored === undefined) return null;
-  const bad = (why: string) => new InputError(`the calibration stored for version ${versionKey} is invalid (${why}): recompute it with embctl versions calibrate ${versionKey}`);
+  const bad = (why: string) =>
+    new InputError(
+      `the calibration stored for version ${versionKey} is invalid (${why}): recompute it with embctl versions calibrate ${versionKey}`,
+    );
   const c = stored as Partial<QuantileCalibration>;
-  if (typeof c !== 'object' || c.kind !== 'quantile') throw bad(`unknown kind ${JSON.stringify((c as { kind?: unknown })?.kind)}`);
+  if (typeof c !== 'object' || c.kind !== 'quantile')
+    throw bad(`unknown kind ${JSON.stringify((c as { kind?: unknown })?.kind)}`);
   if (!Array.isArray(c.points) || c.points.length < 2) throw bad('needs at least two points');
   let prev: [number, number] | undefined;
   for (const p of c.points) {
-    if (!Array.isArray(p) || p.length !== 2 || !p.every((x) => typeof x === 'number' && Number.isFinite(x))) throw bad('points must be [raw, calibrated] number pairs');
+    if (!Array.isArray(p) || p.length !== 2 || !p.every((x) => typeof x === 'number' && Number.isFinite(x)))
+      throw bad('points must be [raw, calibrated] number pairs');
     if (p[1] < 0 || p[1] > 1) throw bad('calibrated values must be in [0, 1]');
     if (prev && (p[0] < prev[0] || p[1] < prev[1])) throw bad('points must be ascending');
     prev = p as [number, number];
@@ -62,7 +67,10 @@ export function applyCalibration(c: Calibration, raw: number): number {
 export const CALIBRATION_LEVELS = [0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1];
 
 /** Build a quantile calibration from raw scores (any order). */
-export function quantileCalibration(scores: readonly number[], meta: Omit<QuantileCalibration, 'kind' | 'points'> = {}): QuantileCalibration {
+export function quantileCalibration(
+  scores: readonly number[],
+  meta: Omit<QuantileCalibration, 'kind' | 'points'> = {},
+): QuantileCalibration {
   if (scores.length < 2) throw new InputError('a calibration needs at least two scores: embed more chunks first');
   const s = [...scores].sort((a, b) => a - b);
   const points: [number, number][] = [];

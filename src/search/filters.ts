@@ -29,7 +29,9 @@ export function parseFilters(args: readonly string[]): MetadataFilter {
       try {
         value = JSON.parse(m[2]!);
       } catch {
-        problems.push(`--filter "${arg}": the value after := is not JSON (quote strings: key:='"text"', or use key=text)`);
+        problems.push(
+          `--filter "${arg}": the value after := is not JSON (quote strings: key:='"text"', or use key=text)`,
+        );
         continue;
       }
     }
@@ -39,13 +41,18 @@ export function parseFilters(args: readonly string[]): MetadataFilter {
     }
     out[key] = value;
   }
-  if (problems.length) throw new InputError(problems.length === 1 ? problems[0]! : `invalid --filter (${problems.length} problems)`, problems.length > 1 ? problems : []);
+  if (problems.length)
+    throw new InputError(
+      problems.length === 1 ? problems[0]! : `invalid --filter (${problems.length} problems)`,
+      problems.length > 1 ? problems : [],
+    );
   return out;
 }
 
 /** Check a library caller's filter: a plain JSON object. */
 export function checkFilter(filter: unknown): MetadataFilter | undefined {
   if (filter === undefined || filter === null) return undefined;
-  if (typeof filter !== 'object' || Array.isArray(filter)) throw new InputError('filters must be a JSON object of metadata key/values');
+  if (typeof filter !== 'object' || Array.isArray(filter))
+    throw new InputError('filters must be a JSON object of metadata key/values');
   return Object.keys(filter).length ? (filter as MetadataFilter) : undefined;
 }

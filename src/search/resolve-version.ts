@@ -23,15 +23,24 @@ export async function resolveVersion(
 ): Promise<ResolvedVersion> {
   if (requested !== undefined) {
     const row = await requireVersion(db, requested);
-    if (row.state === 'retired') throw new RefusedError(`version ${row.version_key} is retired (its vectors were dropped): search another version (embctl versions list)`);
+    if (row.state === 'retired')
+      throw new RefusedError(
+        `version ${row.version_key} is retired (its vectors were dropped): search another version (embctl versions list)`,
+      );
     return { row, source: 'request' };
   }
   if (pinned !== undefined) {
     const row = await requireVersion(db, pinned);
-    if (row.state === 'retired') throw new RefusedError(`EMBCTL_PIN_VERSION=${pinned} names a retired version: pin another version or unset it to serve the active one`);
+    if (row.state === 'retired')
+      throw new RefusedError(
+        `EMBCTL_PIN_VERSION=${pinned} names a retired version: pin another version or unset it to serve the active one`,
+      );
     return { row, source: 'pinned' };
   }
   const row = await active();
-  if (!row) throw new RefusedError('no version is active: activate one with embctl activate <key> (or search one with --version <key>)');
+  if (!row)
+    throw new RefusedError(
+      'no version is active: activate one with embctl activate <key> (or search one with --version <key>)',
+    );
   return { row, source: 'active' };
 }

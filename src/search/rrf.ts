@@ -12,7 +12,11 @@ export interface Fused<T> {
  * Reciprocal rank fusion: score(d) = Σ_lists 1 / (k + rank_list(d)).
  * Ties are broken by the best single rank, then by first appearance.
  */
-export function reciprocalRankFusion<T>(lists: readonly (readonly T[])[], keyOf: (item: T) => string | number, k = RRF_K): Fused<T>[] {
+export function reciprocalRankFusion<T>(
+  lists: readonly (readonly T[])[],
+  keyOf: (item: T) => string | number,
+  k = RRF_K,
+): Fused<T>[] {
   const byKey = new Map<string | number, Fused<T> & { order: number }>();
   let order = 0;
   lists.forEach((list, li) => {

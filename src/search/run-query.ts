@@ -35,11 +35,17 @@ const byDistance = (a: CandidateRow, b: CandidateRow) => a.distance - b.distance
  */
 export async function runQuery(trx: Kysely<DB>, plan: QueryPlan): Promise<QueryOutcome> {
   const applied = await applyKnobs(trx, plan.index, plan.knobs, plan.limit, plan.exact);
-  const { rows } = await vectorCandidates(plan.target, plan.vectorText, plan.limit, plan.filter, applied.exact).execute(trx);
+  const { rows } = await vectorCandidates(plan.target, plan.vectorText, plan.limit, plan.filter, applied.exact).execute(
+    trx,
+  );
   let vector = rows.map(normalize).sort(byDistance); // relaxed_order: re-sort
   let exactFallback: QueryOutcome['exactFallback'];
   if (!applied.exact && vector.length < plan.limit) {
-    const exact = (await vectorCandidates(plan.target, plan.vectorText, plan.limit, plan.filter, true).execute(trx)).rows.map(normalize).sort(byDistance);
+    const exact = (
+      await vectorCandidates(plan.target, plan.vectorText, plan.limit, plan.filter, true).execute(trx)
+    ).rows
+      .map(normalize)
+      .sort(byDistance);
     if (exact.length > vector.length) {
       exactFallback = {
         annRows: vector.length,
@@ -51,7 +57,9 @@ export async function runQuery(trx: Kysely<DB>, plan: QueryPlan): Promise<QueryO
   }
   let text: CandidateRow[] = [];
   if (plan.text) {
-    text = (await textCandidates(plan.target, plan.vectorText, plan.text.query, plan.text.limit, plan.filter).execute(trx)).rows.map(normalize);
+    text = (
+      await textCandidates(plan.target, plan.vectorText, plan.text.query, plan.text.limit, plan.filter).execute(trx)
+    ).rows.map(normalize);
   }
   return { vector, text, applied, exactFallback };
 }

@@ -79,14 +79,18 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
   let closed = false;
 
   if (opts.pinVersion) {
-    logger.warn({ version: opts.pinVersion }, `search is pinned to version ${opts.pinVersion} by EMBCTL_PIN_VERSION: the active flag is ignored until it is unset`);
+    logger.warn(
+      { version: opts.pinVersion },
+      `search is pinned to version ${opts.pinVersion} by EMBCTL_PIN_VERSION: the active flag is ignored until it is unset`,
+    );
   }
   if (opts.watchActive && !opts.pinVersion) {
     watcher = watchVersionChanges(db, {
       logger,
       onEvent: (e) => {
         cachedActive = undefined;
-        if (e.kind === 'change') logger.info({ event: e.event, version: e.version, previous: e.previous }, 'version change received');
+        if (e.kind === 'change')
+          logger.info({ event: e.event, version: e.version, previous: e.previous }, 'version change received');
       },
     });
   }
@@ -101,7 +105,9 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
     if (!cachedActive) {
       const p = activeVersion(db.kysely);
       cachedActive = p;
-      p.catch(() => { if (cachedActive === p) cachedActive = undefined; });
+      p.catch(() => {
+        if (cachedActive === p) cachedActive = undefined;
+      });
     }
     return cachedActive;
   };
@@ -128,7 +134,10 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
     return p;
   };
 
-  async function searchOnce(req: Required<Pick<SearchRequest, 'query'>> & SearchRequest, k: number): Promise<SearchResult> {
+  async function searchOnce(
+    req: Required<Pick<SearchRequest, 'query'>> & SearchRequest,
+    k: number,
+  ): Promise<SearchResult> {
     const t0 = performance.now();
     const resolved = await resolveVersion(db.kysely, req.version, opts.pinVersion, active);
     const v = resolved.row;
@@ -142,7 +151,9 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
     const encoder = await encoderFor(v);
     const [vec] = await encoder.embed([req.query], { label: `query for ${v.version_key}` });
     if (!vec || vec.length !== v.dimensions) {
-      throw new RefusedError(`the encoder of version ${v.version_key} returned ${vec?.length ?? 0} dimensions for the query, expected ${v.dimensions}`);
+      throw new RefusedError(
+        `the encoder of version ${v.version_key} returned ${vec?.length ?? 0} dimensions for the query, expected ${v.dimensions}`,
+      );
     }
     const t2 = performance.now();
     const hybrid = Boolean(req.hybrid);
@@ -151,19 +162,29 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
     const vectorText = formatVectorText(vec);
     const index = { kind: v.index_kind, lists: await listsOf(v) };
     // PGlite has one connection: inside the transaction, only `trx`.
-    const out = await db.kysely.transaction().execute(async (trx) => runQuery(trx, {
-      target: v,
-      index,
-      vectorText,
-      limit,
-      filter,
-      knobs: { ...opts.knobs, ...(req.efSearch !== undefined && { efSearch: req.efSearch }), ...(req.probes !== undefined && { probes: req.probes }) },
-      exact: Boolean(req.exact),
-      text: hybrid ? { query: req.query, limit } : undefined,
-    }));
+    const out = await db.kysely.transaction().execute(async (trx) =>
+      runQuery(trx, {
+        target: v,
+        index,
+        vectorText,
+        limit,
+        filter,
+        knobs: {
+          ...opts.knobs,
+          ...(req.efSearch !== undefined && { efSearch: req.efSearch }),
+          ...(req.probes !== undefined && { probes: req.probes }),
+        },
+        exact: Boolean(req.exact),
+        text: hybrid ? { query: req.query, limit } : undefined,
+      }),
+    );
     if (out.vector.length === 0 && (out.text?.length ?? 0) === 0 && !(await hasVectors(db, v.id))) {
       // Zero hits from an empty partition is not an answer: the version was never backfilled.
-      throw new RefusedError(`version ${v.version_key} has no vectors yet (it is not backfilled): run embctl backfill ${v.version_key}, or search another version`, [], { code: 'incomplete' });
+      throw new RefusedError(
+        `version ${v.version_key} has no vectors yet (it is not backfilled): run embctl backfill ${v.version_key}, or search another version`,
+        [],
+        { code: 'incomplete' },
+      );
     }
     const t3 = performance.now();
 
@@ -234,8 +255,11 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
       }
     },
     servingVersion: () => resolveVersion(db.kysely, undefined, opts.pinVersion, active),
-    invalidateActive: () => { cachedActive = undefined; },
-    activeSource: () => (opts.pinVersion ? 'pinned' : !watcher ? 'per-request' : watcher.connected() ? 'listening' : 'reconnecting'),
+    invalidateActive: () => {
+      cachedActive = undefined;
+    },
+    activeSource: () =>
+      opts.pinVersion ? 'pinned' : !watcher ? 'per-request' : watcher.connected() ? 'listening' : 'reconnecting',
     async close() {
       if (closed) return;
       closed = true;
@@ -249,23 +273,34 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
 
 function checkRequest(req: SearchRequest): number {
   const problems: string[] = [];
-  if (typeof req.query !== 'string' || req.query.trim() === '') problems.push('the query is empty: pass the text to search for');
+  if (typeof req.query !== 'string' || req.query.trim() === '')
+    problems.push('the query is empty: pass the text to search for');
   else if (req.query.includes('\u0000')) problems.push('the query contains a NUL character: remove it');
   if (req.filters !== undefined && req.filters !== null) {
     const p = jsonValueProblem(req.filters, 'filters', MAX_FILTER_DEPTH);
     if (p) problems.push(p);
   }
   const k = req.k ?? DEFAULT_K;
-  if (!Number.isInteger(k) || k < 1 || k > MAX_K) problems.push(`k must be a whole number from 1 to ${MAX_K}, got ${String(req.k)}`);
-  if (req.efSearch !== undefined && (!Number.isInteger(req.efSearch) || req.efSearch < 1 || req.efSearch > 1000)) problems.push(`efSearch must be a whole number from 1 to 1000, got ${String(req.efSearch)}`);
-  if (req.probes !== undefined && (!Number.isInteger(req.probes) || req.probes < 1 || req.probes > 32768)) problems.push(`probes must be a whole number from 1 to 32768, got ${String(req.probes)}`);
-  if (req.minScore !== undefined && !(Number.isFinite(req.minScore) && req.minScore >= 0 && req.minScore <= 1)) problems.push(`minScore is a calibrated score from 0 to 1, got ${String(req.minScore)}`);
-  if (problems.length) throw new InputError(problems.length === 1 ? problems[0]! : `invalid search (${problems.length} problems)`, problems.length > 1 ? problems : []);
+  if (!Number.isInteger(k) || k < 1 || k > MAX_K)
+    problems.push(`k must be a whole number from 1 to ${MAX_K}, got ${String(req.k)}`);
+  if (req.efSearch !== undefined && (!Number.isInteger(req.efSearch) || req.efSearch < 1 || req.efSearch > 1000))
+    problems.push(`efSearch must be a whole number from 1 to 1000, got ${String(req.efSearch)}`);
+  if (req.probes !== undefined && (!Number.isInteger(req.probes) || req.probes < 1 || req.probes > 32768))
+    problems.push(`probes must be a whole number from 1 to 32768, got ${String(req.probes)}`);
+  if (req.minScore !== undefined && !(Number.isFinite(req.minScore) && req.minScore >= 0 && req.minScore <= 1))
+    problems.push(`minScore is a calibrated score from 0 to 1, got ${String(req.minScore)}`);
+  if (problems.length)
+    throw new InputError(
+      problems.length === 1 ? problems[0]! : `invalid search (${problems.length} problems)`,
+      problems.length > 1 ? problems : [],
+    );
   return k;
 }
 
 async function hasVectors(db: Db, versionId: number): Promise<boolean> {
-  const { rows } = await sql<{ any: boolean }>`select exists (select 1 from ${sql.raw(partitionTable(versionId))}) as any`.execute(db.kysely);
+  const { rows } = await sql<{
+    any: boolean;
+  }>`select exists (select 1 from ${sql.raw(partitionTable(versionId))}) as any`.execute(db.kysely);
   return Boolean(rows[0]?.any);
 }
 

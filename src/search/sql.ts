@@ -49,7 +49,13 @@ function filterClause(filter: MetadataFilter | undefined): RawBuilder<unknown> {
  * fence and sorted outside it, so no index can serve the ordering: an exact
  * scan of the (filtered) partition, whatever the planner settings.
  */
-export function vectorCandidates(v: SearchTarget, queryVectorText: string, limit: number, filter?: MetadataFilter, exact = false): RawBuilder<CandidateRow> {
+export function vectorCandidates(
+  v: SearchTarget,
+  queryVectorText: string,
+  limit: number,
+  filter?: MetadataFilter,
+  exact = false,
+): RawBuilder<CandidateRow> {
   const p = parts(v, queryVectorText);
   const rows = sql`
     select e.chunk_id, ${p.distance} as distance,
@@ -71,7 +77,13 @@ export function vectorCandidates(v: SearchTarget, queryVectorText: string, limit
  * (so a hybrid result never holds a chunk the version cannot serve), with
  * their vector distance.
  */
-export function textCandidates(v: SearchTarget, queryVectorText: string, text: string, limit: number, filter?: MetadataFilter): RawBuilder<CandidateRow> {
+export function textCandidates(
+  v: SearchTarget,
+  queryVectorText: string,
+  text: string,
+  limit: number,
+  filter?: MetadataFilter,
+): RawBuilder<CandidateRow> {
   const p = parts(v, queryVectorText);
   return sql<CandidateRow>`
     select e.chunk_id, ${p.distance} as distance, ts_rank_cd(c.content_tsv, tq.q) as text_rank,

@@ -18,7 +18,8 @@ export class HttpError extends Error {
 /** Read a JSON body up to `limit` bytes (413 above, 400 when malformed, 415 when not JSON). */
 export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const type = String(req.headers['content-type'] ?? '');
-  if (type && !/^application\/json\b/i.test(type)) throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
+  if (type && !/^application\/json\b/i.test(type))
+    throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) throw new HttpError(413, 'body_too_large', `the body is over ${limit} bytes`);
   const chunks: Buffer[] = [];
@@ -43,14 +44,28 @@ export async function readJson(req: IncomingMessage, limit: number): Promise<unk
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
 export function sendError(res: ServerResponse, e: HttpError): void {
-  sendJson(res, e.status, { error: { code: e.code, message: e.message, ...(e.details.length ? { details: e.details } : {}) } }, e.headers);
+  sendJson(
+    res,
+    e.status,
+    { error: { code: e.code, message: e.message, ...(e.details.length ? { details: e.details } : {}) } },
+    e.headers,
+  );
 }
 
 /** Constant-time check of `Authorization: Bearer <token>`. */

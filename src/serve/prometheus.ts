@@ -10,7 +10,10 @@ const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 type Labels = Record<string, string>;
 
 function key(labels: Labels): string {
-  return Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',');
+  return Object.entries(labels)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+    .join(',');
 }
 
 function escapeLabel(v: string): string {
@@ -19,7 +22,10 @@ function escapeLabel(v: string): string {
 
 export class Counter {
   readonly #values = new Map<string, number>();
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
   inc(labels: Labels = {}, by = 1): void {
     const k = key(labels);
     this.#values.set(k, (this.#values.get(k) ?? 0) + by);
@@ -35,7 +41,10 @@ export class Counter {
 
 export class Gauge {
   readonly #values = new Map<string, number>();
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
   set(labels: Labels, value: number): void {
     this.#values.set(key(labels), value);
   }
@@ -52,12 +61,18 @@ function renderSamples(name: string, help: string, type: 'counter' | 'gauge', va
 
 export class Histogram {
   readonly #series = new Map<string, { counts: number[]; sum: number; count: number }>();
-  constructor(readonly name: string, readonly help: string, readonly buckets: number[] = BUCKETS) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: number[] = BUCKETS,
+  ) {}
   observe(labels: Labels, seconds: number): void {
     const k = key(labels);
     let s = this.#series.get(k);
     if (!s) this.#series.set(k, (s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
-    this.buckets.forEach((b, i) => { if (seconds <= b) s!.counts[i]!++; });
+    this.buckets.forEach((b, i) => {
+      if (seconds <= b) s!.counts[i]!++;
+    });
     s.sum += seconds;
     s.count++;
   }
@@ -79,13 +94,26 @@ export class ServiceMetrics {
   readonly requests = new Counter('embctl_http_requests_total', 'HTTP requests by route and status.');
   readonly searches = new Counter('embctl_search_requests_total', 'Searches served, by the version that served them.');
   readonly searchErrors = new Counter('embctl_search_errors_total', 'Searches that failed, by reason.');
-  readonly latency = new Histogram('embctl_search_duration_seconds', 'Search latency by serving version (embedding included).');
+  readonly latency = new Histogram(
+    'embctl_search_duration_seconds',
+    'Search latency by serving version (embedding included).',
+  );
 
   render(activeVersion: string | null, extra: string[] = []): string {
     const active = new Gauge('embctl_active_version', 'The version serving requests without an explicit version (1).');
     if (activeVersion) active.set({ version: activeVersion }, 1);
-    return [this.requests.render(), this.searches.render(), this.searchErrors.render(), this.latency.render(), active.render(), ...extra]
-      .filter(Boolean).join('\n') + '\n';
+    return (
+      [
+        this.requests.render(),
+        this.searches.render(),
+        this.searchErrors.render(),
+        this.latency.render(),
+        active.render(),
+        ...extra,
+      ]
+        .filter(Boolean)
+        .join('\n') + '\n'
+    );
   }
 }
 

@@ -26,7 +26,12 @@ export function matchRoute(target: string | undefined): RouteMatch | undefined {
   if (path === 'v1/rollback') return { route: 'rollback', allow: POST };
   if (path === 'healthz') return { route: 'healthz', allow: GET };
   if (path === 'metrics') return { route: 'metrics', allow: GET };
-  if (segments.length === 4 && segments[0] === 'v1' && segments[1] === 'versions' && (segments[3] === 'activate' || segments[3] === 'rollback')) {
+  if (
+    segments.length === 4 &&
+    segments[0] === 'v1' &&
+    segments[1] === 'versions' &&
+    (segments[3] === 'activate' || segments[3] === 'rollback')
+  ) {
     return { route: segments[3] as 'activate' | 'rollback', allow: POST, key: decodeSegment(segments[2]!) };
   }
   return undefined;
@@ -42,7 +47,11 @@ function pathSegments(target: string): string[] {
     try {
       url = new URL(target);
     } catch {
-      throw new HttpError(400, 'bad_path', 'the request target is not a path: send /v1/search, /v1/versions, /healthz, ...');
+      throw new HttpError(
+        400,
+        'bad_path',
+        'the request target is not a path: send /v1/search, /v1/versions, /healthz, ...',
+      );
     }
     path = url.pathname;
   }
@@ -56,6 +65,10 @@ function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new HttpError(400, 'bad_path', `the path has a malformed percent-escape in "${segment.slice(0, 100)}": escape "%" as %25`);
+    throw new HttpError(
+      400,
+      'bad_path',
+      `the path has a malformed percent-escape in "${segment.slice(0, 100)}": escape "%" as %25`,
+    );
   }
 }

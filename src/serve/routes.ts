@@ -24,31 +24,44 @@ export interface RouteContext {
 }
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
-const searchBody = z.object({
-  query: z.string().min(1, 'must not be empty').max(10_000),
-  k: z.number().int().min(1).max(1000).optional(),
-  filters: z.record(z.string(), scalar).optional(),
-  version: z.string().min(1).optional(),
-  segment: z.string().max(200).optional(),
-  hybrid: z.boolean().optional(),
-  minScore: z.number().min(0).max(1).optional(),
-  efSearch: z.number().int().min(1).max(1000).optional(),
-  probes: z.number().int().min(1).max(32768).optional(),
-}).strict();
+const searchBody = z
+  .object({
+    query: z.string().min(1, 'must not be empty').max(10_000),
+    k: z.number().int().min(1).max(1000).optional(),
+    filters: z.record(z.string(), scalar).optional(),
+    version: z.string().min(1).optional(),
+    segment: z.string().max(200).optional(),
+    hybrid: z.boolean().optional(),
+    minScore: z.number().min(0).max(1).optional(),
+    efSearch: z.number().int().min(1).max(1000).optional(),
+    probes: z.number().int().min(1).max(32768).optional(),
+  })
+  .strict();
 
-const adminBody = z.object({ reason: z.string().max(1000).optional(), force: z.boolean().optional(), to: z.string().optional() }).strict();
+const adminBody = z
+  .object({ reason: z.string().max(1000).optional(), force: z.boolean().optional(), to: z.string().optional() })
+  .strict();
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body);
   if (r.success) return r.data;
   const details = r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
-  throw new HttpError(400, 'invalid_request', details.length === 1 ? details[0]! : `${details.length} problems in the request`, details);
+  throw new HttpError(
+    400,
+    'invalid_request',
+    details.length === 1 ? details[0]! : `${details.length} problems in the request`,
+    details,
+  );
 }
 
 // Errors become HTTP answers by their code, in one table.
 export { toHttpError } from './error-status.js';
 
-export async function searchRoute(ctx: RouteContext, req: IncomingMessage, res: ServerResponse): Promise<string | undefined> {
+export async function searchRoute(
+  ctx: RouteContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<string | undefined> {
   const body = parse(searchBody, await readJson(req, ctx.bodyLimit));
   const { segment, ...request } = body;
   const t0 = performance.now();
@@ -68,8 +81,14 @@ export async function searchRoute(ctx: RouteContext, req: IncomingMessage, res: 
     k: result.k,
     ms: Math.round(result.ms * 100) / 100,
     hits: result.hits.map((h) => ({
-      semanticKey: h.semanticKey, documentId: h.documentId, chunkNo: h.chunkNo, chunkId: h.chunkId,
-      content: h.content, metadata: h.metadata, distance: h.distance, score: h.score,
+      semanticKey: h.semanticKey,
+      documentId: h.documentId,
+      chunkNo: h.chunkNo,
+      chunkId: h.chunkId,
+      content: h.content,
+      metadata: h.metadata,
+      distance: h.distance,
+      score: h.score,
       ...(h.calibratedScore !== undefined ? { calibratedScore: h.calibratedScore } : {}),
       ...(h.fusedScore !== undefined ? { fusedScore: h.fusedScore } : {}),
     })),
@@ -77,8 +96,13 @@ export async function searchRoute(ctx: RouteContext, req: IncomingMessage, res: 
   });
   // The caller has its answer; the candidate runs off the request path.
   ctx.shadower?.afterPrimary({
-    query: body.query, segment, primaryVersion: result.version, primaryIds: result.hits.map((h) => h.chunkId),
-    primaryMs: result.ms, k: result.k, params: { filters: request.filters, hybrid: request.hybrid },
+    query: body.query,
+    segment,
+    primaryVersion: result.version,
+    primaryIds: result.hits.map((h) => h.chunkId),
+    primaryMs: result.ms,
+    k: result.k,
+    params: { filters: request.filters, hybrid: request.hybrid },
   });
   return result.version;
 }
@@ -90,11 +114,21 @@ export async function versionsRoute(ctx: RouteContext, _req: IncomingMessage, re
 }
 
 function requireAdmin(ctx: RouteContext, req: IncomingMessage): void {
-  if (!ctx.token) throw new HttpError(403, 'admin_disabled', 'admin endpoints are disabled: start embctl serve with EMBCTL_SERVE_TOKEN set');
+  if (!ctx.token)
+    throw new HttpError(
+      403,
+      'admin_disabled',
+      'admin endpoints are disabled: start embctl serve with EMBCTL_SERVE_TOKEN set',
+    );
   if (!bearerMatches(req, ctx.token)) throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token');
 }
 
-export async function activateRoute(ctx: RouteContext, req: IncomingMessage, res: ServerResponse, key: string): Promise<void> {
+export async function activateRoute(
+  ctx: RouteContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  key: string,
+): Promise<void> {
   requireAdmin(ctx, req);
   const body = parse(adminBody.omit({ to: true }), await readJson(req, ctx.bodyLimit));
   await refuseOnStandby(ctx);
@@ -103,11 +137,21 @@ export async function activateRoute(ctx: RouteContext, req: IncomingMessage, res
   sendJson(res, 200, r);
 }
 
-export async function rollbackRoute(ctx: RouteContext, req: IncomingMessage, res: ServerResponse, key?: string): Promise<void> {
+export async function rollbackRoute(
+  ctx: RouteContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  key?: string,
+): Promise<void> {
   requireAdmin(ctx, req);
   const body = parse(adminBody, await readJson(req, ctx.bodyLimit));
   await refuseOnStandby(ctx);
-  const r = await rollback(ctx.db, { actor: `${ctx.actor} (http)`, to: key ?? body.to, force: body.force, reason: body.reason });
+  const r = await rollback(ctx.db, {
+    actor: `${ctx.actor} (http)`,
+    to: key ?? body.to,
+    force: body.force,
+    reason: body.reason,
+  });
   ctx.searcher.invalidateActive();
   sendJson(res, 200, r);
 }

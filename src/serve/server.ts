@@ -57,24 +57,35 @@ export function createService(db: Db, opts: ServiceOptions): Service {
   // On a primary server the active version is cached and LISTEN/NOTIFY drops
   // the cache on a flip; on PGlite (one process) and on replicas it is read per request.
   const searcher = createSearcher(db, {
-    logger: opts.logger, pinVersion: opts.pinVersion, encoderDeps: opts.encoderDeps,
+    logger: opts.logger,
+    pinVersion: opts.pinVersion,
+    encoderDeps: opts.encoderDeps,
     watchActive: db.backend === 'postgres' && !opts.replica,
   });
   let inFlight = 0; // requests being handled (shadowing waits for 0)
-  const shadower = opts.shadow === false || opts.replica ? undefined : createShadower(db, {
-    logger: opts.logger,
-    queueSize: opts.shadowQueueSize,
-    workers: 1,
-    // Candidate searches run when no primary request is being handled.
-    busy: () => inFlight > 0,
-    search: async (versionKey, query, k, _signal, params) => {
-      const r = await searcher.search({ query, version: versionKey, k, ...(params as object) });
-      return { ids: r.hits.map((h) => h.chunkId), ms: r.ms };
-    },
-  });
+  const shadower =
+    opts.shadow === false || opts.replica
+      ? undefined
+      : createShadower(db, {
+          logger: opts.logger,
+          queueSize: opts.shadowQueueSize,
+          workers: 1,
+          // Candidate searches run when no primary request is being handled.
+          busy: () => inFlight > 0,
+          search: async (versionKey, query, k, _signal, params) => {
+            const r = await searcher.search({ query, version: versionKey, k, ...(params as object) });
+            return { ids: r.hits.map((h) => h.chunkId), ms: r.ms };
+          },
+        });
   const metrics = new ServiceMetrics();
   const ctx: RouteContext = {
-    db, searcher, shadower, metrics, token: opts.token, actor: opts.actor, bodyLimit: opts.bodyLimit ?? 64 * 1024,
+    db,
+    searcher,
+    shadower,
+    metrics,
+    token: opts.token,
+    actor: opts.actor,
+    bodyLimit: opts.bodyLimit ?? 64 * 1024,
     standby: opts.standbyInfo ?? (() => standbyInfo(db.kysely)),
   };
   let draining = false;
@@ -87,7 +98,8 @@ export function createService(db: Db, opts: ServiceOptions): Service {
     let version: string | undefined;
     try {
       const match = matchRoute(req.url);
-      if (!match) throw new HttpError(404, 'not_found', `no route ${String(req.method).slice(0, 20)} ${pathOf(req.url)}`);
+      if (!match)
+        throw new HttpError(404, 'not_found', `no route ${String(req.method).slice(0, 20)} ${pathOf(req.url)}`);
       route = match.route;
       const method = req.method ?? '';
       if (!match.allow.includes(method)) {
@@ -97,9 +109,16 @@ export function createService(db: Db, opts: ServiceOptions): Service {
           res.end();
           return;
         }
-        throw new HttpError(405, 'method_not_allowed', `${pathOf(req.url)} answers ${match.allow.join(', ')}, not ${method.slice(0, 20)}`, [], { allow });
+        throw new HttpError(
+          405,
+          'method_not_allowed',
+          `${pathOf(req.url)} answers ${match.allow.join(', ')}, not ${method.slice(0, 20)}`,
+          [],
+          { allow },
+        );
       }
-      if (draining) throw new HttpError(503, 'shutting_down', 'the service is shutting down', [], { 'retry-after': '1' });
+      if (draining)
+        throw new HttpError(503, 'shutting_down', 'the service is shutting down', [], { 'retry-after': '1' });
       switch (match.route) {
         case 'search':
           version = await searchRoute(ctx, req, res);
@@ -125,12 +144,22 @@ export function createService(db: Db, opts: ServiceOptions): Service {
     } catch (e) {
       const he = toHttpError(e);
       // A bug of ours is an error; a 503 (database away) is in the request log line below.
-      if (he.status >= 500 && he.code === 'internal') logger.error({ err: (e as Error)?.message, route }, 'request failed');
+      if (he.status >= 500 && he.code === 'internal')
+        logger.error({ err: (e as Error)?.message, route }, 'request failed');
       if (!res.headersSent) sendError(res, he);
       else res.destroy();
     } finally {
       metrics.requests.inc({ route, status: String(res.statusCode) });
-      logger.info({ method: req.method, route, status: res.statusCode, ms: Math.round((performance.now() - t0) * 10) / 10, ...(version ? { version } : {}) }, 'request');
+      logger.info(
+        {
+          method: req.method,
+          route,
+          status: res.statusCode,
+          ms: Math.round((performance.now() - t0) * 10) / 10,
+          ...(version ? { version } : {}),
+        },
+        'request',
+      );
       if (--inFlight === 0 && idle) idle();
     }
   });
@@ -139,7 +168,10 @@ export function createService(db: Db, opts: ServiceOptions): Service {
 
   let closing: Promise<void> | undefined;
   return {
-    server, searcher, shadower, metrics,
+    server,
+    searcher,
+    shadower,
+    metrics,
     inFlight: () => inFlight,
     listen(port, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
@@ -157,7 +189,9 @@ export function createService(db: Db, opts: ServiceOptions): Service {
         server.closeIdleConnections();
         if (inFlight > 0) {
           await Promise.race([
-            new Promise<void>((resolve) => { idle = resolve; }),
+            new Promise<void>((resolve) => {
+              idle = resolve;
+            }),
             new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
           ]);
         }
@@ -183,7 +217,13 @@ async function health(db: Db, searcher: Searcher, res: ServerResponse): Promise<
   try {
     await sql`select 1`.execute(db.kysely);
   } catch (e) {
-    throw new HttpError(503, 'database_unreachable', `the database is unreachable: ${scrubSecrets(String((e as Error)?.message ?? e))}`, [], { 'retry-after': '2' });
+    throw new HttpError(
+      503,
+      'database_unreachable',
+      `the database is unreachable: ${scrubSecrets(String((e as Error)?.message ?? e))}`,
+      [],
+      { 'retry-after': '2' },
+    );
   }
   let serving;
   try {
@@ -192,10 +232,22 @@ async function health(db: Db, searcher: Searcher, res: ServerResponse): Promise<
     const he = toHttpError(e);
     if (he.status === 503) throw he;
     // No active version, or a pinned version that is unknown or retired: default searches fail.
-    sendJson(res, 503, { status: 'no_serving_version', backend: db.backend, serving: null, watch, error: { code: he.code, message: he.message } });
+    sendJson(res, 503, {
+      status: 'no_serving_version',
+      backend: db.backend,
+      serving: null,
+      watch,
+      error: { code: he.code, message: he.message },
+    });
     return;
   }
-  sendJson(res, 200, { status: 'ok', backend: db.backend, serving: serving.row.version_key, source: serving.source, watch });
+  sendJson(res, 200, {
+    status: 'ok',
+    backend: db.backend,
+    serving: serving.row.version_key,
+    source: serving.source,
+    watch,
+  });
 }
 
 /** The path of a request target, shortened, for messages. */
@@ -206,7 +258,10 @@ function pathOf(target: string | undefined): string {
 
 async function sendMetrics(ctx: RouteContext, res: ServerResponse): Promise<void> {
   const serving = await ctx.searcher.servingVersion().catch(() => undefined);
-  const text = ctx.metrics.render(serving?.row.version_key ?? null, ctx.shadower ? [shadowMetricsText(ctx.shadower.stats())] : []);
+  const text = ctx.metrics.render(
+    serving?.row.version_key ?? null,
+    ctx.shadower ? [shadowMetricsText(ctx.shadower.stats())] : [],
+  );
   res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
   res.end(text);
 }

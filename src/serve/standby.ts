@@ -19,17 +19,22 @@ export async function standbyInfo(db: Kysely<DB>): Promise<StandbyInfo> {
   const { rows } = await sql<{ standby: boolean }>`select pg_is_in_recovery() as standby`.execute(db);
   if (!rows[0]?.standby) return { standby: false, primary: null };
   const receiver = await sql<{ host: string | null; port: number | null }>`
-    select sender_host as host, sender_port as port from pg_stat_wal_receiver`.execute(db).catch(() => undefined);
+    select sender_host as host, sender_port as port from pg_stat_wal_receiver`
+    .execute(db)
+    .catch(() => undefined);
   const r = receiver?.rows[0];
   if (r?.host) return { standby: true, primary: r.port ? `${r.host}:${r.port}` : r.host };
   const setting = await sql<{ setting: string | null }>`
-    select setting from pg_settings where name = 'primary_conninfo'`.execute(db).catch(() => undefined);
+    select setting from pg_settings where name = 'primary_conninfo'`
+    .execute(db)
+    .catch(() => undefined);
   return { standby: true, primary: primaryFromConninfo(setting?.rows[0]?.setting ?? '') };
 }
 
 /** `host:port` of a libpq conninfo string (`host=a port=5432 user=...`), or null. */
 export function primaryFromConninfo(conninfo: string): string | null {
-  const field = (name: string) => new RegExp(`(?:^|\\s)${name}\\s*=\\s*(?:'((?:[^'\\\\]|\\\\.)*)'|(\\S+))`).exec(conninfo);
+  const field = (name: string) =>
+    new RegExp(`(?:^|\\s)${name}\\s*=\\s*(?:'((?:[^'\\\\]|\\\\.)*)'|(\\S+))`).exec(conninfo);
   const host = field('host') ?? field('hostaddr');
   if (!host) return null;
   const h = (host[1] ?? host[2])!.replace(/\\(.)/g, '$1');
@@ -40,6 +45,9 @@ export function primaryFromConninfo(conninfo: string): string | null {
 /** The answer to a write (activate, rollback) sent to a standby: 409, naming the primary. */
 export function standbyRefusal(info: StandbyInfo): HttpError {
   const where = info.primary ? `the primary at ${info.primary}` : 'the primary (this server could not see its address)';
-  return new HttpError(409, 'read_only_standby',
-    `this service reads from a hot standby, which cannot activate or roll back: send the request to a service connected to ${where}`);
+  return new HttpError(
+    409,
+    'read_only_standby',
+    `this service reads from a hot standby, which cannot activate or roll back: send the request to a service connected to ${where}`,
+  );
 }

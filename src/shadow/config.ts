@@ -53,16 +53,21 @@ export interface ShadowDeps {
 export async function startShadow(db: Db, input: StartShadowInput, deps: ShadowDeps): Promise<StartShadowResult> {
   const k = input.k ?? 10;
   if (!(input.sampleRate > 0 && input.sampleRate <= 1)) {
-    throw new UsageError(`the sample rate must be in (0, 1], got ${input.sampleRate}: use shadow stop to turn shadowing off`);
+    throw new UsageError(
+      `the sample rate must be in (0, 1], got ${input.sampleRate}: use shadow stop to turn shadowing off`,
+    );
   }
-  if (!(Number.isInteger(k) && k >= 1 && k <= 1000)) throw new UsageError(`K must be a whole number from 1 to 1000, got ${k}`);
+  if (!(Number.isInteger(k) && k >= 1 && k <= 1000))
+    throw new UsageError(`K must be a whole number from 1 to 1000, got ${k}`);
 
   const v = await requireVersion(db.kysely, input.key);
   if (v.state === 'retired') {
     throw new RefusedError(`version ${v.version_key} is retired: shadow a live candidate (embctl versions list)`);
   }
   if (v.active) {
-    throw new RefusedError(`version ${v.version_key} is the active version, it already serves every query: shadow a candidate instead`);
+    throw new RefusedError(
+      `version ${v.version_key} is the active version, it already serves every query: shadow a candidate instead`,
+    );
   }
   const warnings: string[] = [];
   const cov = await coverage(db.kysely);
@@ -74,7 +79,9 @@ export async function startShadow(db: Db, input: StartShadowInput, deps: ShadowD
     );
   }
   if (ratio < 1) {
-    warnings.push(`version ${v.version_key} covers ${embedded}/${cov.live} live chunks (${(ratio * 100).toFixed(1)}%): its results, and the agreement measured, are partial until embctl backfill ${v.version_key} finishes`);
+    warnings.push(
+      `version ${v.version_key} covers ${embedded}/${cov.live} live chunks (${(ratio * 100).toFixed(1)}%): its results, and the agreement measured, are partial until embctl backfill ${v.version_key} finishes`,
+    );
   }
   if (!(await activeVersion(db.kysely))) {
     warnings.push('no version is active: queries are shadowed only once a primary serves them (embctl activate <key>)');
@@ -87,34 +94,66 @@ export async function startShadow(db: Db, input: StartShadowInput, deps: ShadowD
     let replaced: string | null = null;
     for (const r of running) {
       if (r.versionId === v.id) continue;
-      await trx.updateTable('shadow_configs').set({ stopped_at: sql`now()` }).where('embedding_version_id', '=', r.versionId).execute();
+      await trx
+        .updateTable('shadow_configs')
+        .set({ stopped_at: sql`now()` })
+        .where('embedding_version_id', '=', r.versionId)
+        .execute();
       await recordEvent(trx, {
-        versionId: r.versionId, versionKey: r.versionKey, event: 'shadow_stopped', actor: deps.actor,
-        reason: `replaced by ${v.version_key}`, details: { replacedBy: v.version_key },
+        versionId: r.versionId,
+        versionKey: r.versionKey,
+        event: 'shadow_stopped',
+        actor: deps.actor,
+        reason: `replaced by ${v.version_key}`,
+        details: { replacedBy: v.version_key },
       });
       replaced = r.versionKey;
     }
     const previous = running.find((r) => r.versionId === v.id);
-    const row = await trx.insertInto('shadow_configs')
-      .values({ embedding_version_id: v.id, sample_rate: input.sampleRate, k, store_query_text: input.storeQueryText ?? false })
-      .onConflict((oc) => oc.column('embedding_version_id').doUpdateSet({
-        sample_rate: input.sampleRate, k, store_query_text: input.storeQueryText ?? false,
-        started_at: sql`now()`, stopped_at: null,
-      }))
+    const row = await trx
+      .insertInto('shadow_configs')
+      .values({
+        embedding_version_id: v.id,
+        sample_rate: input.sampleRate,
+        k,
+        store_query_text: input.storeQueryText ?? false,
+      })
+      .onConflict((oc) =>
+        oc.column('embedding_version_id').doUpdateSet({
+          sample_rate: input.sampleRate,
+          k,
+          store_query_text: input.storeQueryText ?? false,
+          started_at: sql`now()`,
+          stopped_at: null,
+        }),
+      )
       .returningAll()
       .executeTakeFirstOrThrow();
     await recordEvent(trx, {
-      versionId: v.id, versionKey: v.version_key, event: 'shadow_started', actor: deps.actor,
-      reason: input.reason ?? null, forced: Boolean(input.force && embedded === 0 && cov.live > 0),
+      versionId: v.id,
+      versionKey: v.version_key,
+      event: 'shadow_started',
+      actor: deps.actor,
+      reason: input.reason ?? null,
+      forced: Boolean(input.force && embedded === 0 && cov.live > 0),
       details: {
-        sampleRate: input.sampleRate, k, storeQueryText: input.storeQueryText ?? false,
-        coverage: ratio, replaced,
-        ...(previous ? { previous: { sampleRate: previous.sampleRate, k: previous.k, storeQueryText: previous.storeQueryText } } : {}),
+        sampleRate: input.sampleRate,
+        k,
+        storeQueryText: input.storeQueryText ?? false,
+        coverage: ratio,
+        replaced,
+        ...(previous
+          ? { previous: { sampleRate: previous.sampleRate, k: previous.k, storeQueryText: previous.storeQueryText } }
+          : {}),
       },
     });
     const target: ShadowTarget = {
-      versionId: v.id, versionKey: v.version_key, sampleRate: Number(row.sample_rate), k: row.k,
-      storeQueryText: row.store_query_text, startedAt: row.started_at,
+      versionId: v.id,
+      versionKey: v.version_key,
+      sampleRate: Number(row.sample_rate),
+      k: row.k,
+      storeQueryText: row.store_query_text,
+      startedAt: row.started_at,
     };
     return { target, replaced };
   });
@@ -134,13 +173,23 @@ export async function stopShadow(db: Db, input: StopShadowInput, deps: ShadowDep
     const running = await runningConfigs(trx);
     if (input.key !== undefined && !running.some((r) => r.versionKey === input.key)) {
       const now = running.map((r) => r.versionKey).join(', ');
-      throw new RefusedError(`version ${input.key} is not being shadowed${now ? ` (${now} is)` : ' (nothing is)'}: run embctl shadow stop without a key to stop whatever runs`);
+      throw new RefusedError(
+        `version ${input.key} is not being shadowed${now ? ` (${now} is)` : ' (nothing is)'}: run embctl shadow stop without a key to stop whatever runs`,
+      );
     }
     for (const r of running) {
-      await trx.updateTable('shadow_configs').set({ stopped_at: sql`now()` }).where('embedding_version_id', '=', r.versionId).execute();
+      await trx
+        .updateTable('shadow_configs')
+        .set({ stopped_at: sql`now()` })
+        .where('embedding_version_id', '=', r.versionId)
+        .execute();
       await recordEvent(trx, {
-        versionId: r.versionId, versionKey: r.versionKey, event: 'shadow_stopped', actor: deps.actor,
-        reason: input.reason ?? null, details: {},
+        versionId: r.versionId,
+        versionKey: r.versionKey,
+        event: 'shadow_stopped',
+        actor: deps.actor,
+        reason: input.reason ?? null,
+        details: {},
       });
     }
     return running[0] ?? null;
@@ -152,11 +201,27 @@ export async function stopShadow(db: Db, input: StopShadowInput, deps: ShadowDep
  * rollback, retire): once it serves every query, or is gone, a shadow of it
  * compares nothing. Records `shadow_stopped` when one was running.
  */
-export async function endShadowOf(trx: Exec, v: { id: number; version_key: string }, actor: string, reason: string): Promise<boolean> {
-  const r = await trx.updateTable('shadow_configs').set({ stopped_at: sql`now()` })
-    .where('embedding_version_id', '=', v.id).where('stopped_at', 'is', null).executeTakeFirst();
+export async function endShadowOf(
+  trx: Exec,
+  v: { id: number; version_key: string },
+  actor: string,
+  reason: string,
+): Promise<boolean> {
+  const r = await trx
+    .updateTable('shadow_configs')
+    .set({ stopped_at: sql`now()` })
+    .where('embedding_version_id', '=', v.id)
+    .where('stopped_at', 'is', null)
+    .executeTakeFirst();
   if (Number(r.numUpdatedRows ?? 0) === 0) return false;
-  await recordEvent(trx, { versionId: v.id, versionKey: v.version_key, event: 'shadow_stopped', actor, reason, details: {} });
+  await recordEvent(trx, {
+    versionId: v.id,
+    versionKey: v.version_key,
+    event: 'shadow_stopped',
+    actor,
+    reason,
+    details: {},
+  });
   return true;
 }
 
@@ -168,13 +233,20 @@ export async function currentShadow(from: Queryable): Promise<ShadowTarget | nul
 
 async function runningConfigs(db: Exec): Promise<ShadowTarget[]> {
   const live = await versionKeysById(db, { liveOnly: true });
-  const rows = (await db.selectFrom('shadow_configs as s')
-    .select(['s.embedding_version_id', 's.sample_rate', 's.k', 's.store_query_text', 's.started_at'])
-    .where('s.stopped_at', 'is', null)
-    .orderBy('s.started_at', 'desc')
-    .execute()).filter((r) => live.has(r.embedding_version_id));
+  const rows = (
+    await db
+      .selectFrom('shadow_configs as s')
+      .select(['s.embedding_version_id', 's.sample_rate', 's.k', 's.store_query_text', 's.started_at'])
+      .where('s.stopped_at', 'is', null)
+      .orderBy('s.started_at', 'desc')
+      .execute()
+  ).filter((r) => live.has(r.embedding_version_id));
   return rows.map((r) => ({
-    versionId: r.embedding_version_id, versionKey: live.get(r.embedding_version_id)!, sampleRate: Number(r.sample_rate), k: r.k,
-    storeQueryText: r.store_query_text, startedAt: r.started_at,
+    versionId: r.embedding_version_id,
+    versionKey: live.get(r.embedding_version_id)!,
+    sampleRate: Number(r.sample_rate),
+    k: r.k,
+    storeQueryText: r.store_query_text,
+    startedAt: r.started_at,
   }));
 }

@@ -16,7 +16,8 @@ export function parseDuration(text: string): number {
 export function parseSince(text: string, now: Date = new Date()): Date {
   if (/^\d{4}-\d{2}-\d{2}/.test(text.trim())) {
     const d = new Date(text.trim());
-    if (Number.isNaN(d.getTime())) throw new UsageError(`"${text}" is not a valid date: use e.g. 24h or 2025-01-31T00:00:00Z`);
+    if (Number.isNaN(d.getTime()))
+      throw new UsageError(`"${text}" is not a valid date: use e.g. 24h or 2025-01-31T00:00:00Z`);
     return d;
   }
   return new Date(now.getTime() - parseDuration(text));

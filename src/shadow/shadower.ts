@@ -137,7 +137,10 @@ export function createShadower(db: Db, opts: ShadowerOptions): Shadower {
         const t = await currentShadow(db.kysely);
         for (const [id, key] of await versionKeysById(db.kysely)) versionIds.set(key, id);
         if (t?.versionKey !== target?.versionKey || t?.sampleRate !== target?.sampleRate) {
-          logger.info({ candidate: t?.versionKey ?? null, sampleRate: t?.sampleRate ?? 0, k: t?.k }, 'shadow configuration');
+          logger.info(
+            { candidate: t?.versionKey ?? null, sampleRate: t?.sampleRate ?? 0, k: t?.k },
+            'shadow configuration',
+          );
         }
         target = t;
         return t;
@@ -289,7 +292,7 @@ export function createShadower(db: Db, opts: ShadowerOptions): Shadower {
       queueDepth: queue.depth,
       inFlight: queue.inFlight,
       candidate: target?.versionKey ?? null,
-      sampleRate: target ? opts.sampleRate ?? target.sampleRate : 0,
+      sampleRate: target ? (opts.sampleRate ?? target.sampleRate) : 0,
     }),
     close,
   };

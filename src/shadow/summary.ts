@@ -7,8 +7,15 @@ import type { Db } from '../db/index.js';
 import { requireVersion } from '../versions/index.js';
 import { currentShadow, type ShadowTarget } from './config.js';
 import {
-  agreementSeries, agreementStats, lastLoggedCandidate, recentValues, shadowPrimaryKeys, storedDrops, worstQueries,
-  type AgreementStats, type LowOverlapQuery,
+  agreementSeries,
+  agreementStats,
+  lastLoggedCandidate,
+  recentValues,
+  shadowPrimaryKeys,
+  storedDrops,
+  worstQueries,
+  type AgreementStats,
+  type LowOverlapQuery,
 } from './summary-query.js';
 
 export type { LowOverlapQuery } from './summary-query.js';
@@ -94,9 +101,19 @@ export async function summarizeShadow(db: Db, opts: ShadowSummaryOptions = {}): 
 
   if (!candidate) {
     return {
-      candidate, config: null, since, until, primaries: [], overall: EMPTY, segments: [], lowestOverlap: [],
-      distributions: { overlap: [], rbo: [], jaccard: [], latencyDeltaMs: [] }, timeSeries: [], bucketMs,
-      dropped: opts.live?.unflushedDropped ?? 0, failed: opts.live?.unflushedFailed ?? 0,
+      candidate,
+      config: null,
+      since,
+      until,
+      primaries: [],
+      overall: EMPTY,
+      segments: [],
+      lowestOverlap: [],
+      distributions: { overlap: [], rbo: [], jaccard: [], latencyDeltaMs: [] },
+      timeSeries: [],
+      bucketMs,
+      dropped: opts.live?.unflushedDropped ?? 0,
+      failed: opts.live?.unflushedFailed ?? 0,
     };
   }
   const k = db.kysely;
@@ -124,7 +141,12 @@ export async function summarizeShadow(db: Db, opts: ShadowSummaryOptions = {}): 
     segments,
     lowestOverlap,
     distributions,
-    timeSeries: series.map((b) => ({ bucketStart: b.start, count: b.n, meanOverlap: b.meanOverlap, meanRbo: b.meanRbo })),
+    timeSeries: series.map((b) => ({
+      bucketStart: b.start,
+      count: b.n,
+      meanOverlap: b.meanOverlap,
+      meanRbo: b.meanRbo,
+    })),
     bucketMs,
     // Stored counts from every serving process, plus what this process has not flushed yet.
     dropped: stored.dropped + (opts.live?.unflushedDropped ?? 0),

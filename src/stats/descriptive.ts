@@ -22,5 +22,8 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
 /** The q-quantile of values in any order; null when there are none. */
 export function quantile(values: readonly number[], q: number): number | null {
   if (values.length === 0) return null;
-  return quantileSorted([...values].sort((a, b) => a - b), q);
+  return quantileSorted(
+    [...values].sort((a, b) => a - b),
+    q,
+  );
 }

@@ -45,14 +45,16 @@ export interface BootstrapResult {
 /** Per-query differences a[i] - b[i]; throws InputError on mismatched, empty or non-finite input. */
 export function pairedDifferences(a: readonly number[], b: readonly number[]): Float64Array {
   const problems: string[] = [];
-  if (a.length !== b.length) problems.push(`the two systems have ${a.length} and ${b.length} values; they must be paired`);
+  if (a.length !== b.length)
+    problems.push(`the two systems have ${a.length} and ${b.length} values; they must be paired`);
   if (a.length === 0) problems.push('no paired values to compare');
   const n = Math.min(a.length, b.length);
   const d = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const x = a[i]!;
     const y = b[i]!;
-    if (!Number.isFinite(x) || !Number.isFinite(y)) problems.push(`pair ${i}: values ${x} and ${y} must be finite numbers`);
+    if (!Number.isFinite(x) || !Number.isFinite(y))
+      problems.push(`pair ${i}: values ${x} and ${y} must be finite numbers`);
     d[i] = x - y;
   }
   if (problems.length) throw new InputError('Cannot compare the two systems', problems);
@@ -71,7 +73,11 @@ function positiveInt(name: string, v: number): number {
 }
 
 /** Two-sided paired randomization test of H0: mean(a - b) = 0, flipping the sign of each difference at random. */
-export function randomizationTest(a: readonly number[], b: readonly number[], options: RandomizationOptions = {}): RandomizationResult {
+export function randomizationTest(
+  a: readonly number[],
+  b: readonly number[],
+  options: RandomizationOptions = {},
+): RandomizationResult {
   const d = pairedDifferences(a, b);
   const permutations = positiveInt('permutations', options.permutations ?? 10_000);
   const rng = createRandom(options.seed ?? DEFAULT_SEED);
@@ -79,7 +85,12 @@ export function randomizationTest(a: readonly number[], b: readonly number[], op
   const observedSum = d.reduce((s, x) => s + x, 0);
   const observed = Math.abs(observedSum);
   // Tolerance so that sums equal up to rounding (e.g. identical systems) count as "as extreme".
-  const eps = 1e-9 * Math.max(1, d.reduce((s, x) => s + Math.abs(x), 0));
+  const eps =
+    1e-9 *
+    Math.max(
+      1,
+      d.reduce((s, x) => s + Math.abs(x), 0),
+    );
   let hits = 0;
   for (let p = 0; p < permutations; p++) {
     let s = 0;
@@ -95,11 +106,16 @@ export function randomizationTest(a: readonly number[], b: readonly number[], op
 }
 
 /** Paired bootstrap: resample queries with replacement, percentile interval of the mean difference. */
-export function bootstrapConfidenceInterval(a: readonly number[], b: readonly number[], options: BootstrapOptions = {}): BootstrapResult {
+export function bootstrapConfidenceInterval(
+  a: readonly number[],
+  b: readonly number[],
+  options: BootstrapOptions = {},
+): BootstrapResult {
   const d = pairedDifferences(a, b);
   const resamples = positiveInt('resamples', options.resamples ?? 10_000);
   const confidence = options.confidence ?? 0.95;
-  if (!(confidence > 0 && confidence < 1)) throw new InputError(`confidence must be between 0 and 1, not ${confidence}`);
+  if (!(confidence > 0 && confidence < 1))
+    throw new InputError(`confidence must be between 0 and 1, not ${confidence}`);
   const rng = createRandom(options.seed ?? DEFAULT_SEED);
   const n = d.length;
   const means = new Float64Array(resamples);
@@ -124,7 +140,10 @@ export function bootstrapConfidenceInterval(a: readonly number[], b: readonly nu
  * Align two per-query score maps (e.g. one measure of two evaluations) by query id.
  * Throws InputError listing the queries that only one side has.
  */
-export function alignByQuery(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): { qids: string[]; a: number[]; b: number[] } {
+export function alignByQuery(
+  a: ReadonlyMap<string, number>,
+  b: ReadonlyMap<string, number>,
+): { qids: string[]; a: number[]; b: number[] } {
   const problems: string[] = [];
   for (const q of a.keys()) if (!b.has(q)) problems.push(`query "${q}" is scored only by the first system`);
   for (const q of b.keys()) if (!a.has(q)) problems.push(`query "${q}" is scored only by the second system`);

@@ -34,7 +34,9 @@ export interface Status {
 export async function getStatus(db: Db): Promise<Status> {
   const latest = readMigrations().length;
   const version = await schemaVersion(db);
-  const ext = await sql<{ v: string | null }>`select extversion as v from pg_extension where extname = 'vector'`.execute(db.kysely);
+  const ext = await sql<{
+    v: string | null;
+  }>`select extversion as v from pg_extension where extname = 'vector'`.execute(db.kysely);
   const srv = await sql<{ v: string }>`select current_setting('server_version') as v`.execute(db.kysely);
   const status: Status = {
     backend: db.backend,
@@ -53,10 +55,12 @@ export async function getStatus(db: Db): Promise<Status> {
   status.chunks = { live: Number(counts.rows[0]?.live ?? 0), retired: Number(counts.rows[0]?.retired ?? 0) };
   const cov = await coverage(db.kysely);
   const failed = await sql<{ v: number; n: number }>`
-    select embedding_version_id as v, count(*) as n from backfill_batches where status = 'failed' group by 1`.execute(db.kysely);
+    select embedding_version_id as v, count(*) as n from backfill_batches where status = 'failed' group by 1`.execute(
+    db.kysely,
+  );
   const failedBy = new Map(failed.rows.map((r) => [Number(r.v), Number(r.n)]));
   for (const v of await listVersions(db.kysely)) {
-    const embedded = v.state === 'retired' ? 0 : cov.byVersion.get(v.id) ?? 0;
+    const embedded = v.state === 'retired' ? 0 : (cov.byVersion.get(v.id) ?? 0);
     status.versions.push({
       key: v.version_key,
       state: v.state,

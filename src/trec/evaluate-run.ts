@@ -9,7 +9,15 @@ import { resolveMeasures, type ResolveOptions } from './measure-plan.js';
 import type { MeasureEnv, MeasureInstance } from './measure-types.js';
 import { compareCodePoints, trecOrder, validateRun } from './ranking.js';
 import { formResRels, queryJudgments } from './res-rels.js';
-import type { EvaluateOptions, EvaluationResult, MeasureColumn, MeasureValues, Qrels, Run, ScoredDoc } from './types.js';
+import type {
+  EvaluateOptions,
+  EvaluationResult,
+  MeasureColumn,
+  MeasureValues,
+  Qrels,
+  Run,
+  ScoredDoc,
+} from './types.js';
 
 export { resolveMeasures };
 
@@ -63,9 +71,15 @@ export function evaluateRun(qrels: Qrels, run: Run, options: EvaluateOptions = {
     const texts: Record<string, string> = {};
     for (const inst of computed) {
       const numbers = inst.family.compute?.(rr, env, inst);
-      if (numbers) inst.names.forEach((name, i) => { values[name] = numbers[i]!; });
+      if (numbers)
+        inst.names.forEach((name, i) => {
+          values[name] = numbers[i]!;
+        });
       const strings = inst.family.computeText?.(rr, env, inst);
-      if (strings) inst.names.forEach((name, i) => { texts[name] = strings[i]!; });
+      if (strings)
+        inst.names.forEach((name, i) => {
+          texts[name] = strings[i]!;
+        });
     }
     if (missing) resetMissing(values, texts);
     perQuery.set(qid, values);
@@ -74,7 +88,10 @@ export function evaluateRun(qrels: Qrels, run: Run, options: EvaluateOptions = {
   const all = aggregate(perQuery, computed);
   if (options.completeQueries) all.num_rel = positiveJudgments(qrels);
   return {
-    perQuery, all, numQueries: qids.length, text,
+    perQuery,
+    all,
+    numQueries: qids.length,
+    text,
     measures: plan.filter((i) => i.family.compute).flatMap((i) => i.names),
     columns: columnsOf(plan),
   };
@@ -86,9 +103,11 @@ export const MAX_GRADE = 1_000_000;
 function checkGrades(qrels: Qrels): void {
   const bad: string[] = [];
   for (const [qid, grades] of qrels) {
-    for (const [docno, g] of grades) if (!Number.isSafeInteger(g) || g > MAX_GRADE) bad.push(`query "${qid}", document "${docno}": grade ${g}`);
+    for (const [docno, g] of grades)
+      if (!Number.isSafeInteger(g) || g > MAX_GRADE) bad.push(`query "${qid}", document "${docno}": grade ${g}`);
   }
-  if (bad.length) throw new InputError(`Grades must be whole numbers up to ${MAX_GRADE}: ${bad.length} are not`, bad.slice(0, 20));
+  if (bad.length)
+    throw new InputError(`Grades must be whole numbers up to ${MAX_GRADE}: ${bad.length} are not`, bad.slice(0, 20));
 }
 
 /** trec_eval.c's clean-up after scoring a missing query (matched by exact name, `unj` by prefix). */
@@ -110,7 +129,10 @@ function positiveJudgments(qrels: Qrels): number {
  * trec_eval's `all` line over these queries: means, sums for the counts, and
  * for gm_map and gm_bpref exp(mean(log(max(value, MIN_GEO_MEAN)))). 0 when there are no queries.
  */
-export function aggregate(perQuery: ReadonlyMap<string, MeasureValues>, plan: readonly MeasureInstance[]): MeasureValues {
+export function aggregate(
+  perQuery: ReadonlyMap<string, MeasureValues>,
+  plan: readonly MeasureInstance[],
+): MeasureValues {
   const all: MeasureValues = {};
   const n = perQuery.size;
   for (const inst of plan) {

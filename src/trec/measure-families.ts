@@ -40,7 +40,15 @@ export const FAMILIES: readonly FamilyDef[] = [
   family({ name: 'recip_rank', compute: ranked.reciprocalRank }),
   family({ name: 'iprec_at_recall', params: 'fractions', defaults: RECALL_POINTS, compute: interp.iprecAtRecall }),
   family({ name: 'P', params: 'cutoffs', defaults: CUTOFFS, compute: cut.precisionAt }),
-  family({ name: 'relstring', params: 'numbers', defaults: [10], value: 'text', summary: 'none', range: null, computeText: set.relstring }),
+  family({
+    name: 'relstring',
+    params: 'numbers',
+    defaults: [10],
+    value: 'text',
+    summary: 'none',
+    range: null,
+    computeText: set.relstring,
+  }),
   family({ name: 'recall', params: 'cutoffs', defaults: CUTOFFS, compute: cut.recallAt }),
   family({ name: 'infAP', compute: ranked.infAP }),
   family({ name: 'gm_bpref', compute: ranked.bpref, perQuery: false, summary: 'geometric' }),
@@ -79,22 +87,96 @@ export const GAIN_FAMILIES = new Set(['G', 'ndcg', 'ndcg_rel', 'Rndcg', 'rbp']);
 
 /** trec_eval's measure sets (measures.c), by name. */
 export const NICKNAMES: Readonly<Record<string, readonly string[]>> = {
-  official: ['runid', 'num_q', 'num_ret', 'num_rel', 'num_rel_ret', 'map', 'gm_map', 'Rprec', 'bpref', 'recip_rank', 'iprec_at_recall', 'P'],
+  official: [
+    'runid',
+    'num_q',
+    'num_ret',
+    'num_rel',
+    'num_rel_ret',
+    'map',
+    'gm_map',
+    'Rprec',
+    'bpref',
+    'recip_rank',
+    'iprec_at_recall',
+    'P',
+  ],
   all_trec: [
-    'runid', 'num_q', 'num_ret', 'num_rel', 'num_rel_ret', 'map', 'gm_map', 'Rprec', 'bpref', 'recip_rank', 'iprec_at_recall', 'P',
-    'relstring', 'recall', 'unj', 'rbp', 'rbp_resid', 'infAP', 'gm_bpref', 'utility', '11pt_avg', 'ndcg', 'relative_P', 'Rprec_mult',
-    'success', 'map_cut', 'ndcg_cut', 'ndcg_rel', 'Rndcg', 'binG', 'G', 'set_P', 'set_recall', 'set_relative_P', 'set_map', 'set_F',
+    'runid',
+    'num_q',
+    'num_ret',
+    'num_rel',
+    'num_rel_ret',
+    'map',
+    'gm_map',
+    'Rprec',
+    'bpref',
+    'recip_rank',
+    'iprec_at_recall',
+    'P',
+    'relstring',
+    'recall',
+    'unj',
+    'rbp',
+    'rbp_resid',
+    'infAP',
+    'gm_bpref',
+    'utility',
+    '11pt_avg',
+    'ndcg',
+    'relative_P',
+    'Rprec_mult',
+    'success',
+    'map_cut',
+    'ndcg_cut',
+    'ndcg_rel',
+    'Rndcg',
+    'binG',
+    'G',
+    'set_P',
+    'set_recall',
+    'set_relative_P',
+    'set_map',
+    'set_F',
     'num_nonrel_judged_ret',
   ],
-  set: ['runid', 'num_q', 'num_ret', 'num_rel', 'num_rel_ret', 'utility', 'set_P', 'set_recall', 'set_relative_P', 'set_map', 'set_F'],
+  set: [
+    'runid',
+    'num_q',
+    'num_ret',
+    'num_rel',
+    'num_rel_ret',
+    'utility',
+    'set_P',
+    'set_recall',
+    'set_relative_P',
+    'set_map',
+    'set_F',
+  ],
 };
 
 /** trec_eval measures and sets that need other judgment formats (preferences, judgment groups). */
 export const NEEDS_OTHER_QRELS = new Set([
-  'all_prefs', 'prefs', 'qrels_jg', 'map_avgjg', 'P_avgjg', 'Rprec_mult_avgjg',
-  'prefs_num_prefs_poss', 'prefs_num_prefs_ful', 'prefs_num_prefs_ful_ret', 'prefs_simp', 'prefs_pair', 'prefs_avgjg',
-  'prefs_avgjg_Rnonrel', 'prefs_simp_ret', 'prefs_pair_ret', 'prefs_avgjg_ret', 'prefs_avgjg_Rnonrel_ret', 'prefs_simp_imp',
-  'prefs_pair_imp', 'prefs_avgjg_imp',
+  'all_prefs',
+  'prefs',
+  'qrels_jg',
+  'map_avgjg',
+  'P_avgjg',
+  'Rprec_mult_avgjg',
+  'prefs_num_prefs_poss',
+  'prefs_num_prefs_ful',
+  'prefs_num_prefs_ful_ret',
+  'prefs_simp',
+  'prefs_pair',
+  'prefs_avgjg',
+  'prefs_avgjg_Rnonrel',
+  'prefs_simp_ret',
+  'prefs_pair_ret',
+  'prefs_avgjg_ret',
+  'prefs_avgjg_Rnonrel_ret',
+  'prefs_simp_imp',
+  'prefs_pair_imp',
+  'prefs_avgjg_imp',
 ]);
 
 /** trec_eval measures outside -m all_trec that embctl does not compute. */
@@ -102,7 +184,8 @@ export const NOT_PORTED = new Set(['dcg', 'ideal_dcg', 'yaap']);
 
 /** Why a trec_eval measure or set name is not computed, or undefined when it is not one of those. */
 export function unsupportedReason(name: string): string | undefined {
-  if (NEEDS_OTHER_QRELS.has(name)) return `"${name}" needs preference or judgment-group qrels, which embctl does not read`;
+  if (NEEDS_OTHER_QRELS.has(name))
+    return `"${name}" needs preference or judgment-group qrels, which embctl does not read`;
   if (NOT_PORTED.has(name)) return `"${name}" is a trec_eval measure outside -m all_trec that embctl does not compute`;
   return undefined;
 }

@@ -23,14 +23,16 @@ const items = (text: string) => text.split(',').map((s) => s.trim());
 function parseCutoffs(f: FamilyDef, text: string): Parsed<number[]> {
   const list = items(text);
   const bad = list.filter((s) => !/^\d+$/.test(s) || Number(s) < 1 || !Number.isSafeInteger(Number(s)));
-  if (bad.length) return { problem: `${f.name} cutoffs must be whole numbers >= 1, not ${bad.map((s) => `"${s}"`).join(', ')}` };
+  if (bad.length)
+    return { problem: `${f.name} cutoffs must be whole numbers >= 1, not ${bad.map((s) => `"${s}"`).join(', ')}` };
   return sortedUnique(f, list.map(Number));
 }
 
 function parseFractions(f: FamilyDef, text: string): Parsed<number[]> {
   const list = items(text);
   const bad = list.filter((s) => !NUMBER.test(s) || Number(s) < 0 || !Number.isFinite(Number(s)));
-  if (bad.length) return { problem: `${f.name} points must be numbers >= 0, not ${bad.map((s) => `"${s}"`).join(', ')}` };
+  if (bad.length)
+    return { problem: `${f.name} points must be numbers >= 0, not ${bad.map((s) => `"${s}"`).join(', ')}` };
   return sortedUnique(f, list.map(Number));
 }
 
@@ -45,9 +47,11 @@ function sortedUnique(f: FamilyDef, values: number[]): Parsed<number[]> {
 function parseNumbers(f: FamilyDef, text: string): Parsed<number[]> {
   const list = items(text);
   const bad = list.filter((s) => !NUMBER.test(s) || !Number.isFinite(Number(s)));
-  if (bad.length) return { problem: `${f.name} parameters must be numbers, not ${bad.map((s) => `"${s}"`).join(', ')}` };
+  if (bad.length)
+    return { problem: `${f.name} parameters must be numbers, not ${bad.map((s) => `"${s}"`).join(', ')}` };
   const want = NUMBER_COUNT[f.name];
-  if (want !== undefined && list.length !== want) return { problem: `${f.name} takes ${want} number${want === 1 ? '' : 's'}, not ${list.length}` };
+  if (want !== undefined && list.length !== want)
+    return { problem: `${f.name} takes ${want} number${want === 1 ? '' : 's'}, not ${list.length}` };
   const numbers = list.map(Number);
   if (f.name === 'relstring' && !(Number.isInteger(numbers[0]) && numbers[0]! >= 0)) {
     return { problem: `relstring's length must be a whole number >= 0, not "${list[0]}"` };
@@ -70,7 +74,9 @@ function parsePairs(f: FamilyDef, text: string): Parsed<ParamPair[]> {
     if (name === 'p' && takesP) {
       if (!(Number(value) >= 0 && Number(value) <= 1)) problems.push(`p must be from 0 to 1, not ${value}`);
     } else if (!(isLevelName(name) && takesLevels)) {
-      problems.push(`unknown parameter "${name}" (${[takesLevels ? '<level>=<gain>' : '', takesP ? 'p=<persistence>' : ''].filter(Boolean).join(' or ')})`);
+      problems.push(
+        `unknown parameter "${name}" (${[takesLevels ? '<level>=<gain>' : '', takesP ? 'p=<persistence>' : ''].filter(Boolean).join(' or ')})`,
+      );
     }
     pairs.push({ name, value: Number(value) });
   }
@@ -93,7 +99,12 @@ export function makeInstance(f: FamilyDef, text: string | null): Parsed<MeasureI
       return { ok: inst };
     case 'cutoffs':
     case 'fractions': {
-      const r = text === null ? { ok: [...f.defaults] } : f.params === 'cutoffs' ? parseCutoffs(f, text) : parseFractions(f, text);
+      const r =
+        text === null
+          ? { ok: [...f.defaults] }
+          : f.params === 'cutoffs'
+            ? parseCutoffs(f, text)
+            : parseFractions(f, text);
       if ('problem' in r) return r;
       return { ok: withCutoffs(inst, r.ok) };
     }

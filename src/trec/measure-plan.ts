@@ -13,7 +13,19 @@ import type { FamilyDef, MeasureInstance } from './measure-types.js';
 import { parseMeasure } from './measures.js';
 
 /** embctl's default measures when none are named (the library; the CLI defaults to trec_eval's `official`). */
-export const DEFAULT_MEASURES = ['num_ret', 'num_rel', 'num_rel_ret', 'map', 'recip_rank', 'P', 'recall', 'ndcg', 'ndcg_cut', 'success', 'judged'];
+export const DEFAULT_MEASURES = [
+  'num_ret',
+  'num_rel',
+  'num_rel_ret',
+  'map',
+  'recip_rank',
+  'P',
+  'recall',
+  'ndcg',
+  'ndcg_cut',
+  'success',
+  'judged',
+];
 const DEFAULT_CUTOFF_FAMILIES = new Set(['P', 'recall', 'ndcg_cut', 'success', 'judged']);
 
 interface Request {
@@ -57,7 +69,8 @@ export function resolveMeasures(options: ResolveOptions = {}): MeasureInstance[]
       else r.plain = true;
     }
   }
-  if (problems.length) throw new InputError(`Unknown or malformed measure${problems.length === 1 ? '' : 's'}`, problems);
+  if (problems.length)
+    throw new InputError(`Unknown or malformed measure${problems.length === 1 ? '' : 's'}`, problems);
   const out: MeasureInstance[] = [];
   for (const f of FAMILIES) {
     const r = requests.get(f);
@@ -68,7 +81,11 @@ export function resolveMeasures(options: ResolveOptions = {}): MeasureInstance[]
 
 function checkCutoffs(cutoffs: readonly number[]): void {
   const bad = cutoffs.filter((k) => !Number.isSafeInteger(k) || k < 1);
-  if (bad.length) throw new InputError('Cutoffs must be positive integers', bad.map((k) => `bad cutoff: ${k}`));
+  if (bad.length)
+    throw new InputError(
+      'Cutoffs must be positive integers',
+      bad.map((k) => `bad cutoff: ${k}`),
+    );
 }
 
 /** Record one argument; returns a problem, or undefined. */

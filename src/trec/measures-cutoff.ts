@@ -14,7 +14,10 @@ import { RELVALUE_NONPOOL, RELVALUE_UNJUDGED, type ResRels } from './res-rels.js
  * with the state at the end of the ranking.
  */
 function atCutoffs(
-  rr: ResRels, cutoffs: readonly number[], step: (i: number) => void, at: (cutoff: number) => number,
+  rr: ResRels,
+  cutoffs: readonly number[],
+  step: (i: number) => void,
+  at: (cutoff: number) => number,
 ): number[] {
   const out = new Array<number>(cutoffs.length).fill(0);
   let c = 0;
@@ -32,7 +35,12 @@ function atCutoffs(
 /** Relevant so far, counted by `step`. */
 function relCounter(rr: ResRels, env: MeasureEnv) {
   const s = { rel: 0 };
-  return { s, step: (i: number) => { if (rr.rels[i]! >= env.relevanceLevel) s.rel++; } };
+  return {
+    s,
+    step: (i: number) => {
+      if (rr.rels[i]! >= env.relevanceLevel) s.rel++;
+    },
+  };
 }
 
 export function precisionAt(rr: ResRels, env: MeasureEnv, inst: MeasureInstance): number[] {
@@ -85,7 +93,9 @@ export function unjudgedAt(rr: ResRels, _env: MeasureEnv, inst: MeasureInstance)
 /** embctl's Judged@K: share of the first K ranks holding a judged document (missing ranks are not judged). */
 export function judgedAt(rr: ResRels, _env: MeasureEnv, inst: MeasureInstance): number[] {
   let judged = 0;
-  const step = (i: number) => { if (rr.rels[i]! >= 0) judged++; };
+  const step = (i: number) => {
+    if (rr.rels[i]! >= 0) judged++;
+  };
   return atCutoffs(rr, inst.cutoffs, step, (k) => judged / k);
 }
 
@@ -97,10 +107,15 @@ export function judgedAt(rr: ResRels, _env: MeasureEnv, inst: MeasureInstance): 
 export function ndcgAt(rr: ResRels, _env: MeasureEnv, inst: MeasureInstance): number[] {
   const cutoffs = inst.cutoffs;
   let sum = 0;
-  const out = atCutoffs(rr, cutoffs, (i) => {
-    const gain = rr.rels[i]!;
-    if (gain > 0) sum += gain / Math.log2(i + 2);
-  }, () => sum);
+  const out = atCutoffs(
+    rr,
+    cutoffs,
+    (i) => {
+      const gain = rr.rels[i]!;
+      if (gain > 0) sum += gain / Math.log2(i + 2);
+    },
+    () => sum,
+  );
 
   let c = 0;
   let level = rr.numRelLevels - 1;

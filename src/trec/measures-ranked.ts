@@ -19,7 +19,9 @@ export const numRel = (rr: ResRels): number[] => [rr.numRel];
 export const numRelRet = (rr: ResRels): number[] => [rr.numRelRet];
 
 /** Judged non-relevant retrieved: retrieved minus unpooled, unjudged and relevant. */
-export const numNonrelJudgedRet = (rr: ResRels): number[] => [rr.numRet - rr.numNonpool - rr.numUnjudgedInPool - rr.numRelRet];
+export const numNonrelJudgedRet = (rr: ResRels): number[] => [
+  rr.numRet - rr.numNonpool - rr.numUnjudgedInPool - rr.numRelRet,
+];
 
 /** Average precision: precision at each relevant retrieved document, summed, over num_rel. */
 export function averagePrecision(rr: ResRels, env: MeasureEnv): number[] {
@@ -90,10 +92,11 @@ export function infAP(rr: ResRels, env: MeasureEnv): number[] {
       value += 1;
     } else {
       const fj = j;
-      value += 1 / (fj + 1)
-        + (fj / (fj + 1))
-        * ((relSoFar - 1 + nonrelSoFar + poolUnjudgedSoFar) / fj)
-        * ((relSoFar - 1 + INFAP_EPSILON) / (relSoFar - 1 + nonrelSoFar + 2 * INFAP_EPSILON));
+      value +=
+        1 / (fj + 1) +
+        (fj / (fj + 1)) *
+          ((relSoFar - 1 + nonrelSoFar + poolUnjudgedSoFar) / fj) *
+          ((relSoFar - 1 + INFAP_EPSILON) / (relSoFar - 1 + nonrelSoFar + 2 * INFAP_EPSILON));
     }
   }
   if (rr.numRel) value /= rr.numRel;

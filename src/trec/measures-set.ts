@@ -9,14 +9,16 @@ import { RELVALUE_NONPOOL, RELVALUE_UNJUDGED, type ResRels } from './res-rels.js
 
 export const setPrecision = (rr: ResRels): number[] => [rr.numRet ? rr.numRelRet / rr.numRet : 0];
 
-export const setRelativePrecision = (rr: ResRels): number[] =>
-  [rr.numRet && rr.numRel ? rr.numRelRet / Math.min(rr.numRet, rr.numRel) : 0];
+export const setRelativePrecision = (rr: ResRels): number[] => [
+  rr.numRet && rr.numRel ? rr.numRelRet / Math.min(rr.numRet, rr.numRel) : 0,
+];
 
 export const setRecall = (rr: ResRels): number[] => [rr.numRel ? rr.numRelRet / rr.numRel : 0];
 
 /** Recall times precision of the set: rel_ret^2 / (ret * rel). */
-export const setMap = (rr: ResRels): number[] =>
-  [rr.numRet && rr.numRel ? (rr.numRelRet * rr.numRelRet) / (rr.numRet * rr.numRel) : 0];
+export const setMap = (rr: ResRels): number[] => [
+  rr.numRet && rr.numRel ? (rr.numRelRet * rr.numRelRet) / (rr.numRet * rr.numRel) : 0,
+];
 
 /** F: (x + 1) P R / (x P + R), x (default 1) the weight of recall against precision. */
 export function setF(rr: ResRels, _env: MeasureEnv, inst: MeasureInstance): number[] {
@@ -35,10 +37,10 @@ export function setF(rr: ResRels, _env: MeasureEnv, inst: MeasureInstance): numb
 export function utility(rr: ResRels, env: MeasureEnv, inst: MeasureInstance): number[] {
   const [a, b, c, d] = inst.numbers as [number, number, number, number];
   return [
-    a * rr.numRelRet
-    + b * (rr.numRet - rr.numRelRet)
-    + c * (rr.numRel - rr.numRelRet)
-    + d * (env.numDocsInColl + rr.numRelRet - rr.numRet - rr.numRel),
+    a * rr.numRelRet +
+      b * (rr.numRet - rr.numRelRet) +
+      c * (rr.numRel - rr.numRelRet) +
+      d * (env.numDocsInColl + rr.numRelRet - rr.numRet - rr.numRel),
   ];
 }
 

@@ -35,12 +35,30 @@ export const DEFAULT_CUTOFFS = {
 
 /** `alias@K` -> cutoff family. */
 const AT_ALIASES: Record<string, string> = {
-  p: 'P', r: 'recall', recall: 'recall', ndcg: 'ndcg_cut', hit: 'success', success: 'success', judged: 'judged', map: 'map_cut',
+  p: 'P',
+  r: 'recall',
+  recall: 'recall',
+  ndcg: 'ndcg_cut',
+  hit: 'success',
+  success: 'success',
+  judged: 'judged',
+  map: 'map_cut',
 };
 const AT_ALIAS_OF: Record<string, string> = {
-  P: 'P', recall: 'R', ndcg_cut: 'nDCG', success: 'hit', judged: 'Judged', map_cut: 'MAP',
+  P: 'P',
+  recall: 'R',
+  ndcg_cut: 'nDCG',
+  success: 'hit',
+  judged: 'Judged',
+  map_cut: 'MAP',
 };
-const SIMPLE_ALIASES: Record<string, string> = { mrr: 'recip_rank', map: 'map', ndcg: 'ndcg', 'r-prec': 'Rprec', rbp: 'rbp' };
+const SIMPLE_ALIASES: Record<string, string> = {
+  mrr: 'recip_rank',
+  map: 'map',
+  ndcg: 'ndcg',
+  'r-prec': 'Rprec',
+  rbp: 'rbp',
+};
 const SIMPLE_ALIAS_OF: Record<string, string> = { recip_rank: 'MRR', map: 'MAP', Rprec: 'R-prec', rbp: 'RBP' };
 
 /** Families by decreasing name length, so `ndcg_cut_10` is read as ndcg_cut before ndcg. */
@@ -76,7 +94,7 @@ export function parseMeasure(name: string): MeasureSpec {
   const unsupported = unsupportedReason(name.trim()) ?? unsupportedReason(name.trim().split('.')[0]!);
   if (unsupported) throw new InputError(unsupported);
   throw new InputError(`Unknown measure "${name}"`, [
-    `trec_eval names: ${FAMILIES.map((f) => f.params === 'cutoffs' ? `${f.name}_K` : f.params === 'fractions' ? `${f.name}_X` : f.name).join(', ')}`,
+    `trec_eval names: ${FAMILIES.map((f) => (f.params === 'cutoffs' ? `${f.name}_K` : f.params === 'fractions' ? `${f.name}_X` : f.name)).join(', ')}`,
     'aliases: MAP, MRR, R-prec, RBP, P@K, R@K, nDCG@K, MAP@K, hit@K, Judged@K, RBP@p',
   ]);
 }
@@ -97,7 +115,8 @@ function tryParse(raw: string): MeasureSpec | null {
     }
     if (f.params === 'fractions') {
       const made = makeInstance(f, suffix);
-      if ('ok' in made && made.ok.cutoffs.length === 1) return { family: f.name, fraction: made.ok.cutoffs[0]!, name: made.ok.names[0]! };
+      if ('ok' in made && made.ok.cutoffs.length === 1)
+        return { family: f.name, fraction: made.ok.cutoffs[0]!, name: made.ok.names[0]! };
     }
     if (f.params === 'numbers' || f.params === 'pairs') {
       const made = makeInstance(f, suffix);

@@ -42,7 +42,9 @@ export function queryJudgments(grades: ReadonlyMap<string, number>): QueryJudgme
     relLevels[g]!++;
   }
   let numRelLevels = 0;
-  relLevels.forEach((n, level) => { if (n > 0) numRelLevels = level + 1; });
+  relLevels.forEach((n, level) => {
+    if (n > 0) numRelLevels = level + 1;
+  });
   return { grades, relLevels, numRelLevels };
 }
 

@@ -19,7 +19,8 @@ export function writeReportFile(path: string, html: string): string {
 
 /** Load, render and write the report; returns the absolute path and the model. */
 export async function generateReport(
-  db: Db, opts: LoadReportOptions & RenderOptions & { out: string },
+  db: Db,
+  opts: LoadReportOptions & RenderOptions & { out: string },
 ): Promise<{ path: string; model: ReportModel }> {
   const model = await loadReportModel(db, opts);
   const path = writeReportFile(opts.out, renderReport(model, opts));

@@ -15,12 +15,24 @@ import { parseStoredRun } from '../evaluate/index.js';
 import { adaptEvaluation } from './evaluation/adapt.js';
 import * as q from './queries.js';
 import {
-  agreementHistogram, agreementSeries, agreementStats, shadowPrimaryKeys, storedDrops, type AgreementStats,
+  agreementHistogram,
+  agreementSeries,
+  agreementStats,
+  shadowPrimaryKeys,
+  storedDrops,
+  type AgreementStats,
 } from '../shadow/index.js';
 import { computeVerdict } from './verdict.js';
 import {
-  REPORT_MODEL_VERSION, type BackfillSection, type Distribution, type EvaluationSection, type EvaluationRunSummary,
-  type ReportEvent, type ReportModel, type ReportVersion, type ShadowSection,
+  REPORT_MODEL_VERSION,
+  type BackfillSection,
+  type Distribution,
+  type EvaluationSection,
+  type EvaluationRunSummary,
+  type ReportEvent,
+  type ReportModel,
+  type ReportVersion,
+  type ShadowSection,
 } from './types.js';
 
 export * from './types.js';
@@ -48,11 +60,17 @@ export async function loadReportModel(db: Db, opts: LoadReportOptions = {}): Pro
   const lookup = (key: string, role: string): ReportVersion => {
     const v = byKey.get(key);
     if (v) return v;
-    throw new NotFoundError(`no version "${key}" for the ${role}${versions.length ? ` (known: ${versions.map((x) => x.key).join(', ')})` : ''}`);
+    throw new NotFoundError(
+      `no version "${key}" for the ${role}${versions.length ? ` (known: ${versions.map((x) => x.key).join(', ')})` : ''}`,
+    );
   };
 
   const candidate = opts.candidate ? lookup(opts.candidate, 'candidate') : await defaultCandidate(db, versions, byId);
-  let baseline = opts.baseline ? lookup(opts.baseline, 'baseline') : candidate ? await defaultBaseline(db, candidate, versions, byId) : null;
+  let baseline = opts.baseline
+    ? lookup(opts.baseline, 'baseline')
+    : candidate
+      ? await defaultBaseline(db, candidate, versions, byId)
+      : null;
   if (baseline && candidate && baseline.id === candidate.id) {
     if (opts.baseline) throw new InputError(`the baseline must differ from the candidate ("${candidate.key}")`);
     baseline = null;
@@ -60,7 +78,13 @@ export async function loadReportModel(db: Db, opts: LoadReportOptions = {}): Pro
   const active = versions.find((v) => v.active) ?? null;
 
   const lanes = timelineVersions(versions, candidate, baseline, active, opts.timelineVersions ?? 8);
-  const events = (await q.eventsOf(k, lanes.map((v) => v.id), opts.eventLimit ?? 500)).map(toEvent);
+  const events = (
+    await q.eventsOf(
+      k,
+      lanes.map((v) => v.id),
+      opts.eventLimit ?? 500,
+    )
+  ).map(toEvent);
 
   const evaluationHistory = candidate ? await loadEvaluationHistory(db, candidate) : [];
   const evaluation = candidate ? await loadEvaluation(db, candidate, baseline, evaluationHistory, byId) : null;
@@ -133,7 +157,11 @@ function toEvent(r: Awaited<ReturnType<typeof q.eventsOf>>[number]): ReportEvent
   };
 }
 
-async function defaultCandidate(db: Db, versions: ReportVersion[], byId: Map<number, ReportVersion>): Promise<ReportVersion | null> {
+async function defaultCandidate(
+  db: Db,
+  versions: ReportVersion[],
+  byId: Map<number, ReportVersion>,
+): Promise<ReportVersion | null> {
   const [evaluated, activated] = await Promise.all([q.latestEvaluation(db.kysely), q.latestActivation(db.kysely)]);
   const pick = [evaluated, activated]
     .filter((x): x is { versionId: number; at: Date } => x !== undefined)
@@ -144,7 +172,10 @@ async function defaultCandidate(db: Db, versions: ReportVersion[], byId: Map<num
 }
 
 async function defaultBaseline(
-  db: Db, candidate: ReportVersion, versions: ReportVersion[], byId: Map<number, ReportVersion>,
+  db: Db,
+  candidate: ReportVersion,
+  versions: ReportVersion[],
+  byId: Map<number, ReportVersion>,
 ): Promise<ReportVersion | null> {
   const compared = await q.lastComparedBaseline(db.kysely, candidate.id);
   if (compared !== undefined && compared !== candidate.id) return byId.get(compared) ?? null;
@@ -157,14 +188,19 @@ async function defaultBaseline(
   });
   for (let i = lastOwn - 1; i >= 0; i--) {
     const e = history[i]!;
-    if (e.event === 'activated' && e.versionId !== null && e.versionId !== candidate.id) return byId.get(e.versionId) ?? null;
+    if (e.event === 'activated' && e.versionId !== null && e.versionId !== candidate.id)
+      return byId.get(e.versionId) ?? null;
   }
   return null;
 }
 
 /** The versions drawn as timeline lanes: candidate, baseline, active, then the newest others (retired ones last). */
 function timelineVersions(
-  versions: ReportVersion[], candidate: ReportVersion | null, baseline: ReportVersion | null, active: ReportVersion | null, max: number,
+  versions: ReportVersion[],
+  candidate: ReportVersion | null,
+  baseline: ReportVersion | null,
+  active: ReportVersion | null,
+  max: number,
 ): ReportVersion[] {
   const chosen = new Map<number, ReportVersion>();
   for (const v of [candidate, baseline, active]) if (v) chosen.set(v.id, v);
@@ -191,14 +227,18 @@ async function loadEvaluationHistory(db: Db, candidate: ReportVersion): Promise<
 }
 
 async function loadEvaluation(
-  db: Db, candidate: ReportVersion, baseline: ReportVersion | null, history: EvaluationRunSummary[], byId: Map<number, ReportVersion>,
+  db: Db,
+  candidate: ReportVersion,
+  baseline: ReportVersion | null,
+  history: EvaluationRunSummary[],
+  byId: Map<number, ReportVersion>,
 ): Promise<EvaluationSection | null> {
   // The latest run against this baseline, else the latest run at all.
   const chosen = (baseline && history.find((h) => h.baselineKey === baseline.key)) || history[0];
   if (!chosen) return null;
   const run = await q.evaluationRun(db.kysely, chosen.runId);
   if (!run) return null;
-  const baselineVersion = run.baseline_version_id !== null ? byId.get(run.baseline_version_id) ?? null : baseline;
+  const baselineVersion = run.baseline_version_id !== null ? (byId.get(run.baseline_version_id) ?? null) : baseline;
   const own = baselineVersion ? await q.ownRunOn(db.kysely, baselineVersion.id, run.judged_set_name) : undefined;
   const adapted = adaptEvaluation(
     parseStoredRun(run, candidate.key),
@@ -220,18 +260,26 @@ async function loadEvaluation(
 
 /** Bucket width for the time series: the smallest "round" width giving at most ~48 points. */
 export function bucketSecondsFor(spanSeconds: number, maxPoints = 48): number {
-  const widths = [1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 2592000];
+  const widths = [
+    1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 2592000,
+  ];
   return widths.find((w) => spanSeconds / w <= maxPoints) ?? widths.at(-1)!;
 }
 
 function distribution(
-  rows: { bin: number; n: number }[], bins: { lo: number; hi: number; label?: string }[], mean: number | null, p10: number | null, p50: number | null,
+  rows: { bin: number; n: number }[],
+  bins: { lo: number; hi: number; label?: string }[],
+  mean: number | null,
+  p10: number | null,
+  p50: number | null,
 ): Distribution {
   const counts = new Map(rows.map((r) => [r.bin, r.n]));
   return {
     bins: bins.map((b, i) => ({ ...b, count: counts.get(i) ?? 0 })),
     total: rows.reduce((a, r) => a + r.n, 0),
-    mean, p10, p50,
+    mean,
+    p10,
+    p50,
   };
 }
 
@@ -244,7 +292,11 @@ async function loadShadow(db: Db, candidate: ReportVersion): Promise<ShadowSecti
   if (s.n === 0) return null;
   const discreteK = s.kinds === 1 && s.k !== null && s.k <= 20 ? s.k : undefined;
   const overlapBins = discreteK
-    ? Array.from({ length: discreteK + 1 }, (_, i) => ({ lo: i / discreteK, hi: i / discreteK, label: `${i}/${discreteK}` }))
+    ? Array.from({ length: discreteK + 1 }, (_, i) => ({
+        lo: i / discreteK,
+        hi: i / discreteK,
+        label: `${i}/${discreteK}`,
+      }))
     : equalBins(10);
   const span = s.firstAt && s.lastAt ? (s.lastAt.getTime() - s.firstAt.getTime()) / 1000 : 0;
   const bucketSeconds = bucketSecondsFor(span);
@@ -258,7 +310,9 @@ async function loadShadow(db: Db, candidate: ReportVersion): Promise<ShadowSecti
     agreementStats(k, scope, { bySegment: true, limit: 20 }),
   ]);
   const lat = (m: AgreementStats['primaryMs']) =>
-    m.p50 === null || m.p95 === null || m.p99 === null || m.mean === null ? null : { p50: m.p50, p95: m.p95, p99: m.p99, mean: m.mean };
+    m.p50 === null || m.p95 === null || m.p99 === null || m.mean === null
+      ? null
+      : { p50: m.p50, p95: m.p95, p99: m.p99, mean: m.mean };
   const primary = lat(s.primaryMs);
   const cand = lat(s.candidateMs);
   return {
@@ -273,14 +327,27 @@ async function loadShadow(db: Db, candidate: ReportVersion): Promise<ShadowSecti
     overlap: distribution(overlapRows, overlapBins, s.overlap.mean, s.overlap.p10, s.overlap.p50),
     rbo: distribution(rboRows, equalBins(10), s.rbo.mean, s.rbo.p10, s.rbo.p50),
     bucketSeconds,
-    series: series.map((p) => ({ at: p.start.toISOString(), queries: p.n, meanOverlap: p.meanOverlap, meanRbo: p.meanRbo })),
+    series: series.map((p) => ({
+      at: p.start.toISOString(),
+      queries: p.n,
+      meanOverlap: p.meanOverlap,
+      meanRbo: p.meanRbo,
+    })),
     latency: primary && cand ? { primary, candidate: cand } : null,
-    segments: segments.map((r) => ({ segment: r.segment ?? '(none)', queries: r.n, meanOverlap: r.overlap.mean!, meanRbo: r.rbo.mean! })),
+    segments: segments.map((r) => ({
+      segment: r.segment ?? '(none)',
+      queries: r.n,
+      meanOverlap: r.overlap.mean!,
+      meanRbo: r.rbo.mean!,
+    })),
   };
 }
 
 async function loadBackfill(db: Db, versions: ReportVersion[]): Promise<BackfillSection[]> {
-  const rows = await q.backfillByVersion(db.kysely, versions.map((v) => v.id));
+  const rows = await q.backfillByVersion(
+    db.kysely,
+    versions.map((v) => v.id),
+  );
   return rows.map((r) => ({
     versionKey: r.version_key,
     runs: r.runs,

@@ -10,7 +10,6 @@ import { liveVersionIds, versionKeysById } from '../versions/index.js';
 
 type K = Kysely<DB>;
 
-
 export async function versionRows(db: K): Promise<VersionRow[]> {
   return listVersions(db);
 }
@@ -19,10 +18,13 @@ export async function versionRows(db: K): Promise<VersionRow[]> {
 export async function latestEvaluation(db: K): Promise<{ versionId: number; at: Date } | undefined> {
   const live = await liveVersionIds(db);
   if (live.length === 0) return undefined;
-  const r = await db.selectFrom('evaluation_runs as r')
+  const r = await db
+    .selectFrom('evaluation_runs as r')
     .select(['r.embedding_version_id as versionId', 'r.created_at as at'])
     .where('r.embedding_version_id', 'in', live)
-    .orderBy('r.id', 'desc').limit(1).executeTakeFirst();
+    .orderBy('r.id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   return r;
 }
 
@@ -30,47 +32,69 @@ export async function latestEvaluation(db: K): Promise<{ versionId: number; at: 
 export async function latestActivation(db: K): Promise<{ versionId: number; at: Date } | undefined> {
   const live = await liveVersionIds(db);
   if (live.length === 0) return undefined;
-  const r = await db.selectFrom('version_events as e')
+  const r = await db
+    .selectFrom('version_events as e')
     .select(['e.embedding_version_id as versionId', 'e.created_at as at'])
     .where('e.event', '=', 'activated')
     .where('e.embedding_version_id', 'in', live)
-    .orderBy('e.id', 'desc').limit(1).executeTakeFirst();
+    .orderBy('e.id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   return r ? { versionId: r.versionId!, at: r.at } : undefined;
 }
 
 /** The baseline the candidate was last compared to. */
 export async function lastComparedBaseline(db: K, candidateId: number): Promise<number | undefined> {
-  const r = await db.selectFrom('evaluation_runs').select('baseline_version_id')
+  const r = await db
+    .selectFrom('evaluation_runs')
+    .select('baseline_version_id')
     .where('embedding_version_id', '=', candidateId)
     .where('baseline_version_id', 'is not', null)
-    .orderBy('id', 'desc').limit(1).executeTakeFirst();
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   return r?.baseline_version_id ?? undefined;
 }
 
 /** Activations and rollbacks, oldest first: who was active before whom. */
 export async function activationEvents(db: K): Promise<{ versionId: number | null; event: string }[]> {
-  return db.selectFrom('version_events').select(['embedding_version_id as versionId', 'event'])
+  return db
+    .selectFrom('version_events')
+    .select(['embedding_version_id as versionId', 'event'])
     .where('event', 'in', ['activated', 'rolled_back'])
-    .orderBy('id').execute();
+    .orderBy('id')
+    .execute();
 }
 
 /** The newest `limit` events of these versions, oldest first. */
 export async function eventsOf(db: K, versionIds: number[], limit: number) {
   if (versionIds.length === 0) return [];
-  const rows = await db.selectFrom('version_events').selectAll()
+  const rows = await db
+    .selectFrom('version_events')
+    .selectAll()
     .where('embedding_version_id', 'in', versionIds)
-    .orderBy('id', 'desc').limit(limit).execute();
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
   return rows.reverse();
 }
 
 export async function evaluationRunsOf(db: K, versionId: number, limit: number) {
-  const rows = await db.selectFrom('evaluation_runs as r')
+  const rows = await db
+    .selectFrom('evaluation_runs as r')
     .select(['r.id', 'r.baseline_version_id', 'r.judged_set_name', 'r.gated', 'r.passed', 'r.created_at', 'r.actor'])
     .where('r.embedding_version_id', '=', versionId)
-    .orderBy('r.id', 'desc').limit(limit).execute();
-  const baselineIds = [...new Set(rows.flatMap((r) => (r.baseline_version_id === null ? [] : [r.baseline_version_id])))];
+    .orderBy('r.id', 'desc')
+    .limit(limit)
+    .execute();
+  const baselineIds = [
+    ...new Set(rows.flatMap((r) => (r.baseline_version_id === null ? [] : [r.baseline_version_id]))),
+  ];
   const keys = await versionKeysById(db, { ids: baselineIds });
-  return rows.map((r) => ({ ...r, baseline_key: r.baseline_version_id === null ? null : (keys.get(r.baseline_version_id) ?? null) }));
+  return rows.map((r) => ({
+    ...r,
+    baseline_key: r.baseline_version_id === null ? null : (keys.get(r.baseline_version_id) ?? null),
+  }));
 }
 
 export async function evaluationRun(db: K, runId: number) {
@@ -79,10 +103,14 @@ export async function evaluationRun(db: K, runId: number) {
 
 /** A version's own latest run on a judged set (the baseline's scores when the candidate's run lacks them). */
 export async function ownRunOn(db: K, versionId: number, judgedSetName: string) {
-  return db.selectFrom('evaluation_runs').selectAll()
+  return db
+    .selectFrom('evaluation_runs')
+    .selectAll()
     .where('embedding_version_id', '=', versionId)
     .where('judged_set_name', '=', judgedSetName)
-    .orderBy('id', 'desc').limit(1).executeTakeFirst();
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
 }
 
 export interface BackfillRow {

@@ -17,7 +17,9 @@ export function computeVerdict(model: Omit<ReportModel, 'verdict'>): Verdict {
     return {
       status: 'empty',
       headline: model.versions.length ? 'No candidate version to report on' : 'No versions registered yet',
-      details: ['Register and backfill a version: embctl versions register v1 --encoder hash:words-256, then embctl backfill v1.'],
+      details: [
+        'Register and backfill a version: embctl versions register v1 --encoder hash:words-256, then embctl backfill v1.',
+      ],
     };
   }
   const details: string[] = [];
@@ -36,35 +38,51 @@ export function computeVerdict(model: Omit<ReportModel, 'verdict'>): Verdict {
   const skipped = e?.gates.filter((g) => g.passed && g.status === 'skipped') ?? [];
   if (e && e.gates.length) {
     const n = e.gates.length;
-    details.push(failed.length ? `${failed.length} of ${n} gates failed: ${failed.map((g) => g.name).join(', ')}.`
-      : skipped.length ? `${n - skipped.length} of ${n} gates passed, ${skipped.length} skipped (${skipped.map((g) => g.name).join(', ')}).`
-        : `All ${n} gates passed.`);
+    details.push(
+      failed.length
+        ? `${failed.length} of ${n} gates failed: ${failed.map((g) => g.name).join(', ')}.`
+        : skipped.length
+          ? `${n - skipped.length} of ${n} gates passed, ${skipped.length} skipped (${skipped.map((g) => g.name).join(', ')}).`
+          : `All ${n} gates passed.`,
+    );
   }
   const s = model.shadow;
   if (s) {
     const parts = [`${s.queries.toLocaleString('en-US')} shadowed queries`];
     if (s.overlap.mean !== null) parts.push(`mean overlap@${s.k ?? 'K'} ${s.overlap.mean.toFixed(2)}`);
     if (s.rbo.mean !== null) parts.push(`mean RBO ${s.rbo.mean.toFixed(2)}`);
-    if (s.latency) parts.push(`p95 latency ${s.latency.candidate.p95.toFixed(1)} ms vs ${s.latency.primary.p95.toFixed(1)} ms`);
+    if (s.latency)
+      parts.push(`p95 latency ${s.latency.candidate.p95.toFixed(1)} ms vs ${s.latency.primary.p95.toFixed(1)} ms`);
     details.push(parts.join(', ') + '.');
   }
   if (c.state !== 'ready' && c.state !== 'retired') details.push(`Backfill is not complete (state: ${c.state}).`);
   const lastActivation = [...model.events].reverse().find((x) => x.versionKey === c.key && x.event === 'activated');
-  if (c.active && lastActivation?.forced) details.push(`Activation was forced${lastActivation.reason ? `: ${lastActivation.reason}` : ''}.`);
+  if (c.active && lastActivation?.forced)
+    details.push(`Activation was forced${lastActivation.reason ? `: ${lastActivation.reason}` : ''}.`);
 
   if (c.state === 'retired') return { status: 'pending', headline: `${c.key} is retired`, details };
   if (e && e.gated && e.passed === false) {
     return {
       status: 'fail',
-      headline: c.active ? `${c.key} is active, but its last gate run failed` : `${c.key} failed its gates${base ? ` against ${base}` : ''}: do not activate`,
+      headline: c.active
+        ? `${c.key} is active, but its last gate run failed`
+        : `${c.key} failed its gates${base ? ` against ${base}` : ''}: do not activate`,
       details,
     };
   }
   if (c.active) {
-    return { status: 'active', headline: `${c.key} is active${base ? `, replacing ${base}` : ''}${e?.passed ? ' — gates passed' : ''}`, details };
+    return {
+      status: 'active',
+      headline: `${c.key} is active${base ? `, replacing ${base}` : ''}${e?.passed ? ' — gates passed' : ''}`,
+      details,
+    };
   }
   if (e && e.gated && e.passed === true) {
-    return { status: 'pass', headline: `${c.key} passed its gates${base ? ` against ${base}` : ''}: ready to activate`, details };
+    return {
+      status: 'pass',
+      headline: `${c.key} passed its gates${base ? ` against ${base}` : ''}: ready to activate`,
+      details,
+    };
   }
   if (!e) {
     details.push(`Evaluate it: embctl evaluate --version ${c.key} --gate.`);

@@ -30,17 +30,20 @@ export function jsonValueProblem(value: unknown, label: string, maxDepth: number
     const { v, depth, path } = stack.pop()!;
     if (typeof v === 'string') {
       const p = textProblem(v);
-      if (p) return `${JSON.stringify(label)} contains ${p} (at ${shortPath(path)}), which PostgreSQL cannot store: remove it`;
+      if (p)
+        return `${JSON.stringify(label)} contains ${p} (at ${shortPath(path)}), which PostgreSQL cannot store: remove it`;
       continue;
     }
     if (!v || typeof v !== 'object') continue;
-    if (depth > maxDepth) return `${JSON.stringify(label)} is nested deeper than ${maxDepth} levels (at ${shortPath(path)}): flatten it`;
+    if (depth > maxDepth)
+      return `${JSON.stringify(label)} is nested deeper than ${maxDepth} levels (at ${shortPath(path)}): flatten it`;
     if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], depth: depth + 1, path: `${path}[${i}]` });
     } else {
       for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
         const p = textProblem(k);
-        if (p) return `${JSON.stringify(label)} contains ${p} in a key (at ${shortPath(path)}), which PostgreSQL cannot store: remove it`;
+        if (p)
+          return `${JSON.stringify(label)} contains ${p} in a key (at ${shortPath(path)}), which PostgreSQL cannot store: remove it`;
         stack.push({ v: x, depth: depth + 1, path: `${path}.${k}` });
       }
     }

@@ -18,9 +18,20 @@ export function writeOutputFile(path: string, text: string, what: string): strin
     renameSync(tmp, abs);
     return abs;
   } catch (e) {
-    try { unlinkSync(tmp); } catch { /* never written */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never written */
+    }
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'EISDIR' || err.code === 'EBUSY' ? 'it is a folder' : err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.code ?? err.message;
-    throw new InputError(`cannot write the ${what} to ${path} (${why}): choose a file path you can write`, [], { cause: e });
+    const why =
+      err.code === 'EISDIR' || err.code === 'EBUSY'
+        ? 'it is a folder'
+        : err.code === 'EACCES' || err.code === 'EPERM'
+          ? 'permission denied'
+          : (err.code ?? err.message);
+    throw new InputError(`cannot write the ${what} to ${path} (${why}): choose a file path you can write`, [], {
+      cause: e,
+    });
   }
 }

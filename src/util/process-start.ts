@@ -22,7 +22,11 @@ export function processStartTime(pid: number): string | undefined {
   }
   if (process.platform === 'darwin' || process.platform.endsWith('bsd')) {
     try {
-      const out = execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
+      const out = execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 5000,
+      }).trim();
       return out ? `ps:${out}` : undefined;
     } catch {
       return undefined;

@@ -7,8 +7,7 @@
 
 /** Anything headers can be read from: a fetch `Headers`, a plain record, node's IncomingHttpHeaders. */
 export type HeaderSource =
-  | { get(name: string): string | null | undefined }
-  | Record<string, string | string[] | number | undefined | null>;
+  { get(name: string): string | null | undefined } | Record<string, string | string[] | number | undefined | null>;
 
 function header(headers: HeaderSource | null | undefined, name: string): string | undefined {
   if (!headers) return undefined;

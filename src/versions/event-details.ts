@@ -14,7 +14,11 @@ const overridden = z.array(z.object({ code: z.string(), message: z.string() }));
 export const EVENT_DETAILS = {
   registered: z.object({
     encoder: z.string(),
-    identity: z.object({ name: z.string(), revision: z.string(), settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])) }),
+    identity: z.object({
+      name: z.string(),
+      revision: z.string(),
+      settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+    }),
     dimensions: z.number().int(),
     metric: z.string(),
     index: z.string(),

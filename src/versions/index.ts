@@ -1,8 +1,28 @@
 // The public surface of src/versions/: other folders import from here only.
 export { encoderForVersion } from './encoder-for-version.js';
 export { parseEventDetails } from './event-details.js';
-export { findVersionId, liveVersionIds, lockVersion, lockVersionAndActive, markRetired, setActiveFlag, setCalibration, transitionState, versionKeysById, versionKeysOf, versionsSignature } from './queries/index.js';
+export {
+  findVersionId,
+  liveVersionIds,
+  lockVersion,
+  lockVersionAndActive,
+  markRetired,
+  setActiveFlag,
+  setCalibration,
+  transitionState,
+  versionKeysById,
+  versionKeysOf,
+  versionsSignature,
+} from './queries/index.js';
 export { registerVersion } from './register.js';
 export type { RegisterInput } from './register.js';
-export { VERSION_KEY, activeVersion, coverage, findVersion, listVersions, recordEvent, requireVersion } from './store.js';
+export {
+  VERSION_KEY,
+  activeVersion,
+  coverage,
+  findVersion,
+  listVersions,
+  recordEvent,
+  requireVersion,
+} from './store.js';
 export type { VersionRow } from './store.js';

@@ -3,7 +3,13 @@ import type { Db } from '../db/index.js';
 import type { DistanceMetric, IndexKind, IndexStorage } from '../db/index.js';
 import { InputError } from '../errors.js';
 import type { Logger } from '../log/index.js';
-import { createEncoder, identityHash, resolveSettings, type EncoderDeps, type EncoderSettings } from '../encoders/index.js';
+import {
+  createEncoder,
+  identityHash,
+  resolveSettings,
+  type EncoderDeps,
+  type EncoderSettings,
+} from '../encoders/index.js';
 import type { Encoder } from '../encoders/index.js';
 import { EncoderDimensionsError } from '../encoders/index.js';
 import { createPartition } from '../partitions/index.js';
@@ -11,7 +17,6 @@ import { findVersion, recordEvent, VERSION_KEY, VERSION_KEY_RULE, type VersionRo
 import { insertVersion } from './queries/index.js';
 
 export const PROBE_TEXT = 'embctl probe: does this encoder produce the vectors it promises?';
-
 
 const registerSchema = z.object({
   key: z.string().regex(VERSION_KEY, `must be ${VERSION_KEY_RULE}`),
@@ -47,18 +52,28 @@ export async function registerVersion(db: Db, input: RegisterInput, deps: Regist
   const parsed = registerSchema.safeParse(input);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${flagName(String(i.path[0]))}: ${i.message}`);
-    throw new InputError(problems.length === 1 ? problems[0]! : `invalid version options (${problems.length} problems)`, problems.length > 1 ? problems : []);
+    throw new InputError(
+      problems.length === 1 ? problems[0]! : `invalid version options (${problems.length} problems)`,
+      problems.length > 1 ? problems : [],
+    );
   }
   const opt = parsed.data;
-  if (opt.index !== 'ivfflat' && opt.lists !== undefined) throw new InputError('--lists applies to --index ivfflat only');
+  if (opt.index !== 'ivfflat' && opt.lists !== undefined)
+    throw new InputError('--lists applies to --index ivfflat only');
   if (opt.index !== 'hnsw' && (opt.m !== undefined || opt.efConstruction !== undefined)) {
     throw new InputError('--m and --ef-construction apply to --index hnsw only');
   }
   if (await findVersion(db.kysely, opt.key)) {
-    throw new InputError(`version ${opt.key} already exists: pick another key (versions are immutable; register a new one for a new model or setting)`);
+    throw new InputError(
+      `version ${opt.key} already exists: pick another key (versions are immutable; register a new one for a new model or setting)`,
+    );
   }
 
-  const settings = resolveSettings(opt.encoder, { ...opt.settings, dimensions: opt.dimensions ?? opt.settings.dimensions }, deps);
+  const settings = resolveSettings(
+    opt.encoder,
+    { ...opt.settings, dimensions: opt.dimensions ?? opt.settings.dimensions },
+    deps,
+  );
   const encoder = await (deps.makeEncoder ?? ((s, st) => createEncoder(s, st, deps)))(opt.encoder, settings);
   try {
     const probe = await encoder.embed([PROBE_TEXT], { label: 'registration probe' }).catch((e: unknown) => {
@@ -66,9 +81,11 @@ export async function registerVersion(db: Db, input: RegisterInput, deps: Regist
       throw e;
     });
     const vector = probe[0];
-    if (!vector || vector.length === 0) throw new InputError(`encoder ${opt.encoder} returned no vector for the probe text`);
+    if (!vector || vector.length === 0)
+      throw new InputError(`encoder ${opt.encoder} returned no vector for the probe text`);
     const real = vector.length;
-    if (opt.dimensions !== undefined && opt.dimensions !== real) throw dimensionsRefused(opt.encoder, real, opt.dimensions);
+    if (opt.dimensions !== undefined && opt.dimensions !== real)
+      throw dimensionsRefused(opt.encoder, real, opt.dimensions);
     checkIndexFits(opt.index, opt.storage, real);
     checkMetric(opt.metric, encoder, vector);
 
@@ -96,12 +113,25 @@ export async function registerVersion(db: Db, input: RegisterInput, deps: Regist
       });
       await createPartition(trx, v);
       await recordEvent(trx, {
-        versionId: v.id, versionKey: v.version_key, event: 'registered', actor: deps.actor,
-        details: { encoder: opt.encoder, identity: { name: identity.name, revision: identity.revision, settings: identity.settings }, dimensions: real, metric: opt.metric, index: opt.index, storage: opt.storage },
+        versionId: v.id,
+        versionKey: v.version_key,
+        event: 'registered',
+        actor: deps.actor,
+        details: {
+          encoder: opt.encoder,
+          identity: { name: identity.name, revision: identity.revision, settings: identity.settings },
+          dimensions: real,
+          metric: opt.metric,
+          index: opt.index,
+          storage: opt.storage,
+        },
       });
       return v;
     });
-    deps.logger.info({ version: row.version_key, encoder: row.encoder_spec, dimensions: row.dimensions }, 'version registered');
+    deps.logger.info(
+      { version: row.version_key, encoder: row.encoder_spec, dimensions: row.dimensions },
+      'version registered',
+    );
     return row;
   } finally {
     await encoder.close?.();
@@ -109,7 +139,9 @@ export async function registerVersion(db: Db, input: RegisterInput, deps: Regist
 }
 
 function dimensionsRefused(encoder: string, actual: number, expected: number): InputError {
-  return new InputError(`encoder ${encoder} produces ${actual} dimensions: expected ${expected} dimensions, not ${actual} (fix --dimensions, or pass the model's dimensions setting)`);
+  return new InputError(
+    `encoder ${encoder} produces ${actual} dimensions: expected ${expected} dimensions, not ${actual} (fix --dimensions, or pass the model's dimensions setting)`,
+  );
 }
 
 function checkIndexFits(index: IndexKind, storage: IndexStorage, dims: number): void {
@@ -117,9 +149,13 @@ function checkIndexFits(index: IndexKind, storage: IndexStorage, dims: number): 
   const limit = INDEX_DIMENSION_LIMIT[storage];
   if (dims <= limit) return;
   if (storage === 'vector' && dims <= INDEX_DIMENSION_LIMIT.halfvec) {
-    throw new InputError(`pgvector cannot build an ${index.toUpperCase()} index on vector(${dims}) (limit ${limit} dimensions): add --storage halfvec (index on half precision, up to 4000 dimensions; vectors stay full precision)`);
+    throw new InputError(
+      `pgvector cannot build an ${index.toUpperCase()} index on vector(${dims}) (limit ${limit} dimensions): add --storage halfvec (index on half precision, up to 4000 dimensions; vectors stay full precision)`,
+    );
   }
-  throw new InputError(`pgvector cannot index ${dims} dimensions (limit 4000 with halfvec): use a model setting with fewer dimensions, or --index none for exact search`);
+  throw new InputError(
+    `pgvector cannot index ${dims} dimensions (limit 4000 with halfvec): use a model setting with fewer dimensions, or --index none for exact search`,
+  );
 }
 
 function checkMetric(metric: string, encoder: Encoder, probe: Float32Array): void {
@@ -128,7 +164,9 @@ function checkMetric(metric: string, encoder: Encoder, probe: Float32Array): voi
   for (const x of probe) sq += x * x;
   const norm = Math.sqrt(sq);
   if (!encoder.normalized && Math.abs(norm - 1) > 1e-3) {
-    throw new InputError(`--metric ip ranks by vector length on unnormalised output (probe norm ${norm.toFixed(3)}): use --metric cosine, or an encoder that normalises its vectors`);
+    throw new InputError(
+      `--metric ip ranks by vector length on unnormalised output (probe norm ${norm.toFixed(3)}): use --metric cosine, or an encoder that normalises its vectors`,
+    );
   }
 }
 

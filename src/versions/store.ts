@@ -23,7 +23,9 @@ export class UnknownVersionError extends NotFoundError {
   readonly known: string[];
   constructor(key: string, known: string[]) {
     const shown = showKey(key);
-    const list = known.length ? ` (known: ${known.slice(0, 20).join(', ')}${known.length > 20 ? `, … ${known.length - 20} more` : ''})` : '';
+    const list = known.length
+      ? ` (known: ${known.slice(0, 20).join(', ')}${known.length > 20 ? `, … ${known.length - 20} more` : ''})`
+      : '';
     const hint = VERSION_KEY.test(key)
       ? `register it with embctl versions register ${key} --encoder <spec>`
       : `${shown} is not a valid version key (${VERSION_KEY_RULE})`;
@@ -34,7 +36,9 @@ export class UnknownVersionError extends NotFoundError {
 
   /** The message without a command to run (for HTTP clients). */
   override get brief(): string {
-    const list = this.known.length ? ` (known: ${this.known.slice(0, 20).join(', ')}${this.known.length > 20 ? ', …' : ''})` : '';
+    const list = this.known.length
+      ? ` (known: ${this.known.slice(0, 20).join(', ')}${this.known.length > 20 ? ', …' : ''})`
+      : '';
     return `no version ${showKey(this.key)}${list}${VERSION_KEY.test(this.key) ? '' : `: not a valid version key (${VERSION_KEY_RULE})`}`;
   }
 }
@@ -50,7 +54,9 @@ export async function requireVersion(from: Queryable, key: string): Promise<Vers
   // A key the schema cannot hold names no version: do not send it (it may hold a NUL).
   const v = VERSION_KEY.test(key) ? await findVersion(db, key) : undefined;
   if (v) return v;
-  const keys = (await db.selectFrom('embedding_versions').select('version_key').orderBy('id').execute()).map((r) => r.version_key);
+  const keys = (await db.selectFrom('embedding_versions').select('version_key').orderBy('id').execute()).map(
+    (r) => r.version_key,
+  );
   throw new UnknownVersionError(key, keys);
 }
 
@@ -79,21 +85,27 @@ export type EventInput = {
 
 /** Append to the audit trail (in the caller's transaction). */
 export async function recordEvent(db: Exec, e: EventInput): Promise<void> {
-  await db.insertInto('version_events').values({
-    embedding_version_id: e.versionId,
-    version_key: e.versionKey,
-    event: e.event,
-    actor: e.actor,
-    reason: e.reason ?? null,
-    forced: e.forced ?? false,
-    details: JSON.stringify(e.details),
-  }).execute();
+  await db
+    .insertInto('version_events')
+    .values({
+      embedding_version_id: e.versionId,
+      version_key: e.versionKey,
+      event: e.event,
+      actor: e.actor,
+      reason: e.reason ?? null,
+      forced: e.forced ?? false,
+      details: JSON.stringify(e.details),
+    })
+    .execute();
 }
 
 /** Live chunks, and how many of them have a vector in each version's partition. */
 export async function coverage(db: Exec): Promise<{ live: number; byVersion: Map<number, number> }> {
-  const live = await db.selectFrom('document_chunks').select(sql<number>`count(*)`.as('n'))
-    .where('retired_at', 'is', null).executeTakeFirstOrThrow();
+  const live = await db
+    .selectFrom('document_chunks')
+    .select(sql<number>`count(*)`.as('n'))
+    .where('retired_at', 'is', null)
+    .executeTakeFirstOrThrow();
   const rows = await sql<{ v: number; n: number }>`
     select e.embedding_version_id as v, count(*) as n
     from chunk_embeddings e join document_chunks c on c.id = e.chunk_id

@@ -18,7 +18,10 @@ export interface CliResult {
  * a loaded machine is slow, not wrong; pass `timeoutMs` only where a hang is
  * what the test is about.
  */
-export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', TSX, RUN, ...args], {
       cwd: opts.cwd ?? REPO,
@@ -74,7 +77,9 @@ export function spawnCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: 
 export async function waitForOutput(run: SpawnedCli, pattern: RegExp, count = 1): Promise<void> {
   const seen = () => (run.out.stdout.match(pattern)?.length ?? 0) + (run.out.stderr.match(pattern)?.length ?? 0);
   let exited = false;
-  void run.exited.then(() => { exited = true; });
+  void run.exited.then(() => {
+    exited = true;
+  });
   while (seen() < count) {
     if (exited) {
       throw new Error(`the CLI exited before printing ${count} × ${pattern}: ${run.out.stderr.slice(-2000)}`);

@@ -23,12 +23,14 @@ function locateScifact(): { dir: string } | { missing: string } {
   if (fromEnv) {
     const dir = resolve(fromEnv);
     const absent = SCIFACT_FILES.filter((f) => !existsSync(resolve(dir, f)));
-    if (absent.length) throw new Error(`EMBCTL_SCIFACT_DIR=${fromEnv} lacks ${absent.join(', ')}: point it at a BEIR SciFact folder`);
+    if (absent.length)
+      throw new Error(`EMBCTL_SCIFACT_DIR=${fromEnv} lacks ${absent.join(', ')}: point it at a BEIR SciFact folder`);
     return { dir };
   }
   if (SCIFACT_FILES.every((f) => existsSync(resolve(SHARED_SCIFACT, f)))) return { dir: SHARED_SCIFACT };
   return {
-    missing: 'BEIR SciFact is not in the repo (CC BY-NC): set EMBCTL_SCIFACT_DIR to a BEIR SciFact folder (corpus.jsonl, queries.jsonl, qrels/test.tsv) to run it',
+    missing:
+      'BEIR SciFact is not in the repo (CC BY-NC): set EMBCTL_SCIFACT_DIR to a BEIR SciFact folder (corpus.jsonl, queries.jsonl, qrels/test.tsv) to run it',
   };
 }
 

@@ -56,7 +56,10 @@ export async function freshTarget(): Promise<TestDbTarget> {
  * `<prefix>_<pid>_<random>`, and how to drop it (safe twice). Tests and
  * benchmarks both use it.
  */
-export async function scratchDatabase(adminUrl: string, prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function scratchDatabase(
+  adminUrl: string,
+  prefix: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
   if (!/^[a-z][a-z0-9_]{0,40}$/.test(prefix)) throw new Error(`bad database name prefix ${prefix}`);
   const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
   await withAdmin(adminUrl, (c) => c.query(`create database ${name}`));
@@ -76,7 +79,12 @@ export async function scratchDatabase(adminUrl: string, prefix: string): Promise
 /** A fresh database, opened (and migrated unless told otherwise). */
 export async function freshDb(opts: { migrate?: boolean } = {}): Promise<TestDb> {
   const target = await freshTarget();
-  const db = await openDatabase({ databaseUrl: target.url, homeDir: target.homeDir, logger: silentLogger(), poolSize: 8 });
+  const db = await openDatabase({
+    databaseUrl: target.url,
+    homeDir: target.homeDir,
+    logger: silentLogger(),
+    poolSize: 8,
+  });
   if (opts.migrate !== false) await migrate(db, { logger: silentLogger() });
   let destroyed = false;
   return Object.assign(db, {

@@ -54,14 +54,22 @@ export function createExactRetriever(db: Kysely<any>): ExactRetriever {
     const [vector] = await (await encoderOf(version)).embed([query]);
     const op = OPERATOR[version.distance_metric];
     if (!op) throw new Error(`unknown metric ${version.distance_metric}`);
-    const { rows } = await sql<{ chunk_id: string | number; distance: number; semantic_key: string; document_id: string }>`
+    const { rows } = await sql<{
+      chunk_id: string | number;
+      distance: number;
+      semantic_key: string;
+      document_id: string;
+    }>`
       select e.chunk_id, e.embedding ${sql.raw(op)} ${vectorLiteral(vector!)}::vector as distance, c.semantic_key, c.document_id
       from chunk_embeddings e join document_chunks c on c.id = e.chunk_id
       where e.embedding_version_id = ${version.id} and c.retired_at is null
       order by distance, e.chunk_id
       limit ${depth}`.execute(db);
     return rows.map((r) => ({
-      chunkId: Number(r.chunk_id), semanticKey: r.semantic_key, documentId: r.document_id, score: -Number(r.distance),
+      chunkId: Number(r.chunk_id),
+      semanticKey: r.semantic_key,
+      documentId: r.document_id,
+      score: -Number(r.distance),
     }));
   };
   return Object.assign(retrieve, {

@@ -55,14 +55,21 @@ export async function fillVersion(db: Db, key: string, opts: FillOptions = {}): 
     select c.id, c.content from document_chunks c
     where c.retired_at is null and not exists (select 1 from ${sql.raw(table)} e where e.chunk_id = c.id)
     order by c.id`.execute(db.kysely);
-  const chosen = rows.map((r) => ({ id: Number(r.id), content: r.content })).filter((r, i) => (opts.only ? opts.only(r.id, i) : true));
+  const chosen = rows
+    .map((r) => ({ id: Number(r.id), content: r.content }))
+    .filter((r, i) => (opts.only ? opts.only(r.id, i) : true));
   const encoder = await encoderForVersion(v, {});
   try {
     for (let i = 0; i < chosen.length; i += 256) {
       const slice = chosen.slice(i, i + 256);
       const vectors = await encoder.embed(slice.map((r) => r.content));
       await db.kysely.transaction().execute((trx) =>
-        copyBinaryWriter.write(trx, v, slice.map((r, j) => ({ chunkId: r.id, vector: vectors[j]! }))));
+        copyBinaryWriter.write(
+          trx,
+          v,
+          slice.map((r, j) => ({ chunkId: r.id, vector: vectors[j]! })),
+        ),
+      );
     }
   } finally {
     await encoder.close?.();
@@ -70,12 +77,18 @@ export async function fillVersion(db: Db, key: string, opts: FillOptions = {}): 
   if (opts.index !== false) await buildIndex(db, v);
   await sql.raw(`ANALYZE ${table}`).execute(db.kysely);
   await sql`ANALYZE document_chunks`.execute(db.kysely); // PGlite has no autovacuum
-  await db.kysely.updateTable('embedding_versions').set({ state: opts.state ?? 'ready' }).where('id', '=', v.id).execute();
+  await db.kysely
+    .updateTable('embedding_versions')
+    .set({ state: opts.state ?? 'ready' })
+    .where('id', '=', v.id)
+    .execute();
   return requireVersion(db.kysely, key);
 }
 
 export async function buildIndex(db: Db, v: VersionRow): Promise<void> {
-  const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.raw(partitionTable(v.id))}`.execute(db.kysely);
+  const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.raw(partitionTable(v.id))}`.execute(
+    db.kysely,
+  );
   const stmt = annIndexStatement(v, { rowCount: Number(rows[0]?.n ?? 0) });
   if (stmt) await sql.raw(stmt).execute(db.kysely);
 }
@@ -83,10 +96,20 @@ export async function buildIndex(db: Db, v: VersionRow): Promise<void> {
 /** Record a gated evaluation run for a version (what `evaluate --gate` writes). */
 export async function recordGate(db: Db, key: string, passed: boolean): Promise<void> {
   const v = await requireVersion(db.kysely, key);
-  await db.kysely.insertInto('evaluation_runs').values({
-    embedding_version_id: v.id, judged_set_name: 'test', judged_set_sha256: '0'.repeat(64),
-    gated: true, passed, metrics: JSON.stringify({}), per_query: JSON.stringify([]), gates: JSON.stringify([]), actor: 'tester',
-  }).execute();
+  await db.kysely
+    .insertInto('evaluation_runs')
+    .values({
+      embedding_version_id: v.id,
+      judged_set_name: 'test',
+      judged_set_sha256: '0'.repeat(64),
+      gated: true,
+      passed,
+      metrics: JSON.stringify({}),
+      per_query: JSON.stringify([]),
+      gates: JSON.stringify([]),
+      actor: 'tester',
+    })
+    .execute();
 }
 
 /** A small synthetic corpus: `n` documents over a few topics, with metadata. */

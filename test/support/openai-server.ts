@@ -140,7 +140,12 @@ export function fakeEmbedding(model: string, text: string, dimensions: number): 
     // xoshiro128** — fast, good enough, deterministic.
     const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
     const t = s1 << 9;
-    s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl(s3, 11);
     return r / 4294967296;
   };
   const v = new Float32Array(dimensions);
@@ -178,12 +183,23 @@ function formatDuration(ms: number): string {
 
 function newStats(): ServerStats {
   return {
-    requests: 0, ok: 0, rateLimited: 0, unauthorized: 0, faulted: 0,
-    textCalls: new Map(), billedTextCalls: new Map(), log: [], tokens: 0,
+    requests: 0,
+    ok: 0,
+    rateLimited: 0,
+    unauthorized: 0,
+    faulted: 0,
+    textCalls: new Map(),
+    billedTextCalls: new Map(),
+    log: [],
+    tokens: 0,
   };
 }
 
-interface ActiveRule { fault: Fault; left: number; match?: (req: RequestInfo) => boolean }
+interface ActiveRule {
+  fault: Fault;
+  left: number;
+  match?: (req: RequestInfo) => boolean;
+}
 
 export async function startOpenAIServer(options: OpenAIServerOptions = {}): Promise<OpenAIServer> {
   const windowMs = options.windowMs ?? 60_000;
@@ -198,16 +214,24 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
 
-  const sleep = (ms: number) => new Promise<void>((resolve) => {
-    if (ms <= 0) return resolve();
-    const t = setTimeout(() => { timers.delete(t); resolve(); }, ms);
-    timers.add(t);
-  });
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (ms <= 0) return resolve();
+      const t = setTimeout(() => {
+        timers.delete(t);
+        resolve();
+      }, ms);
+      timers.add(t);
+    });
 
   function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     if (res.destroyed) return;
     const text = typeof body === 'string' ? body : JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+      ...headers,
+    });
     res.end(text);
   }
 
@@ -284,9 +308,29 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
       if (given !== options.apiKey) {
         stats.unauthorized++;
-        stats.log.push({ n, at: now, model: '', items: 0, tokens: 0, status: 401, dimensions: 0, encodingFormat: 'float', texts: [] });
-        const shown = options.echoKeyOn401 ? given : given.slice(0, 3) + '*'.repeat(Math.max(0, given.length - 7)) + given.slice(-4);
-        return send(res, 401, errorBody(`Incorrect API key provided: ${shown}. You can find your API key at https://platform.openai.com/account/api-keys.`, 'invalid_request_error', 'invalid_api_key'));
+        stats.log.push({
+          n,
+          at: now,
+          model: '',
+          items: 0,
+          tokens: 0,
+          status: 401,
+          dimensions: 0,
+          encodingFormat: 'float',
+          texts: [],
+        });
+        const shown = options.echoKeyOn401
+          ? given
+          : given.slice(0, 3) + '*'.repeat(Math.max(0, given.length - 7)) + given.slice(-4);
+        return send(
+          res,
+          401,
+          errorBody(
+            `Incorrect API key provided: ${shown}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+            'invalid_request_error',
+            'invalid_api_key',
+          ),
+        );
       }
     }
 
@@ -298,12 +342,16 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
     }
     const model = body.model;
     if (typeof model !== 'string' || model === '') {
-      return send(res, 400, errorBody("you must provide a model parameter", 'invalid_request_error'));
+      return send(res, 400, errorBody('you must provide a model parameter', 'invalid_request_error'));
     }
     const input = body.input;
     const texts = typeof input === 'string' ? [input] : input;
     if (!Array.isArray(texts) || texts.length === 0 || !texts.every((t) => typeof t === 'string' && t !== '')) {
-      return send(res, 400, errorBody("'$.input' is invalid. Please check the API reference.", 'invalid_request_error'));
+      return send(
+        res,
+        400,
+        errorBody("'$.input' is invalid. Please check the API reference.", 'invalid_request_error'),
+      );
     }
     if (texts.length > maxItems) {
       return send(res, 400, errorBody(`'$.input' must have at most ${maxItems} items`, 'invalid_request_error'));
@@ -317,7 +365,11 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
     if (body.dimensions !== undefined) {
       const d = body.dimensions;
       if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > modelDims) {
-        return send(res, 400, errorBody(`Invalid 'dimensions': must be an integer between 1 and ${modelDims}.`, 'invalid_request_error'));
+        return send(
+          res,
+          400,
+          errorBody(`Invalid 'dimensions': must be an integer between 1 and ${modelDims}.`, 'invalid_request_error'),
+        );
       }
       dimensions = d;
     }
@@ -326,7 +378,15 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
     const tokens = tokenList.reduce((a, b) => a + b, 0);
     count(stats.textCalls, strings);
     const record: RequestRecord = {
-      n, at: now, model, items: strings.length, tokens, status: 200, dimensions, encodingFormat: format, texts: strings,
+      n,
+      at: now,
+      model,
+      items: strings.length,
+      tokens,
+      status: 200,
+      dimensions,
+      encodingFormat: format,
+      texts: strings,
     };
     stats.log.push(record);
 
@@ -340,7 +400,16 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       const headers: Record<string, string> = { ...rateHeaders(now), 'retry-after': String(Math.ceil(ms / 1000)) };
       if (options.retryAfterMsHeader !== false) headers['retry-after-ms'] = String(ms);
       const limit = wait.kind === 'requests' ? `${options.rpm} requests` : `${options.tpm} tokens`;
-      return send(res, 429, errorBody(`Rate limit reached for ${model}: limit ${limit} per ${windowMs} ms. Please try again in ${formatDuration(ms)}.`, wait.kind, 'rate_limit_exceeded'), headers);
+      return send(
+        res,
+        429,
+        errorBody(
+          `Rate limit reached for ${model}: limit ${limit} per ${windowMs} ms. Please try again in ${formatDuration(ms)}.`,
+          wait.kind,
+          'rate_limit_exceeded',
+        ),
+        headers,
+      );
     }
 
     const fault = pickFault({ n, model, texts: strings, tokens });
@@ -354,10 +423,17 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       const headers: Record<string, string> = {};
       if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
       if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = String(fault.retryAfterMs);
-      const asked = fault.retryAfterMs ?? (typeof fault.retryAfterSeconds === 'number' ? fault.retryAfterSeconds * 1000 : undefined);
+      const asked =
+        fault.retryAfterMs ??
+        (typeof fault.retryAfterSeconds === 'number' ? fault.retryAfterSeconds * 1000 : undefined);
       if (asked !== undefined) record.retryAfterMs = asked;
       if (fault.status === 429) stats.rateLimited++;
-      return send(res, fault.status, errorBody(fault.message ?? `Injected ${fault.status}`, fault.status === 429 ? 'requests' : 'server_error'), headers);
+      return send(
+        res,
+        fault.status,
+        errorBody(fault.message ?? `Injected ${fault.status}`, fault.status === 429 ? 'requests' : 'server_error'),
+        headers,
+      );
     }
     if (fault?.kind === 'hang') {
       record.status = 0;
@@ -365,7 +441,8 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
     }
 
     window.push({ at: now, tokens });
-    const latency = typeof options.latencyMs === 'function' ? options.latencyMs(strings.length, tokens) : options.latencyMs ?? 0;
+    const latency =
+      typeof options.latencyMs === 'function' ? options.latencyMs(strings.length, tokens) : (options.latencyMs ?? 0);
     await sleep(latency + (fault?.kind === 'delay' ? fault.ms : 0));
     if (res.destroyed) {
       record.status = 499;
@@ -376,7 +453,12 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       count(stats.billedTextCalls, strings);
       stats.ok++;
       stats.tokens += tokens;
-      return send(res, 200, '{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,', rateHeaders(Date.now()));
+      return send(
+        res,
+        200,
+        '{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,',
+        rateHeaders(Date.now()),
+      );
     }
 
     const outDims = fault?.kind === 'wrong-dimensions' ? fault.dimensions : dimensions;
@@ -398,7 +480,10 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       embedding: format === 'base64' ? toBase64(vectors[i]!) : Array.from(vectors[i]!),
     }));
     let text = JSON.stringify({
-      object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens },
+      object: 'list',
+      data,
+      model,
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
     });
     if (nonFinite && format === 'float') {
       // JSON cannot carry NaN/Infinity: `null` and `1e999` (parses to Infinity) are what broken servers send.
@@ -426,7 +511,10 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
           send(res, 500, errorBody(`server bug: ${String(err)}`, 'server_error'));
         });
       } else if (req.method === 'GET' && path === '/v1/models') {
-        send(res, 200, { object: 'list', data: Object.keys(dims).map((id) => ({ id, object: 'model', owned_by: 'local' })) });
+        send(res, 200, {
+          object: 'list',
+          data: Object.keys(dims).map((id) => ({ id, object: 'model', owned_by: 'local' })),
+        });
       } else {
         send(res, 404, errorBody(`Unknown request URL: ${req.method} ${path}`, 'invalid_request_error'));
       }
@@ -449,7 +537,9 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
     port,
     stats,
     setFaults(...given) {
-      rules = given.map((r) => ('fault' in r ? { fault: r.fault, left: r.times ?? 1, match: r.match } : { fault: r, left: 1 }));
+      rules = given.map((r) =>
+        'fault' in r ? { fault: r.fault, left: r.times ?? 1, match: r.match } : { fault: r, left: 1 },
+      );
     },
     reset() {
       rules = [];
@@ -472,7 +562,11 @@ function shuffled(xs: number[], seed: number): number[] {
   const out = xs.slice();
   let s = (seed * 2654435761) >>> 0 || 1;
   for (let i = out.length - 1; i > 0; i--) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     const j = s % (i + 1);
     [out[i], out[j]] = [out[j]!, out[i]!];
   }

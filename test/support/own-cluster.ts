@@ -1,5 +1,14 @@
 import { execFile } from 'node:child_process';
-import { appendFileSync, chownSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chownSync,
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +36,8 @@ const AS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
 
 /** Why own-cluster tests cannot run here, or undefined when they can. */
 export function ownClusterUnavailable(): string | undefined {
-  if (!existsSync(join(PG_BIN, 'initdb')) || !existsSync(join(PG_BIN, 'pg_ctl'))) return `no PostgreSQL binaries in ${PG_BIN} (set EMBCTL_PG_BIN)`;
+  if (!existsSync(join(PG_BIN, 'initdb')) || !existsSync(join(PG_BIN, 'pg_ctl')))
+    return `no PostgreSQL binaries in ${PG_BIN} (set EMBCTL_PG_BIN)`;
   return undefined;
 }
 
@@ -177,12 +187,22 @@ export async function initCluster(opts: InitOptions = {}): Promise<OwnCluster> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     writeFileSync(conf, original);
-    appendFileSync(conf, [
-      '', '# embctl own test cluster: speed over durability',
-      "listen_addresses = '127.0.0.1'", `port = ${port}`, `unix_socket_directories = '${dir}'`,
-      'fsync = off', 'synchronous_commit = off', 'full_page_writes = off', 'max_connections = 100',
-      ...Object.entries(opts.settings ?? {}).map(([k, v]) => `${k} = ${v}`), '',
-    ].join('\n'));
+    appendFileSync(
+      conf,
+      [
+        '',
+        '# embctl own test cluster: speed over durability',
+        "listen_addresses = '127.0.0.1'",
+        `port = ${port}`,
+        `unix_socket_directories = '${dir}'`,
+        'fsync = off',
+        'synchronous_commit = off',
+        'full_page_writes = off',
+        'max_connections = 100',
+        ...Object.entries(opts.settings ?? {}).map(([k, v]) => `${k} = ${v}`),
+        '',
+      ].join('\n'),
+    );
     const cluster = new OwnCluster(dir, port);
     try {
       await cluster.start();
@@ -192,7 +212,8 @@ export async function initCluster(opts: InitOptions = {}): Promise<OwnCluster> {
       throw e;
     }
     try {
-      for (const db of ['template1', 'postgres']) await cluster.admin((c) => c.query('create extension if not exists vector'), db);
+      for (const db of ['template1', 'postgres'])
+        await cluster.admin((c) => c.query('create extension if not exists vector'), db);
     } catch (e) {
       await cluster.destroy();
       throw e;
@@ -208,7 +229,9 @@ function gid(user: string): number {
   return idOf(user, 3);
 }
 function idOf(user: string, field: number): number {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${user}:`));
   const n = Number(line?.split(':')[field]);
   if (!Number.isInteger(n)) throw new Error(`no user ${user} in /etc/passwd`);
   return n;

@@ -56,14 +56,26 @@ export interface LoadStats {
  * `clients` loops of POST /v1/search until `stop()`. Every answer is
  * counted by status; a 503 must carry Retry-After.
  */
-export function searchLoad(base: string, clients: number, body: (i: number) => unknown): { stats: LoadStats; stop(): Promise<void> } {
-  const stats: LoadStats = { byStatus: new Map(), unavailableWithoutRetryAfter: 0, unexpected: [], networkErrors: [], ok: 0 };
+export function searchLoad(
+  base: string,
+  clients: number,
+  body: (i: number) => unknown,
+): { stats: LoadStats; stop(): Promise<void> } {
+  const stats: LoadStats = {
+    byStatus: new Map(),
+    unavailableWithoutRetryAfter: 0,
+    unexpected: [],
+    networkErrors: [],
+    ok: 0,
+  };
   let running = true;
   const loops = Array.from({ length: clients }, async (_, c) => {
     for (let i = 0; running; i++) {
       try {
         const r = await fetch(`${base}/v1/search`, {
-          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body(c * 100_000 + i)),
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body(c * 100_000 + i)),
         });
         const text = await r.text();
         stats.byStatus.set(r.status, (stats.byStatus.get(r.status) ?? 0) + 1);
@@ -93,7 +105,11 @@ export function searchLoad(base: string, clients: number, body: (i: number) => u
  * `limitMs` (generous: a bound, not a timing assertion), or at once when
  * `check` throws (e.g. the process under test died).
  */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, opts: { limitMs?: number; everyMs?: number; check?: () => void } = {}): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  opts: { limitMs?: number; everyMs?: number; check?: () => void } = {},
+): Promise<T> {
   const until = Date.now() + (opts.limitMs ?? 600_000);
   let last: unknown;
   for (;;) {
@@ -104,7 +120,8 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (e) {
       last = e;
     }
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    if (Date.now() > until)
+      throw new Error(`gave up waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
     await new Promise((r) => setTimeout(r, opts.everyMs ?? 100));
   }
 }

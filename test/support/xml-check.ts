@@ -37,7 +37,8 @@ export function xmlProblems(xml: string): string[] {
     const m = /^<(\/?)([A-Za-z_][\w.-]*)((?:\s+[A-Za-z_][\w.:-]*\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/.exec(s);
     if (!m) return [...problems, `malformed tag near: ${s.slice(0, 40)}`];
     const [whole, close, name, attrs, selfClose] = m as unknown as [string, string, string, string, string];
-    for (const a of attrs.matchAll(/=\s*(?:"([^"]*)"|'([^']*)')/g)) checkText(a[1] ?? a[2] ?? '', `attribute of <${name}>`);
+    for (const a of attrs.matchAll(/=\s*(?:"([^"]*)"|'([^']*)')/g))
+      checkText(a[1] ?? a[2] ?? '', `attribute of <${name}>`);
     if (close) {
       const open = stack.pop();
       if (open !== name) problems.push(`</${name}> closes <${open ?? 'nothing'}>`);

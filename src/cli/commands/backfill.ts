@@ -31,7 +31,11 @@ export function registerBackfill(program: Command, ctx: CliContext): void {
     .option('--batch-size <n>', 'distinct texts per leased batch (default 256)', intOption(1, 100_000))
     .option('--rpm <n>', "the provider's requests-per-minute limit", intOption(1))
     .option('--tpm <n>', "the provider's tokens-per-minute limit", intOption(1))
-    .option('--concurrency <n>', 'most encoder requests in flight (adapts down on 429s; default workers × 2)', intOption(1, 1024))
+    .option(
+      '--concurrency <n>',
+      'most encoder requests in flight (adapts down on 429s; default workers × 2)',
+      intOption(1, 1024),
+    )
     .option('--max-tokens <n>', 'stop cleanly once this many tokens are spent', intOption(1))
     .option('--max-cost <usd>', 'stop cleanly once this much is spent', numberOption(0, 1e9))
     .option('--price-per-mtok <usd>', 'price per million tokens (overrides the built-in table)', numberOption(0, 1e6))
@@ -40,36 +44,65 @@ export function registerBackfill(program: Command, ctx: CliContext): void {
     .option('--parallel-workers <n>', 'server: parallel workers for the index build (default 2)', intOption(0, 64))
     .option('--lease-seconds <n>', 'lease length of a batch (default 120)', intOption(1, 86_400))
     .option('--dry-run', 'print chunks to embed, chunks reused, tokens and estimated cost; write nothing')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ embctl backfill v2 --dry-run
   $ embctl backfill v2 --workers 4 --rpm 3000 --tpm 1000000 --max-cost 25
   $ embctl backfill v2 --workers 8        # on each of several hosts: they share the work
 
 Ctrl-C once: stop claiming, finish in-flight batches, exit; twice: exit at once.
-Killed any other way, run it again: it resumes where it stopped.`)
+Killed any other way, run it again: it resumes where it stopped.`,
+    )
     .action(async (key: string, f: BackfillFlags) => {
       const db = await ctx.db();
       await requireSchema(db);
       const deps = ctx.encoderDeps();
       const options: BackfillOptions = {
-        workers: f.workers, batchSize: f.batchSize, rpm: f.rpm, tpm: f.tpm, concurrency: f.concurrency,
-        maxTokens: f.maxTokens, maxCost: f.maxCost, pricePerMillion: f.pricePerMtok, index: f.index,
-        maintenanceWorkMem: f.maintenanceWorkMem, parallelWorkers: f.parallelWorkers,
+        workers: f.workers,
+        batchSize: f.batchSize,
+        rpm: f.rpm,
+        tpm: f.tpm,
+        concurrency: f.concurrency,
+        maxTokens: f.maxTokens,
+        maxCost: f.maxCost,
+        pricePerMillion: f.pricePerMtok,
+        index: f.index,
+        maintenanceWorkMem: f.maintenanceWorkMem,
+        parallelWorkers: f.parallelWorkers,
         leaseMs: f.leaseSeconds !== undefined ? f.leaseSeconds * 1000 : undefined,
       };
       if (f.dryRun) {
         const plan = await planBackfill(db, key, options, deps);
         ctx.out.result(plan);
-        ctx.out.line(`dry run for ${plan.version} (${plan.encoder}): ${plan.missingChunks} chunks lack a vector (${plan.missingTexts} distinct texts)`);
-        ctx.out.line(`  reused from identical encoders: ${plan.reusableChunks} chunks (${plan.reusableTexts} texts) — free`);
-        ctx.out.line(`  to embed: ${plan.textsToEmbed} texts, ${plan.tokens.toLocaleString('en-US')} tokens, estimated cost ${plan.estimatedCostUsd === null ? 'unknown (pass --price-per-mtok)' : `$${plan.estimatedCostUsd.toFixed(4)}`}`);
+        ctx.out.line(
+          `dry run for ${plan.version} (${plan.encoder}): ${plan.missingChunks} chunks lack a vector (${plan.missingTexts} distinct texts)`,
+        );
+        ctx.out.line(
+          `  reused from identical encoders: ${plan.reusableChunks} chunks (${plan.reusableTexts} texts) — free`,
+        );
+        ctx.out.line(
+          `  to embed: ${plan.textsToEmbed} texts, ${plan.tokens.toLocaleString('en-US')} tokens, estimated cost ${plan.estimatedCostUsd === null ? 'unknown (pass --price-per-mtok)' : `$${plan.estimatedCostUsd.toFixed(4)}`}`,
+        );
         ctx.out.line('  nothing was written');
         return;
       }
-      const summary = await withSignals((signal, hardSignal) => runBackfill(db, key, {
-        ...options, signal, hardSignal, onProgress: progressPrinter(ctx),
-      }, deps), (stopped) => reportBackfill(ctx, stopped));
+      const summary = await withSignals(
+        (signal, hardSignal) =>
+          runBackfill(
+            db,
+            key,
+            {
+              ...options,
+              signal,
+              hardSignal,
+              onProgress: progressPrinter(ctx),
+            },
+            deps,
+          ),
+        (stopped) => reportBackfill(ctx, stopped),
+      );
       reportBackfill(ctx, summary);
     });
 
@@ -89,13 +122,29 @@ Killed any other way, run it again: it resumes where it stopped.`)
     .option('--force', 'allow --rebuild on the active version')
     .option('--maintenance-work-mem <size>', 'server: maintenance_work_mem for the build, e.g. 2GB')
     .option('--parallel-workers <n>', 'server: parallel workers for the build (default 2)', intOption(0, 64))
-    .addHelpText('after', '\nExamples:\n  $ embctl index v2\n  $ embctl index v2 --rebuild --maintenance-work-mem 4GB --parallel-workers 4')
-    .action(async (key: string, f: { rebuild?: boolean; force?: boolean; maintenanceWorkMem?: string; parallelWorkers?: number }) => {
-      const db = await ctx.db();
-      await requireSchema(db);
-      const v = await requireVersion(db.kysely, key);
-      const r = await buildIndex(db, v, { rebuild: f.rebuild, force: f.force, maintenanceWorkMem: f.maintenanceWorkMem, parallelWorkers: f.parallelWorkers, logger: ctx.logger });
-      ctx.out.result(r);
-      ctx.out.line(r.built ? `${key}: ${v.index_kind} index ${r.reason} in ${(r.ms / 1000).toFixed(1)}s` : `${key}: ${r.reason}`);
-    });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ embctl index v2\n  $ embctl index v2 --rebuild --maintenance-work-mem 4GB --parallel-workers 4',
+    )
+    .action(
+      async (
+        key: string,
+        f: { rebuild?: boolean; force?: boolean; maintenanceWorkMem?: string; parallelWorkers?: number },
+      ) => {
+        const db = await ctx.db();
+        await requireSchema(db);
+        const v = await requireVersion(db.kysely, key);
+        const r = await buildIndex(db, v, {
+          rebuild: f.rebuild,
+          force: f.force,
+          maintenanceWorkMem: f.maintenanceWorkMem,
+          parallelWorkers: f.parallelWorkers,
+          logger: ctx.logger,
+        });
+        ctx.out.result(r);
+        ctx.out.line(
+          r.built ? `${key}: ${v.index_kind} index ${r.reason} in ${(r.ms / 1000).toFixed(1)}s` : `${key}: ${r.reason}`,
+        );
+      },
+    );
 }

@@ -15,12 +15,15 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--port <n>', 'port (default 8080; 0 picks a free one)', intOption(0, 65535), 8080)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--no-shadow', 'do not mirror sampled queries to a shadowed candidate')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ embctl serve --port 8080
   $ curl -s localhost:8080/v1/search -H 'content-type: application/json' -d '{"query":"return a damaged tent","k":5}'
   $ EMBCTL_SERVE_TOKEN=... embctl serve      # enables POST /v1/versions/<key>/activate and /v1/rollback
-  $ EMBCTL_PIN_VERSION=v1 embctl serve       # emergency: serve v1 whatever the active flag says`)
+  $ EMBCTL_PIN_VERSION=v1 embctl serve       # emergency: serve v1 whatever the active flag says`,
+    )
     .action(async (f: { port: number; host: string; shadow: boolean }) => {
       const db = await ctx.db();
       await requireSchema(db);
@@ -28,14 +31,24 @@ Examples:
       if (c.pinVersion !== undefined) await checkPin(db, c.pinVersion);
       const { rows } = await sql<{ r: boolean }>`select pg_is_in_recovery() as r`.execute(db.kysely);
       const replica = Boolean(rows[0]?.r);
-      if (replica) ctx.logger.warn('connected to a read replica: the active version is read per request, shadow logging is off, activate/rollback must go to the primary');
+      if (replica)
+        ctx.logger.warn(
+          'connected to a read replica: the active version is read per request, shadow logging is off, activate/rollback must go to the primary',
+        );
       const service = createService(db, {
-        logger: ctx.logger, actor: c.actorName, token: c.serveToken, pinVersion: c.pinVersion, shadow: f.shadow, replica,
+        logger: ctx.logger,
+        actor: c.actorName,
+        token: c.serveToken,
+        pinVersion: c.pinVersion,
+        shadow: f.shadow,
+        replica,
         encoderDeps: ctx.encoderDeps(),
       });
       const addr = await service.listen(f.port, f.host);
       ctx.out.result({ listening: addr });
-      ctx.out.line(`embctl serving on http://${addr.host}:${addr.port} (${db.backend}; admin endpoints ${c.serveToken ? 'enabled' : 'disabled: set EMBCTL_SERVE_TOKEN'})`);
+      ctx.out.line(
+        `embctl serving on http://${addr.host}:${addr.port} (${db.backend}; admin endpoints ${c.serveToken ? 'enabled' : 'disabled: set EMBCTL_SERVE_TOKEN'})`,
+      );
       ctx.logger.info({ ...addr, backend: db.backend, pinned: c.pinVersion ?? null }, 'serving');
       await new Promise<void>((resolve) => {
         let stopping = false;
@@ -57,6 +70,11 @@ async function checkPin(db: Db, pin: string): Promise<void> {
   if (v && v.state !== 'retired') return;
   const servable = (await listVersions(db.kysely)).filter((x) => x.state !== 'retired').map((x) => x.version_key);
   const known = servable.length ? `versions that can serve: ${servable.join(', ')}` : 'no version can serve yet';
-  if (v) throw new RefusedError(`EMBCTL_PIN_VERSION=${pin} names a retired version (its vectors were dropped); ${known}: pin one of them or unset EMBCTL_PIN_VERSION`);
-  throw new NotFoundError(`EMBCTL_PIN_VERSION=${JSON.stringify(pin).slice(1, -1).slice(0, 80)} names no version; ${known}: fix the pin or unset EMBCTL_PIN_VERSION`);
+  if (v)
+    throw new RefusedError(
+      `EMBCTL_PIN_VERSION=${pin} names a retired version (its vectors were dropped); ${known}: pin one of them or unset EMBCTL_PIN_VERSION`,
+    );
+  throw new NotFoundError(
+    `EMBCTL_PIN_VERSION=${JSON.stringify(pin).slice(1, -1).slice(0, 80)} names no version; ${known}: fix the pin or unset EMBCTL_PIN_VERSION`,
+  );
 }

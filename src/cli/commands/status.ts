@@ -8,10 +8,13 @@ export function registerStatus(program: Command, ctx: CliContext): void {
   program
     .command('status')
     .description('show the backend, schema and pgvector versions, and every version with its coverage')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ embctl status
-  $ embctl status --json | jq '.versions[] | select(.active)'`)
+  $ embctl status --json | jq '.versions[] | select(.active)'`,
+    )
     .action(async () => {
       const db = await ctx.db();
       // Backfill runs whose process died are closed first (their batches hold the true totals).
@@ -21,7 +24,9 @@ Examples:
       const o = ctx.out;
       o.line(`backend    ${s.backend === 'pglite' ? 'embedded PGlite' : 'PostgreSQL server'} (${s.location})`);
       o.line(`server     PostgreSQL ${s.server}, pgvector ${s.pgvector ?? 'not installed'}`);
-      o.line(`schema     version ${s.schema.version} of ${s.schema.latest}${s.schema.pending ? ` — ${s.schema.pending} pending: run embctl migrate` : ' (up to date)'}`);
+      o.line(
+        `schema     version ${s.schema.version} of ${s.schema.latest}${s.schema.pending ? ` — ${s.schema.pending} pending: run embctl migrate` : ' (up to date)'}`,
+      );
       if (s.schema.version === 0) return;
       o.line(`chunks     ${s.chunks.live} live, ${s.chunks.retired} retired`);
       if (s.versions.length === 0) {
@@ -32,7 +37,12 @@ Examples:
       o.table(
         ['', 'KEY', 'STATE', 'ENCODER', 'DIMS', 'METRIC', 'INDEX', 'COVERAGE', 'FAILED'],
         s.versions.map((v) => [
-          v.active ? '*' : '', v.key, v.state, v.encoder, v.dimensions, v.metric,
+          v.active ? '*' : '',
+          v.key,
+          v.state,
+          v.encoder,
+          v.dimensions,
+          v.metric,
           v.index === 'none' ? 'none' : `${v.index} (${v.indexState})`,
           `${v.embedded}/${v.live} (${(v.coverage * 100).toFixed(1)}%)`,
           v.failedBatches ? `${v.failedBatches} batches` : '',

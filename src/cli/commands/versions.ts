@@ -29,10 +29,22 @@ export function registerVersions(program: Command, ctx: CliContext): void {
     .command('register <key>')
     .description('register an encoder version: probe it, check its dimensions, create its partition')
     .requiredOption('--encoder <spec>', 'openai:<model> | local:<folder or id> | hash[:<variant>]')
-    .option('--dimensions <n>', 'dimensions the encoder must produce (sent to text-embedding-3 models)', intOption(1, 16000))
+    .option(
+      '--dimensions <n>',
+      'dimensions the encoder must produce (sent to text-embedding-3 models)',
+      intOption(1, 16000),
+    )
     .addOption(new Option('--metric <metric>', 'distance metric').choices(['cosine', 'l2', 'ip']).default('cosine'))
-    .addOption(new Option('--index <kind>', 'ANN index built after the backfill').choices(['hnsw', 'ivfflat', 'none']).default('hnsw'))
-    .addOption(new Option('--storage <type>', 'type the index is built on (halfvec: up to 4000 dims)').choices(['vector', 'halfvec']).default('vector'))
+    .addOption(
+      new Option('--index <kind>', 'ANN index built after the backfill')
+        .choices(['hnsw', 'ivfflat', 'none'])
+        .default('hnsw'),
+    )
+    .addOption(
+      new Option('--storage <type>', 'type the index is built on (halfvec: up to 4000 dims)')
+        .choices(['vector', 'halfvec'])
+        .default('vector'),
+    )
     .option('--m <n>', 'HNSW: links per node (default 16)', intOption(2, 100))
     .option('--ef-construction <n>', 'HNSW: candidate list size while building (default 64)', intOption(4, 1000))
     .option('--lists <n>', 'IVFFlat: number of lists (default rows/1000)', intOption(1, 32768))
@@ -41,37 +53,46 @@ export function registerVersions(program: Command, ctx: CliContext): void {
     .option('--no-normalize', 'local: keep raw (unnormalised) vectors')
     .option('--dtype <dtype>', 'local: ONNX weights variant (fp32, q8, fp16, ...)')
     .option('--allow-remote', 'local: allow downloading a model id that is not in the local cache')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ embctl versions register v1 --encoder hash:words-256
   $ embctl versions register v2 --encoder openai:text-embedding-3-small --dimensions 1536
   $ embctl versions register big --encoder openai:text-embedding-3-large --storage halfvec
   $ embctl versions register mini --encoder local:./models/all-MiniLM-L6-v2
-  $ OPENAI_BASE_URL=http://localhost:11434/v1 embctl versions register ollama --encoder openai:nomic-embed-text`)
+  $ OPENAI_BASE_URL=http://localhost:11434/v1 embctl versions register ollama --encoder openai:nomic-embed-text`,
+    )
     .action(async (key: string, f: RegisterFlags, cmd: Command) => {
       const db = await ctx.db();
       await requireSchema(db);
       const normalizeGiven = cmd.getOptionValueSource('normalize') === 'cli';
-      const row = await registerVersion(db, {
-        key,
-        encoder: f.encoder,
-        dimensions: f.dimensions,
-        metric: f.metric,
-        index: f.index,
-        storage: f.storage,
-        m: f.m,
-        efConstruction: f.efConstruction,
-        lists: f.lists,
-        settings: {
-          baseURL: f.baseUrl,
-          pooling: f.pooling,
-          normalize: normalizeGiven ? f.normalize : undefined,
-          dtype: f.dtype,
-          allowRemote: f.allowRemote,
+      const row = await registerVersion(
+        db,
+        {
+          key,
+          encoder: f.encoder,
+          dimensions: f.dimensions,
+          metric: f.metric,
+          index: f.index,
+          storage: f.storage,
+          m: f.m,
+          efConstruction: f.efConstruction,
+          lists: f.lists,
+          settings: {
+            baseURL: f.baseUrl,
+            pooling: f.pooling,
+            normalize: normalizeGiven ? f.normalize : undefined,
+            dtype: f.dtype,
+            allowRemote: f.allowRemote,
+          },
         },
-      }, ctx.encoderDeps());
+        ctx.encoderDeps(),
+      );
       ctx.out.result(row);
-      ctx.out.line(`registered ${row.version_key}: ${row.encoder_spec} (${row.encoder_name}@${row.encoder_revision.slice(0, 12)}), ${row.dimensions} dims, ${row.distance_metric}, ${row.index_kind === 'none' ? 'exact search' : `${row.index_kind} on ${row.index_storage}`}`);
+      ctx.out.line(
+        `registered ${row.version_key}: ${row.encoder_spec} (${row.encoder_name}@${row.encoder_revision.slice(0, 12)}), ${row.dimensions} dims, ${row.distance_metric}, ${row.index_kind === 'none' ? 'exact search' : `${row.index_kind} on ${row.index_storage}`}`,
+      );
       ctx.out.line(`next: embctl backfill ${row.version_key}`);
     });
 
@@ -90,9 +111,16 @@ Examples:
       }
       ctx.out.table(
         ['', 'KEY', 'STATE', 'ENCODER', 'DIMS', 'METRIC', 'INDEX', 'COVERAGE'],
-        s.versions.map((v) => [v.active ? '*' : '', v.key, v.state, v.encoder, v.dimensions, v.metric,
+        s.versions.map((v) => [
+          v.active ? '*' : '',
+          v.key,
+          v.state,
+          v.encoder,
+          v.dimensions,
+          v.metric,
           v.index === 'none' ? 'none (exact)' : `${v.index} (${v.indexState})`,
-          `${v.embedded}/${v.live} (${(v.coverage * 100).toFixed(1)}%)`]),
+          `${v.embedded}/${v.live} (${(v.coverage * 100).toFixed(1)}%)`,
+        ]),
       );
     });
 
@@ -105,18 +133,26 @@ Examples:
       await requireSchema(db);
       const v = await requireVersion(db.kysely, key);
       const s = (await getStatus(db)).versions.find((x) => x.key === key);
-      const events = await db.kysely.selectFrom('version_events').selectAll()
-        .where('embedding_version_id', '=', v.id).orderBy('id').execute();
+      const events = await db.kysely
+        .selectFrom('version_events')
+        .selectAll()
+        .where('embedding_version_id', '=', v.id)
+        .orderBy('id')
+        .execute();
       ctx.out.result({ ...v, status: s, events });
       const o = ctx.out;
       o.line(`${v.version_key}${v.active ? ' (active)' : ''}: ${v.state}`);
       o.line(`  encoder    ${v.encoder_spec} — ${v.encoder_name} revision ${v.encoder_revision}`);
       o.line(`  settings   ${JSON.stringify(v.encoder_settings)}`);
-      o.line(`  vectors    ${v.dimensions} dims, ${v.distance_metric}; index ${v.index_kind}${v.index_kind === 'none' ? '' : ` on ${v.index_storage} ${JSON.stringify(v.index_params)} (${s?.indexState})`}`);
+      o.line(
+        `  vectors    ${v.dimensions} dims, ${v.distance_metric}; index ${v.index_kind}${v.index_kind === 'none' ? '' : ` on ${v.index_storage} ${JSON.stringify(v.index_params)} (${s?.indexState})`}`,
+      );
       if (s) o.line(`  coverage   ${s.embedded}/${s.live} live chunks (${(s.coverage * 100).toFixed(1)}%)`);
       o.line('  events');
       for (const e of events) {
-        o.line(`    ${e.created_at.toISOString()}  ${e.event.padEnd(18)} ${e.actor}${e.forced ? ' (forced)' : ''}${e.reason ? ` — ${e.reason}` : ''}`);
+        o.line(
+          `    ${e.created_at.toISOString()}  ${e.event.padEnd(18)} ${e.actor}${e.forced ? ' (forced)' : ''}${e.reason ? ` — ${e.reason}` : ''}`,
+        );
       }
     });
 }

@@ -103,8 +103,10 @@ class PgConnection implements DatabaseConnection {
         ? await this.#client.query(q.sql)
         : await this.#client.query({ text: q.sql, values: q.parameters as unknown[] });
       const last = Array.isArray(res) ? res[res.length - 1] : res;
-      const affected = last && ['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY'].includes(last.command)
-        ? BigInt(last.rowCount ?? 0) : undefined;
+      const affected =
+        last && ['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY'].includes(last.command)
+          ? BigInt(last.rowCount ?? 0)
+          : undefined;
       return { rows: (last?.rows ?? []) as R[], numAffectedRows: affected };
     } catch (e) {
       if (isConnectionLoss(e) || this.#broken) {

@@ -64,7 +64,9 @@ class PgliteConnection implements DatabaseConnection {
     const payload = copyPayloadOf(q);
     if (payload) {
       const sql = q.sql.replace(/FROM\s+STDIN/i, "FROM '/dev/blob'");
-      const res = await this.#db.query(sql, [], { blob: new Blob(Buffer.isBuffer(payload) ? [payload] : [...payload]) });
+      const res = await this.#db.query(sql, [], {
+        blob: new Blob(Buffer.isBuffer(payload) ? [payload] : [...payload]),
+      });
       return { rows: [], numAffectedRows: BigInt(res.affectedRows ?? 0) };
     }
     if (isScript(q)) {

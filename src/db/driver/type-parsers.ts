@@ -9,7 +9,7 @@ export type Parser = (value: string) => unknown;
 
 export class TypeParsers {
   readonly byOid = new Map<number, Parser>([
-    [20, (v) => Number(v)],   // int8
+    [20, (v) => Number(v)], // int8
     [1016, (v) => parseInt8Array(v)], // int8[]
   ]);
 

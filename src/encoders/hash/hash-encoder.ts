@@ -24,7 +24,10 @@ export class HashEncoder implements Encoder {
   private readonly featurizer: Featurizer;
   private readonly acc: Float64Array;
 
-  constructor(spec: string, readonly variant: HashVariant) {
+  constructor(
+    spec: string,
+    readonly variant: HashVariant,
+  ) {
     this.spec = spec;
     this.dimensions = variant.dimensions;
     this.identity = {
@@ -93,8 +96,10 @@ export function variantSettings(v: HashVariant): EncoderIdentity['settings'] {
 }
 
 function checkVector(vector: Float32Array, dims: number, index: number): void {
-  if (vector.length !== dims) throw new EncoderOutputError(`hash encoder: vector ${index} has ${vector.length} dims, expected ${dims}`);
+  if (vector.length !== dims)
+    throw new EncoderOutputError(`hash encoder: vector ${index} has ${vector.length} dims, expected ${dims}`);
   for (let i = 0; i < dims; i++) {
-    if (!Number.isFinite(vector[i]!)) throw new EncoderOutputError(`hash encoder: vector ${index} has a non-finite component`);
+    if (!Number.isFinite(vector[i]!))
+      throw new EncoderOutputError(`hash encoder: vector ${index} has a non-finite component`);
   }
 }

@@ -97,9 +97,13 @@ class TransformersLocalEncoder implements LocalEncoder {
       },
       (e: unknown) => {
         this.loading = undefined; // a later call may try again
-        throw new InputError(`${this.identity.name}: cannot load the ONNX model in ${this.folder}: ${messageOf(e)}`, [], {
-          cause: e,
-        });
+        throw new InputError(
+          `${this.identity.name}: cannot load the ONNX model in ${this.folder}: ${messageOf(e)}`,
+          [],
+          {
+            cause: e,
+          },
+        );
       },
     );
     return this.loading;
@@ -124,7 +128,9 @@ class TransformersLocalEncoder implements LocalEncoder {
       try {
         output = await run;
       } catch (e) {
-        throw new EncoderError(`${this.identity.name}${label ? ` (${label})` : ''} failed: ${messageOf(e)}`, [], { cause: e });
+        throw new EncoderError(`${this.identity.name}${label ? ` (${label})` : ''} failed: ${messageOf(e)}`, [], {
+          cause: e,
+        });
       } finally {
         this.running.delete(run);
       }

@@ -66,7 +66,9 @@ export function resolveLocalOptions(options: LocalEncoderOptions): ResolvedLocal
     problems.push(`maxBatchItems: must be a positive integer, got ${String(maxBatchItems)}`);
   }
   if (dtype !== undefined && dtype !== 'auto' && !Object.hasOwn(DTYPE_FILE_SUFFIX, dtype)) {
-    problems.push(`dtype: must be one of auto, ${Object.keys(DTYPE_FILE_SUFFIX).join(', ')}; got ${JSON.stringify(dtype)}`);
+    problems.push(
+      `dtype: must be one of auto, ${Object.keys(DTYPE_FILE_SUFFIX).join(', ')}; got ${JSON.stringify(dtype)}`,
+    );
   }
   if (problems.length) {
     throw new InputError(`invalid options for the local encoder "${model || '?'}"`, problems);

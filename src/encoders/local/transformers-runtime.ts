@@ -47,7 +47,11 @@ export async function loadTokenizer(folder: string, maxLength: number): Promise<
 }
 
 /** A feature-extraction pipeline over the folder's ONNX model, sharing `tokenizer`. */
-export async function loadPipeline(folder: string, dtype: string, tokenizer: TokenizerLike): Promise<FeaturePipelineLike> {
+export async function loadPipeline(
+  folder: string,
+  dtype: string,
+  tokenizer: TokenizerLike,
+): Promise<FeaturePipelineLike> {
   const { AutoModel, FeatureExtractionPipeline } = await load();
   const model = await AutoModel.from_pretrained(folder, {
     local_files_only: true,

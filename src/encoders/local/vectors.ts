@@ -25,14 +25,22 @@ const NORM_TOLERANCE = 1e-3;
 export function splitVectors(output: TensorLike, check: VectorCheck): Float32Array[] {
   const where = `${check.encoder}${check.label ? ` (${check.label})` : ''}`;
   const fail = (what: string, row?: number): never => {
-    throw withTextIndex(new EncoderOutputError(`${where} returned a bad embedding: ${what}`), row === undefined ? undefined : row + (check.offset ?? 0));
+    throw withTextIndex(
+      new EncoderOutputError(`${where} returned a bad embedding: ${what}`),
+      row === undefined ? undefined : row + (check.offset ?? 0),
+    );
   };
   const [rows, dims, ...rest] = output.dims;
   if (output.type !== 'float32') fail(`type ${output.type}, expected float32`);
-  if (rows === undefined || dims === undefined || rest.length) fail(`shape [${output.dims.join(', ')}], expected [${check.count}, dims]`);
+  if (rows === undefined || dims === undefined || rest.length)
+    fail(`shape [${output.dims.join(', ')}], expected [${check.count}, dims]`);
   if (rows !== check.count) fail(`${rows} vectors for ${check.count} texts`);
   if (check.dimensions !== undefined && dims !== check.dimensions) {
-    throw new EncoderDimensionsError(`${where} returned a bad embedding: ${dims} dimensions, expected ${check.dimensions}`, dims!, check.dimensions);
+    throw new EncoderDimensionsError(
+      `${where} returned a bad embedding: ${dims} dimensions, expected ${check.dimensions}`,
+      dims!,
+      check.dimensions,
+    );
   }
   if (!dims || output.data.length !== rows! * dims) fail(`${output.data.length} values for shape [${rows}, ${dims}]`);
   const data = output.data instanceof Float32Array ? output.data : Float32Array.from(output.data);

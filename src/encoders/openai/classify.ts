@@ -41,7 +41,14 @@ export function safeText(text: string, secrets: readonly string[], max = 300): s
 export function classifyFailure(err: unknown, ctx: ClassifyContext): Failure {
   const none = { retryAfterMs: null, rateLimited: false } as const;
   if (err instanceof InvalidResponse) {
-    return { ...none, retryable: false, invalidResponse: true, dimensions: err.dimensions, textIndex: err.textIndex, reason: safeText(err.message, ctx.secrets) };
+    return {
+      ...none,
+      retryable: false,
+      invalidResponse: true,
+      dimensions: err.dimensions,
+      textIndex: err.textIndex,
+      reason: safeText(err.message, ctx.secrets),
+    };
   }
   if (ctx.timedOut || err instanceof APIConnectionTimeoutError) {
     return { ...none, retryable: true, reason: `timed out after ${ctx.timeoutMs} ms` };
@@ -88,6 +95,6 @@ function apiMessage(err: APIError): string {
 }
 
 function causeCode(e: Error): string {
-  const code = (e as { code?: unknown }).code ?? ((e as { cause?: { code?: unknown } }).cause?.code);
+  const code = (e as { code?: unknown }).code ?? (e as { cause?: { code?: unknown } }).cause?.code;
   return typeof code === 'string' ? ` (${code})` : '';
 }

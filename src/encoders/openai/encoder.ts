@@ -72,15 +72,18 @@ export function createOpenAIEncoder(options: OpenAIEncoderOptions): OpenAIEncode
     const where = opts.label ? ` (${opts.label})` : '';
     const prepared = prepareTexts(texts, cfg, tokenizer, name, where);
     if (prepared.truncated > 0) {
-      logger.warn({ batch: opts.label, truncated: prepared.truncated, maxInputTokens: cfg.maxInputTokens },
-        'texts above the model token limit were truncated');
+      logger.warn(
+        { batch: opts.label, truncated: prepared.truncated, maxInputTokens: cfg.maxInputTokens },
+        'texts above the model token limit were truncated',
+      );
     }
     const log = opts.label ? logger.child({ batch: opts.label }) : logger;
     const ranges = planRequests(prepared.tokens, { maxItems: cfg.maxBatchItems, maxTokens: cfg.maxBatchTokens });
     const out: Float32Array[] = new Array(texts.length);
     for (let b = 0; b < ranges.length; b++) {
       const r = ranges[b]!;
-      const part = ranges.length > 1 ? `${opts.label ? `${opts.label}, ` : ''}request ${b + 1} of ${ranges.length}` : opts.label;
+      const part =
+        ranges.length > 1 ? `${opts.label ? `${opts.label}, ` : ''}request ${b + 1} of ${ranges.length}` : opts.label;
       const at = part ? ` (${part})` : '';
       const expected = cfg.dimensions ?? seenDimensions;
       let result: { vectors: Float32Array[]; dimensions: number };
@@ -99,7 +102,9 @@ export function createOpenAIEncoder(options: OpenAIEncoderOptions): OpenAIEncode
       }
       if (seenDimensions === undefined) seenDimensions = result.dimensions;
       else if (result.dimensions !== seenDimensions) {
-        throw new EncoderOutputError(`${name} returned ${result.dimensions} dimensions, expected ${seenDimensions}${at}`);
+        throw new EncoderOutputError(
+          `${name} returned ${result.dimensions} dimensions, expected ${seenDimensions}${at}`,
+        );
       }
       for (let i = 0; i < result.vectors.length; i++) out[r.start + i] = result.vectors[i]!;
     }

@@ -1,3 +1,9 @@
 export { createOpenAIEncoder, type OpenAIEncoder, type OpenAIEncoderOptions } from './encoder.js';
-export { OPENAI_MODELS, OPENAI_MAX_BATCH_ITEMS, OPENAI_MAX_BATCH_TOKENS, knownModel, type KnownModel } from './models.js';
+export {
+  OPENAI_MODELS,
+  OPENAI_MAX_BATCH_ITEMS,
+  OPENAI_MAX_BATCH_TOKENS,
+  knownModel,
+  type KnownModel,
+} from './models.js';
 export { OPENAI_DEFAULT_BASE_URL } from './options.js';

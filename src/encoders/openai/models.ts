@@ -16,9 +16,24 @@ export interface KnownModel {
 
 /** Source: OpenAI embeddings guide; tiktoken's model table maps all three to cl100k_base. */
 export const OPENAI_MODELS: Readonly<Record<string, KnownModel>> = {
-  'text-embedding-3-small': { dimensions: 1536, maxInputTokens: 8191, supportsDimensions: true, encoding: 'cl100k_base' },
-  'text-embedding-3-large': { dimensions: 3072, maxInputTokens: 8191, supportsDimensions: true, encoding: 'cl100k_base' },
-  'text-embedding-ada-002': { dimensions: 1536, maxInputTokens: 8191, supportsDimensions: false, encoding: 'cl100k_base' },
+  'text-embedding-3-small': {
+    dimensions: 1536,
+    maxInputTokens: 8191,
+    supportsDimensions: true,
+    encoding: 'cl100k_base',
+  },
+  'text-embedding-3-large': {
+    dimensions: 3072,
+    maxInputTokens: 8191,
+    supportsDimensions: true,
+    encoding: 'cl100k_base',
+  },
+  'text-embedding-ada-002': {
+    dimensions: 1536,
+    maxInputTokens: 8191,
+    supportsDimensions: false,
+    encoding: 'cl100k_base',
+  },
 };
 
 /** OpenAI: at most 2048 inputs per request. */

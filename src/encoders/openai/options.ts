@@ -109,7 +109,9 @@ export function resolveOpenAIOptions(options: OpenAIEncoderOptions): ResolvedOpe
     if (!isPositiveInt(d)) {
       problems.push('dimensions: must be a positive integer');
     } else if (known && !known.supportsDimensions && d !== known.dimensions) {
-      problems.push(`dimensions: ${model} always returns ${known.dimensions} dimensions and does not accept the dimensions parameter`);
+      problems.push(
+        `dimensions: ${model} always returns ${known.dimensions} dimensions and does not accept the dimensions parameter`,
+      );
     } else if (known && d > known.dimensions) {
       problems.push(`dimensions: ${model} returns at most ${known.dimensions} dimensions, not ${d}`);
     } else {
@@ -155,8 +157,20 @@ export function resolveOpenAIOptions(options: OpenAIEncoderOptions): ResolvedOpe
     );
   }
   return {
-    model, known, baseURL, baseURLHost, official, apiKey, dimensions, dimensionsParam, timeoutMs, maxAttempts,
-    longTextPolicy, maxInputTokens, maxBatchItems, maxBatchTokens,
+    model,
+    known,
+    baseURL,
+    baseURLHost,
+    official,
+    apiKey,
+    dimensions,
+    dimensionsParam,
+    timeoutMs,
+    maxAttempts,
+    longTextPolicy,
+    maxInputTokens,
+    maxBatchItems,
+    maxBatchTokens,
     normalized: options.normalized ?? known !== undefined,
     encodingFormat,
   };

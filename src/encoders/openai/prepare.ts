@@ -12,7 +12,13 @@ export interface Prepared {
   truncated: number;
 }
 
-export function prepareTexts(texts: string[], cfg: ResolvedOpenAIOptions, tokenizer: Tokenizer, name: string, where: string): Prepared {
+export function prepareTexts(
+  texts: string[],
+  cfg: ResolvedOpenAIOptions,
+  tokenizer: Tokenizer,
+  name: string,
+  where: string,
+): Prepared {
   const problems: string[] = [];
   const out: string[] = new Array(texts.length);
   const tokens: number[] = new Array(texts.length);
@@ -21,7 +27,9 @@ export function prepareTexts(texts: string[], cfg: ResolvedOpenAIOptions, tokeni
   for (let i = 0; i < texts.length; i++) {
     const t = texts[i];
     if (typeof t !== 'string' || t.length === 0) {
-      problems.push(`text ${i}: ${typeof t !== 'string' ? `not a string (${t === null ? 'null' : typeof t})` : 'empty'}`);
+      problems.push(
+        `text ${i}: ${typeof t !== 'string' ? `not a string (${t === null ? 'null' : typeof t})` : 'empty'}`,
+      );
       continue;
     }
     let n = tokenizer.count(t);
@@ -46,7 +54,9 @@ export function prepareTexts(texts: string[], cfg: ResolvedOpenAIOptions, tokeni
     const shown = problems.slice(0, 20);
     if (problems.length > shown.length) shown.push(`… and ${problems.length - shown.length} more`);
     throw new InputError(
-      problems.length === 1 ? `${name}: ${problems[0]}${where}` : `${name}: ${problems.length} texts cannot be embedded${where}`,
+      problems.length === 1
+        ? `${name}: ${problems[0]}${where}`
+        : `${name}: ${problems.length} texts cannot be embedded${where}`,
       shown,
     );
   }

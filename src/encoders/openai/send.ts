@@ -39,7 +39,10 @@ export interface SendBatch {
 
 /** Thrown when a batch finally fails; the caller turns it into an embctl error. */
 export class BatchFailure extends Error {
-  constructor(readonly failure: Failure, readonly attempts: number) {
+  constructor(
+    readonly failure: Failure,
+    readonly attempts: number,
+  ) {
     super(failure.reason);
   }
 }
@@ -53,7 +56,10 @@ function emit(onEvent: SendBatch['onEvent'], e: EncoderEvent, logger: Logger): v
   }
 }
 
-export async function sendWithRetry(cfg: SendConfig, batch: SendBatch): Promise<{ vectors: Float32Array[]; dimensions: number }> {
+export async function sendWithRetry(
+  cfg: SendConfig,
+  batch: SendBatch,
+): Promise<{ vectors: Float32Array[]; dimensions: number }> {
   const { signal, onEvent } = batch;
   const logger = batch.logger ?? cfg.logger;
   let previousDelay: number | undefined;
@@ -83,7 +89,11 @@ export async function sendWithRetry(cfg: SendConfig, batch: SendBatch): Promise<
         maxRetries: 0,
       });
       const ms = Date.now() - started;
-      const result = validateEmbeddings(response, { count: batch.texts.length, dimensions: batch.dimensions, offset: batch.offset });
+      const result = validateEmbeddings(response, {
+        count: batch.texts.length,
+        dimensions: batch.dimensions,
+        offset: batch.offset,
+      });
       const tokens = typeof response.usage?.prompt_tokens === 'number' ? response.usage.prompt_tokens : batch.tokens;
       emit(onEvent, { type: 'response', items: batch.texts.length, tokens, ms }, logger);
       logger.debug({ items: batch.texts.length, tokens, ms, attempt }, 'embeddings response');
@@ -97,7 +107,10 @@ export async function sendWithRetry(cfg: SendConfig, batch: SendBatch): Promise<
         emit(onEvent, { type: 'rate_limited', retryAfterMs: failure.retryAfterMs, attempt }, logger);
       }
       if (!failure.retryable || attempt >= cfg.maxAttempts) throw new BatchFailure(failure, attempt);
-      const delayMs = backoffDelay({ attempt, retryAfterMs: failure.retryAfterMs, previousDelayMs: previousDelay }, cfg.backoff);
+      const delayMs = backoffDelay(
+        { attempt, retryAfterMs: failure.retryAfterMs, previousDelayMs: previousDelay },
+        cfg.backoff,
+      );
       previousDelay = delayMs;
       emit(onEvent, { type: 'retry', reason: failure.reason, delayMs, attempt }, logger);
       logger.warn(

@@ -20,7 +20,11 @@ export class InvalidResponse extends Error {
    * `dimensions` is set when the vectors had the wrong size; `textIndex` when
    * the problem is one text's vector (its position in the caller's list).
    */
-  constructor(message: string, readonly dimensions?: { actual: number; expected: number }, readonly textIndex?: number) {
+  constructor(
+    message: string,
+    readonly dimensions?: { actual: number; expected: number },
+    readonly textIndex?: number,
+  ) {
     super(message);
   }
 }
@@ -28,7 +32,8 @@ export class InvalidResponse extends Error {
 export function decodeEmbedding(raw: unknown): Float32Array {
   if (typeof raw === 'string') {
     const buf = Buffer.from(raw, 'base64');
-    if (buf.length % 4 !== 0) throw new InvalidResponse(`a base64 embedding of ${buf.length} bytes (not a multiple of 4)`);
+    if (buf.length % 4 !== 0)
+      throw new InvalidResponse(`a base64 embedding of ${buf.length} bytes (not a multiple of 4)`);
     const out = new Float32Array(buf.length / 4);
     for (let i = 0; i < out.length; i++) out[i] = buf.readFloatLE(i * 4);
     return out;
@@ -42,11 +47,16 @@ export function decodeEmbedding(raw: unknown): Float32Array {
     }
     return out;
   }
-  throw new InvalidResponse(`an embedding that is neither base64 nor a list of numbers (${raw === null ? 'null' : typeof raw})`);
+  throw new InvalidResponse(
+    `an embedding that is neither base64 nor a list of numbers (${raw === null ? 'null' : typeof raw})`,
+  );
 }
 
 /** The vectors in input order; throws InvalidResponse on the first problem. */
-export function validateEmbeddings(response: unknown, ctx: ValidateContext): { vectors: Float32Array[]; dimensions: number } {
+export function validateEmbeddings(
+  response: unknown,
+  ctx: ValidateContext,
+): { vectors: Float32Array[]; dimensions: number } {
   const data = (response as { data?: unknown } | null)?.data;
   if (!Array.isArray(data)) {
     throw new InvalidResponse(`a response without a data list (${describe(response)})`);
@@ -61,17 +71,28 @@ export function validateEmbeddings(response: unknown, ctx: ValidateContext): { v
     const item = data[pos] as { index?: unknown; embedding?: unknown } | null;
     const index = item?.index;
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= ctx.count) {
-      throw new InvalidResponse(`an item with index ${JSON.stringify(index) ?? 'missing'} (expected 0..${ctx.count - 1})`);
+      throw new InvalidResponse(
+        `an item with index ${JSON.stringify(index) ?? 'missing'} (expected 0..${ctx.count - 1})`,
+      );
     }
     if (out[index] !== undefined) throw new InvalidResponse(`index ${index} twice`);
     const vec = decodeEmbedding(item?.embedding);
     if (dims === undefined) dims = vec.length;
-    if (vec.length !== dims) throw new InvalidResponse(`${vec.length} dimensions, expected ${dims}`, { actual: vec.length, expected: dims }, at(index));
+    if (vec.length !== dims)
+      throw new InvalidResponse(
+        `${vec.length} dimensions, expected ${dims}`,
+        { actual: vec.length, expected: dims },
+        at(index),
+      );
     if (vec.length === 0) throw new InvalidResponse(`an empty embedding for text ${at(index)}`, undefined, at(index));
     for (let i = 0; i < vec.length; i++) {
       const x = vec[i]!;
       if (!Number.isFinite(x)) {
-        throw new InvalidResponse(`a non-finite value (${Number.isNaN(x) ? 'NaN' : x}) at dimension ${i} of text ${at(index)}`, undefined, at(index));
+        throw new InvalidResponse(
+          `a non-finite value (${Number.isNaN(x) ? 'NaN' : x}) at dimension ${i} of text ${at(index)}`,
+          undefined,
+          at(index),
+        );
       }
     }
     out[index] = vec;

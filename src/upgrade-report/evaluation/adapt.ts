@@ -44,7 +44,9 @@ export function adaptEvaluation(run: AdaptableRun, baselineRun?: AdaptableRun | 
   const gates = readGates(run.gates);
   // The gates' comparisons decided (and use the gates file's, usually larger, resampling): they win
   // over the informational table's for the same segment and measure, so both places show one interval.
-  const gateComparisons = gates.flatMap((g) => (g.metric ? [{ ...g, metric: g.metric, segment: g.segment ?? OVERALL_LABEL }] : []));
+  const gateComparisons = gates.flatMap((g) =>
+    g.metric ? [{ ...g, metric: g.metric, segment: g.segment ?? OVERALL_LABEL }] : [],
+  );
   applyComparisons(gateComparisons, t);
   applyComparisons(comparisons, t);
   const recorded: RecordedIntervals = { segments: new Set(), levels: new Set() };
@@ -72,12 +74,18 @@ export function adaptEvaluation(run: AdaptableRun, baselineRun?: AdaptableRun | 
 
   // A single segment holding every query (e.g. `(none)`) repeats the overall row: leave it out.
   const named = [...t.segments.keys()].filter((s) => s !== OVERALL_LABEL);
-  if (named.length === 1 && t.segments.has(OVERALL_LABEL) && t.queries.get(named[0]!) === t.queries.get(OVERALL_LABEL)
-    && !gates.some((g) => g.segment === named[0])) {
+  if (
+    named.length === 1 &&
+    t.segments.has(OVERALL_LABEL) &&
+    t.queries.get(named[0]!) === t.queries.get(OVERALL_LABEL) &&
+    !gates.some((g) => g.segment === named[0])
+  ) {
     t.segments.delete(named[0]!);
   }
 
-  const names = [...t.segments.keys()].sort((a, b) => (a === OVERALL_LABEL ? -1 : b === OVERALL_LABEL ? 1 : a.localeCompare(b)));
+  const names = [...t.segments.keys()].sort((a, b) =>
+    a === OVERALL_LABEL ? -1 : b === OVERALL_LABEL ? 1 : a.localeCompare(b),
+  );
   const metricOrder = t.metricOrder();
   const segments: SegmentEvaluation[] = names.map((segment) => {
     const map = t.segments.get(segment)!;

@@ -56,7 +56,10 @@ export function deriveIntervals(queries: QueryScores[], t: Table): DerivedInterv
   const segments = bySegment(queries);
   const metrics = t.metrics.size ? t.metricOrder() : Object.keys(queries[0]!.candidate).sort(compareMeasures);
   const pairedWork = [...segments.values()].reduce((a, l) => a + l.length, 0) * metrics.length;
-  const resamples = Math.max(200, Math.min(BOOTSTRAP_RESAMPLES, Math.floor(BOOTSTRAP_BUDGET / Math.max(1, pairedWork))));
+  const resamples = Math.max(
+    200,
+    Math.min(BOOTSTRAP_RESAMPLES, Math.floor(BOOTSTRAP_BUDGET / Math.max(1, pairedWork))),
+  );
   for (const [segment, list] of segments) {
     if (!t.queries.has(segment)) t.queries.set(segment, list.length);
     for (const metric of metrics) {

@@ -3,7 +3,14 @@
  * comparison table and gate results. Nothing here checks shapes: the schema
  * did; this only maps stored names onto the report's.
  */
-import { OVERALL, type StoredComparison, type StoredGate, type StoredMetrics, type StoredQuery, type StoredSummary } from '../../evaluate/index.js';
+import {
+  OVERALL,
+  type StoredComparison,
+  type StoredGate,
+  type StoredMetrics,
+  type StoredQuery,
+  type StoredSummary,
+} from '../../evaluate/index.js';
 import type { GateResult, Interval } from '../types.js';
 import { fill, interval, OVERALL_LABEL, segmentName, type Table } from './table.js';
 
@@ -43,7 +50,10 @@ function numbers(values: Record<string, number | null>): Record<string, number> 
 function readSummary(block: StoredSummary, side: Side, t: Table): void {
   const aggregates: [string, StoredSummary['overall']][] = [
     [OVERALL_LABEL, block.overall],
-    ...Object.entries(block.segments).map(([name, agg]): [string, StoredSummary['overall']] => [segmentName(name), agg]),
+    ...Object.entries(block.segments).map(([name, agg]): [string, StoredSummary['overall']] => [
+      segmentName(name),
+      agg,
+    ]),
   ];
   for (const [segment, agg] of aggregates) {
     for (const [metric, v] of Object.entries(numbers(agg.values))) fill(t.get(segment, metric), side, v);

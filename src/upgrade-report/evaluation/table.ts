@@ -37,7 +37,17 @@ export function compareMeasures(a: string, b: string): number {
 }
 
 function emptyComparison(metric: string): MetricComparison {
-  return { metric, candidate: null, baseline: null, delta: null, deltaCi: null, candidateCi: null, baselineCi: null, pValue: null, n: null };
+  return {
+    metric,
+    candidate: null,
+    baseline: null,
+    delta: null,
+    deltaCi: null,
+    candidateCi: null,
+    baselineCi: null,
+    pValue: null,
+    n: null,
+  };
 }
 
 /** Comparisons by segment and metric. */
@@ -67,6 +77,10 @@ export class Table {
 }
 
 /** Sets `target[field]` only where nothing was read before (stored numbers win over derived ones). */
-export function fill<K extends keyof MetricComparison>(target: MetricComparison, field: K, value: MetricComparison[K] | null): void {
+export function fill<K extends keyof MetricComparison>(
+  target: MetricComparison,
+  field: K,
+  value: MetricComparison[K] | null,
+): void {
   if (target[field] === null && value !== null) target[field] = value;
 }

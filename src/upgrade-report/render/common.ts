@@ -4,8 +4,15 @@ import { esc } from '../svg/common.js';
 
 /** The names of every chart figure the report contains (`<figure data-chart="…">`). */
 export const CHART_NAMES = [
-  'timeline', 'eval-segments', 'eval-delta', 'shadow-overlap', 'shadow-rbo', 'shadow-over-time',
-  'latency', 'backfill-cost', 'backfill-duration',
+  'timeline',
+  'eval-segments',
+  'eval-delta',
+  'shadow-overlap',
+  'shadow-rbo',
+  'shadow-over-time',
+  'latency',
+  'backfill-cost',
+  'backfill-duration',
 ] as const;
 export type ChartName = (typeof CHART_NAMES)[number];
 
@@ -18,7 +25,9 @@ export const HALF = 470;
 /** A chart in its figure; `empty` is HTML (already escaped) explaining how to get data. */
 export function figure(name: ChartName, caption: string, content: Content): string {
   const isEmpty = 'empty' in content;
-  const inner = isEmpty ? `<div class="empty" role="note"><span class="empty-icon" aria-hidden="true">∅</span><div>${content.empty}</div></div>` : content.svg;
+  const inner = isEmpty
+    ? `<div class="empty" role="note"><span class="empty-icon" aria-hidden="true">∅</span><div>${content.empty}</div></div>`
+    : content.svg;
   return `<figure class="chart-figure" data-chart="${name}"${isEmpty ? ' data-empty="true"' : ''}>${inner}<figcaption>${caption}</figcaption></figure>`;
 }
 

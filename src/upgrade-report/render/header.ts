@@ -6,7 +6,11 @@ import { headlineComparison } from '../verdict.js';
 import { code, date } from './common.js';
 
 const BADGE: Record<ReportModel['verdict']['status'], string> = {
-  pass: 'Ready', fail: 'Blocked', active: 'Active', pending: 'Pending', empty: 'No data',
+  pass: 'Ready',
+  fail: 'Blocked',
+  active: 'Active',
+  pending: 'Pending',
+  empty: 'No data',
 };
 
 export function header(model: ReportModel, title: string): string {
@@ -39,10 +43,18 @@ function kpis(model: ReportModel): string {
   const h = headlineComparison(model);
   const e = model.evaluation;
   if (h && h.candidate !== null) {
-    const tone = h.delta === null ? '' : intervalColor(h.delta, h.deltaCi) === COLORS.pass ? 'good' : intervalColor(h.delta, h.deltaCi) === COLORS.fail ? 'bad' : '';
-    const sub = h.delta !== null
-      ? `${fmtSigned(h.delta)} vs ${esc(e?.baselineKey ?? 'baseline')}${h.deltaCi ? ` · 95% CI ${fmtSigned(h.deltaCi.lo)} to ${fmtSigned(h.deltaCi.hi)}` : ''}`
-      : 'no baseline to compare';
+    const tone =
+      h.delta === null
+        ? ''
+        : intervalColor(h.delta, h.deltaCi) === COLORS.pass
+          ? 'good'
+          : intervalColor(h.delta, h.deltaCi) === COLORS.fail
+            ? 'bad'
+            : '';
+    const sub =
+      h.delta !== null
+        ? `${fmtSigned(h.delta)} vs ${esc(e?.baselineKey ?? 'baseline')}${h.deltaCi ? ` · 95% CI ${fmtSigned(h.deltaCi.lo)} to ${fmtSigned(h.deltaCi.hi)}` : ''}`
+        : 'no baseline to compare';
     cards.push(kpi(esc(h.metric), fmt(h.candidate), sub, tone));
   }
   if (e && e.gates.length) {
@@ -50,17 +62,44 @@ function kpis(model: ReportModel): string {
     const passed = e.gates.filter((g) => g.passed && g.status !== 'skipped').length;
     const skipped = e.gates.length - passed - failed;
     const sub = failed ? `${failed} failed` : skipped ? 'none failed' : 'all passed';
-    cards.push(kpi('Gates', `${passed}/${e.gates.length}`, `${sub}${skipped ? ` · ${skipped} skipped` : ''}`, failed ? 'bad' : 'good'));
+    cards.push(
+      kpi(
+        'Gates',
+        `${passed}/${e.gates.length}`,
+        `${sub}${skipped ? ` · ${skipped} skipped` : ''}`,
+        failed ? 'bad' : 'good',
+      ),
+    );
   }
   const s = model.shadow;
   if (s) {
-    cards.push(kpi(`Shadow overlap@${esc(s.k ?? 'K')}`, fmt(s.overlap.mean, 2), `RBO ${fmt(s.rbo.mean, 2)} · ${fmtInt(s.queries)} queries`));
+    cards.push(
+      kpi(
+        `Shadow overlap@${esc(s.k ?? 'K')}`,
+        fmt(s.overlap.mean, 2),
+        `RBO ${fmt(s.rbo.mean, 2)} · ${fmtInt(s.queries)} queries`,
+      ),
+    );
     if (s.latency) {
       const ratio = s.latency.primary.p95 > 0 ? s.latency.candidate.p95 / s.latency.primary.p95 : null;
-      cards.push(kpi('Candidate p95 latency', fmtMs(s.latency.candidate.p95), `primary ${fmtMs(s.latency.primary.p95)}${ratio ? ` · ×${ratio.toFixed(2)}` : ''}`, ratio !== null && ratio > 1.5 ? 'warn' : ''));
+      cards.push(
+        kpi(
+          'Candidate p95 latency',
+          fmtMs(s.latency.candidate.p95),
+          `primary ${fmtMs(s.latency.primary.p95)}${ratio ? ` · ×${ratio.toFixed(2)}` : ''}`,
+          ratio !== null && ratio > 1.5 ? 'warn' : '',
+        ),
+      );
     }
   }
   const bf = model.candidate ? model.backfill.find((x) => x.versionKey === model.candidate!.key) : undefined;
-  if (bf) cards.push(kpi('Backfill cost', fmtUsd(bf.costUsd), `${fmtDuration(bf.wallSeconds)} · ${fmtInt(bf.embedded)} embedded, ${fmtInt(bf.reused)} reused`));
+  if (bf)
+    cards.push(
+      kpi(
+        'Backfill cost',
+        fmtUsd(bf.costUsd),
+        `${fmtDuration(bf.wallSeconds)} · ${fmtInt(bf.embedded)} embedded, ${fmtInt(bf.reused)} reused`,
+      ),
+    );
   return cards.length ? `<div class="kpis">${cards.join('')}</div>` : '';
 }

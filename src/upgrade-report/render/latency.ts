@@ -8,7 +8,8 @@ import { shadowEmpty } from './shadow.js';
 export function latencySection(model: ReportModel): string {
   const s = model.shadow;
   const lat = s?.latency;
-  const lead = '<p class="lead">Search latency measured on the same shadowed queries, so both versions answered the same load at the same time. Percentiles over all shadowed queries; lower is better.</p>';
+  const lead =
+    '<p class="lead">Search latency measured on the same shadowed queries, so both versions answered the same load at the same time. Percentiles over all shadowed queries; lower is better.</p>';
   if (!s || !lat) {
     return `<section id="latency"><h2>Latency</h2>${lead}${figure('latency', 'Primary vs candidate latency percentiles.', { empty: shadowEmpty(model) })}</section>`;
   }
@@ -20,18 +21,25 @@ export function latencySection(model: ReportModel): string {
   }));
   const ratio = (p: 'p50' | 'p95') => (lat.primary[p] > 0 ? `×${(lat.candidate[p] / lat.primary[p]).toFixed(2)}` : '–');
   return `<section id="latency"><h2>Latency</h2>${lead}
-${figure('latency', `Latency in milliseconds, primary vs candidate: the candidate's p50 is ${ratio('p50')} and its p95 ${ratio('p95')} the primary's.`, {
+${figure(
+  'latency',
+  `Latency in milliseconds, primary vs candidate: the candidate's p50 is ${ratio('p50')} and its p95 ${ratio('p95')} the primary's.`,
+  {
     svg: groupedBarChart({
       id: 'chart-latency',
       title: 'Search latency percentiles, primary vs candidate',
       desc: `p50 ${fmtMs(lat.primary.p50)} vs ${fmtMs(lat.candidate.p50)}; p95 ${fmtMs(lat.primary.p95)} vs ${fmtMs(lat.candidate.p95)}; p99 ${fmtMs(lat.primary.p99)} vs ${fmtMs(lat.candidate.p99)}.`,
-      series: [{ label: primaryLabel, color: COLORS.primary }, { label: candLabel, color: COLORS.candidate }],
+      series: [
+        { label: primaryLabel, color: COLORS.primary },
+        { label: candLabel, color: COLORS.candidate },
+      ],
       groups,
       yLabel: 'milliseconds',
       format: (v) => (v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0)),
       width: FULL,
       height: 280,
     }),
-  })}
+  },
+)}
 </section>`;
 }

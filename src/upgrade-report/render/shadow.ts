@@ -20,45 +20,68 @@ export function shadowSection(model: ReportModel): string {
 ${figure('shadow-over-time', 'Mean overlap@K and RBO over time.', { empty })}</section>`;
   }
   const k = s.k ?? 'K';
-  const hist = (name: 'shadow-overlap' | 'shadow-rbo', label: string, d: ShadowSection['overlap'], color: string) => figure(
-    name,
-    `${label} per shadowed query (n=${fmtInt(d.total)}); dashed lines: mean ${fmt(d.mean, 2)} and 10th percentile ${fmt(d.p10, 2)}.`,
+  const hist = (name: 'shadow-overlap' | 'shadow-rbo', label: string, d: ShadowSection['overlap'], color: string) =>
+    figure(
+      name,
+      `${label} per shadowed query (n=${fmtInt(d.total)}); dashed lines: mean ${fmt(d.mean, 2)} and 10th percentile ${fmt(d.p10, 2)}.`,
+      {
+        svg: histogram({
+          id: `chart-${name}`,
+          title: `Distribution of ${label}`,
+          desc: `${fmtInt(d.total)} queries; mean ${fmt(d.mean, 3)}, median ${fmt(d.p50, 3)}, 10th percentile ${fmt(d.p10, 3)}.`,
+          bins: d.bins,
+          color,
+          xLabel: label,
+          markers: [
+            ...(d.mean !== null ? [{ value: d.mean, label: `mean ${fmt(d.mean, 2)}`, color: COLORS.ink }] : []),
+            ...(d.p10 !== null ? [{ value: d.p10, label: `p10 ${fmt(d.p10, 2)}`, color: COLORS.fail }] : []),
+          ],
+          width: HALF,
+        }),
+      },
+    );
+  const bucket = s.bucketSeconds * 1000;
+  const series = s.series.map((p) => ({ ...p, t: new Date(p.at).getTime() }));
+  const overTime = figure(
+    'shadow-over-time',
+    `Mean overlap@${esc(k)} and RBO per ${esc(fmtDuration(s.bucketSeconds))} bucket; grey bars: shadowed queries per bucket.`,
     {
-      svg: histogram({
-        id: `chart-${name}`,
-        title: `Distribution of ${label}`,
-        desc: `${fmtInt(d.total)} queries; mean ${fmt(d.mean, 3)}, median ${fmt(d.p50, 3)}, 10th percentile ${fmt(d.p10, 3)}.`,
-        bins: d.bins,
-        color,
-        xLabel: label,
-        markers: [
-          ...(d.mean !== null ? [{ value: d.mean, label: `mean ${fmt(d.mean, 2)}`, color: COLORS.ink }] : []),
-          ...(d.p10 !== null ? [{ value: d.p10, label: `p10 ${fmt(d.p10, 2)}`, color: COLORS.fail }] : []),
+      svg: lineChart({
+        id: 'chart-shadow-over-time',
+        title: `Mean overlap@${k} and RBO over time`,
+        desc: `${series.length} buckets of ${fmtDuration(s.bucketSeconds)} from ${s.firstAt} to ${s.lastAt}.`,
+        series: [
+          {
+            label: `mean overlap@${k}`,
+            color: COLORS.candidate,
+            points: series.map((p) => ({
+              t: p.t,
+              y: p.meanOverlap,
+              tooltip: `${p.at.replace('T', ' ').slice(0, 19)} UTC: mean overlap@${k} ${p.meanOverlap.toFixed(3)} over ${p.queries} queries`,
+            })),
+          },
+          {
+            label: 'mean RBO',
+            color: COLORS.shadow,
+            dashed: true,
+            points: series.map((p) => ({
+              t: p.t,
+              y: p.meanRbo,
+              tooltip: `${p.at.replace('T', ' ').slice(0, 19)} UTC: mean RBO ${p.meanRbo.toFixed(3)} over ${p.queries} queries`,
+            })),
+          },
         ],
-        width: HALF,
+        volume: { label: 'queries', points: series.map((p) => ({ t: p.t, count: p.queries })), bucketMs: bucket },
+        yLabel: 'agreement',
+        yMin: 0,
+        yMax: 1,
       }),
     },
   );
-  const bucket = s.bucketSeconds * 1000;
-  const series = s.series.map((p) => ({ ...p, t: new Date(p.at).getTime() }));
-  const overTime = figure('shadow-over-time', `Mean overlap@${esc(k)} and RBO per ${esc(fmtDuration(s.bucketSeconds))} bucket; grey bars: shadowed queries per bucket.`, {
-    svg: lineChart({
-      id: 'chart-shadow-over-time',
-      title: `Mean overlap@${k} and RBO over time`,
-      desc: `${series.length} buckets of ${fmtDuration(s.bucketSeconds)} from ${s.firstAt} to ${s.lastAt}.`,
-      series: [
-        { label: `mean overlap@${k}`, color: COLORS.candidate, points: series.map((p) => ({ t: p.t, y: p.meanOverlap, tooltip: `${p.at.replace('T', ' ').slice(0, 19)} UTC: mean overlap@${k} ${p.meanOverlap.toFixed(3)} over ${p.queries} queries` })) },
-        { label: 'mean RBO', color: COLORS.shadow, dashed: true, points: series.map((p) => ({ t: p.t, y: p.meanRbo, tooltip: `${p.at.replace('T', ' ').slice(0, 19)} UTC: mean RBO ${p.meanRbo.toFixed(3)} over ${p.queries} queries` })) },
-      ],
-      volume: { label: 'queries', points: series.map((p) => ({ t: p.t, count: p.queries })), bucketMs: bucket },
-      yLabel: 'agreement',
-      yMin: 0,
-      yMax: 1,
-    }),
-  });
-  const segs = s.segments.length > 1 || (s.segments[0] && s.segments[0].segment !== '(none)')
-    ? `<h3>By segment</h3><div class="table-wrap"><table><thead><tr><th>Segment</th><th class="num">Queries</th><th class="num">Mean overlap@${esc(k)}</th><th class="num">Mean RBO</th></tr></thead><tbody>${s.segments.map((g) => `<tr><td>${esc(g.segment)}</td><td class="num">${fmtInt(g.queries)}</td><td class="num">${fmt(g.meanOverlap)}</td><td class="num">${fmt(g.meanRbo)}</td></tr>`).join('')}</tbody></table></div>`
-    : '';
+  const segs =
+    s.segments.length > 1 || (s.segments[0] && s.segments[0].segment !== '(none)')
+      ? `<h3>By segment</h3><div class="table-wrap"><table><thead><tr><th>Segment</th><th class="num">Queries</th><th class="num">Mean overlap@${esc(k)}</th><th class="num">Mean RBO</th></tr></thead><tbody>${s.segments.map((g) => `<tr><td>${esc(g.segment)}</td><td class="num">${fmtInt(g.queries)}</td><td class="num">${fmt(g.meanOverlap)}</td><td class="num">${fmt(g.meanRbo)}</td></tr>`).join('')}</tbody></table></div>`
+      : '';
   return `<section id="shadow"><h2>Shadow traffic</h2>${lead}
 <div class="grid2">${hist('shadow-overlap', `overlap@${k}`, s.overlap, COLORS.candidate)}${hist('shadow-rbo', 'RBO', s.rbo, COLORS.shadow)}</div>
 ${overTime}

@@ -73,7 +73,8 @@ export function groupedBarChart(o: GroupedBarOptions): string {
       const w = barW * 0.84;
       const y0 = y(Math.max(0, v.value));
       const h = Math.max(0.5, m.top + ph - y0);
-      const tip = v.tooltip ?? `${s.label} — ${g.label}: ${fmt(v.value)}${v.ci ? ` (${fmt(v.ci.lo)} to ${fmt(v.ci.hi)})` : ''}`;
+      const tip =
+        v.tooltip ?? `${s.label} — ${g.label}: ${fmt(v.value)}${v.ci ? ` (${fmt(v.ci.lo)} to ${fmt(v.ci.hi)})` : ''}`;
       body += `<rect class="bar" x="${n(x)}" y="${n(m.top + ph - h)}" width="${n(w)}" height="${n(h)}" rx="2" fill="${s.color}"><title>${esc(tip)}</title></rect>`;
       if (v.ci) {
         const cx = x + w / 2;
@@ -86,10 +87,14 @@ export function groupedBarChart(o: GroupedBarOptions): string {
       }
     });
     body += `<text x="${n(m.left + gi * groupW + groupW / 2)}" y="${n(m.top + ph + 18)}" class="tick group" text-anchor="middle">${esc(clip(g.label, labelChars))}<title>${esc(g.label)}</title></text>`;
-    if (g.sublabel) body += `<text x="${n(m.left + gi * groupW + groupW / 2)}" y="${n(m.top + ph + 33)}" class="tick" text-anchor="middle">${esc(clip(g.sublabel, labelChars))}</text>`;
+    if (g.sublabel)
+      body += `<text x="${n(m.left + gi * groupW + groupW / 2)}" y="${n(m.top + ph + 33)}" class="tick" text-anchor="middle">${esc(clip(g.sublabel, labelChars))}</text>`;
   });
   body += `<line x1="${m.left}" x2="${n(width - m.right)}" y1="${n(m.top + ph)}" y2="${n(m.top + ph)}" stroke="${COLORS.axis}"/>`;
-  const items: { label: string; color: string; shape?: 'rect' | 'whisker' }[] = o.series.map((s) => ({ label: s.label, color: s.color }));
+  const items: { label: string; color: string; shape?: 'rect' | 'whisker' }[] = o.series.map((s) => ({
+    label: s.label,
+    color: s.color,
+  }));
   if (o.whiskerLabel) items.push({ label: o.whiskerLabel, color: COLORS.ink, shape: 'whisker' });
   body += legend(items, m.left, 16);
   return svgShell({ id: o.id, title: o.title, desc: o.desc, width, height }, body);
@@ -143,6 +148,7 @@ export function horizontalBarChart(o: HBarOptions): string {
     body += `<text x="${n(m.left + w + 6)}" y="${n(yy + rowH / 2 + 4)}" class="value">${esc(r.valueLabel ?? fmt(r.value))}</text>`;
   });
   body += `<line x1="${m.left}" x2="${m.left}" y1="${m.top}" y2="${n(height - m.bottom)}" stroke="${COLORS.axis}"/>`;
-  if (o.xLabel) body += `<text x="${n(m.left + pw / 2)}" y="${n(height - 4)}" class="axis-label" text-anchor="middle">${esc(o.xLabel)}</text>`;
+  if (o.xLabel)
+    body += `<text x="${n(m.left + pw / 2)}" y="${n(height - 4)}" class="axis-label" text-anchor="middle">${esc(o.xLabel)}</text>`;
   return svgShell({ id: o.id, title: o.title, desc: o.desc, width, height }, body);
 }

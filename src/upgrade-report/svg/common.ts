@@ -52,7 +52,10 @@ export function fmtMs(x: number | null | undefined): string {
   return x < 10 ? `${x.toFixed(2)} ms` : x < 100 ? `${x.toFixed(1)} ms` : `${Math.round(x)} ms`;
 }
 
-const DURATION_STEPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
+const DURATION_STEPS = [
+  0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800,
+  604800,
+];
 
 /** Round duration ticks (seconds) from 0 to at least `max`, with a compact label ("30 min", "2 h"). */
 export function durationTicks(max: number, count = 5): { ticks: number[]; format: (s: number) => string } {
@@ -85,7 +88,8 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   const step = niceStep((max - min) / Math.max(1, count));
   const start = Math.floor(min / step + 1e-9) * step;
   const ticks: number[] = [];
-  for (let v = start; v <= max + step * 0.5 + 1e-12 && ticks.length < 50; v += step) ticks.push(+(Math.round(v / step) * step).toFixed(10));
+  for (let v = start; v <= max + step * 0.5 + 1e-12 && ticks.length < 50; v += step)
+    ticks.push(+(Math.round(v / step) * step).toFixed(10));
   if (ticks[ticks.length - 1]! < max - 1e-12) ticks.push(+(ticks[ticks.length - 1]! + step).toFixed(10));
   return ticks;
 }
@@ -104,8 +108,8 @@ export function tickDigits(ticks: number[]): number {
 }
 
 const TIME_STEPS = [
-  1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200,
-  86400, 172800, 604800, 1209600, 2592000, 7776000, 31536000,
+  1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 1209600,
+  2592000, 7776000, 31536000,
 ].map((s) => s * 1000);
 
 /** Round time ticks (UTC) over [t0, t1] in ms, with a formatter suited to the span. */
@@ -116,7 +120,10 @@ export function timeTicks(t0: number, t1: number, count = 6): { ticks: number[];
   for (let t = Math.ceil(t0 / step) * step; t <= t1 && ticks.length < 40; t += step) ticks.push(t);
   const iso = (t: number) => new Date(t).toISOString();
   const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const day = (t: number) => { const d = new Date(t); return `${months[d.getUTCMonth()]} ${d.getUTCDate()}`; };
+  const day = (t: number) => {
+    const d = new Date(t);
+    return `${months[d.getUTCMonth()]} ${d.getUTCDate()}`;
+  };
   let format: (t: number) => string;
   if (step < 60_000) format = (t) => iso(t).slice(11, 19);
   else if (step < 86_400_000 && span < 86_400_000) format = (t) => iso(t).slice(11, 16);
@@ -137,20 +144,29 @@ export interface SvgShell {
 /** The accessible <svg>: role=img, labelled by its <title> and described by its <desc>. */
 export function svgShell(s: SvgShell, body: string): string {
   const id = s.id.replace(/[^A-Za-z0-9_-]/g, '-');
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${n(s.width)} ${n(s.height)}" `
-    + `width="${n(s.width)}" height="${n(s.height)}" role="img" aria-labelledby="${id}-title ${id}-desc" preserveAspectRatio="xMinYMin meet">`
-    + `<title id="${id}-title">${esc(s.title)}</title><desc id="${id}-desc">${esc(s.desc)}</desc>${body}</svg>`;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${n(s.width)} ${n(s.height)}" ` +
+    `width="${n(s.width)}" height="${n(s.height)}" role="img" aria-labelledby="${id}-title ${id}-desc" preserveAspectRatio="xMinYMin meet">` +
+    `<title id="${id}-title">${esc(s.title)}</title><desc id="${id}-desc">${esc(s.desc)}</desc>${body}</svg>`
+  );
 }
 
 /** A small colour key: swatches with labels, laid out left to right. */
-export function legend(items: { label: string; color: string; shape?: 'rect' | 'line' | 'dash' | 'whisker' }[], x: number, y: number): string {
+export function legend(
+  items: { label: string; color: string; shape?: 'rect' | 'line' | 'dash' | 'whisker' }[],
+  x: number,
+  y: number,
+): string {
   let cx = x;
   let out = '';
   for (const it of items) {
     const shape = it.shape ?? 'rect';
-    if (shape === 'rect') out += `<rect x="${n(cx)}" y="${n(y - 9)}" width="12" height="12" rx="2" fill="${it.color}"/>`;
-    else if (shape === 'whisker') out += `<path d="M${n(cx + 6)} ${n(y - 10)}v14M${n(cx + 2)} ${n(y - 10)}h8M${n(cx + 2)} ${n(y + 4)}h8" stroke="${it.color}" stroke-width="1.5" fill="none"/>`;
-    else out += `<line x1="${n(cx)}" x2="${n(cx + 16)}" y1="${n(y - 3)}" y2="${n(y - 3)}" stroke="${it.color}" stroke-width="2.5"${shape === 'dash' ? ' stroke-dasharray="4 3"' : ''}/>`;
+    if (shape === 'rect')
+      out += `<rect x="${n(cx)}" y="${n(y - 9)}" width="12" height="12" rx="2" fill="${it.color}"/>`;
+    else if (shape === 'whisker')
+      out += `<path d="M${n(cx + 6)} ${n(y - 10)}v14M${n(cx + 2)} ${n(y - 10)}h8M${n(cx + 2)} ${n(y + 4)}h8" stroke="${it.color}" stroke-width="1.5" fill="none"/>`;
+    else
+      out += `<line x1="${n(cx)}" x2="${n(cx + 16)}" y1="${n(y - 3)}" y2="${n(y - 3)}" stroke="${it.color}" stroke-width="2.5"${shape === 'dash' ? ' stroke-dasharray="4 3"' : ''}/>`;
     const w = shape === 'rect' || shape === 'whisker' ? 12 : 16;
     out += `<text x="${n(cx + w + 5)}" y="${n(y + 1)}" class="legend">${esc(it.label)}</text>`;
     cx += w + 5 + textWidth(it.label, 12) + 18;

@@ -57,7 +57,8 @@ export function intervalChart(o: IntervalChartOptions): string {
     const cy = m.top + i * rowH + rowH / 2;
     const color = intervalColor(r.value, r.ci);
     const tip = r.tooltip ?? `${r.label}: ${fmt(r.value)}${r.ci ? ` (95% CI ${fmt(r.ci.lo)} to ${fmt(r.ci.hi)})` : ''}`;
-    if (i % 2 === 0) body += `<rect x="${m.left}" y="${n(cy - rowH / 2)}" width="${n(pw)}" height="${rowH}" fill="#f8fafc"/>`;
+    if (i % 2 === 0)
+      body += `<rect x="${m.left}" y="${n(cy - rowH / 2)}" width="${n(pw)}" height="${rowH}" fill="#f8fafc"/>`;
     body += `<text x="${m.left - 10}" y="${n(cy + 4)}" class="tick label" text-anchor="end">${esc(clip(r.label, 18))}<title>${esc(r.label)}</title></text>`;
     body += `<g class="mark"><title>${esc(tip)}</title>`;
     if (r.ci) {
@@ -67,11 +68,15 @@ export function intervalChart(o: IntervalChartOptions): string {
     body += `<text x="${n(width - m.right + 8)}" y="${n(cy + 4)}" class="value">${esc(fmt(r.value))}</text>`;
   });
   body += `<text x="${n(m.left + pw / 2)}" y="${n(height - 6)}" class="axis-label" text-anchor="middle">${esc(o.xLabel)}</text>`;
-  body += legend([
-    { label: 'better', color: COLORS.pass },
-    { label: 'worse', color: COLORS.fail },
-    { label: 'interval spans 0', color: COLORS.neutral },
-    { label: o.intervalLabel, color: COLORS.ink, shape: 'whisker' },
-  ], 12, 16);
+  body += legend(
+    [
+      { label: 'better', color: COLORS.pass },
+      { label: 'worse', color: COLORS.fail },
+      { label: 'interval spans 0', color: COLORS.neutral },
+      { label: o.intervalLabel, color: COLORS.ink, shape: 'whisker' },
+    ],
+    12,
+    16,
+  );
   return svgShell({ id: o.id, title: o.title, desc: o.desc, width, height }, body);
 }

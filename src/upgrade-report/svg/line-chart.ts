@@ -87,8 +87,11 @@ export function lineChart(o: LineChartOptions): string {
       body += `<circle class="point" cx="${n(x(p.t + shift))}" cy="${n(y(p.y))}" r="${r}" fill="${s.color}"><title>${esc(p.tooltip ?? `${s.label}: ${p.y.toFixed(3)}`)}</title></circle>`;
     }
   }
-  const items: { label: string; color: string; shape?: 'line' | 'dash' | 'rect' }[] =
-    o.series.map((s) => ({ label: s.label, color: s.color, shape: s.dashed ? 'dash' : 'line' }));
+  const items: { label: string; color: string; shape?: 'line' | 'dash' | 'rect' }[] = o.series.map((s) => ({
+    label: s.label,
+    color: s.color,
+    shape: s.dashed ? 'dash' : 'line',
+  }));
   if (o.volume) items.push({ label: o.volume.label, color: '#e2e8f0', shape: 'rect' });
   body += legend(items, m.left, 16);
   return svgShell({ id: o.id, title: o.title, desc: o.desc, width, height }, body);

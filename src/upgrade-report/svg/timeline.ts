@@ -68,12 +68,22 @@ export function lifecycleIntervals(events: ReportEvent[], lanes: TimelineLane[])
   for (const e of sorted) {
     const t = ms(e.at);
     switch (e.event) {
-      case 'backfill_started': start(e.versionKey, 'backfilling', t); break;
+      case 'backfill_started':
+        start(e.versionKey, 'backfilling', t);
+        break;
       case 'backfill_completed':
-      case 'backfill_failed': stop(e.versionKey, 'backfilling', t); break;
-      case 'shadow_started': start(e.versionKey, 'shadowed', t); break;
-      case 'shadow_stopped': stop(e.versionKey, 'shadowed', t); break;
-      case 'activated': activate(e.versionKey, t); break;
+      case 'backfill_failed':
+        stop(e.versionKey, 'backfilling', t);
+        break;
+      case 'shadow_started':
+        start(e.versionKey, 'shadowed', t);
+        break;
+      case 'shadow_stopped':
+        stop(e.versionKey, 'shadowed', t);
+        break;
+      case 'activated':
+        activate(e.versionKey, t);
+        break;
       case 'rolled_back': {
         const to = parseEventDetails('rolled_back', e.details)?.to ?? null;
         if (to && to !== currentActive()) {
@@ -136,12 +146,18 @@ const BAND: Record<IntervalKind, { color: string; label: string }> = {
 function marker(s: MarkerStyle, x: number, y: number, r = 6): string {
   const a = `fill="${s.color}" stroke="#fff" stroke-width="1.5"`;
   switch (s.shape) {
-    case 'circle': return `<circle cx="${n(x)}" cy="${n(y)}" r="${n(r * 0.9)}" ${a}/>`;
-    case 'square': return `<rect x="${n(x - r * 0.8)}" y="${n(y - r * 0.8)}" width="${n(r * 1.6)}" height="${n(r * 1.6)}" ${a}/>`;
-    case 'diamond': return `<path d="M${n(x)} ${n(y - r * 1.1)}L${n(x + r * 1.1)} ${n(y)}L${n(x)} ${n(y + r * 1.1)}L${n(x - r * 1.1)} ${n(y)}Z" ${a}/>`;
-    case 'up': return `<path d="M${n(x)} ${n(y - r * 1.1)}L${n(x + r)} ${n(y + r * 0.8)}L${n(x - r)} ${n(y + r * 0.8)}Z" ${a}/>`;
-    case 'down': return `<path d="M${n(x)} ${n(y + r * 1.1)}L${n(x + r)} ${n(y - r * 0.8)}L${n(x - r)} ${n(y - r * 0.8)}Z" ${a}/>`;
-    case 'cross': return `<path d="M${n(x - r * 0.8)} ${n(y - r * 0.8)}L${n(x + r * 0.8)} ${n(y + r * 0.8)}M${n(x + r * 0.8)} ${n(y - r * 0.8)}L${n(x - r * 0.8)} ${n(y + r * 0.8)}" stroke="${s.color}" stroke-width="2.6" fill="none"/>`;
+    case 'circle':
+      return `<circle cx="${n(x)}" cy="${n(y)}" r="${n(r * 0.9)}" ${a}/>`;
+    case 'square':
+      return `<rect x="${n(x - r * 0.8)}" y="${n(y - r * 0.8)}" width="${n(r * 1.6)}" height="${n(r * 1.6)}" ${a}/>`;
+    case 'diamond':
+      return `<path d="M${n(x)} ${n(y - r * 1.1)}L${n(x + r * 1.1)} ${n(y)}L${n(x)} ${n(y + r * 1.1)}L${n(x - r * 1.1)} ${n(y)}Z" ${a}/>`;
+    case 'up':
+      return `<path d="M${n(x)} ${n(y - r * 1.1)}L${n(x + r)} ${n(y + r * 0.8)}L${n(x - r)} ${n(y + r * 0.8)}Z" ${a}/>`;
+    case 'down':
+      return `<path d="M${n(x)} ${n(y + r * 1.1)}L${n(x + r)} ${n(y - r * 0.8)}L${n(x - r)} ${n(y - r * 0.8)}Z" ${a}/>`;
+    case 'cross':
+      return `<path d="M${n(x - r * 0.8)} ${n(y - r * 0.8)}L${n(x + r * 0.8)} ${n(y + r * 0.8)}M${n(x + r * 0.8)} ${n(y - r * 0.8)}L${n(x - r * 0.8)} ${n(y + r * 0.8)}" stroke="${s.color}" stroke-width="2.6" fill="none"/>`;
   }
 }
 
@@ -211,7 +227,9 @@ export function timelineChart(o: TimelineOptions): string {
     // Events closer than a marker's width are staggered above and below the lane line.
     const lastX = [-Infinity, -Infinity, -Infinity];
     const rowOffset = [0, -13, 13];
-    const laneEvents = o.events.filter((ev) => ev.versionKey === lane.key).sort((a, b) => ms(a.at) - ms(b.at) || a.id - b.id);
+    const laneEvents = o.events
+      .filter((ev) => ev.versionKey === lane.key)
+      .sort((a, b) => ms(a.at) - ms(b.at) || a.id - b.id);
     for (const e of laneEvents) {
       const s = EVENT_STYLES[e.event] ?? FALLBACK;
       const ex = x(ms(e.at));
@@ -220,9 +238,11 @@ export function timelineChart(o: TimelineOptions): string {
       lastX[row] = ex;
       const ey = cy + rowOffset[row]!;
       body += `<g class="event" data-event="${esc(e.event)}"><title>${esc(eventTooltip(e))}</title>`;
-      if (row) body += `<line x1="${n(ex)}" x2="${n(ex)}" y1="${n(cy)}" y2="${n(ey)}" stroke="#94a3b8" stroke-width="1"/>`;
+      if (row)
+        body += `<line x1="${n(ex)}" x2="${n(ex)}" y1="${n(cy)}" y2="${n(ey)}" stroke="#94a3b8" stroke-width="1"/>`;
       body += marker(s, ex, ey);
-      if (e.forced) body += `<circle cx="${n(ex)}" cy="${n(ey)}" r="10" fill="none" stroke="${COLORS.fail}" stroke-width="1.5" stroke-dasharray="2 2"/>`;
+      if (e.forced)
+        body += `<circle cx="${n(ex)}" cy="${n(ey)}" r="10" fill="none" stroke="${COLORS.fail}" stroke-width="1.5" stroke-dasharray="2 2"/>`;
       body += '</g>';
     }
   });

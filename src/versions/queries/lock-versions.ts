@@ -4,7 +4,12 @@ import type { VersionRow } from '../store.js';
 
 /** The version with this key, locked FOR UPDATE for the rest of the caller's transaction (throws if none). */
 export async function lockVersion(trx: Kysely<DB>, key: string): Promise<VersionRow> {
-  return trx.selectFrom('embedding_versions').selectAll().where('version_key', '=', key).forUpdate().executeTakeFirstOrThrow();
+  return trx
+    .selectFrom('embedding_versions')
+    .selectAll()
+    .where('version_key', '=', key)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
 }
 
 /** The version with this key and the active one, locked FOR UPDATE for the rest of the caller's transaction. */

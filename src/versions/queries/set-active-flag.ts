@@ -13,5 +13,9 @@ export async function setActiveFlag(trx: Kysely<DB>, id: number): Promise<void> 
     .where('active', '=', true)
     .where('id', '<>', id)
     .execute();
-  await trx.updateTable('embedding_versions').set({ active: true, updated_at: sql`now()` as never }).where('id', '=', id).execute();
+  await trx
+    .updateTable('embedding_versions')
+    .set({ active: true, updated_at: sql`now()` as never })
+    .where('id', '=', id)
+    .execute();
 }

@@ -16,7 +16,12 @@ export async function versionKeysById(
 /** The keys of these versions, ordered by key (as the database orders text). */
 export async function versionKeysOf(db: Kysely<DB>, ids: number[]): Promise<string[]> {
   if (ids.length === 0) return [];
-  const rows = await db.selectFrom('embedding_versions').select('version_key').where('id', 'in', ids).orderBy('version_key').execute();
+  const rows = await db
+    .selectFrom('embedding_versions')
+    .select('version_key')
+    .where('id', 'in', ids)
+    .orderBy('version_key')
+    .execute();
   return rows.map((r) => r.version_key);
 }
 
