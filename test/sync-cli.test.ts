@@ -9,7 +9,7 @@ import { openDatabase, type Db } from '../src/db/open.js';
 import { migrate } from '../src/migrate/runner.js';
 import { ingest } from '../src/ingest/index.js';
 import { registerVersion } from '../src/versions/register.js';
-import { runBackfill, type BackfillSummary } from '../src/backfill/run.js';
+import { runBackfill, type BackfillSummary } from '../src/backfill/index.js';
 import { syncLiveVersions } from '../src/backfill/sync.js';
 import { retire } from '../src/lifecycle/index.js';
 import { partitionExists, partitionTable } from '../src/partitions/partition.js';

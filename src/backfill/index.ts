@@ -3,6 +3,6 @@ export { DEAD_RUNS_SCHEMA, markDeadRunsIfWritable } from './dead-runs.js';
 export { buildIndex } from './index-build.js';
 export type { IndexOptions, IndexResult, IndexTarget } from './index-build.js';
 export { planBackfill, runBackfill } from './run.js';
-export type { BackfillOptions, BackfillPlan, BackfillProgress, BackfillSummary } from './run.js';
+export type { BackfillDeps, BackfillOptions, BackfillPlan, BackfillProgress, BackfillSummary } from './types.js';
 export { syncLiveVersions } from './sync.js';
 export type { SyncOptions } from './sync.js';

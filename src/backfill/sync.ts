@@ -1,7 +1,8 @@
 import type { Db } from '../db/index.js';
 import { listVersions } from '../versions/index.js';
 import type { OnProgress } from '../util/index.js';
-import { runBackfill, type BackfillDeps, type BackfillProgress, type BackfillSummary } from './run.js';
+import { runBackfill } from './run.js';
+import type { BackfillDeps, BackfillProgress, BackfillSummary } from './types.js';
 
 export interface SyncOptions {
   /** Concurrent workers per version (default 2). */
