@@ -1,5 +1,5 @@
 /**
- * One interface for every embedding provider (DESIGN.md "Encoders").
+ * One interface for every embedding provider (README "Encoders"; ARCHITECTURE.md, encoders/).
  * A provider is chosen by a spec string such as `openai:text-embedding-3-small`,
  * `local:./models/minilm` or `hash:words-384`.
  */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-/** sha256(document_id || ':' || chunk_no || ':' || normalized_text), hex (DESIGN.md). */
+/** sha256(document_id || ':' || chunk_no || ':' || normalized_text), hex: the content identity that decides which chunks a version must embed (ARCHITECTURE.md, "The life of one backfill batch"). */
 export function semanticKey(documentId: string, chunkNo: number, normalizedText: string): string {
   return createHash('sha256').update(`${documentId}:${chunkNo}:${normalizedText}`, 'utf8').digest('hex');
 }

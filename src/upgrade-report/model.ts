@@ -128,7 +128,7 @@ function toVersion(r: VersionRow): ReportVersion {
 
 const SECRET_KEY = /(api[_-]?key|token$|secret|passw(or)?d|authorization|credential)/i; // "tokens" (a count) is not a secret
 
-/** Audit details as stored, minus anything that looks like a secret (DESIGN.md: never in reports). */
+/** Audit details as stored, minus anything that looks like a secret (secrets never appear in a report, a log or --json output). */
 export function redactDetails(value: unknown, depth = 0): unknown {
   if (depth > 6) return '…';
   if (typeof value === 'string') {

@@ -13,7 +13,7 @@ const MAX_BATCH_TOKENS = 4_000_000;
 /** Texts embedded between two looks at the abort signal. */
 const ABORT_CHECK_EVERY = 64;
 
-/** The built-in weight-free lexical encoder (DESIGN.md "Encoders", `hash:<variant>`). */
+/** The built-in weight-free lexical encoder (`hash:<variant>`; README "Encoders"). */
 export class HashEncoder implements Encoder {
   readonly spec: string;
   readonly identity: EncoderIdentity;

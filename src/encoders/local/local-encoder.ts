@@ -1,7 +1,6 @@
 /**
  * The `local:<model folder or id>` encoder: a transformers.js
- * feature-extraction pipeline over an ONNX model on disk (DESIGN.md
- * "Encoders"). Creating it reads the folder's JSON files, hashes the folder
+ * feature-extraction pipeline over an ONNX model on disk (README "Encoders"). Creating it reads the folder's JSON files, hashes the folder
  * (the revision) and loads the tokenizer; the ONNX session is created on the
  * first `embed`, once, however many calls race for it.
  */
