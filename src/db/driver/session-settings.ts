@@ -54,11 +54,6 @@ export class SessionSettingsState {
     this.#inTransaction = false;
   }
 
-  /** Forget everything (the session may have been reset). */
-  forget(): void {
-    this.#known.clear();
-  }
-
   /**
    * The statement that brings the session to `wanted` (undefined: it is
    * there already), and what to call once the server has run it.
