@@ -235,7 +235,7 @@ async function latencySection(db: Db, url: string, key: string, queries: string[
     },
     libSearchMs: {
       name: 'library timings.searchMs',
-      what: "the library's own timing of its SQL (transaction, settings, query)",
+      what: "the library's own timing of its SQL (settings when they differ, query)",
       ms: [],
     },
     bareAlone: { name: 'bare statement alone', what: 'the one statement with the vector embedded beforehand', ms: [] },

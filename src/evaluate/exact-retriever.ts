@@ -1,5 +1,5 @@
 /**
- * A reference retriever: exact (sequential) nearest-neighbour search over
+ * A reference retriever: exact (sequential, never the ANN index) nearest-neighbour search over
  * one version's partition, the query embedded with the version's own
  * encoder. Evaluation uses it until the search module provides the real
  * (indexed) search; it stays useful as the exact reference.
@@ -10,7 +10,7 @@ import { formatVectorText } from '../db/index.js';
 import type { EncoderDeps } from '../encoders/index.js';
 import type { Encoder } from '../encoders/index.js';
 import { encoderForVersion } from '../versions/index.js';
-import { nearestQuery } from '../partitions/index.js';
+import { distanceOperator, partitionTable, queryCast } from '../partitions/index.js';
 import type { VersionRow } from '../versions/index.js';
 import type { RetrievedChunk, Retriever } from './types.js';
 import { scoreFromDistance } from '../search/index.js';
@@ -33,10 +33,18 @@ export function createExactRetriever(db: Kysely<DB>, deps: EncoderDeps = {}): Cl
   const retrieve = async (version: VersionRow, query: string, depth: number): Promise<RetrievedChunk[]> => {
     const encoder = await encoderOf(version);
     const [vector] = await encoder.embed([query], { label: 'evaluation query' });
-    const nearest = nearestQuery(version, formatVectorText(vector!), depth);
+    // Behind an `offset 0` fence no index can serve the ordering: a sequential
+    // scan, whatever ANN settings the pooled connection holds from a search.
+    const cast = queryCast(version);
+    const distance = sql`(e.embedding::${sql.raw(cast)}) ${sql.raw(distanceOperator(version.distance_metric))} ${formatVectorText(vector!)}::${sql.raw(cast)}`;
     const { rows } = await sql<{ chunk_id: number; distance: number; semantic_key: string; document_id: string }>`
       select n.chunk_id, n.distance, c.semantic_key, c.document_id
-      from (${nearest}) n join document_chunks c on c.id = n.chunk_id
+      from (
+        select s.chunk_id, s.distance
+        from (select e.chunk_id, ${distance} as distance from ${sql.raw(partitionTable(version.id))} e offset 0) s
+        order by s.distance, s.chunk_id
+        limit ${depth}
+      ) n join document_chunks c on c.id = n.chunk_id
       where c.retired_at is null
       order by n.distance, n.chunk_id`.execute(db);
     return rows.map((r) => ({

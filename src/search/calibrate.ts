@@ -7,6 +7,7 @@ import { distanceOperator, partitionTable, queryCast } from '../partitions/index
 import { requireVersion } from '../versions/index.js';
 import { setCalibration } from '../versions/index.js';
 import { quantileCalibration, type QuantileCalibration } from './calibration.js';
+import { DEFAULT_MAX_SCAN_TUPLES } from './knobs.js';
 import { scoreFromDistance } from './score.js';
 
 export interface CalibrateOptions {
@@ -37,7 +38,9 @@ export async function calibrateVersion(db: Db, key: string, opts: CalibrateOptio
   const e2 = sql.raw(`(e2.embedding::${cast})`);
   const q = sql.raw(`(s.embedding::${cast})`);
   const rows = await db.kysely.transaction().execute(async (trx) => {
+    // All the ANN settings, locally: the pooled connection may hold a search's session values.
     await sql`select set_config('hnsw.ef_search', '100', true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
+                     set_config('hnsw.max_scan_tuples', ${String(DEFAULT_MAX_SCAN_TUPLES)}, true),
                      set_config('ivfflat.probes', '10', true), set_config('ivfflat.iterative_scan', 'relaxed_order', true)`.execute(
       trx,
     );

@@ -1,11 +1,15 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB, IndexKind } from '../db/index.js';
+import { sessionSettingsQuery, type DB, type IndexKind, type SettingValues } from '../db/index.js';
 import { annIndexName } from '../partitions/index.js';
 
 /**
- * Query-time ANN settings, applied per call with `set_config(..., true)`
- * (= SET LOCAL: they end with the search's transaction and never leak to
- * other queries on a pooled connection).
+ * Query-time ANN settings. Every search states all the settings of its index
+ * kind, as session settings of the pooled connection it runs on, sent only
+ * when that connection has other values (`sessionSettingsQuery`): a search
+ * needs no transaction, and a value one search asked for (`efSearch`) is
+ * replaced by the next search's own. Code that runs ANN queries outside the
+ * searcher sets its own values with SET LOCAL in a transaction
+ * (calibrate.ts); exact scans do not depend on them.
  *
  * Defaults aim at recall@10 ≥ 0.95 against exact search:
  *  - HNSW `ef_search` 200 (pgvector's default is 40), and never below the
@@ -52,27 +56,49 @@ export async function ivfflatLists(db: Kysely<DB>, versionId: number): Promise<n
   return opt ? Number(opt.slice('lists='.length)) : undefined;
 }
 
-/** Apply the settings for one search in the current transaction. */
+/** The settings one search wants, on the index kind it queries (none for an exact scan). */
+export function knobSettings(
+  index: { kind: IndexKind; lists?: number },
+  knobs: Knobs,
+  candidates: number,
+  exact: boolean,
+): { applied: AppliedKnobs; settings: SettingValues } {
+  if (exact || index.kind === 'none') return { applied: { iterativeScan: false, exact: true }, settings: {} };
+  const iterative = knobs.iterativeScan ?? true;
+  if (index.kind === 'hnsw') {
+    const ef = Math.min(1000, Math.max(knobs.efSearch ?? DEFAULT_EF_SEARCH, candidates));
+    const maxScan = knobs.maxScanTuples ?? DEFAULT_MAX_SCAN_TUPLES;
+    return {
+      applied: { efSearch: ef, iterativeScan: iterative, exact: false },
+      settings: {
+        'hnsw.ef_search': String(ef),
+        'hnsw.iterative_scan': iterative ? 'relaxed_order' : 'off',
+        'hnsw.max_scan_tuples': String(maxScan),
+      },
+    };
+  }
+  const lists = index.lists ?? 1;
+  const probes = Math.min(lists, knobs.probes ?? defaultProbes(lists));
+  return {
+    applied: { probes, iterativeScan: iterative, exact: false },
+    settings: { 'ivfflat.probes': String(probes), 'ivfflat.iterative_scan': iterative ? 'relaxed_order' : 'off' },
+  };
+}
+
+/**
+ * Apply the settings for one search on `conn` (one connection: a kysely
+ * `connection()` or a transaction). Outside a transaction they are session
+ * settings of that pooled connection, sent only where it has other values
+ * (usually not at all); inside one, SET LOCAL.
+ */
 export async function applyKnobs(
-  trx: Kysely<DB>,
+  conn: Kysely<DB>,
   index: { kind: IndexKind; lists?: number },
   knobs: Knobs,
   candidates: number,
   exact: boolean,
 ): Promise<AppliedKnobs> {
-  if (exact || index.kind === 'none') return { iterativeScan: false, exact: true };
-  const iterative = knobs.iterativeScan ?? true;
-  if (index.kind === 'hnsw') {
-    const ef = Math.min(1000, Math.max(knobs.efSearch ?? DEFAULT_EF_SEARCH, candidates));
-    const maxScan = knobs.maxScanTuples ?? DEFAULT_MAX_SCAN_TUPLES;
-    await sql`select set_config('hnsw.ef_search', ${String(ef)}, true),
-                     set_config('hnsw.iterative_scan', ${iterative ? 'relaxed_order' : 'off'}, true),
-                     set_config('hnsw.max_scan_tuples', ${String(maxScan)}, true)`.execute(trx);
-    return { efSearch: ef, iterativeScan: iterative, exact: false };
-  }
-  const lists = index.lists ?? 1;
-  const probes = Math.min(lists, knobs.probes ?? defaultProbes(lists));
-  await sql`select set_config('ivfflat.probes', ${String(probes)}, true),
-                   set_config('ivfflat.iterative_scan', ${iterative ? 'relaxed_order' : 'off'}, true)`.execute(trx);
-  return { probes, iterativeScan: iterative, exact: false };
+  const { applied, settings } = knobSettings(index, knobs, candidates, exact);
+  if (Object.keys(settings).length) await conn.executeQuery(sessionSettingsQuery(settings));
+  return applied;
 }

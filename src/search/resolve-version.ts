@@ -14,15 +14,17 @@ export interface ResolvedVersion {
 /**
  * The one version a request is served by, read once: the requested one,
  * else the process's pin (EMBCTL_PIN_VERSION), else the active one.
+ * `active` and `byKey` may answer from a cache kept fresh by the caller.
  */
 export async function resolveVersion(
   db: Kysely<DB>,
   requested: string | undefined,
   pinned: string | undefined,
   active: () => Promise<VersionRow | undefined> = () => activeVersion(db),
+  byKey: (key: string) => Promise<VersionRow> = (key) => requireVersion(db, key),
 ): Promise<ResolvedVersion> {
   if (requested !== undefined) {
-    const row = await requireVersion(db, requested);
+    const row = await byKey(requested);
     if (row.state === 'retired')
       throw new RefusedError(
         `version ${row.version_key} is retired (its vectors were dropped): search another version (embctl versions list)`,

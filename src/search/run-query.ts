@@ -27,22 +27,24 @@ export interface QueryOutcome {
 const byDistance = (a: CandidateRow, b: CandidateRow) => a.distance - b.distance || a.chunk_id - b.chunk_id;
 
 /**
- * Run one search's SQL in one transaction (its SET LOCAL settings end with
- * it). An iterative ANN scan may still stop short (max_scan_tuples) when a
+ * Run one search's SQL on one connection, `conn` (no transaction: the ANN
+ * settings are that connection's session settings, sent only when they
+ * differ, so a search is usually one statement). The exact queries below are
+ * fenced (`offset 0`) and do not depend on those settings. An iterative ANN scan may still stop short (max_scan_tuples) when a
  * filter is very selective: if it returned fewer than `limit` rows, exact
  * search on the same partition tells whether more rows match, and replaces
  * the ANN rows when it found more.
  */
-export async function runQuery(trx: Kysely<DB>, plan: QueryPlan): Promise<QueryOutcome> {
-  const applied = await applyKnobs(trx, plan.index, plan.knobs, plan.limit, plan.exact);
+export async function runQuery(conn: Kysely<DB>, plan: QueryPlan): Promise<QueryOutcome> {
+  const applied = await applyKnobs(conn, plan.index, plan.knobs, plan.limit, plan.exact);
   const { rows } = await vectorCandidates(plan.target, plan.vectorText, plan.limit, plan.filter, applied.exact).execute(
-    trx,
+    conn,
   );
   let vector = rows.map(normalize).sort(byDistance); // relaxed_order: re-sort
   let exactFallback: QueryOutcome['exactFallback'];
   if (!applied.exact && vector.length < plan.limit) {
     const exact = (
-      await vectorCandidates(plan.target, plan.vectorText, plan.limit, plan.filter, true).execute(trx)
+      await vectorCandidates(plan.target, plan.vectorText, plan.limit, plan.filter, true).execute(conn)
     ).rows
       .map(normalize)
       .sort(byDistance);
@@ -58,7 +60,7 @@ export async function runQuery(trx: Kysely<DB>, plan: QueryPlan): Promise<QueryO
   let text: CandidateRow[] = [];
   if (plan.text) {
     text = (
-      await textCandidates(plan.target, plan.vectorText, plan.text.query, plan.text.limit, plan.filter).execute(trx)
+      await textCandidates(plan.target, plan.vectorText, plan.text.query, plan.text.limit, plan.filter).execute(conn)
     ).rows.map(normalize);
   }
   return { vector, text, applied, exactFallback };

@@ -9,7 +9,7 @@ import { InputError, RefusedError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/index.js';
 import { watchVersionChanges, type VersionWatcher } from '../lifecycle/index.js';
 import { encoderForVersion } from '../versions/index.js';
-import { activeVersion, type VersionRow } from '../versions/index.js';
+import { activeVersion, requireVersion, type VersionRow } from '../versions/index.js';
 import { applyCalibration, parseCalibration } from './calibration.js';
 import { checkFilter } from './filters.js';
 import { ivfflatLists, type Knobs } from './knobs.js';
@@ -34,10 +34,11 @@ export interface SearcherOptions {
   /** What encoders need (API keys, base URLs); `hash:` encoders need nothing. */
   encoderDeps?: EncoderDeps;
   /**
-   * Cache the active version and drop the cache when it changes (LISTEN/NOTIFY
-   * on a server, a 1 s poll on PGlite). Default false: the active version is
-   * read per request (one indexed select, cheap), which also sees a flip made
-   * a moment ago by this very process.
+   * Cache the active version, and the rows of versions requests name, and
+   * drop the cache when a version changes (LISTEN/NOTIFY on a server, a 1 s
+   * poll on PGlite). Default false: the version is read per request (one
+   * indexed select, cheap), which also sees a flip made a moment ago by this
+   * very process (and is what a hot standby needs: it cannot LISTEN).
    */
   watchActive?: boolean;
   /** Per-process defaults for the ANN settings. */
@@ -50,7 +51,7 @@ export interface Searcher {
   search(req: SearchRequest): Promise<SearchResult>;
   /** The version a request without `version` would be served by now (pin, else active). */
   servingVersion(): Promise<ResolvedVersion>;
-  /** Forget the cached active version (this process just flipped it; the notification may still be on its way). */
+  /** Forget the cached active version and version rows (this process just flipped or changed one; the notification may still be on its way). */
   invalidateActive(): void;
   /**
    * How this searcher learns the active version: 'pinned' (EMBCTL_PIN_VERSION),
@@ -75,6 +76,12 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
   const encoders = new Map<string, Promise<Encoder>>();
   const lists = new Map<number, Promise<number | undefined>>();
   let cachedActive: Promise<VersionRow | undefined> | undefined;
+  /** Rows of the versions requests named, by key (watchActive only; not-found is not cached). */
+  const cachedRows = new Map<string, Promise<VersionRow>>();
+  const forgetVersions = () => {
+    cachedActive = undefined;
+    cachedRows.clear();
+  };
   let watcher: VersionWatcher | undefined;
   let closed = false;
 
@@ -88,7 +95,7 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
     watcher = watchVersionChanges(db, {
       logger,
       onEvent: (e) => {
-        cachedActive = undefined;
+        forgetVersions();
         if (e.kind === 'change')
           logger.info({ event: e.event, version: e.version, previous: e.previous }, 'version change received');
       },
@@ -110,6 +117,23 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
       });
     }
     return cachedActive;
+  };
+
+  const byKey = (key: string): Promise<VersionRow> => {
+    if (!watcher?.connected()) {
+      cachedRows.clear();
+      return requireVersion(db.kysely, key);
+    }
+    let p = cachedRows.get(key);
+    if (!p) {
+      const read = requireVersion(db.kysely, key);
+      cachedRows.set(key, read);
+      read.catch(() => {
+        if (cachedRows.get(key) === read) cachedRows.delete(key);
+      });
+      p = read;
+    }
+    return p;
   };
 
   const encoderFor = (v: VersionRow): Promise<Encoder> => {
@@ -139,7 +163,7 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
     k: number,
   ): Promise<SearchResult> {
     const t0 = performance.now();
-    const resolved = await resolveVersion(db.kysely, req.version, opts.pinVersion, active);
+    const resolved = await resolveVersion(db.kysely, req.version, opts.pinVersion, active, byKey);
     const v = resolved.row;
     const calibration = parseCalibration(v.calibration, v.version_key);
     if (req.minScore !== undefined && !calibration) {
@@ -161,9 +185,10 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
     const filter = checkFilter(req.filters);
     const vectorText = formatVectorText(vec);
     const index = { kind: v.index_kind, lists: await listsOf(v) };
-    // PGlite has one connection: inside the transaction, only `trx`.
-    const out = await db.kysely.transaction().execute(async (trx) =>
-      runQuery(trx, {
+    // One connection, no transaction: its session settings are set only when
+    // they differ (PGlite has one connection: inside, only `conn`).
+    const out = await db.kysely.connection().execute(async (conn) =>
+      runQuery(conn, {
         target: v,
         index,
         vectorText,
@@ -249,15 +274,13 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
         // The version was retired (its partition dropped) between resolving
         // it and querying: resolve again, once.
         if ((e as { code?: string }).code !== '42P01') throw e;
-        cachedActive = undefined;
+        forgetVersions();
         logger.info('partition vanished during a search (version retired); resolving the version again');
         return await searchOnce(req, k);
       }
     },
-    servingVersion: () => resolveVersion(db.kysely, undefined, opts.pinVersion, active),
-    invalidateActive: () => {
-      cachedActive = undefined;
-    },
+    servingVersion: () => resolveVersion(db.kysely, undefined, opts.pinVersion, active, byKey),
+    invalidateActive: forgetVersions,
     activeSource: () =>
       opts.pinVersion ? 'pinned' : !watcher ? 'per-request' : watcher.connected() ? 'listening' : 'reconnecting',
     async close() {

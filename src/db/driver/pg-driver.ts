@@ -5,7 +5,15 @@ import pgCopyStreams from 'pg-copy-streams';
 import { finished } from 'node:stream/promises';
 import { beginStatement, copyPayloadOf, isScript } from './special-queries.js';
 import type { TypeParsers } from './type-parsers.js';
+import { SessionSettingsState, sessionSettingsOf } from './session-settings.js';
 import { connectionLost, isConnectionLoss } from '../connection-errors.js';
+
+/**
+ * The session settings of each pooled client (a PgConnection lives for one
+ * checkout; the client, and its session, for as long as the pool keeps it).
+ * A client the pool replaces takes its entry with it.
+ */
+const sessionSettings = new WeakMap<pg.PoolClient, SessionSettingsState>();
 
 /** A Kysely driver over a `pg` pool that also speaks binary COPY FROM STDIN. */
 export class PgDriver implements Driver {
@@ -29,17 +37,26 @@ export class PgDriver implements Driver {
 
   async beginTransaction(conn: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     await conn.executeQuery(CompiledQuery.raw(beginStatement(settings)));
+    (conn as PgConnection).settings.transactionStarted();
   }
 
   async commitTransaction(conn: DatabaseConnection): Promise<void> {
-    await conn.executeQuery(CompiledQuery.raw('commit'));
+    try {
+      await conn.executeQuery(CompiledQuery.raw('commit'));
+    } finally {
+      (conn as PgConnection).settings.transactionEnded(); // a failed COMMIT ends the transaction too
+    }
   }
 
   async rollbackTransaction(conn: DatabaseConnection): Promise<void> {
     // A broken session was rolled back by the server when it went away; the
     // caller's own error (why the transaction failed) is the one to report.
     if ((conn as PgConnection).broken) return;
-    await conn.executeQuery(CompiledQuery.raw('rollback'));
+    try {
+      await conn.executeQuery(CompiledQuery.raw('rollback'));
+    } finally {
+      (conn as PgConnection).settings.transactionEnded();
+    }
   }
 
   async releaseConnection(conn: DatabaseConnection): Promise<void> {
@@ -63,6 +80,7 @@ export class PgDriver implements Driver {
  */
 class PgConnection implements DatabaseConnection {
   readonly #client: pg.PoolClient;
+  readonly settings: SessionSettingsState;
   #broken: Error | undefined;
   readonly #onError = (e: Error) => {
     this.#broken ??= e;
@@ -70,6 +88,9 @@ class PgConnection implements DatabaseConnection {
 
   constructor(client: pg.PoolClient) {
     this.#client = client;
+    let settings = sessionSettings.get(client);
+    if (!settings) sessionSettings.set(client, (settings = new SessionSettingsState()));
+    this.settings = settings;
     client.on('error', this.#onError);
   }
 
@@ -80,6 +101,15 @@ class PgConnection implements DatabaseConnection {
   async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
     if (this.#broken) throw connectionLost(this.#broken);
     try {
+      const wanted = sessionSettingsOf(q);
+      if (wanted) {
+        const plan = this.settings.plan(wanted);
+        if (plan) {
+          await this.#client.query({ text: plan.query.sql, values: plan.query.parameters as unknown[] });
+          plan.applied();
+        }
+        return { rows: [] };
+      }
       const payload = copyPayloadOf(q);
       if (payload) {
         const stream = this.#client.query(pgCopyStreams.from(q.sql));

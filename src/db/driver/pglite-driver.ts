@@ -4,6 +4,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { Mutex } from './mutex.js';
 import { beginStatement, copyPayloadOf, isScript } from './special-queries.js';
 import type { TypeParsers } from './type-parsers.js';
+import { SessionSettingsState, sessionSettingsOf } from './session-settings.js';
 
 /**
  * A Kysely driver over PGlite. PGlite is one session, so the driver hands
@@ -32,14 +33,23 @@ export class PgliteDriver implements Driver {
 
   async beginTransaction(conn: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     await conn.executeQuery(CompiledQuery.raw(beginStatement(settings)));
+    this.#conn.settings.transactionStarted();
   }
 
   async commitTransaction(conn: DatabaseConnection): Promise<void> {
-    await conn.executeQuery(CompiledQuery.raw('commit'));
+    try {
+      await conn.executeQuery(CompiledQuery.raw('commit'));
+    } finally {
+      this.#conn.settings.transactionEnded(); // a failed COMMIT ends the transaction too
+    }
   }
 
   async rollbackTransaction(conn: DatabaseConnection): Promise<void> {
-    await conn.executeQuery(CompiledQuery.raw('rollback'));
+    try {
+      await conn.executeQuery(CompiledQuery.raw('rollback'));
+    } finally {
+      this.#conn.settings.transactionEnded();
+    }
   }
 
   async releaseConnection(): Promise<void> {
@@ -52,6 +62,8 @@ export class PgliteDriver implements Driver {
 }
 
 class PgliteConnection implements DatabaseConnection {
+  /** The one session's settings, shared by everything that uses this database. */
+  readonly settings = new SessionSettingsState();
   readonly #db: PGlite;
   readonly #parsers: TypeParsers;
 
@@ -61,6 +73,15 @@ class PgliteConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
+    const wanted = sessionSettingsOf(q);
+    if (wanted) {
+      const plan = this.settings.plan(wanted);
+      if (plan) {
+        await this.#db.query(plan.query.sql, plan.query.parameters as unknown[]);
+        plan.applied();
+      }
+      return { rows: [] };
+    }
     const payload = copyPayloadOf(q);
     if (payload) {
       const sql = q.sql.replace(/FROM\s+STDIN/i, "FROM '/dev/blob'");

@@ -1,0 +1,73 @@
+import { CompiledQuery } from 'kysely';
+
+/**
+ * Session settings (GUCs) kept per connection, so that a statement needs no
+ * transaction of its own for them. `sessionSettingsQuery` carries the values
+ * wanted; the driver's connection compares them with what it last set on
+ * that session and sends `set_config(name, value, false)` for the ones that
+ * differ, or nothing at all when none does.
+ *
+ * What a connection remembers stays true because these names are set at
+ * session level only through this query: others set them with SET LOCAL
+ * (`set_config(..., true)`) inside their transactions, which ends with the
+ * transaction and leaves the session value as it was. Inside a transaction
+ * the query itself sets them locally, every time, and remembers nothing
+ * (a rollback would undo a session-level SET made there). A value is
+ * remembered only after the server accepted it; a replaced connection (the
+ * pool opened a new one) starts with nothing remembered.
+ */
+const SESSION_SETTINGS = Symbol('embctl.sessionSettings');
+
+/** Setting name → value, e.g. `{ 'hnsw.ef_search': '200' }`. */
+export type SettingValues = Readonly<Record<string, string>>;
+
+type Special = CompiledQuery & { [SESSION_SETTINGS]?: SettingValues };
+
+const SETTING_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
+
+export function sessionSettingsQuery(values: SettingValues): CompiledQuery {
+  for (const name of Object.keys(values))
+    if (!SETTING_NAME.test(name)) throw new Error(`not a setting name: ${JSON.stringify(name)}`);
+  // The SQL is what runs when a driver does not know the query (sets everything, locally).
+  return { ...setConfig(Object.entries(values), true), [SESSION_SETTINGS]: values } as Special;
+}
+
+export function sessionSettingsOf(q: CompiledQuery): SettingValues | undefined {
+  return (q as Special)[SESSION_SETTINGS];
+}
+
+function setConfig(entries: [string, string][], local: boolean): CompiledQuery {
+  const calls = entries.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, ${local ? 'true' : 'false'})`);
+  return CompiledQuery.raw(`select ${calls.join(', ')}`, entries.flat());
+}
+
+/** What one session has been set to through `sessionSettingsQuery`, and whether it is inside a transaction. */
+export class SessionSettingsState {
+  readonly #known = new Map<string, string>();
+  #inTransaction = false;
+
+  transactionStarted(): void {
+    this.#inTransaction = true;
+  }
+
+  transactionEnded(): void {
+    this.#inTransaction = false;
+  }
+
+  /**
+   * The statement that brings the session to `wanted` (undefined: it is
+   * there already), and what to call once the server has run it.
+   */
+  plan(wanted: SettingValues): { query: CompiledQuery; applied: () => void } | undefined {
+    const entries = Object.entries(wanted);
+    if (this.#inTransaction) return entries.length ? { query: setConfig(entries, true), applied: () => {} } : undefined;
+    const differ = entries.filter(([name, value]) => this.#known.get(name) !== value);
+    if (differ.length === 0) return undefined;
+    return {
+      query: setConfig(differ, false),
+      applied: () => {
+        for (const [name, value] of differ) this.#known.set(name, value);
+      },
+    };
+  }
+}
