@@ -4,10 +4,12 @@
  *
  *   node --import tsx bench/hash-scifact.ts [dataDir] [variant ...]
  *
- * dataDir defaults to EMBCTL_SCIFACT_DIR, else ../shared/data/scifact beside
- * the checkout (read in place; BEIR SciFact is CC BY-NC and never in the
- * repo); without either the benchmark stops, exit 2. Target: nDCG@10 of
+ * dataDir defaults to EMBCTL_SCIFACT_DIR (read in place; BEIR SciFact is
+ * CC BY-NC and never in the repo); without it the benchmark stops, exit 2. Target: nDCG@10 of
  * mixed-1536 ≥ 0.55. About a minute.
+ *
+ * Its output ends with one line per target (bench/lib.ts printTargets):
+ *   TARGET hash-scifact-ndcg@10-mixed-1536: <nDCG@10> (goal >= 0.55) OK|MISS
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';

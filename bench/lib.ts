@@ -342,9 +342,8 @@ export function printTargets(targets: Target[]): void {
 // ---------------------------------------------------------------- SciFact
 
 /**
- * The BEIR SciFact folder (CC BY-NC: never in the repo): EMBCTL_SCIFACT_DIR,
- * else ../shared/data/scifact beside the checkout when it exists (the same
- * rule as the tests, test/support/data.ts). Without it the benchmark stops
+ * The BEIR SciFact folder (CC BY-NC: never in the repo): EMBCTL_SCIFACT_DIR
+ * (the same rule as the tests, test/support/data.ts). Without it the benchmark stops
  * with one line saying so, exit 2.
  */
 export async function requireScifact(): Promise<string> {

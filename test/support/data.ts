@@ -10,12 +10,10 @@ import { fileURLToPath } from 'node:url';
  * on every clone.
  *
  * BEIR SciFact is CC BY-NC and is never copied into the repo: it is found
- * through EMBCTL_SCIFACT_DIR, or ../shared/data/scifact beside the checkout
- * when that exists. Without it, the tests that need it are skipped, and say why.
+ * through EMBCTL_SCIFACT_DIR only (CI sets it). Without it, the tests that need it are skipped, and say why.
  */
 export const TREC_EVAL_DIR = fileURLToPath(new URL('../fixtures/trec_eval/', import.meta.url));
 
-const SHARED_SCIFACT = fileURLToPath(new URL('../../../shared/data/scifact/', import.meta.url));
 const SCIFACT_FILES = ['corpus.jsonl', 'queries.jsonl', 'qrels/test.tsv'];
 
 function locateScifact(): { dir: string } | { missing: string } {
@@ -27,7 +25,6 @@ function locateScifact(): { dir: string } | { missing: string } {
       throw new Error(`EMBCTL_SCIFACT_DIR=${fromEnv} lacks ${absent.join(', ')}: point it at a BEIR SciFact folder`);
     return { dir };
   }
-  if (SCIFACT_FILES.every((f) => existsSync(resolve(SHARED_SCIFACT, f)))) return { dir: SHARED_SCIFACT };
   return {
     missing:
       'BEIR SciFact is not in the repo (CC BY-NC): set EMBCTL_SCIFACT_DIR to a BEIR SciFact folder (corpus.jsonl, queries.jsonl, qrels/test.tsv) to run it',
