@@ -13,6 +13,9 @@
  *   node --import tsx bench/memory.ts [--url URL] [--sizes 10000,100000] [--rounds 2] [--workers 2] [--batch 256] [--json]
  *
  * About 3 minutes with the defaults (most of it ingesting 110k documents).
+ *
+ * Its output ends with one line per target (bench/lib.ts printTargets):
+ *   TARGET memory-growth-100k/10k: <growth above baseline, ratio> (goal <= 1.5) OK|MISS
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

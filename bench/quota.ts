@@ -19,6 +19,11 @@
  *
  * Targets, per bind: use of the binding limit ≥ 0.9, 0 rows lost (live
  * chunks without a vector), 0 texts paid twice. About 2.5 minutes.
+ *
+ * Its output ends with one line per target (bench/lib.ts printTargets):
+ *   TARGET quota-<requests|tokens>-use-of-limit: <share of the limit used> (goal >= 0.9) OK|MISS
+ *   TARGET quota-<requests|tokens>-rows-lost: <n> (goal == 0) OK|MISS
+ *   TARGET quota-<requests|tokens>-texts-paid-twice: <n> (goal == 0) OK|MISS
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

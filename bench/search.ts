@@ -8,8 +8,8 @@
  *        [--latency-passes 5] [--exact-queries 300] [--exact-queries-candidate 100]
  *        [--sections latency,recall,shadow] [--keep] [--db URL]
  *
- * Data: BEIR SciFact abstracts (EMBCTL_SCIFACT_DIR, else ../shared/data/scifact
- * beside the checkout; read in place; without it: exit 2) cut into chunks of
+ * Data: BEIR SciFact abstracts (EMBCTL_SCIFACT_DIR, read in place; without it:
+ * exit 2) cut into chunks of
  * `--chunk-size` 200 chars (overlap 40) until `--rows` chunks (synthetic
  * documents top it up if SciFact runs out), ingested, then backfilled through
  * the library: `--primary` (activated) and `--candidate`, HNSW m 16,
@@ -49,6 +49,12 @@
  *        req/s with shadow off, `--open-requests` 300 per condition.
  *
  * `--keep` keeps the scratch database and prints its URL; `--db URL` reuses it.
+ *
+ * Its output ends with one line per target (bench/lib.ts printTargets):
+ *   TARGET search-<dims>d-p50: <library / bare query> (goal <= 1.1) OK|MISS
+ *   TARGET search-<dims>d-p99: <library / bare query> (goal <= 1.2) OK|MISS
+ *   TARGET recall@10-<dims>d-default-ef: <recall> (goal >= 0.95) OK|MISS
+ *   TARGET shadow-open-loop-p99: <with shadow / without> (goal <= 1.05) OK|MISS
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

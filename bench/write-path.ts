@@ -51,6 +51,10 @@
  *   --rounds 2 in alternating order: binary COPY (blob) in the backfill's loop and in one call;
  *   on --slow-rows (2000) rows: text COPY from a blob per batch and in one, batched INSERT
  *   (insertValuesWriter). No target.
+ *
+ * Its output ends with one line per target (bench/lib.ts printTargets):
+ *   TARGET write-path-<dims>: <writer / fairest reference> (goal >= 0.9) OK|MISS (server runs;
+ *   the embedded run, --pglite, has no goal and says so)
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
