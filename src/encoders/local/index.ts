@@ -6,3 +6,13 @@ export {
   type LocalPooling,
 } from './options.js';
 export { hashModelFolder } from './folder-hash.js';
+export { locateModel, type ModelLocation } from './locate-model.js';
+export { maxInputTokens, readModelInfo, requireOnnxFile, type ModelInfo } from './model-info.js';
+export {
+  downloadModel,
+  loadPairTokenizer,
+  loadSequenceClassifier,
+  type PairTokenizerLike,
+  type SequenceClassifierLike,
+  type TensorLike,
+} from './transformers-runtime.js';

@@ -1,6 +1,7 @@
 /**
  * The only module that talks to @huggingface/transformers (imported lazily,
- * so the CLI does not pay for onnxruntime unless a local encoder is used).
+ * so the CLI does not pay for onnxruntime unless a local encoder or a
+ * cross-encoder judge is used).
  *
  * Offline by construction: every local load passes `local_files_only: true`
  * and an absolute folder path, so transformers.js reads the files directly
@@ -64,6 +65,54 @@ export async function loadPipeline(
     tokenizer: unknown;
   }) => FeaturePipelineLike;
   return new Ctor({ task: 'feature-extraction', model, tokenizer });
+}
+
+/** What we use of a transformers.js tokenizer for (query, passage) pairs. */
+export interface PairTokenizerLike {
+  (
+    texts: string[],
+    options: { text_pair: string[]; padding: true; truncation: true; max_length: number },
+  ): Record<string, unknown>;
+  encode(text: string, options: { text_pair: string }): number[];
+  model_max_length: unknown;
+}
+
+/** The tokenizer of a model folder for sentence pairs, truncating to `maxLength` tokens. */
+export async function loadPairTokenizer(folder: string, maxLength: number): Promise<PairTokenizerLike> {
+  return (await loadTokenizer(folder, maxLength)) as unknown as PairTokenizerLike;
+}
+
+/** A sequence-classification model (a cross-encoder) over the folder's ONNX file. */
+export interface SequenceClassifierLike {
+  /** config.json `architectures[0]`, if it says. */
+  readonly architecture: string | undefined;
+  /** The ONNX graph's outputs: a classifier has `logits`. */
+  readonly outputNames: readonly string[];
+  /** The model's `logits` output for tokenized pairs, or undefined if it has none. */
+  run(inputs: Record<string, unknown>): Promise<TensorLike | undefined>;
+  dispose(): Promise<void>;
+}
+
+export async function loadSequenceClassifier(folder: string, dtype: string): Promise<SequenceClassifierLike> {
+  const { AutoModelForSequenceClassification } = await load();
+  const model = await AutoModelForSequenceClassification.from_pretrained(folder, {
+    local_files_only: true,
+    device: 'cpu',
+    dtype: dtype as 'fp32',
+  });
+  const session = model.sessions['model'] as { outputNames?: string[] } | undefined;
+  const architectures = (model.config as { architectures?: unknown }).architectures;
+  return {
+    architecture: Array.isArray(architectures) && typeof architectures[0] === 'string' ? architectures[0] : undefined,
+    outputNames: [...(session?.outputNames ?? [])],
+    async run(inputs) {
+      const out = (await model(inputs)) as { logits?: TensorLike };
+      return out.logits;
+    },
+    async dispose() {
+      await model.dispose();
+    },
+  };
 }
 
 /**
