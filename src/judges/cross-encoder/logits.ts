@@ -40,13 +40,17 @@ export function rawScores(logits: TensorLike | undefined, rows: number, labels: 
   );
 }
 
-/** Why a model that returns `width` labels per pair (config.json says `declared`) is no relevance judge, or undefined. */
-export function labelsProblem(width: number, declared: number | undefined): string | undefined {
+const NEED = 'a relevance judge needs a reranker with one score (1 label) or not-relevant/relevant (2 labels)';
+
+/**
+ * Why a model is no relevance judge, or undefined: config.json declares
+ * `declared` labels (if it says); the model returns `width` per pair (once
+ * known; undefined before the model is loaded).
+ */
+export function labelsProblem(width: number | undefined, declared: number | undefined): string | undefined {
+  if (declared !== undefined && declared > 2) return `config.json declares ${declared} labels; ${NEED}`;
+  if (width === undefined) return undefined;
   if (declared !== undefined && declared !== width)
     return `config.json declares ${declared} labels but the model returns ${width}`;
-  if (width === 1 || width === 2) return undefined;
-  return (
-    `the model returns ${width} labels per pair; a relevance judge needs a reranker ` +
-    `with one score (1 label) or not-relevant/relevant (2 labels)`
-  );
+  return width === 1 || width === 2 ? undefined : `the model returns ${width} labels per pair; ${NEED}`;
 }

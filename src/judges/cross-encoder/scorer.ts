@@ -198,8 +198,8 @@ export async function loadCrossEncoder(target: string, options: CrossEncoderLoad
   requireOnnxFile(where.folder, dtype);
   const declared = declaredLabels(where.folder);
   // A model declaring too many labels is refused before its session is loaded.
-  if (declared !== undefined && declared > 2)
-    throw new InputError(`cross-encoder:${given}: ${labelsProblem(declared, declared)}`);
+  const declaredProblem = labelsProblem(undefined, declared);
+  if (declaredProblem) throw new InputError(`cross-encoder:${given}: ${declaredProblem}`);
   const modelMax = maxInputTokens(info);
   const maxTokens = Math.min(options.maxTokens ?? modelMax, modelMax);
   const [revision, [tokenizer, model]] = await Promise.all([
