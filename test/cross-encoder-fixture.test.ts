@@ -1,8 +1,8 @@
 /**
  * The tiny cross-encoder shipped in test/fixtures/tiny-cross-encoder (made by
- * scripts/make-tiny-cross-encoder.py), loaded offline through
- * @huggingface/transformers as AutoModelForSequenceClassification and run on
- * (query, passage) pairs, the way embctl's `cross-encoder:` judge will. Its
+ * scripts/make-tiny-cross-encoder.py): its bytes, how @huggingface/transformers
+ * loads and tokenizes it, and its scores through the `cross-encoder:` judge's
+ * scorer (loadCrossEncoder), offline. Its
  * score is a hand-built BM25-like lexical overlap (see the script), so the
  * tests can check that it agrees with common sense. Also: the tiny embedding
  * model, which has no classification head, as the broken case.
@@ -15,13 +15,9 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  loadPairScorer,
-  loadTransformers,
-  TINY_CROSS_ENCODER,
-  TINY_EMBEDDING_MODEL,
-  type PairScorer,
-} from './support/cross-encoder.js';
+import * as transformers from '@huggingface/transformers';
+import { loadCrossEncoder, type CrossEncoder } from '../src/judges/index.js';
+import { TINY_CROSS_ENCODER, TINY_EMBEDDING_MODEL } from './support/cross-encoder.js';
 
 /** sha256 of each fixture file: regenerating the fixture must reproduce these bytes. */
 const FILE_SHA256: Record<string, string> = {
@@ -49,7 +45,13 @@ const round4 = (xs: number[]) => xs.map((x) => Math.round(x * 1e4) / 1e4);
 const fetched: string[] = [];
 const realFetch = globalThis.fetch;
 let allowRemoteBefore: boolean;
-let scorer: PairScorer;
+let model: CrossEncoder;
+const loadTransformers = async () => transformers;
+/** One raw score per pair; `queries[i]` goes with `passages[i]`. */
+const scorer = {
+  score: (queries: string[], passages: string[]) =>
+    model.score(queries.map((query, i) => ({ query, passage: passages[i]! }))),
+};
 
 before(async () => {
   globalThis.fetch = (async (input: unknown) => {
@@ -59,11 +61,11 @@ before(async () => {
   const { env } = await loadTransformers();
   allowRemoteBefore = env.allowRemoteModels;
   env.allowRemoteModels = false;
-  scorer = await loadPairScorer(TINY_CROSS_ENCODER);
+  model = await loadCrossEncoder(TINY_CROSS_ENCODER);
 });
 
 after(async () => {
-  await scorer?.dispose();
+  await model?.close();
   (await loadTransformers()).env.allowRemoteModels = allowRemoteBefore;
   globalThis.fetch = realFetch;
   assert.deepEqual(fetched, [], 'no network access');
@@ -83,11 +85,22 @@ describe('the tiny cross-encoder fixture', () => {
   });
 
   test('it loads as BertForSequenceClassification: BERT inputs, one regression logit', async () => {
-    assert.equal(scorer.architecture, 'BertForSequenceClassification');
-    assert.deepEqual(scorer.inputNames, ['input_ids', 'attention_mask', 'token_type_ids']);
-    assert.deepEqual(scorer.outputNames, ['logits']);
-    assert.equal(scorer.maxLength, 512);
-    const { AutoConfig } = await loadTransformers();
+    const { AutoConfig, AutoModelForSequenceClassification } = await loadTransformers();
+    const classifier = await AutoModelForSequenceClassification.from_pretrained(TINY_CROSS_ENCODER, {
+      local_files_only: true,
+      device: 'cpu',
+      dtype: 'fp32',
+    });
+    try {
+      const session = classifier.sessions['model'] as { inputNames: string[]; outputNames: string[] };
+      assert.equal(classifier.constructor.name, 'BertForSequenceClassification');
+      assert.deepEqual(session.inputNames, ['input_ids', 'attention_mask', 'token_type_ids']);
+      assert.deepEqual(session.outputNames, ['logits']);
+    } finally {
+      await classifier.dispose();
+    }
+    assert.equal(model.maxTokens, 512);
+    assert.equal(model.identityBase.settings.labels, 1);
     const config = (await AutoConfig.from_pretrained(TINY_CROSS_ENCODER, {
       local_files_only: true,
     })) as unknown as Record<string, unknown>;
@@ -201,41 +214,29 @@ describe('the tiny cross-encoder fixture', () => {
         }
       }
     }
-    // scripts/cross-encoder-agreement.ts measures 0.97-0.98 on the whole corpus.
     assert.ok(right / pairs > 0.9, `share ranked right: ${right / pairs} over ${pairs} pairs`);
   });
 });
 
 describe('a model folder without a classification head (the tiny embedding model)', () => {
+  // So the judge checks the ONNX outputs, not config.json alone (test/judge-cross-encoder.test.ts checks its refusal).
   test('transformers.js loads it as a sequence classifier without complaint, and it returns no logits', async () => {
     const { AutoModelForSequenceClassification, AutoTokenizer } = await loadTransformers();
-    const model = await AutoModelForSequenceClassification.from_pretrained(TINY_EMBEDDING_MODEL, {
+    const classifier = await AutoModelForSequenceClassification.from_pretrained(TINY_EMBEDDING_MODEL, {
       local_files_only: true,
       device: 'cpu',
       dtype: 'fp32',
     });
     try {
-      assert.equal(model.constructor.name, 'BertForSequenceClassification');
-      assert.deepEqual((model.sessions['model'] as { outputNames: string[] }).outputNames, ['last_hidden_state']);
+      assert.equal(classifier.constructor.name, 'BertForSequenceClassification');
+      assert.deepEqual((classifier.sessions['model'] as { outputNames: string[] }).outputNames, ['last_hidden_state']);
       const tokenizer = await AutoTokenizer.from_pretrained(TINY_EMBEDDING_MODEL, { local_files_only: true });
-      const out = (await model(tokenizer(['q'], { text_pair: ['p'], padding: true, truncation: true }))) as {
+      const out = (await classifier(tokenizer(['q'], { text_pair: ['p'], padding: true, truncation: true }))) as {
         logits?: unknown;
       };
       assert.equal(out.logits, undefined);
     } finally {
-      await model.dispose();
+      await classifier.dispose();
     }
-  });
-
-  test('the loader turns that into one clear line', async () => {
-    await assert.rejects(loadPairScorer(TINY_EMBEDDING_MODEL), (e: Error) => {
-      assert.equal(
-        e.message,
-        `${TINY_EMBEDDING_MODEL} is not a cross-encoder: its ONNX model returns last_hidden_state, not logits ` +
-          '(config.json architectures: BertModel); use a model exported for sequence classification ' +
-          '(e.g. a *ForSequenceClassification reranker)',
-      );
-      return true;
-    });
   });
 });
