@@ -307,7 +307,7 @@ describe('the cross-encoder judge: refusals', () => {
     );
   });
 
-  test('a model id found in the cache dir loads, and its identity names the id', async () => {
+  test('a model id found in the cache dir loads, and its identity names the id; a folder by path names the folder', async () => {
     const cache = join(tmp, 'cache');
     await cp(TINY_CROSS_ENCODER, join(cache, 'acme', 'tiny-ce'), { recursive: true });
     const byId = await createCrossEncoderJudge('acme/tiny-ce', { thresholds: [-4, 0, 2], cwd: tmp, cacheDir: cache });
@@ -318,6 +318,17 @@ describe('the cross-encoder judge: refusals', () => {
       assert.deepEqual(okRaw(await byId.judge(LADDER)), LADDER_RAW);
     } finally {
       await byId.close?.();
+    }
+    // A bare folder name given by path is still named by its absolute folder.
+    const byPath = await loadCrossEncoder('tiny-cross-encoder', {
+      cwd: join(ROOT, 'test', 'fixtures'),
+      cacheDir: cache,
+    });
+    try {
+      assert.equal(byPath.identityBase.model, TINY_CROSS_ENCODER);
+      assert.equal(byPath.identityBase.name, 'tiny-cross-encoder');
+    } finally {
+      await byPath.close();
     }
   });
 

@@ -4,6 +4,7 @@
  * Offline by default: an id that is not on disk is refused with what to do,
  * unless remote loading is allowed, then it is downloaded into the cache.
  */
+import { resolve } from 'node:path';
 import { defaultModelCacheDir, downloadModel, locateModel, readModelInfo } from '../../encoders/index.js';
 import { EncoderError, InputError } from '../../errors.js';
 import type { Logger } from '../../log/index.js';
@@ -35,7 +36,8 @@ export async function locateCrossEncoder(
     throw new InputError(`cross-encoder:${target}: ${e.message}`, e.details, { cause: e });
   }
   if (where.kind === 'folder') {
-    const byId = where.name === target && where.folder !== target;
+    // A model id found in the cache dir is named by its id; a folder given by path, by its absolute path.
+    const byId = where.folder === resolve(cacheDir, ...target.split('/'));
     return { folder: where.folder, name: where.name, model: byId ? target : where.folder };
   }
   if (!opts.allowRemote) {

@@ -7,8 +7,9 @@
  * loads the tokenizer and the ONNX session (AutoModelForSequenceClassification,
  * CPU, `local_files_only`), and refuses a model without a classification head
  * (no `logits` output) or with more than two labels. A pair is encoded as
- * [CLS] query [SEP] passage [SEP] and cut to `maxTokens` tokens from the end,
- * so an over-long pair loses the passage's tail.
+ * [CLS] query [SEP] passage [SEP] and cut to its first `maxTokens` tokens
+ * (transformers.js truncation), so an over-long pair loses the passage's tail
+ * and its last [SEP]; a query alone longer than that leaves no passage.
  */
 import {
   hashModelFolder,
