@@ -6,3 +6,5 @@ export { planBackfill, runBackfill } from './run.js';
 export type { BackfillDeps, BackfillOptions, BackfillPlan, BackfillProgress, BackfillSummary } from './types.js';
 export { syncLiveVersions } from './sync.js';
 export type { SyncOptions } from './sync.js';
+export { Quota } from './quota.js';
+export type { QuotaOptions } from './quota.js';

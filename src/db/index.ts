@@ -11,6 +11,9 @@ export type {
   EvaluationRunsTable,
   IndexKind,
   IndexStorage,
+  JudgeCalibrationsTable,
+  JudgedKeyKind,
+  RelevanceJudgmentsTable,
   VersionEventKind,
   VersionState,
 } from './schema.js';

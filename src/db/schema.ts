@@ -172,6 +172,45 @@ export interface EvaluationRunsTable {
   created_at: Generated<Date>;
 }
 
+export type JudgedKeyKind = 'document_id' | 'semantic_key';
+
+/** Migration 0004: one grade (or failure) per (judge, query, key). */
+export interface RelevanceJudgmentsTable {
+  id: Generated<number>;
+  query_sha256: string;
+  query_text: string;
+  key_kind: JudgedKeyKind;
+  doc_key: string;
+  judge: string;
+  judge_spec: string;
+  judge_model: string | null;
+  judge_revision: string | null;
+  judge_settings: Json;
+  grade: number | null;
+  raw_score: number | null;
+  failure: string | null;
+  actor: string;
+  created_at: Generated<Date>;
+}
+
+/** Migration 0004: a judge's agreement with people, and a cross-encoder's fitted thresholds. */
+export interface JudgeCalibrationsTable {
+  id: Generated<number>;
+  judge: string;
+  judge_base: string;
+  judge_spec: string;
+  judged_set_name: string;
+  judged_set_sha256: string;
+  pairs: number;
+  kappa: number;
+  accuracy: number;
+  kendall_tau: number | null;
+  thresholds: ColumnType<number[] | null, string | null, string | null>;
+  details: Json;
+  actor: string;
+  created_at: Generated<Date>;
+}
+
 export interface MigrationsTable {
   id: number;
   name: string;
@@ -191,5 +230,7 @@ export interface DB {
   shadow_queries: ShadowQueriesTable;
   shadow_drops: ShadowDropsTable;
   evaluation_runs: EvaluationRunsTable;
+  relevance_judgments: RelevanceJudgmentsTable;
+  judge_calibrations: JudgeCalibrationsTable;
   embctl_migrations: MigrationsTable;
 }

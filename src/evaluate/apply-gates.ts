@@ -25,7 +25,7 @@ export type GateStatus = 'passed' | 'failed' | 'skipped';
 export interface GateOutcome {
   index: number;
   name: string;
-  kind: Gate['kind'];
+  kind: Gate['kind'] | 'min_kappa';
   metric: string;
   /** Segment, or `all`. */
   segment: string;
@@ -44,12 +44,78 @@ export interface GateOutcome {
 /** Tolerance so that a drop equal to max_drop up to rounding does not fail. */
 const EPS = 1e-12;
 
+export interface GateContext {
+  /** The latest kappa of each judge whose labels reached a scored top K (null: never calibrated). */
+  kappas?: Record<string, number | null>;
+}
+
 export function applyGates(
   candidate: VersionEvaluation,
   baseline: VersionEvaluation | null,
   config: GatesConfig,
+  context: GateContext = {},
 ): GateOutcome[] {
-  return config.gates.map((g) => decide(g, candidate, baseline, config));
+  const outcomes = config.gates.map((g) =>
+    g.kind === 'min_judged' ? decideJudged(g, candidate, baseline) : decide(g, candidate, baseline, config),
+  );
+  if (config.minKappa !== undefined) {
+    Object.entries(context.kappas ?? {}).forEach(([judge, kappa], i) =>
+      outcomes.push(kappaOutcome(config.gates.length + i, judge, kappa, config.minKappa!)),
+    );
+  }
+  // A blind gate decides nothing: when too little is judged, the other gates are left undecided.
+  const blind = outcomes.filter((o) => o.kind === 'min_judged' && o.status === 'failed');
+  if (blind.length === 0) return outcomes;
+  return outcomes.map((o) =>
+    o.kind === 'min_judged' || o.kind === 'min_kappa'
+      ? o
+      : { ...o, status: 'skipped' as const, message: `not decided: ${blind[0]!.message}` },
+  );
+}
+
+function decideJudged(g: Gate, candidate: VersionEvaluation, baseline: VersionEvaluation | null): GateOutcome {
+  const segment = g.segment ?? OVERALL;
+  const where = segment === OVERALL ? 'overall' : `segment ${segment}`;
+  const k = g.metric.replace(/^judged_/, '');
+  const versions = [candidate, ...(baseline && baseline.version?.id !== candidate.version?.id ? [baseline] : [])];
+  const values = versions.map((e) => ({ key: e.version?.key ?? 'run', value: segmentValue(e, segment, g.metric) }));
+  const base = { index: g.index, name: g.name, kind: g.kind, metric: g.metric, segment, min: g.min };
+  const value = values[0]!.value ?? NaN;
+  const low = values.filter((v) => v.value === undefined || v.value < g.min! - EPS);
+  const shown = values.map((v) => `${v.key} ${v.value === undefined ? '?' : f4(v.value)}`).join(', ');
+  if (low.length === 0)
+    return { ...base, value, status: 'passed', message: `${where} Judged@${k} = ${shown} >= min ${g.min}` };
+  return {
+    ...base,
+    value,
+    status: 'failed',
+    message: `${where} Judged@${k} = ${shown}, below min ${g.min}: too little of the top ${k} is judged to decide; judge the pool (embctl judge --version ${candidate.version?.key ?? '<key>'} --judge <spec>)`,
+  };
+}
+
+function kappaOutcome(index: number, judge: string, kappa: number | null, min: number): GateOutcome {
+  const base = {
+    index,
+    name: `judge ${judge} kappa >= ${min}`,
+    kind: 'min_kappa' as const,
+    metric: 'kappa',
+    segment: OVERALL,
+    min,
+  };
+  if (kappa === null)
+    return {
+      ...base,
+      value: NaN,
+      status: 'failed',
+      message: `judge ${judge} labels this run but was never calibrated: run embctl judge calibrate --judge <its spec> --judged <a human-labelled set>`,
+    };
+  const ok = kappa >= min - EPS;
+  return {
+    ...base,
+    value: kappa,
+    status: ok ? 'passed' : 'failed',
+    message: `judge ${judge} kappa = ${f4(kappa)} ${ok ? '>=' : '<'} min_kappa ${min}${ok ? '' : ': do not trust its labels; calibrate a better judge, or leave it out (--judges)'}`,
+  };
 }
 
 /** Passed: no gate failed AND at least one was checked (all skipped decides nothing). */

@@ -27,6 +27,10 @@ export interface EvaluateVersionOptions {
   /** This version is the baseline the candidate is compared with (reported in progress). */
   baseline?: boolean;
   onProgress?: OnProgress<EvaluationProgress>;
+  /** trec_eval -J: score judged results only (unjudged ones are removed before scoring). */
+  judgedOnly?: boolean;
+  /** The set as the user named it, when `judgedSet` carries pooled labels added to it (recorded instead). */
+  namedSet?: JudgedSet;
 }
 
 /** Queries searched so far for one version (the candidate, or the baseline). */
@@ -66,14 +70,15 @@ export async function evaluateVersion(options: EvaluateVersionOptions): Promise<
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, queries.length)) }, worker));
   const retrieveMs = performance.now() - started;
-  const scored = scoreJudgedRun(judgedSet, run, measures);
+  const scored = scoreJudgedRun(judgedSet, run, measures, { judgedOnly: options.judgedOnly });
+  const named = options.namedSet ?? judgedSet;
   return {
     version: { id: version.id, key: version.version_key, encoder: version.encoder_spec },
     judgedSet: {
-      name: judgedSet.name,
-      sha256: judgedSet.sha256,
-      keyKind: judgedSet.keyKind,
-      source: judgedSet.source,
+      name: named.name,
+      sha256: named.sha256,
+      keyKind: named.keyKind,
+      source: named.source,
       queries: queries.length,
     },
     ks,

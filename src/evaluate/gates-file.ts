@@ -9,9 +9,17 @@
  *       {"metric": "nDCG@10", "max_drop": 0.01},                   // relative, overall, vs the baseline
  *       {"metric": "P@10", "segment": "invoices", "min": 0.9},      // absolute, one segment
  *       {"metric": "Judged@10", "min": 0.8},                        // judged coverage
- *       {"metric": "bpref", "min": 0.3}                             // any trec_eval measure, by name or alias
- *     ]
+ *       {"metric": "bpref", "min": 0.3},                            // any trec_eval measure, by name or alias
+ *       {"min_judged": 0.8, "k": 10}                                // refuse to decide when less of the top 10 is judged
+ *     ],
+ *     "judges": ["human", "cross-encoder:ms-marco"],              // label sources accepted (default: all stored)
+ *     "min_kappa": 0.6                                            // every judge used must agree this well with people
  *   }
+ *
+ * A `min_judged` gate checks the candidate's (and the baseline's) Judged@K
+ * with every accepted label; when it fails, the other gates are not
+ * decided: a gate blind to what the candidate returns fails loudly instead
+ * of passing.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -40,7 +48,7 @@ export interface Gate {
   metric: string;
   /** The segment it applies to; null = overall. */
   segment: string | null;
-  kind: 'min' | 'max_drop';
+  kind: 'min' | 'max_drop' | 'min_judged';
   /** `min`: the candidate's value must be at least this. */
   min?: number;
   /** `max_drop`: the largest tolerated mean drop versus the baseline. */
@@ -59,6 +67,10 @@ export interface GatesConfig {
   resamples: number;
   seed: number | string | undefined;
   gates: Gate[];
+  /** Label sources accepted (`judged-set`, `human`, judge ids or specs); undefined: all. */
+  judges?: string[];
+  /** The lowest kappa (judge calibrate) a judge whose labels are used may have. */
+  minKappa?: number;
 }
 
 const knownMetric = z
@@ -72,7 +84,9 @@ const knownMetric = z
 const gateSchema = z
   .object({
     name: z.string().min(1).optional(),
-    metric: knownMetric,
+    metric: knownMetric.optional(),
+    min_judged: z.number().min(0).max(1).optional(),
+    k: z.number().int().min(1).max(1000).optional(),
     segment: z.string().min(1).optional(),
     min: z.number().optional(),
     max_drop: z.number().min(0).optional(),
@@ -90,6 +104,8 @@ const fileSchema = z
     resamples: z.number().int().min(100).max(1_000_000).default(DEFAULT_RESAMPLES),
     seed: z.union([z.number().int(), z.string()]).optional(),
     gates: z.array(gateSchema).min(1, 'at least one gate is needed'),
+    judges: z.array(z.string().min(1)).min(1).optional(),
+    min_kappa: z.number().min(-1).max(1).optional(),
   })
   .strict();
 
@@ -165,6 +181,16 @@ export function parseGates(text: string, source: string): GatesConfig {
     gates.forEach((g, i) => {
       if (typeof g !== 'object' || g === null || Array.isArray(g)) return;
       const has = (k: string) => (g as Record<string, unknown>)[k] !== undefined;
+      if (has('min_judged')) {
+        for (const k of ['metric', 'min', 'max_drop', 'alpha'])
+          if (has(k)) problems.push(`gates[${i}].${k}: a min_judged gate takes only "k", "segment" and "name"`);
+        return;
+      }
+      if (has('k')) problems.push(`gates[${i}].k: applies to min_judged gates only (the metric names its own cutoff)`);
+      if (!has('metric')) {
+        problems.push(`gates[${i}]: missing "metric" (or "min_judged" for a coverage gate)`);
+        return;
+      }
       if (has('min') && has('max_drop'))
         problems.push(`gates[${i}]: give either "min" (absolute) or "max_drop" (relative to the baseline), not both`);
       else if (!has('min') && !has('max_drop'))
@@ -188,8 +214,23 @@ export function parseGates(text: string, source: string): GatesConfig {
     permutations: f.permutations,
     resamples: f.resamples,
     seed: f.seed,
+    ...(f.judges ? { judges: f.judges } : {}),
+    ...(f.min_kappa !== undefined ? { minKappa: f.min_kappa } : {}),
     gates: f.gates.map((g, index) => {
-      const metric = tryMeasure(g.metric)!;
+      if (g.min_judged !== undefined) {
+        const k = g.k ?? 10;
+        const gate: Gate = {
+          index,
+          name: '',
+          metric: `judged_${k}`,
+          segment: g.segment ?? null,
+          kind: 'min_judged',
+          min: g.min_judged,
+        };
+        gate.name = g.name ?? `${g.segment ?? 'overall'} Judged@${k} >= ${g.min_judged} (or no decision)`;
+        return gate;
+      }
+      const metric = tryMeasure(g.metric!)!;
       const gate: Gate = {
         index,
         name: '',
@@ -200,7 +241,7 @@ export function parseGates(text: string, source: string): GatesConfig {
         maxDrop: g.max_drop,
         alpha: g.alpha,
       };
-      gate.name = g.name ?? defaultGateName(gate, g.metric);
+      gate.name = g.name ?? defaultGateName(gate, g.metric!);
       return gate;
     }),
   };

@@ -1,6 +1,7 @@
 /**
  * Which measures a version evaluation computes: for every cutoff K,
- * P@K, R@K, nDCG@K, hit@K and Judged@K, plus MRR and MAP, plus any other
+ * P@K, R@K, nDCG@K, hit@K and Judged@K, plus MRR, MAP, bpref and infAP (the
+ * two measures built for incomplete judgments), plus any other
  * measure a gate names. Values are keyed by trec_eval names.
  */
 import { InputError } from '../errors.js';
@@ -40,7 +41,7 @@ export function cutoffOf(measure: string): number {
  * families, then the extra measures (e.g. from gates) not already present.
  */
 export function measureList(ks: readonly number[], extra: readonly string[] = []): string[] {
-  const out = ['recip_rank', 'map'];
+  const out = ['recip_rank', 'map', 'bpref', 'infAP'];
   for (const family of PER_K) for (const k of ks) out.push(`${family}_${k}`);
   for (const m of extra) {
     const name = parseMeasure(m).name;

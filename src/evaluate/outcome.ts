@@ -1,7 +1,21 @@
 /** Everything the renderers (table, Markdown, JUnit) show about one `evaluate`. */
 import type { GateOutcome } from './apply-gates.js';
 import type { Comparison } from './compare.js';
+import type { Coverage } from './labels.js';
 import type { VersionEvaluation } from './types.js';
+
+/** Which labels scored the run, and the coverage the pooled judgments bought. */
+export interface LabelsUsed {
+  /** Judge ids accepted, in order of preference; null: every stored judge. */
+  judges: string[] | null;
+  /** Labels per source over the set's queries (`judged-set`, `human`, judge ids). */
+  counts: Record<string, number>;
+  /** trec_eval -J: only judged results were scored. */
+  judgedOnly: boolean;
+  coverage: { candidate: Coverage; baseline: Coverage | null };
+  /** Latest kappa of each judge whose labels reached a scored top K (null: never calibrated). */
+  kappas: Record<string, number | null>;
+}
 
 export interface EvaluationOutcome {
   candidate: VersionEvaluation;
@@ -18,6 +32,7 @@ export interface EvaluationOutcome {
   passed: boolean | null;
   runId?: number | null;
   createdAt?: Date;
+  labels?: LabelsUsed;
 }
 
 /** The decision rule, in words, as the reports state it. */

@@ -12,6 +12,8 @@ import type { Comparison } from './compare.js';
 import { label } from './measures.js';
 import type { StoredGate, StoredMetrics, StoredQuery, StoredSummary } from './stored-run.js';
 import type { VersionEvaluation } from './types.js';
+import type { Coverage } from './labels.js';
+import type { LabelsUsed } from './outcome.js';
 
 export type EvaluationRunRow = Selectable<EvaluationRunsTable>;
 
@@ -24,6 +26,8 @@ export interface RecordInput {
   /** True for `evaluate --gate`: the run counts for activation and logs an event. */
   gated: boolean;
   gatesSource?: string;
+  /** The labels that scored the run (pooled judgments, coverage, kappas). */
+  labels?: LabelsUsed;
   actor: string;
 }
 
@@ -44,6 +48,23 @@ function summary(e: VersionEvaluation): StoredSummary {
   };
 }
 
+function storedLabels(l: LabelsUsed): NonNullable<StoredMetrics['labels']> {
+  const cov = (c: Coverage) => ({
+    k: c.k,
+    before: c.before,
+    after: c.after,
+    segments: c.segments,
+    sources: c.sources,
+  });
+  return {
+    judges: l.judges,
+    counts: l.counts,
+    judged_only: l.judgedOnly,
+    coverage: { candidate: cov(l.coverage.candidate), baseline: l.coverage.baseline ? cov(l.coverage.baseline) : null },
+    kappas: l.kappas,
+  };
+}
+
 export async function recordEvaluation(db: Kysely<DB>, input: RecordInput): Promise<EvaluationRunRow> {
   const { candidate: c, baseline } = input;
   if (!c.version) throw new Error('recordEvaluation needs the evaluation of a stored version');
@@ -59,6 +80,7 @@ export async function recordEvaluation(db: Kysely<DB>, input: RecordInput): Prom
     comparisons: (input.comparisons ?? []).map((x) => ({ ...x, metric: label(x.metric) })),
     gates_source: input.gatesSource ?? null,
     timings_ms: c.timings,
+    ...(input.labels ? { labels: storedLabels(input.labels) } : {}),
   } satisfies StoredMetrics;
   const baseQ = new Map(baseline?.perQuery.map((q) => [q.id, q.values]) ?? []);
   const perQuery = c.perQuery.map(

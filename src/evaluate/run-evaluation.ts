@@ -14,7 +14,8 @@ import { compareEvaluations } from './compare.js';
 import { evaluateVersion, type EvaluationProgress } from './evaluate-version.js';
 import type { GatesConfig } from './gates-file.js';
 import { recordEvaluation } from './record.js';
-import type { EvaluationOutcome } from './outcome.js';
+import type { EvaluationOutcome, LabelsUsed } from './outcome.js';
+import { coverageOf, judgeKappas, judgesUsed, labelledSet, resolveJudges } from './labels.js';
 import type { OnProgress } from '../util/index.js';
 import type { Db } from '../db/index.js';
 import type { Retriever } from './types.js';
@@ -36,6 +37,21 @@ export interface RunEvaluationOptions {
   onProgress?: OnProgress<EvaluationProgress>;
   /** Called with a warning line (e.g. partial coverage). */
   onWarning?: (message: string) => void;
+  /**
+   * Label sources accepted besides the set's own (`human`, judge ids or
+   * specs; `judged-set` alone: none). Default: the gates file's `judges`,
+   * else every stored judgment.
+   */
+  judges?: string[];
+  /** trec_eval -J: score judged results only. */
+  judgedOnly?: boolean;
+}
+
+/** The cutoff coverage is reported at: 10 when evaluated, else the largest cutoff below it, else the smallest. */
+function coverageK(ks: readonly number[]): number {
+  if (ks.includes(10)) return 10;
+  const below = ks.filter((k) => k < 10);
+  return below.length ? Math.max(...below) : Math.min(...ks);
 }
 
 /** Refuse a version that cannot be searched; warn when it covers only part of the live chunks. */
@@ -105,9 +121,12 @@ export async function runEvaluation(from: Db, o: RunEvaluationOptions): Promise<
   const extraMeasures = gates?.gates.map((g) => g.metric) ?? [];
   await checkSearchable(db, o.candidate, o.onWarning);
   await checkJudgedKeys(db, o.judgedSet, Boolean(o.gated), o.onWarning);
+  const choice = await resolveJudges(db, o.judges ?? gates?.judges);
+  const labelled = await labelledSet(db, o.judgedSet, choice);
+  const scoring = { judgedSet: labelled.set, namedSet: o.judgedSet, judgedOnly: o.judgedOnly };
   const candidate = await evaluateVersion({
     version: o.candidate,
-    judgedSet: o.judgedSet,
+    ...scoring,
     retriever: o.retriever,
     ks: o.ks,
     extraMeasures,
@@ -119,7 +138,7 @@ export async function runEvaluation(from: Db, o: RunEvaluationOptions): Promise<
     await checkSearchable(db, baselineRow, o.onWarning);
     baseline = await evaluateVersion({
       version: baselineRow,
-      judgedSet: o.judgedSet,
+      ...scoring,
       retriever: o.retriever,
       ks: o.ks,
       extraMeasures,
@@ -131,7 +150,23 @@ export async function runEvaluation(from: Db, o: RunEvaluationOptions): Promise<
   const comparisons = baseline
     ? compareEvaluations(candidate, baseline, { confidence: gates?.confidence, seed: gates?.seed ?? DEFAULT_SEED })
     : [];
-  const outcomes = gates ? applyGates(candidate, baseline, gates) : [];
+  const k = coverageK(candidate.ks);
+  const coverage = {
+    candidate: coverageOf(candidate.run, o.judgedSet, labelled, k),
+    baseline: baseline ? coverageOf(baseline.run, o.judgedSet, labelled, k) : null,
+  };
+  const kappas = await judgeKappas(
+    db,
+    judgesUsed([coverage.candidate, ...(coverage.baseline ? [coverage.baseline] : [])]),
+  );
+  const labels: LabelsUsed = {
+    judges: choice.judges ?? null,
+    counts: labelled.counts,
+    judgedOnly: Boolean(o.judgedOnly),
+    coverage,
+    kappas,
+  };
+  const outcomes = gates ? applyGates(candidate, baseline, gates, { kappas }) : [];
   const gated = Boolean(o.gated);
   const passed = gates ? gatesPassed(outcomes) : null;
   const report: EvaluationOutcome = {
@@ -145,6 +180,7 @@ export async function runEvaluation(from: Db, o: RunEvaluationOptions): Promise<
     passed,
     runId: null,
     createdAt: new Date(),
+    labels,
   };
   if (o.record !== false) {
     const row = await recordEvaluation(db, {
@@ -154,6 +190,7 @@ export async function runEvaluation(from: Db, o: RunEvaluationOptions): Promise<
       outcomes,
       gated,
       gatesSource: gates?.source,
+      labels,
       actor: o.actor,
     });
     report.runId = Number(row.id);

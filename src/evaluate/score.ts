@@ -13,8 +13,17 @@ export interface JudgedScores {
   perQuery: QueryScore[];
 }
 
-export function scoreJudgedRun(set: JudgedSet, run: Run, measures: readonly string[]): JudgedScores {
-  const result = evaluateRun(judgedSetQrels(set), run, { measures: [...measures], completeQueries: true });
+export function scoreJudgedRun(
+  set: JudgedSet,
+  run: Run,
+  measures: readonly string[],
+  options: { judgedOnly?: boolean } = {},
+): JudgedScores {
+  const result = evaluateRun(judgedSetQrels(set), run, {
+    measures: [...measures],
+    completeQueries: true,
+    judgedOnly: options.judgedOnly ?? false,
+  });
   const specs = resolveMeasures({ measures: [...measures] });
   const segmentOf = new Map(set.queries.map((q) => [q.id, q.segment ?? NO_SEGMENT]));
   const perQuery: QueryScore[] = [...result.perQuery].map(([id, values]) => ({

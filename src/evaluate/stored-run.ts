@@ -39,6 +39,15 @@ const storedComparison = z.object({
   confidence: storedNumber,
 });
 
+/** Judged@K before and after pooled judgments, and the top K's share per label source. */
+const storedCoverage = z.object({
+  k: z.number().int(),
+  before: z.number(),
+  after: z.number(),
+  segments: z.array(z.object({ segment: z.string(), before: z.number(), after: z.number() })),
+  sources: z.record(z.string(), z.number()),
+});
+
 export const storedMetricsSchema = storedSummary.extend({
   key_kind: z.enum(['document_id', 'semantic_key']),
   ks: z.array(z.number().int()),
@@ -48,6 +57,16 @@ export const storedMetricsSchema = storedSummary.extend({
   comparisons: z.array(storedComparison),
   gates_source: z.string().nullable(),
   timings_ms: z.object({ retrieveMs: z.number(), scoreMs: z.number() }),
+  /** Which labels scored the run (runs recorded before judgments existed have none). */
+  labels: z
+    .object({
+      judges: z.array(z.string()).nullable(),
+      counts: z.record(z.string(), z.number()),
+      judged_only: z.boolean(),
+      coverage: z.object({ candidate: storedCoverage, baseline: storedCoverage.nullable() }),
+      kappas: z.record(z.string(), z.number().nullable()),
+    })
+    .optional(),
 });
 
 export const storedQuerySchema = z.object({
@@ -63,7 +82,7 @@ export const storedQuerySchema = z.object({
 export const storedGateSchema = z.object({
   index: z.number().int().nonnegative(),
   name: z.string(),
-  kind: z.enum(['min', 'max_drop']),
+  kind: z.enum(['min', 'max_drop', 'min_judged', 'min_kappa']),
   metric: z.string(),
   segment: z.string(),
   status: z.enum(['passed', 'failed', 'skipped']),

@@ -8,6 +8,8 @@ export {
   judgedSetQrels,
   toJudgedSetJsonl,
   isKeyKind,
+  makeJudgedSet,
+  gradeProblem,
   KEY_KINDS,
   type JudgedSet,
   type JudgedQuery,

@@ -12,3 +12,4 @@ export {
 } from './significance.js';
 export { createRandom, type Random } from './prng.js';
 export { mean, quantile, quantileSorted } from './descriptive.js';
+export { accuracy, cohensKappa, kendallTau } from './agreement.js';

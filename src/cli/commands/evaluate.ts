@@ -20,7 +20,7 @@ import {
   runEvaluation,
   type GatesConfig,
 } from '../../evaluate/index.js';
-import { byAlias } from '../../evaluate/index.js';
+import { byAlias, type EvaluationOutcome } from '../../evaluate/index.js';
 import type { CliContext } from '../context.js';
 import { collect, intOption } from '../options.js';
 import { createProgress } from '../progress.js';
@@ -49,6 +49,7 @@ interface EvaluateFlags {
   perQuery?: boolean;
   measure?: string[];
   judgedOnly?: boolean;
+  judges?: string;
   maxRetrieved?: number;
   /** false with -n (commander's negatable --no-summary). */
   summary?: boolean;
@@ -98,7 +99,11 @@ export function registerEvaluate(program: Command, ctx: CliContext): void {
       'TREC mode: measures, as trec_eval -m (repeatable; default official; e.g. all_trec, P.5,10, rbp.p=0.8, bpref, nDCG@10)',
       collect,
     )
-    .option('-J, --judged-only', 'TREC mode: score judged results only (trec_eval -J)')
+    .option('-J, --judged-only', 'score judged results only, as trec_eval -J (both modes)')
+    .option(
+      '--judges <list>',
+      'label sources besides the set\'s own, in order of preference: human, judge ids or specs; judged-set alone: none (default: the gates file\'s "judges", else all)',
+    )
     .option(
       '-M, --max-retrieved <n>',
       'TREC mode: score only the first N results per query (trec_eval -M)',
@@ -149,8 +154,9 @@ const VERSION_ONLY: (keyof EvaluateFlags)[] = [
   'report',
   'junit',
   'exportRun',
+  'judges',
 ];
-const TREC_ONLY: (keyof EvaluateFlags)[] = ['level', 'complete', 'perQuery', 'measure', 'judgedOnly', 'maxRetrieved'];
+const TREC_ONLY: (keyof EvaluateFlags)[] = ['level', 'complete', 'perQuery', 'measure', 'maxRetrieved'];
 const flagName = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 /** trec_eval's flags that embctl does not take. */
 const UNSUPPORTED_TREC_FLAGS = ['D', 'N', 'R', 'T', 'Z', 'o', 'v'] as const;
@@ -302,6 +308,11 @@ async function versionMode(ctx: CliContext, f: EvaluateFlags): Promise<void> {
       record: f.record,
       actor: ctx.config.actorName,
       concurrency: f.concurrency,
+      judges: f.judges
+        ?.split(',')
+        .map((j) => j.trim())
+        .filter(Boolean),
+      judgedOnly: f.judgedOnly,
       onProgress: (p) => {
         const version = p.baseline ? `${p.version} (baseline)` : p.version;
         progress.update(`evaluating ${version}: ${p.done}/${p.total} queries`, {
@@ -348,8 +359,10 @@ async function versionMode(ctx: CliContext, f: EvaluateFlags): Promise<void> {
     })),
     gated: report.gated,
     passed: report.passed,
+    labels: report.labels ?? null,
   });
   ctx.out.line(renderTable(report));
+  for (const line of coverageLines(report)) ctx.out.line(line);
   if (report.runId)
     ctx.out.line(
       `recorded as evaluation run ${report.runId}${report.gated ? ` (gated: ${report.passed ? 'gate_passed' : 'gate_failed'})` : ''}`,
@@ -377,4 +390,33 @@ async function versionMode(ctx: CliContext, f: EvaluateFlags): Promise<void> {
   }
   if (gates && !f.gate && report.passed === false)
     ctx.out.line('(gates failed, but without --gate this is informational: exit 0)');
+}
+
+/** Judged@K before and after pooled judgments, and where the top K's labels came from. */
+function coverageLines(r: EvaluationOutcome): string[] {
+  const l = r.labels;
+  if (!l) return [];
+  const pooled = Object.keys(l.counts).some((s) => s !== 'judged-set');
+  const lines: string[] = [];
+  const versions = [
+    [r.candidate.version?.key ?? 'candidate', l.coverage.candidate],
+    ...(l.coverage.baseline ? [[r.baseline?.version?.key ?? 'baseline', l.coverage.baseline] as const] : []),
+  ] as const;
+  for (const [key, c] of versions) {
+    const shares = Object.entries(c.sources)
+      .sort((a, b) => b[1] - a[1])
+      .map(([s, v]) => `${s} ${(v * 100).toFixed(0)}%`)
+      .join(', ');
+    lines.push(
+      pooled
+        ? `${key}: Judged@${c.k} ${c.before.toFixed(2)} from the judged set, ${c.after.toFixed(2)} with pooled judgments (top ${c.k}: ${shares})`
+        : `${key}: Judged@${c.k} ${c.before.toFixed(2)}${c.before < 0.5 ? ` — most of its top ${c.k} is unjudged and counts as not relevant: embctl judge --version ${key} --judge <spec>` : ''}`,
+    );
+  }
+  for (const [judge, kappa] of Object.entries(l.kappas))
+    lines.push(
+      `judge ${judge}: kappa ${kappa === null ? 'not calibrated (embctl judge calibrate)' : kappa.toFixed(4)}`,
+    );
+  if (l.judgedOnly) lines.push('scored on judged results only (-J)');
+  return lines;
 }

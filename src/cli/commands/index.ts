@@ -12,6 +12,7 @@ import { registerEvaluate } from './evaluate.js';
 import { registerServe } from './serve.js';
 import { registerCalibrate, registerSearch } from './search.js';
 import { registerLifecycle } from './lifecycle.js';
+import { registerJudge } from './judge.js';
 
 /** Every command module, in the order `embctl --help` lists them. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -24,6 +25,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerSearch(program, ctx);
   registerLifecycle(program, ctx);
   registerShadow(program, ctx);
+  registerJudge(program, ctx);
   registerEvaluate(program, ctx);
   registerReport(program, ctx);
   registerServe(program, ctx);
