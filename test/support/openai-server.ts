@@ -141,9 +141,9 @@ export interface OpenAIServer {
   stats: ServerStats;
   /** /v1/chat/completions: stats, per-pair counters, faults, grader. */
   chat: ChatEndpoint;
-  /** Replace the fault rules (checked in order; the first matching rule with times left applies). */
+  /** Replace the fault rules of /v1/embeddings (checked in order; the first matching rule with times left applies). Chat: chat.setFaults. */
   setFaults(...rules: Array<FaultRule | Fault>): void;
-  /** Clear faults, stats and rate-limit windows. */
+  /** Clear faults, stats and rate-limit windows (of both endpoints). */
   reset(): void;
   close(): Promise<void>;
 }
