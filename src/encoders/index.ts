@@ -23,3 +23,14 @@ export type { OpenAIEncoderOptions } from './openai/index.js';
 export { textIndexOf } from './output-error.js';
 export { parseEncoderSpec } from './spec.js';
 export type { EmbedOptions, Encoder, EncoderEvent, EncoderIdentity } from './types.js';
+// Shared with the `openai:<chat model>` judge (src/judges/openai/): connection, retries, errors, tokens.
+export {
+  OPENAI_DEFAULT_BASE_URL,
+  createOpenAIClient,
+  resolveOpenAIConnection,
+  type OpenAIConnection,
+} from './openai/connection.js';
+export { BatchFailure as OpenAIRequestFailure, withRetries, type RetryConfig } from './openai/retry.js';
+export { safeText } from './openai/classify.js';
+export { toEncoderError as toOpenAIError } from './openai/errors.js';
+export { approxTokenizer, cl100kTokenizer, o200kTokenizer, type Tokenizer } from './openai/tokens.js';

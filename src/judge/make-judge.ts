@@ -7,7 +7,14 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/index.js';
 import { InputError, UsageError } from '../errors.js';
-import { crossEncoderJudge, loadCrossEncoder, parseJudgeSpec, type CrossEncoder, type Judge } from '../judges/index.js';
+import {
+  createOpenAIJudge,
+  crossEncoderJudge,
+  loadCrossEncoder,
+  parseJudgeSpec,
+  type CrossEncoder,
+  type Judge,
+} from '../judges/index.js';
 import { latestCalibrationOfBase } from '../judgments/index.js';
 import type { Logger } from '../log/index.js';
 
@@ -64,5 +71,14 @@ export async function makeJudge(db: Kysely<DB>, spec: string, o: MakeJudgeOption
       throw e;
     }
   }
-  throw new UsageError(`openai judges: not merged yet (${target})`); // TEMP
+  const judge = await createOpenAIJudge(target, {
+    apiKey: o.openai?.apiKey,
+    baseURL: o.openai?.baseURL,
+    fetch: o.openai?.fetch,
+    env: o.openai?.env,
+    maxTokens: o.maxTokens,
+    logger: o.logger,
+    spec,
+  });
+  return { judge, thresholds: null };
 }

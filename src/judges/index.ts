@@ -12,3 +12,5 @@ export {
   type CrossEncoderJudgeOptions,
   type CrossEncoderLoadOptions,
 } from './cross-encoder/index.js';
+export { UMBRELA_PROMPT, createOpenAIJudge } from './openai/index.js';
+export type { JudgePrompt, OpenAIJudgeOptions } from './openai/index.js';

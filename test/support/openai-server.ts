@@ -1,5 +1,6 @@
 /**
- * A local OpenAI-compatible embeddings server for tests and benchmarks.
+ * A local OpenAI-compatible server for tests and benchmarks: embeddings
+ * (here) and chat completions (openai-server-chat.ts, a stand-in LLM judge).
  *
  * `POST /v1/embeddings` answers like the real API: deterministic unit vectors
  * derived from the text (same model + text → same vector), `usage`, `index`,
@@ -7,10 +8,29 @@
  * RPM/TPM limits over a sliding window (429 + `Retry-After`, `retry-after-ms`
  * and `x-ratelimit-*`), add latency, and inject faults into chosen requests.
  * Listens on 127.0.0.1, random port; never talks to the network.
+ *
+ * `POST /v1/chat/completions` answers `{"grade": N}` from a pluggable grader
+ * (default: word overlap of the Query: and Passage: lines of the prompt, see
+ * openai-server-grader.ts), behind the same key, with its own RPM/TPM window
+ * (`chat.rpm`, `chat.tpm`), fault rules (`server.chat.setFaults`: 5xx, 429,
+ * prose, out-of-range grades) and per-pair call counters.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { createChatEndpoint, type ChatEndpoint, type ChatOptions } from './openai-server-chat.js';
+import { checkAuth, errorBody, send } from './openai-server-http.js';
+
+export type {
+  ChatEndpoint,
+  ChatFault,
+  ChatFaultRule,
+  ChatOptions,
+  ChatRecord,
+  ChatStats,
+} from './openai-server-chat.js';
+export { defaultGrader, findPair, messageText, overlapGrade, pairKey } from './openai-server-grader.js';
+export type { ChatMessage, GradeContext, Grader } from './openai-server-grader.js';
 
 export type Fault =
   /** Answer this status with an OpenAI-style error body (429 may carry a Retry-After in seconds). */
@@ -109,16 +129,21 @@ export interface OpenAIServerOptions {
   countTokens?: (text: string) => number;
   /** Largest input list accepted (400 above). Default 2048. */
   maxItems?: number;
+  /** /v1/chat/completions: its own RPM/TPM limits (same windowMs) and grader. */
+  chat?: ChatOptions;
 }
 
 export interface OpenAIServer {
   /** Base URL ending in /v1, e.g. http://127.0.0.1:41234/v1 */
   url: string;
   port: number;
+  /** Counters of /v1/embeddings (chat has its own: chat.stats). */
   stats: ServerStats;
-  /** Replace the fault rules (checked in order; the first matching rule with times left applies). */
+  /** /v1/chat/completions: stats, per-pair counters, faults, grader. */
+  chat: ChatEndpoint;
+  /** Replace the fault rules of /v1/embeddings (checked in order; the first matching rule with times left applies). Chat: chat.setFaults. */
   setFaults(...rules: Array<FaultRule | Fault>): void;
-  /** Clear faults, stats and rate-limit windows. */
+  /** Clear faults, stats and rate-limit windows (of both endpoints). */
   reset(): void;
   close(): Promise<void>;
 }
@@ -224,21 +249,6 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       timers.add(t);
     });
 
-  function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-    if (res.destroyed) return;
-    const text = typeof body === 'string' ? body : JSON.stringify(body);
-    res.writeHead(status, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(text),
-      ...headers,
-    });
-    res.end(text);
-  }
-
-  function errorBody(message: string, type: string, code: string | null = null) {
-    return { error: { message, type, param: null, code } };
-  }
-
   function pruneWindow(now: number): void {
     const from = now - windowMs;
     let i = 0;
@@ -303,35 +313,21 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
     stats.requests++;
     const n = ++requestNo;
 
-    if (options.apiKey !== undefined) {
-      const auth = req.headers.authorization ?? '';
-      const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-      if (given !== options.apiKey) {
-        stats.unauthorized++;
-        stats.log.push({
-          n,
-          at: now,
-          model: '',
-          items: 0,
-          tokens: 0,
-          status: 401,
-          dimensions: 0,
-          encodingFormat: 'float',
-          texts: [],
-        });
-        const shown = options.echoKeyOn401
-          ? given
-          : given.slice(0, 3) + '*'.repeat(Math.max(0, given.length - 7)) + given.slice(-4);
-        return send(
-          res,
-          401,
-          errorBody(
-            `Incorrect API key provided: ${shown}. You can find your API key at https://platform.openai.com/account/api-keys.`,
-            'invalid_request_error',
-            'invalid_api_key',
-          ),
-        );
-      }
+    const denied = checkAuth(req, options.apiKey, options.echoKeyOn401);
+    if (denied) {
+      stats.unauthorized++;
+      stats.log.push({
+        n,
+        at: now,
+        model: '',
+        items: 0,
+        tokens: 0,
+        status: 401,
+        dimensions: 0,
+        encodingFormat: 'float',
+        texts: [],
+      });
+      return send(res, 401, denied);
     }
 
     let body: { model?: unknown; input?: unknown; dimensions?: unknown; encoding_format?: unknown };
@@ -500,6 +496,18 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
     send(res, 200, text, rateHeaders(Date.now()));
   }
 
+  const chat = createChatEndpoint(
+    {
+      windowMs,
+      retryAfterMsHeader: options.retryAfterMsHeader !== false,
+      countTokens,
+      latencyMs: (items, tokens) =>
+        typeof options.latencyMs === 'function' ? options.latencyMs(items, tokens) : (options.latencyMs ?? 0),
+      sleep,
+    },
+    options.chat,
+  );
+
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -508,6 +516,15 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       const path = (req.url ?? '').split('?')[0];
       if (req.method === 'POST' && (path === '/v1/embeddings' || path === '/embeddings')) {
         handleEmbeddings(req, res, raw).catch((err: unknown) => {
+          send(res, 500, errorBody(`server bug: ${String(err)}`, 'server_error'));
+        });
+      } else if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) {
+        const denied = checkAuth(req, options.apiKey, options.echoKeyOn401);
+        if (denied) {
+          stats.unauthorized++;
+          return send(res, 401, denied);
+        }
+        chat.handle(res, raw).catch((err: unknown) => {
           send(res, 500, errorBody(`server bug: ${String(err)}`, 'server_error'));
         });
       } else if (req.method === 'GET' && path === '/v1/models') {
@@ -536,6 +553,7 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
     url: `http://127.0.0.1:${port}/v1`,
     port,
     stats,
+    chat,
     setFaults(...given) {
       rules = given.map((r) =>
         'fault' in r ? { fault: r.fault, left: r.times ?? 1, match: r.match } : { fault: r, left: 1 },
@@ -546,6 +564,7 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       window = [];
       requestNo = 0;
       Object.assign(stats, newStats());
+      chat.reset();
     },
     close() {
       for (const t of timers) clearTimeout(t);

@@ -4,11 +4,11 @@
  * with backoff that honours Retry-After, validates every vector, and keeps
  * the API key out of every log line and error.
  */
-import OpenAI from 'openai';
 import { EncoderOutputError, InputError } from '../../errors.js';
 import { silentLogger } from '../../log/index.js';
 import type { EmbedOptions, Encoder, EncoderIdentity } from '../types.js';
 import { planRequests } from './batches.js';
+import { createOpenAIClient } from './connection.js';
 import { toEncoderError } from './errors.js';
 import { resolveOpenAIOptions, type OpenAIEncoderOptions } from './options.js';
 import { prepareTexts } from './prepare.js';
@@ -31,16 +31,7 @@ export function createOpenAIEncoder(options: OpenAIEncoderOptions): OpenAIEncode
   const secrets = cfg.apiKey.length >= 4 ? [cfg.apiKey] : [];
   const logger = (options.logger ?? silentLogger()).child({ encoder: name, host: cfg.baseURLHost });
 
-  const client = new OpenAI({
-    apiKey: cfg.apiKey,
-    baseURL: cfg.baseURL,
-    maxRetries: 0,
-    timeout: cfg.timeoutMs,
-    logLevel: 'off', // we log ourselves; the SDK's console logger must not print request details
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
-  // Keep the key out of util.inspect / JSON dumps of the encoder or client.
-  hideSecretFields(client);
+  const client = createOpenAIClient(cfg, cfg.timeoutMs, options.fetch);
 
   const send: SendConfig = {
     client,
@@ -128,13 +119,4 @@ export function createOpenAIEncoder(options: OpenAIEncoderOptions): OpenAIEncode
       /* fetch keeps no per-client resources to release */
     },
   };
-}
-
-/** Make fields that hold the key non-enumerable, so inspecting the client does not print it. */
-function hideSecretFields(client: OpenAI): void {
-  for (const field of ['apiKey', '_options']) {
-    if (Object.prototype.hasOwnProperty.call(client, field)) {
-      Object.defineProperty(client, field, { enumerable: false });
-    }
-  }
 }

@@ -2,11 +2,16 @@
 import { EncoderError, EncoderOutputError, InputError } from '../../errors.js';
 import { EncoderDimensionsError } from '../dimensions-error.js';
 import { PLACEHOLDER_API_KEY, type ResolvedOpenAIOptions } from './options.js';
-import { BatchFailure } from './send.js';
+import { BatchFailure } from './retry.js';
 import { withTextIndex } from '../output-error.js';
 
 /** `at` is the batch suffix, e.g. ` (batch 17)`. Anything but a BatchFailure (the caller's abort) passes through. */
-export function toEncoderError(err: unknown, name: string, at: string, cfg: ResolvedOpenAIOptions): unknown {
+export function toEncoderError(
+  err: unknown,
+  name: string,
+  at: string,
+  cfg: Pick<ResolvedOpenAIOptions, 'official' | 'apiKey' | 'baseURLHost'>,
+): unknown {
   if (!(err instanceof BatchFailure)) return err; // the caller's abort reason, or a bug
   const f = err.failure;
   if (f.dimensions)

@@ -6,4 +6,4 @@ export {
   knownModel,
   type KnownModel,
 } from './models.js';
-export { OPENAI_DEFAULT_BASE_URL } from './options.js';
+export { OPENAI_DEFAULT_BASE_URL } from './connection.js';

@@ -5,11 +5,10 @@
 import { InputError } from '../../errors.js';
 import type { Logger } from '../../log/index.js';
 import type { BackoffPolicy } from '../../util/index.js';
+import { resolveOpenAIConnection } from './connection.js';
 import { knownModel, OPENAI_MAX_BATCH_ITEMS, OPENAI_MAX_BATCH_TOKENS, type KnownModel } from './models.js';
 
-export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
-/** Sent to custom servers that need no key (Ollama, LM Studio); the SDK insists on one. */
-export const PLACEHOLDER_API_KEY = 'no-key';
+export { OPENAI_DEFAULT_BASE_URL, PLACEHOLDER_API_KEY } from './connection.js';
 
 export interface OpenAIEncoderOptions {
   /** Model id, e.g. `text-embedding-3-small` or `nomic-embed-text` on a compatible server. */
@@ -78,29 +77,11 @@ export function resolveOpenAIOptions(options: OpenAIEncoderOptions): ResolvedOpe
   if (!model) problems.push('model: required (e.g. openai:text-embedding-3-small)');
   const known = knownModel(model);
 
-  const rawBase = options.baseURL ?? (env.OPENAI_BASE_URL || undefined) ?? OPENAI_DEFAULT_BASE_URL;
-  let baseURL = rawBase;
-  let baseURLHost = '';
-  try {
-    const u = new URL(rawBase);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
-    baseURLHost = u.host;
-    baseURL = rawBase.replace(/\/+$/, '');
-  } catch {
-    // Never echo the URL: it may carry credentials.
-    problems.push(`baseURL: not an http(s) URL${options.baseURL === undefined ? ' (from OPENAI_BASE_URL)' : ''}`);
-  }
-  const official = baseURLHost === 'api.openai.com';
-
-  const key = options.apiKey ?? env.OPENAI_API_KEY;
-  let apiKey = key && key.trim() ? key.trim() : '';
-  if (!apiKey) {
-    if (official || !baseURLHost) {
-      problems.push('apiKey: missing; set OPENAI_API_KEY (or pass apiKey) to use the OpenAI API');
-    } else {
-      apiKey = PLACEHOLDER_API_KEY;
-    }
-  }
+  const { baseURL, baseURLHost, official, apiKey } = resolveOpenAIConnection(
+    { baseURL: options.baseURL, apiKey: options.apiKey },
+    env,
+    problems,
+  );
 
   let dimensions: number | undefined = known?.dimensions;
   let dimensionsParam: number | undefined;
