@@ -57,6 +57,31 @@ test('--qrels/--run prints exactly what trec_eval prints (out.test, .a, .aq, .aq
   assert.ok(!existsSync(NO_DB.EMBCTL_HOME), 'no embedded database was created');
 });
 
+test('-J: judged documents only, exactly as trec_eval prints it (out.test.aqJ, out.test.aqlJ: bpref, infAP and all)', async () => {
+  const cli = (...args: string[]) => runCli(['evaluate', ...args], { env: NO_DB });
+  const [aqJ, aqlJ] = await Promise.all([
+    cli('-m', 'all_trec', '-q', '-J', '--qrels', join(TREC, 'qrels.test'), '--run', join(TREC, 'results.test')),
+    cli(
+      '-m',
+      'all_trec',
+      '-m',
+      'relstring.20',
+      '-q',
+      '-l2',
+      '--judged-only',
+      '--qrels',
+      join(TREC, 'qrels.rel_level'),
+      '--run',
+      join(TREC, 'results.test'),
+    ),
+  ]);
+  for (const r of [aqJ, aqlJ]) assert.equal(r.code, 0, r.stderr);
+  assertSameLines(aqJ.stdout, 'out.test.aqJ', 387);
+  assertSameLines(aqlJ.stdout, 'out.test.aqlJ', 387);
+  // -J changes what is scored: the files differ from the runs without it.
+  assert.notEqual(readFileSync(join(TREC, 'out.test.aqJ'), 'utf8'), readFileSync(join(TREC, 'out.test.aq'), 'utf8'));
+});
+
 test('--qrels/--run: -m picks measures (trec_eval order), --json holds what is printed', async () => {
   const [m, j] = await Promise.all([
     runCli(
@@ -185,7 +210,7 @@ test('--qrels/--run: other trec_eval flags are refused in one line (exit 2)', as
     runCli([...base, '-N', '1000'], { env: NO_DB }),
     runCli([...base, '-Z', 'zscores.txt', '-D', '1'], { env: NO_DB }),
     runCli([...base, '-m', 'P.0', '-m', 'prefs', '-M', '0'], { env: NO_DB }),
-    runCli(['evaluate', '--judged', 'evals/demo.judged.jsonl', '-J'], { env: NO_DB }),
+    runCli(['evaluate', '--judged', 'evals/demo.judged.jsonl', '-l', '2'], { env: NO_DB }),
   ]);
   assert.equal(n.code, 2);
   assert.equal(
@@ -197,7 +222,7 @@ test('--qrels/--run: other trec_eval flags are refused in one line (exit 2)', as
   assert.equal(m.code, 2);
   assert.match(m.stderr, /-M.*expected a whole number from 1/);
   assert.equal(j.code, 2);
-  assert.match(j.stderr, /--judged-only apply to --qrels\/--run only/);
+  assert.match(j.stderr, /--level apply to --qrels\/--run only/); // -J applies to both modes
 });
 
 test('--qrels/--run: bad usage exits 2; malformed files list every bad line', async () => {

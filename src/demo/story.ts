@@ -18,11 +18,15 @@ import { requireVersion } from '../versions/index.js';
 import { runBackfill } from '../backfill/index.js';
 import { RefusedError } from '../errors.js';
 import { formatTable } from '../util/index.js';
+import { calibrateJudge, judgeVersion, loadScorer } from '../judge/index.js';
+import { crossEncoderJudge, type Judge } from '../judges/index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEMO_CORPUS = join(ROOT, 'examples/demo/corpus.jsonl');
 export const DEMO_JUDGED = join(ROOT, 'evals/demo.judged.jsonl');
 export const DEMO_GATES = join(ROOT, 'evals/gates.json');
+/** A tiny hand-built lexical cross-encoder (scripts/make-tiny-cross-encoder.py): the demo's offline judge. */
+export const DEMO_JUDGE = join(ROOT, 'test/fixtures/tiny-cross-encoder');
 
 /** The three encoders of the story; built in, so no network and no key. */
 export interface DemoEncoders {
@@ -117,6 +121,24 @@ export async function runDemo(db: Db, opts: DemoOptions): Promise<DemoResult> {
     return r;
   };
 
+  let judge: Judge | undefined;
+  const judgePool = async (key: string, baselineKey: string) => {
+    t = performance.now();
+    const r = await judgeVersion(db.kysely, {
+      candidate: await requireVersion(db.kysely, key),
+      baseline: await requireVersion(db.kysely, baselineKey),
+      source: { kind: 'judged-set', set: judged },
+      judge: judge!,
+      retriever,
+      depth: 10,
+      actor,
+    });
+    const p = r.pool;
+    say(
+      `   pool of ${key} and ${baselineKey}, top 10 of ${p.queries} queries: ${p.pooled} pairs; ${p.labelled} labelled by people, ${p.judged} judged before → ${r.run?.graded ?? 0} judged now (${ms(t)})`,
+    );
+  };
+
   step(3, `register v1 (${enc.v1})`, 'A weak built-in lexical encoder stands in for the model you run today.');
   await register('v1', enc.v1, 'words only');
   step(4, 'backfill v1', 'Every live chunk embedded in leased batches, then the ANN index built after the load.');
@@ -179,25 +201,52 @@ export async function runDemo(db: Db, opts: DemoOptions): Promise<DemoResult> {
 
   step(
     10,
-    'evaluate --gate v2 (baseline: the active v1)',
-    'Paired per query: a relative gate fails only on a drop that is larger than allowed AND significant.',
+    'judge the disagreements: embctl judge --version v2 --judge cross-encoder:…',
+    "Most of what v2 returns, nobody judged: it would count as not relevant. A local cross-encoder, calibrated on the set's human labels, grades the pooled top 10 of v2 and v1.",
   );
-  await gate('v2');
+  t = performance.now();
+  const scorer = await loadScorer(DEMO_JUDGE, { logger });
+  try {
+    const cal = await calibrateJudge(db.kysely, {
+      judge: crossEncoderJudge(scorer, [-1e300, 0, 1e300]),
+      fit: async (th) => crossEncoderJudge(scorer, th),
+      set: judged,
+      versions: [await requireVersion(db.kysely, 'v1'), await requireVersion(db.kysely, 'v2')],
+      retriever,
+      actor,
+    });
+    judge = crossEncoderJudge(scorer, cal.thresholds!);
+    say(
+      `   embctl judge calibrate: ${cal.pairs} human-labelled pairs, kappa ${cal.kappa.toFixed(2)}, accuracy ${cal.accuracy.toFixed(2)}, version ranking tau ${cal.kendallTau === null ? '–' : cal.kendallTau.toFixed(2)}; thresholds ${cal.thresholds!.join(', ')} (${ms(t)})`,
+    );
+    await judgePool('v2', 'v1');
+    step(
+      11,
+      'evaluate --gate v2 (baseline: the active v1)',
+      'Paired per query on judged results: a relative gate fails only on a drop that is larger than allowed AND significant.',
+    );
+    await gate('v2');
+  } finally {
+    if (!judge) await scorer.close();
+  }
   step(
-    11,
+    12,
     'activate v2',
     'Its last gate passed, it is fully backfilled and its index is valid: the flag moves in one transaction.',
   );
   await tryActivate('v2', 'gate passed');
 
-  step(12, `a bad candidate: v3 (${enc.v3})`, 'A tiny encoder, to show what the gate is for.');
+  step(13, `a bad candidate: v3 (${enc.v3})`, 'A tiny encoder, to show what the gate is for.');
   await register('v3', enc.v3, 'words only, very few dimensions');
   await backfill('v3');
+  const activeNow = (await getStatus(db)).versions.find((v) => v.active)?.key ?? 'v1';
+  await judgePool('v3', activeNow);
+  await judge!.close?.();
   await gate('v3');
   await tryActivate('v3');
 
   step(
-    13,
+    14,
     'rollback, and back',
     'The previous version is one transaction away; the audit trail knows which one it was.',
   );
@@ -211,7 +260,7 @@ export async function runDemo(db: Db, opts: DemoOptions): Promise<DemoResult> {
     }
   }
 
-  step(14, 'status', 'What `embctl status` shows now.');
+  step(15, 'status', 'What `embctl status` shows now.');
   const fin = await getStatus(db);
   say(
     formatTable(
@@ -283,6 +332,19 @@ function printEvaluation(r: EvaluationOutcome, say: (l?: string) => void): void 
       .map((l) => `   ${l}`)
       .join('\n'),
   );
+  for (const [key, cov] of [
+    [c.version?.key, r.labels?.coverage.candidate],
+    [base, r.labels?.coverage.baseline],
+  ] as const) {
+    if (!key || !cov || cov.after === cov.before) continue;
+    const judges = Object.entries(cov.sources).filter(
+      ([s]) => s.startsWith('cross-encoder:') || s.startsWith('openai:'),
+    );
+    const byJudge = judges.reduce((a, [, v]) => a + v, 0);
+    say(
+      `   ${key}: Judged@${cov.k} ${cov.before.toFixed(2)} with the set's labels → ${cov.after.toFixed(2)} with pooled judgments (${(byJudge * 100).toFixed(0)}% of its top ${cov.k} graded by the judge)`,
+    );
+  }
   for (const o of r.outcomes) {
     say(`   ${o.status === 'passed' ? 'PASS' : o.status === 'skipped' ? 'SKIP' : 'FAIL'}  ${o.name}: ${o.message}`);
   }

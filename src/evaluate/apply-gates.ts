@@ -96,7 +96,7 @@ function decideJudged(g: Gate, candidate: VersionEvaluation, baseline: VersionEv
 function kappaOutcome(index: number, judge: string, kappa: number | null, min: number): GateOutcome {
   const base = {
     index,
-    name: `judge ${judge} kappa >= ${min}`,
+    name: `judge kappa >= ${min}`,
     kind: 'min_kappa' as const,
     metric: 'kappa',
     segment: OVERALL,

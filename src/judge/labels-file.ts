@@ -112,8 +112,9 @@ function str(v: unknown): string | null {
 }
 
 /** Parse a labels file's text; every problem is collected. Lines with an empty grade are skipped (not labelled yet). */
-export function parseLabels(text: string, format: LabelsFormat, problems: string[]): ParsedLabel[] {
+export function parseLabels(text: string, format: LabelsFormat, into: string[]): ParsedLabel[] {
   const out: ParsedLabel[] = [];
+  const problems: string[] = [];
   for (const { line, record } of rawLabels(text, format, problems)) {
     const at = `line ${line}`;
     const gradeRaw = record.grade;
@@ -137,6 +138,7 @@ export function parseLabels(text: string, format: LabelsFormat, problems: string
     }
     out.push({ line, queryId, query, keyKind: (kind as KeyKind | null) ?? null, key: key!, grade });
   }
+  into.push(...problems.sort((a, b) => lineNo(a) - lineNo(b)));
   return out;
 }
 
