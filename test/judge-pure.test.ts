@@ -270,3 +270,47 @@ test('labels files: CSV round trip with quotes, commas and line breaks; every ba
   assert.match(p2[3]!, /^line 4: no query text/);
   assert.match(p2[4]!, /^line 6: grade 1.5 .*; key_kind "page" is not document_id or semantic_key/);
 });
+
+test('the Markdown report shows Judged@K before and after per version and segment, and each source with its kappa', async () => {
+  const { renderMarkdown } = await import('../src/evaluate/render-markdown.js');
+  const cov = (before: number, after: number) => ({
+    k: 10,
+    before,
+    after,
+    segments: [{ segment: 'invoices', before, after }],
+    sources: { 'judged-set': before, 'cross-encoder:x@abc': after - before, unjudged: 1 - after },
+  });
+  const md = renderMarkdown({
+    candidate: evaluation('v2', 1),
+    baseline: evaluation('v1', 1),
+    comparisons: [],
+    outcomes: [],
+    gatesSource: null,
+    alpha: null,
+    gated: false,
+    passed: null,
+    labels: {
+      judges: null,
+      counts: {},
+      judgedOnly: true,
+      coverage: { candidate: cov(0.16, 1), baseline: cov(0.14, 0.9) },
+      kappas: { 'cross-encoder:x@abc': 0.3606 },
+    },
+  });
+  assert.match(md, /## Judged coverage/);
+  assert.match(md, /\| `v2` \| all \| 0\.160 \| 1\.000 \|/);
+  assert.match(md, /\| `v1` \| invoices \| 0\.140 \| 0\.900 \|/);
+  assert.match(md, /\| cross-encoder:x@abc \| 84\.0% \| 76\.0% \| 0\.361 \|/);
+  assert.match(md, /judged results only \(-J\)/);
+  const without = renderMarkdown({
+    candidate: evaluation('v2', 1),
+    baseline: null,
+    comparisons: [],
+    outcomes: [],
+    gatesSource: null,
+    alpha: null,
+    gated: false,
+    passed: null,
+  });
+  assert.doesNotMatch(without, /Judged coverage/);
+});

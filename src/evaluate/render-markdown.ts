@@ -113,10 +113,56 @@ export function renderMarkdown(r: EvaluationOutcome): string {
       L.push('');
     }
   }
+  L.push(...coverageSection(r));
   if (c.shortQueries) L.push(`> ${c.shortQueries} queries returned fewer than ${c.runDepth} results.`, '');
   L.push(
     'Metrics follow trec_eval (`-c`: queries without results count as 0). Judged@K is the share of the top K whose document is listed in the judged set.',
     '',
   );
   return L.join('\n');
+}
+
+/** Judged@K from the set alone and with pooled judgments, per version and segment, and each label source's share. */
+function coverageSection(r: EvaluationOutcome): string[] {
+  const l = r.labels;
+  if (!l) return [];
+  const versions = [
+    [r.candidate.version?.key ?? 'candidate', l.coverage.candidate] as const,
+    ...(l.coverage.baseline ? [[r.baseline?.version?.key ?? 'baseline', l.coverage.baseline] as const] : []),
+  ];
+  const k = l.coverage.candidate.k;
+  const out = ['## Judged coverage', ''];
+  out.push(
+    `Judged@${k}: the share of each top ${k} that has a label, from the judged set alone and with the pooled judgments (${
+      l.judges === null
+        ? 'every stored judge'
+        : l.judges.length
+          ? l.judges.map((j) => `\`${mdCell(j)}\``).join(', ')
+          : 'none'
+    })${l.judgedOnly ? '; scored on judged results only (-J)' : ''}.`,
+    '',
+  );
+  const segments = l.coverage.candidate.segments.map((s) => s.segment);
+  const rows = versions.flatMap(([key, c]) => [
+    [`\`${mdCell(key)}\``, 'all', c.before.toFixed(3), c.after.toFixed(3)],
+    ...segments.map((seg) => {
+      const s = c.segments.find((x) => x.segment === seg);
+      return [`\`${mdCell(key)}\``, mdCell(seg), s ? s.before.toFixed(3) : '', s ? s.after.toFixed(3) : ''];
+    }),
+  ]);
+  out.push(...table(['version', 'segment', 'judged set', 'with judgments'], rows, [false, false, true, true]), '');
+  const sources = [...new Set(versions.flatMap(([, c]) => Object.keys(c.sources)))].sort();
+  out.push(
+    ...table(
+      ['label source', ...versions.map(([key]) => `\`${mdCell(key)}\` top ${k}`), 'kappa'],
+      sources.map((s) => [
+        mdCell(s),
+        ...versions.map(([, c]) => `${((c.sources[s] ?? 0) * 100).toFixed(1)}%`),
+        s in l.kappas ? (l.kappas[s] === null ? 'not calibrated' : l.kappas[s]!.toFixed(3)) : '',
+      ]),
+      [false, ...versions.map(() => true), true],
+    ),
+    '',
+  );
+  return out;
 }
