@@ -1,3 +1,4 @@
+import { judgeCounts } from '../judgments/index.js';
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { readMigrations } from '../migrate/index.js';
@@ -28,7 +29,12 @@ export interface Status {
   server: string;
   chunks: { live: number; retired: number };
   versions: VersionStatus[];
+  /** Judges with stored relevance judgments (schema 4 and later). */
+  judges: Array<{ judge: string; graded: number; failed: number }>;
 }
+
+/** The schema version that brought relevance judgments (migration 0004). */
+const JUDGMENTS_SCHEMA = 4;
 
 /** What `embctl status` reports: backend, schema, pgvector, versions with coverage. */
 export async function getStatus(db: Db): Promise<Status> {
@@ -46,6 +52,7 @@ export async function getStatus(db: Db): Promise<Status> {
     server: srv.rows[0]?.v ?? 'unknown',
     chunks: { live: 0, retired: 0 },
     versions: [],
+    judges: [],
   };
   if (version === 0) return status;
 
@@ -76,5 +83,7 @@ export async function getStatus(db: Db): Promise<Status> {
       failedBatches: failedBy.get(v.id) ?? 0,
     });
   }
+  if (version >= JUDGMENTS_SCHEMA)
+    status.judges = (await judgeCounts(db.kysely)).map((j) => ({ judge: j.judge, graded: j.graded, failed: j.failed }));
   return status;
 }

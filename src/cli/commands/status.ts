@@ -48,5 +48,9 @@ Examples:
           v.failedBatches ? `${v.failedBatches} batches` : '',
         ]),
       );
+      for (const [i, j] of s.judges.entries())
+        o.line(
+          `${i === 0 ? 'judges    ' : '          '} ${j.judge}: ${j.graded} pairs graded${j.failed ? `, ${j.failed} not graded (embctl judge --retry-failed)` : ''}`,
+        );
     });
 }
