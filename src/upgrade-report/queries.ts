@@ -5,6 +5,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/index.js';
+import { latestCalibration, type CalibrationRow } from '../judgments/index.js';
 import { listVersions, type VersionRow } from '../versions/index.js';
 import { liveVersionIds, versionKeysById } from '../versions/index.js';
 
@@ -111,6 +112,16 @@ export async function ownRunOn(db: K, versionId: number, judgedSetName: string) 
     .orderBy('id', 'desc')
     .limit(1)
     .executeTakeFirst();
+}
+
+/** The latest judge_calibrations row of each judge id that has one. */
+export async function latestCalibrations(db: K, judges: readonly string[]): Promise<Map<string, CalibrationRow>> {
+  const out = new Map<string, CalibrationRow>();
+  for (const j of judges) {
+    const row = await latestCalibration(db, j);
+    if (row) out.set(j, row);
+  }
+  return out;
 }
 
 export interface BackfillRow {
