@@ -112,12 +112,12 @@ function sourcesTable(list: Side[]): string {
 }
 
 function judgesTable(judges: JudgeTrust[]): string {
-  if (!judges.length) return '<p class="small muted">No judge labels reached the top results: only the judged set and human labels scored this run.</p>';
+  if (!judges.length)
+    return '<p class="small muted">No judge labels reached the top results: only the judged set and human labels scored this run.</p>';
   const rows = judges
     .map((j) => {
       const c = j.calibration;
-      const kappa =
-        j.kappa === null ? '<span class="muted">not calibrated</span>' : `<strong>${fmt(j.kappa)}</strong>`;
+      const kappa = j.kappa === null ? '<span class="muted">not calibrated</span>' : `<strong>${fmt(j.kappa)}</strong>`;
       const cal = c
         ? `<td class="num">${fmt(c.kappa)}</td><td class="num">${fmt(c.accuracy)}</td><td class="num">${fmt(c.kendallTau)}</td><td class="num">${fmtInt(c.pairs)}</td><td>${esc(c.judgedSet)}<br><span class="muted small">${date(c.createdAt)}</span></td>`
         : `<td class="num muted">–</td><td class="num muted">–</td><td class="num muted">–</td><td class="num muted">–</td><td class="muted">never calibrated</td>`;
