@@ -229,7 +229,11 @@ describe('upgrade report: judged coverage', () => {
   test('the HTML shows each version’s top 10 by label source, as numbers and as a stacked bar', () => {
     const part = judgedPart(html);
     const shares = (label: string) => {
-      const m = part.match(new RegExp(`<tr><th scope="row"><span class="dot"[^>]*></span>${label}</th>(.*?)</tr>`));
+      const m = part.match(
+        new RegExp(
+          `<tr><th scope="row" style="white-space:normal"><span class="dot"[^>]*></span>${label}</th>(.*?)</tr>`,
+        ),
+      );
       assert.ok(m, `source ${label}`);
       return [...m[1]!.matchAll(/<td class="num seg">(?:<span class="muted">)?([^<]*)/g)].map((x) => x[1]);
     };

@@ -245,22 +245,11 @@ async function loadEvaluation(
     own ? parseStoredRun(own, baselineVersion?.key) : null,
   );
   if (adapted.labels?.judges.length) {
-    const rows = await q.latestCalibrations(
+    const calibrations = await q.latestCalibrations(
       db.kysely,
       adapted.labels.judges.map((j) => j.judge),
     );
-    for (const j of adapted.labels.judges) {
-      const r = rows.get(j.judge);
-      if (r)
-        j.calibration = {
-          kappa: Number(r.kappa),
-          accuracy: Number(r.accuracy),
-          kendallTau: r.kendall_tau === null ? null : Number(r.kendall_tau),
-          pairs: Number(r.pairs),
-          judgedSet: r.judged_set_name,
-          createdAt: iso(r.created_at)!,
-        };
-    }
+    for (const j of adapted.labels.judges) j.calibration = calibrations.get(j.judge) ?? null;
   }
   return {
     runId: run.id,

@@ -92,7 +92,7 @@ function sourcesTable(list: Side[]): string {
         share: s.c.sources.find((x) => x.source === source)?.share ?? 0,
         color: c.color,
       }));
-      return `<td class="seg">${shareBar({ id: `share-${i}-${s.role}`, title: `Label sources of the top ${k} of ${s.key} (${s.role})`, parts })}</td>`;
+      return `<td class="seg">${shareBar({ id: `share-${i}-${s.role}`, title: `Label sources of the top ${k} of ${s.key} (${s.role})`, parts, width: 160 })}</td>`;
     })
     .join('');
   const rows = [...colors]
@@ -104,7 +104,7 @@ function sourcesTable(list: Side[]): string {
           return `<td class="num seg">${share === undefined ? '<span class="muted">–</span>' : pct(share)}</td>`;
         })
         .join('');
-      return `<tr><th scope="row"><span class="dot" style="background:${c.color}"></span>${name}</th>${cells}</tr>`;
+      return `<tr><th scope="row" style="white-space:normal"><span class="dot" style="background:${c.color}"></span>${name}</th>${cells}</tr>`;
     })
     .join('');
   const head = list.map((s) => `<th class="num seg">${esc(s.key)} <span class="muted">${s.role}</span></th>`).join('');
@@ -117,7 +117,8 @@ function judgesTable(judges: JudgeTrust[]): string {
   const rows = judges
     .map((j) => {
       const c = j.calibration;
-      const kappa = j.kappa === null ? '<span class="muted">not calibrated</span>' : `<strong>${fmt(j.kappa)}</strong>`;
+      const kappa =
+        j.kappa === null ? '<span class="muted nowrap">not calibrated</span>' : `<strong>${fmt(j.kappa)}</strong>`;
       const cal = c
         ? `<td class="num">${fmt(c.kappa)}</td><td class="num">${fmt(c.accuracy)}</td><td class="num">${fmt(c.kendallTau)}</td><td class="num">${fmtInt(c.pairs)}</td><td>${esc(c.judgedSet)}<br><span class="muted small">${date(c.createdAt)}</span></td>`
         : `<td class="num muted">–</td><td class="num muted">–</td><td class="num muted">–</td><td class="num muted">–</td><td class="muted">never calibrated</td>`;
