@@ -244,6 +244,13 @@ async function loadEvaluation(
     parseStoredRun(run, candidate.key),
     own ? parseStoredRun(own, baselineVersion?.key) : null,
   );
+  if (adapted.labels?.judges.length) {
+    const calibrations = await q.latestCalibrations(
+      db.kysely,
+      adapted.labels.judges.map((j) => j.judge),
+    );
+    for (const j of adapted.labels.judges) j.calibration = calibrations.get(j.judge) ?? null;
+  }
   return {
     runId: run.id,
     judgedSet: run.judged_set_name,

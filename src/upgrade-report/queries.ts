@@ -5,6 +5,8 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/index.js';
+import { latestCalibration } from '../judgments/index.js';
+import type { JudgeCalibration } from './types.js';
 import { listVersions, type VersionRow } from '../versions/index.js';
 import { liveVersionIds, versionKeysById } from '../versions/index.js';
 
@@ -111,6 +113,24 @@ export async function ownRunOn(db: K, versionId: number, judgedSetName: string) 
     .orderBy('id', 'desc')
     .limit(1)
     .executeTakeFirst();
+}
+
+/** The latest judge_calibrations row of each judge id that has one (by exact id, thresholds included). */
+export async function latestCalibrations(db: K, judges: readonly string[]): Promise<Map<string, JudgeCalibration>> {
+  const out = new Map<string, JudgeCalibration>();
+  for (const j of judges) {
+    const r = await latestCalibration(db, j);
+    if (r)
+      out.set(j, {
+        kappa: Number(r.kappa),
+        accuracy: Number(r.accuracy),
+        kendallTau: r.kendall_tau === null ? null : Number(r.kendall_tau),
+        pairs: Number(r.pairs),
+        judgedSet: r.judged_set_name,
+        createdAt: new Date(r.created_at).toISOString(),
+      });
+  }
+  return out;
 }
 
 export interface BackfillRow {

@@ -124,6 +124,62 @@ export interface EvaluationSection {
   intervalNotes: string[];
   /** Stored values the report could not read: always empty now that a stored run is parsed first (kept for the model's JSON shape). */
   skipped: string[];
+  /** Which labels scored the run; null for runs recorded before pooled judgments existed. */
+  labels: EvaluationLabels | null;
+}
+
+/** Where a label of the top K came from. */
+export type LabelSourceKind = 'judged-set' | 'human' | 'judge' | 'unjudged';
+
+export interface SourceShare {
+  /** `judged-set`, `human`, a judge id, or `unjudged`. */
+  source: string;
+  kind: LabelSourceKind;
+  /** Share of the version's top K slots (over all queries), 0..1. */
+  share: number;
+}
+
+/** Judged@K of one version from the judged set alone (`before`) and with the pooled judgments (`after`). */
+export interface VersionCoverage {
+  k: number;
+  before: number;
+  after: number;
+  /** Per segment, by name (`(none)` for queries without one). */
+  segments: { segment: string; before: number; after: number }[];
+  /** judged set, human, judges (largest share first), unjudged last. */
+  sources: SourceShare[];
+}
+
+/** A judge's latest row of judge_calibrations. */
+export interface JudgeCalibration {
+  kappa: number;
+  accuracy: number;
+  kendallTau: number | null;
+  pairs: number;
+  judgedSet: string;
+  createdAt: string;
+}
+
+export interface JudgeTrust {
+  judge: string;
+  /** Labels the judge gave to the judged set's queries in this run. */
+  labels: number | null;
+  /** The κ the run recorded for the judge (null: not calibrated then). */
+  kappa: number | null;
+  /** Filled by the loader from judge_calibrations; null when never calibrated. */
+  calibration: JudgeCalibration | null;
+}
+
+export interface EvaluationLabels {
+  /** The judges allowed (`--judges` or the gates file); null: every judge. */
+  allowedJudges: string[] | null;
+  /** Measures were computed over judged documents only (`--judged-only`, trec_eval -J). */
+  judgedOnly: boolean;
+  /** Labels each source gave to the judged set's queries. */
+  counts: Record<string, number>;
+  candidate: VersionCoverage;
+  baseline: VersionCoverage | null;
+  judges: JudgeTrust[];
 }
 
 export interface EvaluationRunSummary {

@@ -5,8 +5,9 @@
  * notes that say where each interval came from.
  */
 import type { StoredRun } from '../../evaluate/index.js';
-import type { GateResult, SegmentEvaluation } from '../types.js';
+import type { EvaluationLabels, GateResult, SegmentEvaluation } from '../types.js';
 import { attachBaseline, deriveIntervals } from './intervals.js';
+import { readLabels } from './labels.js';
 import { intervalNotes, type RecordedIntervals } from './notes.js';
 import { applyComparisons, completeGates, readGates, readMetrics, readPerQuery } from './read.js';
 import { fill, OVERALL_LABEL, Table } from './table.js';
@@ -19,6 +20,8 @@ export interface AdaptedEvaluation {
   intervalNotes: string[];
   /** Kept for the model's shape; always empty since the stored run is parsed before (an unreadable run is an error). */
   skipped: string[];
+  /** Judged coverage and label sources; null for runs recorded before pooled judgments. */
+  labels: EvaluationLabels | null;
 }
 
 /** The stored JSON of a run, as `adaptEvaluation` reads it. */
@@ -102,5 +105,6 @@ export function adaptEvaluation(run: AdaptableRun, baselineRun?: AdaptableRun | 
     gates,
     intervalNotes: intervalNotes(recorded, derived, [...t.segments.keys()]),
     skipped: [],
+    labels: readLabels(run.metrics),
   };
 }

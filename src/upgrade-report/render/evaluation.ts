@@ -5,6 +5,7 @@ import { COLORS, esc, fmt, fmtSigned } from '../svg/common.js';
 import { intervalChart } from '../svg/interval-chart.js';
 import type { MetricComparison, ReportModel } from '../types.js';
 import { code, date, figure, fmtP, HALF } from './common.js';
+import { judgedCoverage } from './evaluation-judged.js';
 import { gatesTable, historyTable, metricsTable } from './evaluation-tables.js';
 
 export function evaluationSection(model: ReportModel): string {
@@ -105,7 +106,7 @@ export function evaluationSection(model: ReportModel): string {
 <p class="lead">Retrieval quality of ${code(e.candidateKey)} against ${code(e.baselineKey ?? 'no baseline')} on queries with known relevant documents, overall and per segment, so that a gain on average cannot hide a loss on one kind of query. ${run}</p>
 <div class="grid2">${bars}${delta}</div>
 ${notes}
-${metricsTable(e)}
+${metricsTable(e)}${judgedCoverage(e)}
 ${gatesTable(e)}
 ${historyTable(model)}
 ${skipped}
