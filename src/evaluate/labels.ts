@@ -39,7 +39,7 @@ export async function resolveJudges(db: Kysely<DB>, entries: readonly string[] |
   const stored = await judgeCounts(db);
   const out: string[] = [];
   const unknown: string[] = [];
-  for (const e of entries) {
+  for (const e of rejoinIds(entries, new Set(stored.map((j) => j.judge)))) {
     if (e === ONLY_SET) continue;
     if (e === HUMAN_SOURCE) {
       out.push(HUMAN_SOURCE);
@@ -54,6 +54,26 @@ export async function resolveJudges(db: Kysely<DB>, entries: readonly string[] |
       `no judgments from ${unknown.map((u) => JSON.stringify(u)).join(', ')}: judge first (embctl judge --judge ${unknown[0]} ...), or name one of: ${[SET_SOURCE, HUMAN_SOURCE, ...stored.map((j) => j.judge)].join(', ')}`,
     );
   return { judges: out };
+}
+
+/**
+ * A cross-encoder's id holds its thresholds (`.../t=-3,0,3`), so a
+ * comma-separated `--judges` list cuts it apart: put back together the
+ * consecutive entries that form a stored judge id.
+ */
+function rejoinIds(entries: readonly string[], ids: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    let taken = 1;
+    for (let j = i + 2; j <= entries.length && !ids.has(entries[i]!); j++)
+      if (ids.has(entries.slice(i, j).join(','))) {
+        taken = j - i;
+        break;
+      }
+    out.push(entries.slice(i, i + taken).join(','));
+    i += taken - 1;
+  }
+  return out;
 }
 
 export interface Labelled {

@@ -1,7 +1,7 @@
 /**
  * Where the pooled queries come from: a judged set (its labels are never
  * judged again), or the shadow log of the candidate, whose query texts are
- * stored only when shadowing was started with --store-query-text.
+ * stored only when shadowing was started with --store-text.
  */
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/index.js';
@@ -47,8 +47,8 @@ export async function shadowQueries(
     const logged = Number(any[0]?.n ?? 0);
     throw new RefusedError(
       logged === 0
-        ? `no shadowed queries of ${candidate.version_key} since ${o.since.toISOString()}: shadow it first (embctl shadow start ${candidate.version_key} --store-query-text), or judge a judged set (--judged)`
-        : `the ${logged} shadowed queries of ${candidate.version_key} since ${o.since.toISOString()} have no stored text (only their sha256): restart shadowing with embctl shadow start ${candidate.version_key} --store-query-text, or judge a judged set (--judged)`,
+        ? `no shadowed queries of ${candidate.version_key} since ${o.since.toISOString()}: shadow it first (embctl shadow start ${candidate.version_key} --sample <rate> --store-text), or judge a judged set (--judged)`
+        : `the ${logged} shadowed queries of ${candidate.version_key} since ${o.since.toISOString()} have no stored text (only their sha256): restart shadowing with embctl shadow start ${candidate.version_key} --sample <rate> --store-text, or judge a judged set (--judged)`,
     );
   }
   return rows.map((r, i) => ({

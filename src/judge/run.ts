@@ -27,6 +27,9 @@ export interface JudgeProgress extends Progress {
   etaSeconds: number | null;
 }
 
+/** Distinct failure reasons kept for the summary. */
+const MAX_REASONS = 5;
+
 export type StopReason = 'max-pairs' | 'max-cost' | 'interrupted';
 
 export interface JudgeRunSummary {
@@ -40,7 +43,7 @@ export interface JudgeRunSummary {
   cost: JudgeCost;
   seconds: number;
   rateLimited: number;
-  /** A few failure reasons, for the summary line. */
+  /** The distinct failure reasons (at most 5), each with how many pairs it failed when more than one. */
   failures: string[];
 }
 
@@ -116,7 +119,7 @@ export async function judgeBatches(
   let graded = 0;
   let failed = 0;
   let next = 0;
-  const failures: string[] = [];
+  const failures = new Map<string, number>();
   let firstError: unknown;
 
   const progress = () => {
@@ -162,7 +165,7 @@ export async function judgeBatches(
           if (v.ok) graded++;
           else {
             failed++;
-            if (failures.length < 3) failures.push(v.reason);
+            failures.set(v.reason, (failures.get(v.reason) ?? 0) + 1);
           }
         }
         spent = addCost(spent, cost);
@@ -190,6 +193,6 @@ export async function judgeBatches(
     cost: spent,
     seconds: (performance.now() - started) / 1000,
     rateLimited: quota.stats.rateLimited,
-    failures,
+    failures: [...failures].slice(0, MAX_REASONS).map(([reason, n]) => (n > 1 ? `${reason} (${n} pairs)` : reason)),
   };
 }

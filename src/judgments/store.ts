@@ -65,6 +65,7 @@ export async function upsertLabels(db: Kysely<DB>, rows: readonly NewJudgment[])
     .onConflict((oc) =>
       oc.columns(['judge', 'key_kind', 'query_sha256', 'doc_key']).doUpdateSet((eb) => ({
         grade: eb.ref('excluded.grade'),
+        judge_spec: eb.ref('excluded.judge_spec'),
         raw_score: eb.ref('excluded.raw_score'),
         failure: eb.ref('excluded.failure'),
         query_text: eb.ref('excluded.query_text'),

@@ -69,7 +69,7 @@ function sourceOptions(cmd: Command): Command {
     .option('--queries <file>', 'queries file (TSV or JSONL) for a TREC qrels --judged file')
     .option('--key <kind>', "what the labels name: document_id or semantic_key (default: the set's, else document_id)")
     .option('--split <name>', 'BEIR folder: which qrels/<split>.tsv (default test)')
-    .option('--from-shadow', "pool the queries of the candidate's shadow log (needs shadow start --store-query-text)")
+    .option('--from-shadow', "pool the queries of the candidate's shadow log (needs shadow start --store-text)")
     .option('--since <duration>', 'with --from-shadow: window, e.g. 24h, 7d (or an ISO date)', '24h')
     .option(
       '--limit <n>',
