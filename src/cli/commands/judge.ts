@@ -448,6 +448,10 @@ function printReport(ctx: CliContext, r: JudgeReport): void {
     return;
   }
   const run = r.run;
+  if (p.toJudge === 0) {
+    ctx.out.line('nothing left to judge: every pooled pair is labelled or already judged by this judge');
+    return;
+  }
   ctx.out.line(
     `judged ${run.graded + run.failed} pairs in ${formatDuration(run.seconds)}: ${run.graded} graded, ${run.failed} failed${run.left ? `, ${run.left} left` : ''} · ${run.cost.inputTokens.toLocaleString('en-US')} tokens · $${run.cost.usd.toFixed(4)}${run.rateLimited ? ` · ${run.rateLimited}×429` : ''}`,
   );

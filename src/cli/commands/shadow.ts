@@ -10,6 +10,7 @@ interface StartFlags {
   sample: number;
   k: number;
   storeText?: boolean;
+  storeQueryText?: boolean;
   force?: boolean;
   reason?: string;
 }
@@ -29,7 +30,8 @@ export function registerShadow(program: Command, ctx: CliContext): void {
     .description('shadow a candidate version (replaces the one shadowed now, if any)')
     .requiredOption('--sample <rate>', 'fraction of live queries mirrored, above 0 and at most 1', sampleRate)
     .option('--k <n>', 'top-K compared', intOption(1, 1000), 10)
-    .option('--store-text', 'keep the raw query text (default: only its sha256)')
+    .option('--store-text', 'keep the raw query text (default: only its sha256); embctl judge --from-shadow needs it')
+    .option('--store-query-text', 'the same as --store-text')
     .option('--force', 'start even when the candidate has no vectors yet (logged)')
     .option('--reason <text>', 'why, for the audit trail')
     .addHelpText(
@@ -48,7 +50,7 @@ Examples:
           key,
           sampleRate: f.sample,
           k: f.k,
-          storeQueryText: Boolean(f.storeText),
+          storeQueryText: Boolean(f.storeText || f.storeQueryText),
           force: f.force,
           reason: f.reason,
         },
