@@ -288,45 +288,75 @@ describe('embctl serve on a streaming hot standby', () => {
     },
   );
 
-  let cliActivate: Awaited<ReturnType<typeof runCli>> | undefined;
+  async function activeOnPrimary(): Promise<string[]> {
+    return onPrimary(async (db) =>
+      (await db.kysely.selectFrom('embedding_versions').select('version_key').where('active', '=', true).execute()).map(
+        (v) => v.version_key,
+      ),
+    );
+  }
+
+  /** One refusal line on stderr, exit 1: says it is a standby, names the primary, says where to point DATABASE_URL. */
+  function assertStandbyRefusal(what: string, r: Awaited<ReturnType<typeof runCli>>): void {
+    const show = `exit ${r.code}; stdout: ${r.stdout.trim()}; stderr: ${r.stderr.trim()}`;
+    assert.equal(r.code, 1, `${what}: exit 1 (refused): ${show}`);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, `${what}: one line: ${show}`);
+    assert.doesNotMatch(lines[0]!, /unexpected error/, `${what}: a refusal, not an internal error: ${show}`);
+    assert.match(lines[0]!, /hot standby/, `${what}: says why: ${show}`);
+    assert.ok(lines[0]!.includes(`the primary at 127.0.0.1:${primary.port}`), `${what}: names the primary: ${show}`);
+    assert.match(lines[0]!, /point DATABASE_URL at/, `${what}: says what to do: ${show}`);
+  }
 
   test(
-    'embctl activate with DATABASE_URL = the standby is refused (exit 1) and changes nothing',
+    'embctl activate, rollback, retire and ingest with DATABASE_URL = the standby: refused up front in one line that names the primary (exit 1); nothing changes',
     { skip: NEEDS_SERVER },
     async (t) => {
-      cliActivate = await runCli(['activate', 'v2'], {
-        env: { DATABASE_URL: standby.url(DB_NAME), EMBCTL_HOME: home },
-      });
-      t.diagnostic(`exit ${cliActivate.code}; stderr: ${cliActivate.stderr.trim()}`);
-      assert.equal(cliActivate.code, 1, `exit 1 (refused): ${cliActivate.stderr}`);
-      assert.doesNotMatch(cliActivate.stdout, /activated/i, 'nothing reported as done');
-      const active = await onPrimary(async (db) =>
-        (
-          await db.kysely.selectFrom('embedding_versions').select('version_key').where('active', '=', true).execute()
-        ).map((v) => v.version_key),
+      const env = { DATABASE_URL: standby.url(DB_NAME), EMBCTL_HOME: home };
+      const corpus = writeCorpus(5, { seed: 99 });
+      const docsBefore = await onPrimary(async (db) =>
+        Number((await sql<{ n: string }>`select count(*) as n from document_chunks`.execute(db.kysely)).rows[0]!.n),
       );
-      assert.deepEqual(active, ['v1'], 'the primary is unchanged');
+      for (const args of [['activate', 'v2'], ['rollback'], ['retire', 'v2', '--yes'], ['ingest', corpus]]) {
+        const r = await runCli(args, { env });
+        t.diagnostic(`embctl ${args[0]}: exit ${r.code}; stderr: ${r.stderr.trim()}`);
+        assertStandbyRefusal(`embctl ${args[0]}`, r);
+        assert.equal(r.stdout.trim(), '', `embctl ${args[0]}: nothing reported as done`);
+      }
+      assert.deepEqual(await activeOnPrimary(), ['v1'], 'the primary is unchanged');
+      const docsAfter = await onPrimary(async (db) =>
+        Number((await sql<{ n: string }>`select count(*) as n from document_chunks`.execute(db.kysely)).rows[0]!.n),
+      );
+      assert.equal(docsAfter, docsBefore, 'nothing was ingested');
+      const v2 = await onStandby((db) => requireVersion(db.kysely, 'v2'));
+      assert.notEqual(v2.state, 'retired', 'v2 was not retired');
     },
   );
 
   test(
-    'embctl activate with DATABASE_URL = the standby: the refusal is one line that names the primary',
-    {
-      skip: NEEDS_SERVER,
-      todo: NEEDS_SERVER
-        ? undefined
-        : 'needs src change: the CLI says "unexpected error: cannot execute SELECT FOR UPDATE in a read-only transaction" and a stack-trace hint (2 lines); it should refuse up front, naming the primary, as the service does',
+    'a write command that does not ask first (versions calibrate) fails at its first write with the same one-line refusal',
+    { skip: NEEDS_SERVER },
+    async (t) => {
+      const r = await runCli(['versions', 'calibrate', 'v1', '--sample', '20'], {
+        env: { DATABASE_URL: standby.url(DB_NAME), EMBCTL_HOME: home },
+      });
+      t.diagnostic(`exit ${r.code}; stderr: ${r.stderr.trim()}`);
+      assertStandbyRefusal('embctl versions calibrate', r);
+      const calibrated = await onPrimary(async (db) => (await requireVersion(db.kysely, 'v1')).calibration);
+      assert.equal(calibrated, null, 'no calibration was stored');
     },
-    () => {
-      assert.ok(cliActivate, 'the previous test ran the CLI');
-      const lines = cliActivate.stderr.trim().split('\n');
-      assert.equal(lines.length, 1, `one line: ${cliActivate.stderr}`);
-      assert.doesNotMatch(lines[0]!, /unexpected error/, 'a refusal, not an internal error');
-      assert.match(lines[0]!, /standby|read-only|replica/i, 'says why');
-      assert.ok(
-        lines[0]!.includes(`127.0.0.1:${primary.port}`),
-        `names the primary 127.0.0.1:${primary.port}: ${lines[0]}`,
-      );
+  );
+
+  test(
+    'read commands still work on the standby: embctl search and status (exit 0)',
+    { skip: NEEDS_SERVER },
+    async () => {
+      const env = { DATABASE_URL: standby.url(DB_NAME), EMBCTL_HOME: home };
+      const r = await runCli(['search', QUERIES[1]!, '--json'], { env });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((JSON.parse(r.stdout) as { version: string }).version, 'v1');
+      const s = await runCli(['status', '--json'], { env });
+      assert.equal(s.code, 0, s.stderr);
     },
   );
 });
@@ -336,15 +366,11 @@ describe('partition lag on the standby', () => {
   // registers and backfills a new version; the WAL reaches the standby
   // (received) but is not applied.
   const lagAnswers: Array<{ stage: string; answer: Answer }> = [];
+  let cliLag: Awaited<ReturnType<typeof runCli>> | undefined;
 
   test(
     'a version the standby has not replayed yet gets a clear, retryable error (503 + Retry-After), not a 500',
-    {
-      skip: NEEDS_SERVER,
-      todo: NEEDS_SERVER
-        ? undefined
-        : 'needs src change: a search on a lagging replica answers 404 (unknown version) or 409 (not backfilled: run embctl backfill); it should be 503 + Retry-After saying the replica has not replayed it yet',
-    },
+    { skip: NEEDS_SERVER },
     async (t) => {
       await pauseReplay(standby);
       try {
@@ -353,6 +379,10 @@ describe('partition lag on the standby', () => {
         );
         await waitForReceived(standby);
         lagAnswers.push({ stage: 'registered on the primary, not replayed', answer: await search({ version: 'v3' }) });
+        // The CLI on the lagging standby: the same refusal, exit 1 (retryable), not exit 2 (no such version).
+        cliLag = await runCli(['search', QUERIES[2]!, '--version', 'v3'], {
+          env: { DATABASE_URL: standby.url(DB_NAME), EMBCTL_HOME: home },
+        });
         // Let the registration through, then hold the backfill back.
         await resumeReplay(standby);
         await waitForReplay(standby);
@@ -374,8 +404,15 @@ describe('partition lag on the standby', () => {
         assert.ok(Number(answer.retryAfter) > 0, `${stage}: Retry-After: ${show(answer)}`);
         const message = answer.body.error?.message ?? '';
         assert.match(message, /v3/, `${stage}: names the version: ${message}`);
-        assert.match(message, /replica|standby/i, `${stage}: says the replica is behind: ${message}`);
+        assert.match(message, /read replica has not replayed/, `${stage}: says the replica is behind: ${message}`);
+        assert.equal(answer.body.error?.code, 'replica_behind', show(answer));
       }
+      assert.ok(cliLag, 'the CLI ran while replay was paused');
+      const cliShow = `exit ${cliLag.code}; stderr: ${cliLag.stderr.trim()}`;
+      t.diagnostic(`embctl search --version v3 on the lagging standby: ${cliShow}`);
+      assert.equal(cliLag.code, 1, `exit 1 (retryable), not 2 (no such version): ${cliShow}`);
+      assert.equal(cliLag.stderr.trim().split('\n').length, 1, `one line: ${cliShow}`);
+      assert.match(cliLag.stderr, /read replica has not replayed the registration of version v3/, cliShow);
     },
   );
 
@@ -391,6 +428,10 @@ describe('partition lag on the standby', () => {
     assert.ok((r.body.hits?.length ?? 0) > 0, 'v3 answers with hits');
     const d = await search();
     assert.equal(d.body.version, 'v1', 'searches without a version still go to the active one');
+    // Caught up, a name no primary has is still "no such version" (404), not a retry loop.
+    const unknown = await search({ version: 'v9' });
+    assert.equal(unknown.status, 404, show(unknown));
+    assert.equal(unknown.body.error?.code, 'unknown_version', show(unknown));
     assertAlive();
   });
 });
