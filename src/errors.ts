@@ -12,6 +12,8 @@
  * - NotFoundError (`not_found`, a kind of InputError): a version, judged set, ... that is named does not exist.
  * - RefusedError (`refused`, or a readiness code): a rule refuses the action.
  * - UnavailableError (`unavailable`): the database is away or cannot be opened; try again later.
+ * - ReplicaBehindError (`replica_behind`): a hot standby has not replayed yet what was named (a
+ *   version just registered or backfilled on the primary); try again shortly.
  * - EncoderError (`encoder_failed`): the encoder gave no answer (down, failed after retries, closed);
  *   EncoderOutputError (`encoder_bad_output`): it answered with vectors embctl cannot use.
  * - WriteFailedError (`write_failed`): the database rejected a write; that unit of work was rolled back.
@@ -45,6 +47,7 @@ export const ERROR_CODES = [
   'refused',
   ...READINESS_CODES,
   'unavailable',
+  'replica_behind',
   'encoder_failed',
   'encoder_bad_output',
   'write_failed',
@@ -117,6 +120,23 @@ export class UnavailableError extends EmbctlError {
   constructor(message: string, options?: EmbctlErrorOptions & { retryAfterSeconds?: number }) {
     super(message, [], options);
     this.retryAfterSeconds = options?.retryAfterSeconds ?? 2;
+  }
+}
+
+/**
+ * A hot standby (read replica) has not replayed yet what a request names: a
+ * version registered or backfilled on the primary a moment ago, whose row or
+ * vectors are still in the WAL the standby has not applied. The same request
+ * succeeds once replay catches up: the HTTP service answers 503 with
+ * Retry-After, the CLI exits 1.
+ */
+export class ReplicaBehindError extends EmbctlError {
+  readonly code = 'replica_behind';
+  /** Suggested wait before trying again, in seconds. */
+  readonly retryAfterSeconds: number;
+  constructor(message: string, options?: EmbctlErrorOptions & { retryAfterSeconds?: number }) {
+    super(message, [], options);
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? 1;
   }
 }
 

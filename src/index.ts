@@ -16,6 +16,7 @@ export {
   NotFoundError,
   RefusedError,
   UnavailableError,
+  ReplicaBehindError,
   EncoderError,
   EncoderOutputError,
   WriteFailedError,

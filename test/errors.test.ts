@@ -17,6 +17,7 @@ import {
   InvariantError,
   NotFoundError,
   RefusedError,
+  ReplicaBehindError,
   UnavailableError,
   UsageError,
   WriteFailedError,
@@ -46,6 +47,7 @@ const oneOfEach: Record<ErrorCode, EmbctlError> = {
   gate_failed: new RefusedError('gate failed', [], { code: 'gate_failed' }),
   gate_missing: new RefusedError('no gate', [], { code: 'gate_missing' }),
   unavailable: new UnavailableError('database away', { retryAfterSeconds: 7 }),
+  replica_behind: new ReplicaBehindError('v3 is not on this replica yet', { retryAfterSeconds: 3 }),
   encoder_failed: new EncoderError('encoder down'),
   encoder_bad_output: new EncoderOutputError('NaN'),
   write_failed: new WriteFailedError('trigger said no'),
@@ -77,6 +79,7 @@ describe('error codes', () => {
       gate_failed: 1,
       gate_missing: 1,
       unavailable: 1,
+      replica_behind: 1,
       encoder_failed: 1,
       encoder_bad_output: 1,
       write_failed: 1,
@@ -105,6 +108,7 @@ describe('error codes', () => {
       gate_failed: '409 refused -',
       gate_missing: '409 refused -',
       unavailable: '503 database_unavailable 7',
+      replica_behind: '503 replica_behind 3',
       encoder_failed: '503 unavailable 5',
       encoder_bad_output: '503 unavailable 5',
       write_failed: '503 unavailable 5',
@@ -115,6 +119,7 @@ describe('error codes', () => {
     assert.equal(toHttpError(oneOfEach.invalid_input).message, 'bad file');
     assert.deepEqual(toHttpError(oneOfEach.invalid_input).details, ['line 3: bad']);
     assert.equal(toHttpError(oneOfEach.unavailable).message, 'the database is unavailable right now: try again in 7 s');
+    assert.equal(toHttpError(oneOfEach.replica_behind).message, 'v3 is not on this replica yet');
   });
 
   test('errors that are not embctl errors: connection loss 503, read-only 409, bad value 400, anything else 500', () => {

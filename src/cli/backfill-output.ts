@@ -99,7 +99,7 @@ export function reportBackfill(ctx: CliContext, s: BackfillSummary): void {
 
 /** `embctl sync` and `embctl ingest --sync`: syncLiveVersions with signals, progress and a line per version. */
 export async function syncAndReport(ctx: CliContext, workers: number): Promise<void> {
-  const db = await ctx.db();
+  const db = await ctx.writableDb('sync');
   await requireSchema(db);
   const results = await withSignals(
     (signal, hardSignal) =>

@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../log/index.js';
 import { createOutput, type Output } from './output.js';
 import { secretsOfUrl } from '../db/index.js';
 import type { EncoderDeps } from '../encoders/index.js';
+import { refuseStandby } from './standby-guard.js';
 
 /**
  * What every command gets: the configuration (parsed once), a logger, the
@@ -65,6 +66,16 @@ export class CliContext {
       });
     }
     return this.#db;
+  }
+
+  /**
+   * The database, for a command that writes: a hot standby is refused up
+   * front, naming its primary. `action` says what was refused ("activate v2").
+   */
+  async writableDb(action: string): Promise<Db> {
+    const db = await this.db();
+    await refuseStandby(db, action);
+    return db;
   }
 
   /**

@@ -18,6 +18,7 @@ export const EXIT_CODES = {
   gate_failed: 1,
   gate_missing: 1,
   unavailable: 1,
+  replica_behind: 1,
   encoder_failed: 1,
   encoder_bad_output: 1,
   write_failed: 1,

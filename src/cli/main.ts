@@ -1,9 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isEmbctlError } from '../errors.js';
+import { standbyInfo } from '../db/index.js';
 import { scrubSecrets } from '../log/index.js';
 import { CliContext } from './context.js';
 import { exitCodeOf } from './exit-codes.js';
 import { registerCommands } from './commands/index.js';
+import { isReadOnlyError, standbyWriteRefusal } from './standby-guard.js';
 
 /**
  * The command line: parses arguments, runs one command module, and is the
@@ -35,10 +37,26 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
-    return reportError(e, ctx);
+    return reportError(await explainReadOnly(e, ctx), ctx);
   } finally {
     await ctx.close().catch(() => {});
   }
+}
+
+/**
+ * A write that reached a hot standby without being refused up front (a
+ * command that does not ask first) failed with "read-only transaction":
+ * say what the database is and where its primary is instead.
+ */
+async function explainReadOnly(e: unknown, ctx: CliContext): Promise<unknown> {
+  if (isEmbctlError(e) || !isReadOnlyError(e)) return e;
+  try {
+    const info = await standbyInfo((await ctx.db()).kysely);
+    if (info.standby) return standbyWriteRefusal(info, 'write');
+  } catch {
+    // the database went away meanwhile: report the first error
+  }
+  return e;
 }
 
 function reportError(e: unknown, ctx: CliContext): number {

@@ -17,4 +17,5 @@ export type {
   VersionEventKind,
   VersionState,
 } from './schema.js';
+export { primaryFromConninfo, replayLag, standbyInfo, type ReplayLag, type StandbyInfo } from './standby.js';
 export { formatVectorText, vectorBinarySize, vectorProblem, writeVectorBinary } from './vector-codec.js';

@@ -15,6 +15,7 @@ import { checkFilter } from './filters.js';
 import { ivfflatLists, type Knobs } from './knobs.js';
 import { resolveVersion, type ResolvedVersion } from './resolve-version.js';
 import { reciprocalRankFusion, RRF_K } from './rrf.js';
+import { explainReplicaLag } from './replica-lag.js';
 import { runQuery } from './run-query.js';
 import { scoreFromDistance } from './score.js';
 import type { CandidateRow } from './sql.js';
@@ -269,14 +270,19 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
       if (closed) throw new Error('searcher is closed');
       const k = checkRequest(req);
       try {
-        return await searchOnce(req, k);
+        try {
+          return await searchOnce(req, k);
+        } catch (e) {
+          // The version was retired (its partition dropped) between resolving
+          // it and querying: resolve again, once.
+          if ((e as { code?: string }).code !== '42P01') throw e;
+          forgetVersions();
+          logger.info('partition vanished during a search (version retired); resolving the version again');
+          return await searchOnce(req, k);
+        }
       } catch (e) {
-        // The version was retired (its partition dropped) between resolving
-        // it and querying: resolve again, once.
-        if ((e as { code?: string }).code !== '42P01') throw e;
-        forgetVersions();
-        logger.info('partition vanished during a search (version retired); resolving the version again');
-        return await searchOnce(req, k);
+        // On a hot standby, a version just made on the primary may not be replayed yet: say so, retryably.
+        throw await explainReplicaLag(db, e, req.version ?? opts.pinVersion);
       }
     },
     servingVersion: () => resolveVersion(db.kysely, undefined, opts.pinVersion, active, byKey),

@@ -1,4 +1,4 @@
-import { EmbctlError, UnavailableError, type ErrorCode } from '../errors.js';
+import { EmbctlError, ReplicaBehindError, UnavailableError, type ErrorCode } from '../errors.js';
 import { isConnectionLoss } from '../db/index.js';
 import { HttpError } from './http-util.js';
 
@@ -29,6 +29,7 @@ export const HTTP_ANSWERS = {
   gate_failed: { status: 409, error: 'refused' },
   gate_missing: { status: 409, error: 'refused' },
   unavailable: { status: 503, error: 'database_unavailable', retryAfter: 2 },
+  replica_behind: { status: 503, error: 'replica_behind', retryAfter: 1 },
   encoder_failed: { status: 503, error: 'unavailable', retryAfter: 5 },
   encoder_bad_output: { status: 503, error: 'unavailable', retryAfter: 5 },
   write_failed: { status: 503, error: 'unavailable', retryAfter: 5 },
@@ -67,8 +68,8 @@ export function toHttpError(e: unknown): HttpError {
 function fromEmbctlError(e: EmbctlError): HttpError {
   if (e instanceof UnavailableError) return databaseUnavailable(e.retryAfterSeconds);
   const answer: HttpAnswer = HTTP_ANSWERS[e.code];
-  const headers: Record<string, string> =
-    answer.retryAfter === undefined ? {} : { 'retry-after': String(answer.retryAfter) };
+  const retryAfter = e instanceof ReplicaBehindError ? e.retryAfterSeconds : answer.retryAfter;
+  const headers: Record<string, string> = retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) };
   return new HttpError(answer.status, answer.error, e.brief, e.details, headers);
 }
 

@@ -56,7 +56,7 @@ Ctrl-C once: stop claiming, finish in-flight batches, exit; twice: exit at once.
 Killed any other way, run it again: it resumes where it stopped.`,
     )
     .action(async (key: string, f: BackfillFlags) => {
-      const db = await ctx.db();
+      const db = await (f.dryRun ? ctx.db() : ctx.writableDb(`backfill ${key}`));
       await requireSchema(db);
       const deps = ctx.encoderDeps();
       const options: BackfillOptions = {
@@ -131,7 +131,7 @@ Killed any other way, run it again: it resumes where it stopped.`,
         key: string,
         f: { rebuild?: boolean; force?: boolean; maintenanceWorkMem?: string; parallelWorkers?: number },
       ) => {
-        const db = await ctx.db();
+        const db = await ctx.writableDb(`build the index of ${key}`);
         await requireSchema(db);
         const v = await requireVersion(db.kysely, key);
         const r = await buildIndex(db, v, {

@@ -43,7 +43,7 @@ Examples:
   $ cat export.jsonl | embctl ingest - --skip-invalid --sync`,
     )
     .action(async (paths: string[], f: IngestFlags) => {
-      const db = await ctx.db();
+      const db = await (f.dryRun ? ctx.db() : ctx.writableDb('ingest'));
       await requireSchema(db);
       const progress = createProgress(ctx.logger, { quiet: ctx.out.json });
       let report: IngestReport;

@@ -29,7 +29,7 @@ Examples:
   $ embctl activate v2 --force --reason "gate flaky on segment legal, approved by @ana"`,
     )
     .action(async (key: string, f: ForceFlags) => {
-      const db = await ctx.db();
+      const db = await ctx.writableDb(`activate ${key}`);
       await requireSchema(db);
       const r = await activate(db, key, {
         force: f.force,
@@ -67,7 +67,7 @@ Examples:
   $ embctl rollback --to v1 --reason "latency regression"`,
     )
     .action(async (f: ForceFlags & { to?: string }) => {
-      const db = await ctx.db();
+      const db = await ctx.writableDb('roll back');
       await requireSchema(db);
       const r = await rollback(db, {
         to: f.to,
@@ -105,7 +105,7 @@ Examples:
   $ embctl retire v1 --yes --reason "replaced by v2"`,
     )
     .action(async (key: string, f: { yes?: boolean; reason?: string }) => {
-      const db = await ctx.db();
+      const db = await ctx.writableDb(`retire ${key}`);
       await requireSchema(db);
       const plan = await planRetire(db, key);
       if (plan.alreadyRetired) {

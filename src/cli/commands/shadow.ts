@@ -42,7 +42,7 @@ Examples:
   $ embctl shadow start v2 --sample 0.05 --k 20 --store-text`,
     )
     .action(async (key: string, f: StartFlags) => {
-      const db = await ctx.db();
+      const db = await ctx.writableDb(`start shadowing ${key}`);
       await requireSchema(db);
       const r = await startShadow(
         db,
@@ -72,7 +72,7 @@ Examples:
     .option('--reason <text>', 'why, for the audit trail')
     .addHelpText('after', '\nExamples:\n  $ embctl shadow stop\n  $ embctl shadow stop v2 --reason "enough data"')
     .action(async (key: string | undefined, f: { reason?: string }) => {
-      const db = await ctx.db();
+      const db = await ctx.writableDb('stop shadowing');
       await requireSchema(db);
       const stopped = await stopShadow(db, { key, reason: f.reason }, { actor: ctx.config.actorName });
       ctx.out.result({ stopped });

@@ -64,7 +64,7 @@ Examples:
   $ OPENAI_BASE_URL=http://localhost:11434/v1 embctl versions register ollama --encoder openai:nomic-embed-text`,
     )
     .action(async (key: string, f: RegisterFlags, cmd: Command) => {
-      const db = await ctx.db();
+      const db = await ctx.writableDb(`register ${key}`);
       await requireSchema(db);
       const normalizeGiven = cmd.getOptionValueSource('normalize') === 'cli';
       const row = await registerVersion(
