@@ -1,6 +1,8 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { freshDb, type TestDb } from './support/db.js';
+import { freshDb, freshTarget, type TestDb } from './support/db.js';
+import { runCli, targetEnv } from './support/cli.js';
+import { startServe } from './support/serve-process.js';
 import { writeCorpus } from './support/corpus.js';
 import { rawRequest, type RawResponse } from './support/raw-http.js';
 import { ingest } from '../src/ingest/index.js';
@@ -219,5 +221,39 @@ describe('overload: the Admission queue on its own', () => {
       waitMs: 250,
       retryAfterSeconds: 1,
     });
+  });
+});
+
+describe('overload: the serve flags', () => {
+  test('--max-in-flight, --max-queue and --queue-wait-ms reach the service; without them the limits follow EMBCTL_POOL_SIZE; a bad value exits 2', async () => {
+    const target = await freshTarget();
+    try {
+      const env = { ...targetEnv(target), EMBCTL_POOL_SIZE: '6' };
+      const migrated = await runCli(['migrate'], { env });
+      assert.equal(migrated.code, 0, migrated.stderr);
+      const limits = async (args: string[]) => {
+        const serve = await startServe(env, args);
+        try {
+          const text = await (await fetch(`${serve.base}/metrics`)).text();
+          const read = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+          return {
+            limit: read('embctl_http_admitted_in_flight_limit'),
+            queue: read('embctl_http_admission_queue_limit'),
+          };
+        } finally {
+          await serve.stop();
+        }
+      };
+      assert.deepEqual(await limits(['--max-in-flight', '3', '--max-queue', '5', '--queue-wait-ms', '250']), {
+        limit: 3,
+        queue: 5,
+      });
+      assert.deepEqual(await limits([]), { limit: 4, queue: 16 }, 'pool 6: two kept back, four waiting per slot');
+      const bad = await runCli(['serve', '--port', '0', '--max-queue', '-1'], { env });
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, /--max-queue.*expected a whole number from 0 to 100000, got "-1"/);
+    } finally {
+      await target.destroy();
+    }
   });
 });
