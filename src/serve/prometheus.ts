@@ -4,6 +4,7 @@
  * here, once. No dependency, no global state.
  */
 import type { ShadowStats } from '../shadow/index.js';
+import type { AdmissionStats } from './admission.js';
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -137,5 +138,26 @@ export function shadowMetricsText(s: ShadowStats): string {
     counter('embctl_shadow_failed_total', 'Candidate searches or writes that failed.', s.failed),
     gauge('embctl_shadow_queue_depth', 'Candidate queries waiting.', s.queueDepth),
     gauge('embctl_shadow_in_flight', 'Candidate searches running.', s.inFlight),
+  ].join('\n');
+}
+
+/** Admission control (searches and /v1/versions): slots in use, the wait queue, and refusals by reason. */
+export function admissionMetricsText(s: AdmissionStats): string {
+  const rejected = new Counter(
+    'embctl_http_overload_rejections_total',
+    'Requests refused with 503 because the service was overloaded, by reason (queue_full, wait_timeout).',
+  );
+  for (const [reason, n] of Object.entries(s.rejected)) rejected.set({ reason }, n);
+  const gauge = (name: string, help: string, v: number) => {
+    const g = new Gauge(name, help);
+    g.set({}, v);
+    return g.render();
+  };
+  return [
+    rejected.render(),
+    gauge('embctl_http_admitted_in_flight', 'Searches and version reads running now.', s.running),
+    gauge('embctl_http_admitted_in_flight_limit', 'Most searches and version reads that run at once.', s.limit),
+    gauge('embctl_http_admission_queue_depth', 'Requests waiting for a slot now.', s.queued),
+    gauge('embctl_http_admission_queue_limit', 'Most requests that wait for a slot.', s.queueLimit),
   ].join('\n');
 }

@@ -6,8 +6,9 @@ import { scrubSecrets, type Logger } from '../log/index.js';
 import { createSearcher, type Searcher } from '../search/index.js';
 import type { EncoderDeps } from '../encoders/index.js';
 import { createShadower, type Shadower } from '../shadow/index.js';
+import { Admission, admissionOptions, type AdmissionOptions, type Release } from './admission.js';
 import { HttpError, sendError, sendJson } from './http-util.js';
-import { ServiceMetrics, shadowMetricsText } from './prometheus.js';
+import { ServiceMetrics, admissionMetricsText, shadowMetricsText } from './prometheus.js';
 import { activateRoute, rollbackRoute, searchRoute, toHttpError, versionsRoute, type RouteContext } from './routes.js';
 import { matchRoute } from './router.js';
 import { standbyInfo, type StandbyInfo } from './standby.js';
@@ -31,6 +32,16 @@ export interface ServiceOptions {
    */
   replica?: boolean;
   shadowQueueSize?: number;
+  /** The database pool's size (EMBCTL_POOL_SIZE, default 10): the admission defaults derive from it. */
+  poolSize?: number;
+  /**
+   * Admission control of searches and /v1/versions (see admission.ts): how
+   * many run at once, how many wait, and for how long; beyond that a 503 with
+   * Retry-After. Defaults: `admissionOptions(poolSize)`.
+   */
+  admission?: Partial<AdmissionOptions>;
+  /** Test seam: wrap the searcher (e.g. hold searches until a test releases them). */
+  wrapSearcher?: (s: Searcher) => Searcher;
   /** Test seam: whether the database is a hot standby (default: ask it). */
   standbyInfo?: () => Promise<StandbyInfo>;
 }
@@ -40,6 +51,7 @@ export interface Service {
   readonly searcher: Searcher;
   readonly shadower: Shadower | undefined;
   readonly metrics: ServiceMetrics;
+  readonly admission: Admission;
   listen(port: number, host?: string): Promise<{ port: number; host: string }>;
   /** Requests being handled now. */
   inFlight(): number;
@@ -56,12 +68,15 @@ export function createService(db: Db, opts: ServiceOptions): Service {
   const logger = opts.logger.child({ component: 'http' });
   // On a primary server the active version is cached and LISTEN/NOTIFY drops
   // the cache on a flip; on PGlite (one process) and on replicas it is read per request.
-  const searcher = createSearcher(db, {
+  const made = createSearcher(db, {
     logger: opts.logger,
     pinVersion: opts.pinVersion,
     encoderDeps: opts.encoderDeps,
     watchActive: db.backend === 'postgres' && !opts.replica,
   });
+  const searcher = opts.wrapSearcher ? opts.wrapSearcher(made) : made;
+  // Requests that need the pool pass here; /healthz, /metrics and the admin routes do not wait behind them.
+  const admission = new Admission(admissionOptions(opts.poolSize ?? 10, opts.admission));
   let inFlight = 0; // requests being handled (shadowing waits for 0)
   const shadower =
     opts.shadow === false || opts.replica
@@ -96,6 +111,7 @@ export function createService(db: Db, opts: ServiceOptions): Service {
     inFlight++;
     let route = 'unknown';
     let version: string | undefined;
+    let release: Release | undefined;
     try {
       const match = matchRoute(req.url);
       if (!match)
@@ -119,6 +135,7 @@ export function createService(db: Db, opts: ServiceOptions): Service {
       }
       if (draining)
         throw new HttpError(503, 'shutting_down', 'the service is shutting down', [], { 'retry-after': '1' });
+      if (match.route === 'search' || match.route === 'versions') release = await admission.acquire();
       switch (match.route) {
         case 'search':
           version = await searchRoute(ctx, req, res);
@@ -138,7 +155,7 @@ export function createService(db: Db, opts: ServiceOptions): Service {
           await health(db, searcher, res);
           break;
         case 'metrics':
-          await sendMetrics(ctx, res);
+          await sendMetrics(ctx, admission, res);
           break;
       }
     } catch (e) {
@@ -149,6 +166,7 @@ export function createService(db: Db, opts: ServiceOptions): Service {
       if (!res.headersSent) sendError(res, he);
       else res.destroy();
     } finally {
+      release?.();
       metrics.requests.inc({ route, status: String(res.statusCode) });
       logger.info(
         {
@@ -172,6 +190,7 @@ export function createService(db: Db, opts: ServiceOptions): Service {
     searcher,
     shadower,
     metrics,
+    admission,
     inFlight: () => inFlight,
     listen(port, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
@@ -256,12 +275,12 @@ function pathOf(target: string | undefined): string {
   return p.length > 200 ? `${p.slice(0, 200)}…` : p;
 }
 
-async function sendMetrics(ctx: RouteContext, res: ServerResponse): Promise<void> {
+async function sendMetrics(ctx: RouteContext, admission: Admission, res: ServerResponse): Promise<void> {
   const serving = await ctx.searcher.servingVersion().catch(() => undefined);
-  const text = ctx.metrics.render(
-    serving?.row.version_key ?? null,
-    ctx.shadower ? [shadowMetricsText(ctx.shadower.stats())] : [],
-  );
+  const text = ctx.metrics.render(serving?.row.version_key ?? null, [
+    admissionMetricsText(admission.stats()),
+    ...(ctx.shadower ? [shadowMetricsText(ctx.shadower.stats())] : []),
+  ]);
   res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
   res.end(text);
 }

@@ -8,6 +8,15 @@ import type { Db } from '../../db/index.js';
 import { NotFoundError, RefusedError } from '../../errors.js';
 import { findVersion, listVersions, VERSION_KEY } from '../../versions/index.js';
 
+interface ServeFlags {
+  port: number;
+  host: string;
+  shadow: boolean;
+  maxInFlight?: number;
+  maxQueue?: number;
+  queueWaitMs?: number;
+}
+
 export function registerServe(program: Command, ctx: CliContext): void {
   program
     .command('serve')
@@ -15,6 +24,21 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .option('--port <n>', 'port (default 8080; 0 picks a free one)', intOption(0, 65535), 8080)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--no-shadow', 'do not mirror sampled queries to a shadowed candidate')
+    .option(
+      '--max-in-flight <n>',
+      'searches and version reads that run at once (default: EMBCTL_POOL_SIZE - 2, at least 1)',
+      intOption(1, 10_000),
+    )
+    .option(
+      '--max-queue <n>',
+      'requests that wait for a slot; beyond that a 503 with Retry-After (default: 4 × --max-in-flight)',
+      intOption(0, 100_000),
+    )
+    .option(
+      '--queue-wait-ms <ms>',
+      'longest wait for a slot before a 503 with Retry-After (default 5000)',
+      intOption(1, 600_000),
+    )
     .addHelpText(
       'after',
       `
@@ -22,9 +46,10 @@ Examples:
   $ embctl serve --port 8080
   $ curl -s localhost:8080/v1/search -H 'content-type: application/json' -d '{"query":"return a damaged tent","k":5}'
   $ EMBCTL_SERVE_TOKEN=... embctl serve      # enables POST /v1/versions/<key>/activate and /v1/rollback
-  $ EMBCTL_PIN_VERSION=v1 embctl serve       # emergency: serve v1 whatever the active flag says`,
+  $ EMBCTL_PIN_VERSION=v1 embctl serve       # emergency: serve v1 whatever the active flag says
+  $ embctl serve --max-in-flight 8 --max-queue 32 --queue-wait-ms 2000   # overload: 503 + Retry-After beyond that`,
     )
-    .action(async (f: { port: number; host: string; shadow: boolean }) => {
+    .action(async (f: ServeFlags) => {
       const db = await ctx.db();
       await requireSchema(db);
       const c = ctx.config;
@@ -43,6 +68,8 @@ Examples:
         shadow: f.shadow,
         replica,
         encoderDeps: ctx.encoderDeps(),
+        poolSize: c.poolSize,
+        admission: { limit: f.maxInFlight, queue: f.maxQueue, waitMs: f.queueWaitMs },
       });
       const addr = await service.listen(f.port, f.host);
       ctx.out.result({ listening: addr });
