@@ -1,10 +1,9 @@
 import { Command } from 'commander';
 import { writeOutputFile } from '../../util/index.js';
-import { RefusedError, UsageError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import {
   calibrateJudge,
   formatPool,
-  importLabels,
   judgeVersion,
   labelsFormat,
   loadScorer,
@@ -16,67 +15,27 @@ import {
   type JudgeReport,
 } from '../../judge/index.js';
 import { crossEncoderJudge, parseJudgeSpec, HUMAN_JUDGE, type Judge } from '../../judges/index.js';
-import { isKeyKind, loadJudgedSet, type JudgedSet, type KeyKind } from '../../judged-set/index.js';
 import { judgeCounts, latestCalibration } from '../../judgments/index.js';
-import { createSearchRetriever, findDefaultJudgedSet } from '../../evaluate/index.js';
-import { parseSince } from '../../shadow/index.js';
-import { activeVersion, listVersions, requireVersion, type VersionRow } from '../../versions/index.js';
-import type { Db } from '../../db/index.js';
+import { createSearchRetriever } from '../../evaluate/index.js';
+import { listVersions } from '../../versions/index.js';
 import { withSignals } from '../backfill-output.js';
 import type { CliContext } from '../context.js';
 import { intOption, numberOption } from '../options.js';
 import { createProgress, formatDuration } from '../progress.js';
 import { requireSchema } from '../schema-guard.js';
-
-interface SourceFlags {
-  judged?: string;
-  queries?: string;
-  key?: string;
-  split?: string;
-  fromShadow?: boolean;
-  since: string;
-  limit?: number;
-}
-
-interface JudgeFlags extends SourceFlags {
-  version: string;
-  baseline?: string;
-  judge: string;
-  thresholds?: number[];
-  depth: number;
-  maxPairs?: number;
-  maxCost?: number;
-  concurrency?: number;
-  rpm?: number;
-  tpm?: number;
-  maxTokens?: number;
-  retryFailed?: boolean;
-  dryRun?: boolean;
-}
-
-function thresholdsOption(value: string): number[] {
-  const parts = value.split(',').map((s) => Number(s.trim()));
-  if (parts.length !== 3 || parts.some((n) => !Number.isFinite(n)))
-    throw new UsageError(
-      `--thresholds takes three numbers, the lowest score of grades 1, 2 and 3 (e.g. -3,0,3), got "${value}"`,
-    );
-  return parts;
-}
-
-function sourceOptions(cmd: Command): Command {
-  return cmd
-    .option('--judged <path>', 'judged set whose queries are pooled (default: the one evals/*.judged.jsonl)')
-    .option('--queries <file>', 'queries file (TSV or JSONL) for a TREC qrels --judged file')
-    .option('--key <kind>', "what the labels name: document_id or semantic_key (default: the set's, else document_id)")
-    .option('--split <name>', 'BEIR folder: which qrels/<split>.tsv (default test)')
-    .option('--from-shadow', "pool the queries of the candidate's shadow log (needs shadow start --store-text)")
-    .option('--since <duration>', 'with --from-shadow: window, e.g. 24h, 7d (or an ISO date)', '24h')
-    .option(
-      '--limit <n>',
-      'with --from-shadow: most distinct queries, the most frequent first (default 200)',
-      intOption(1, 1_000_000),
-    );
-}
+import { printCalibration, printReport } from '../judge-output.js';
+import {
+  importCommand,
+  judgeOptions,
+  limitPairs,
+  loadSet,
+  pickVersions,
+  querySource,
+  sourceOptions,
+  thresholdsOption,
+  type JudgeFlags,
+  type SourceFlags,
+} from './judge-inputs.js';
 
 export function registerJudge(program: Command, ctx: CliContext): void {
   const judge = program
@@ -292,41 +251,7 @@ judge already graded are never judged again. Examples:
             onProgress: (p) => progress.update(`calibrating: ${p.done}/${p.total} pairs · $${p.cost.usd.toFixed(4)}`),
           });
           progress.done();
-          ctx.out.result({
-            judge: r.judge.id,
-            judged_set: r.judgedSet,
-            pairs: r.pairs,
-            failed: r.failed,
-            kappa: r.kappa,
-            accuracy: r.accuracy,
-            kendall_tau: r.kendallTau,
-            thresholds: r.thresholds,
-            confusion: r.confusion,
-            versions: r.versions,
-            cost_usd: r.run.cost.usd,
-            calibration_id: r.calibrationId,
-          });
-          ctx.out.line(
-            `judge ${r.judge.id} against ${r.judgedSet.name} (${r.pairs} labelled pairs${r.failed ? `, ${r.failed} not graded` : ''}):`,
-          );
-          ctx.out.line(
-            `  Cohen's kappa (quadratic-weighted) ${r.kappa.toFixed(4)} · accuracy ${r.accuracy.toFixed(4)}`,
-          );
-          if (r.thresholds)
-            ctx.out.line(
-              `  thresholds (lowest score of grades 1, 2, 3): ${r.thresholds.map((t) => t.toFixed(4)).join(', ')}${fit ? ' (fitted; stored)' : ''}`,
-            );
-          if (r.kendallTau !== null)
-            ctx.out.line(
-              `  Kendall's tau of the version ranking by nDCG@10: ${r.kendallTau.toFixed(4)} (${r.versions.map((v) => `${v.key} ${v.human.toFixed(3)}/${v.judge.toFixed(3)}`).join(', ')}; people/judge)`,
-            );
-          else ctx.out.line("  Kendall's tau: needs two or more backfilled versions");
-          ctx.out.line('  confusion (rows: people 0–3, columns: judge 0–3):');
-          for (const [g, row] of r.confusion.entries())
-            ctx.out.line(`    ${g}: ${row.map((n) => String(n).padStart(5)).join('')}`);
-          ctx.out.line(
-            `recorded as calibration ${r.calibrationId}; gates can require it: "min_kappa": ${Math.max(0, Math.floor(r.kappa * 10) / 10)}`,
-          );
+          printCalibration(ctx, r, Boolean(fit));
         } finally {
           progress.done();
           await retriever.close?.();
@@ -351,109 +276,4 @@ judge already graded are never judged again. Examples:
           `${r.judge}  ${r.graded} graded, ${r.failed} failed  kappa ${r.kappa === null ? 'not calibrated' : r.kappa.toFixed(4)}`,
         );
     });
-}
-
-function judgeOptions(ctx: CliContext, f: { maxTokens?: number; thresholds?: number[] }) {
-  const deps = ctx.encoderDeps();
-  return {
-    thresholds: f.thresholds,
-    maxTokens: f.maxTokens,
-    cwd: process.cwd(),
-    logger: ctx.logger,
-    openai: { apiKey: deps.openaiApiKey, baseURL: deps.openaiBaseUrl, env: deps.env },
-  };
-}
-
-async function pickVersions(
-  db: Db,
-  f: { version: string; baseline?: string },
-): Promise<{ candidate: VersionRow; baseline: VersionRow | null }> {
-  const candidate = await requireVersion(db.kysely, f.version);
-  const baseline = f.baseline
-    ? await requireVersion(db.kysely, f.baseline)
-    : ((await activeVersion(db.kysely)) ?? null);
-  for (const v of [candidate, baseline])
-    if (v?.state === 'retired')
-      throw new RefusedError(`version ${v.version_key} is retired: its vectors may be gone; pool live versions`);
-  return { candidate, baseline: baseline && baseline.id !== candidate.id ? baseline : null };
-}
-
-function keyOf(f: SourceFlags): KeyKind | undefined {
-  if (f.key === undefined) return undefined;
-  if (!isKeyKind(f.key)) throw new UsageError('--key must be document_id or semantic_key');
-  return f.key;
-}
-
-async function loadSet(f: SourceFlags): Promise<JudgedSet> {
-  return loadJudgedSet(f.judged ?? findDefaultJudgedSet(), { queries: f.queries, keyKind: keyOf(f), split: f.split });
-}
-
-async function querySource(f: SourceFlags) {
-  if (f.fromShadow) {
-    if (f.judged) throw new UsageError('--from-shadow and --judged pick the queries two ways: give one');
-    return { kind: 'shadow' as const, since: parseSince(f.since), limit: f.limit, keyKind: keyOf(f) ?? 'document_id' };
-  }
-  if (f.limit !== undefined) throw new UsageError('--limit applies to --from-shadow only');
-  return { kind: 'judged-set' as const, set: await loadSet(f) };
-}
-
-/** Keep the first `max` labelled pairs (in query order) of a set. */
-function limitPairs(set: JudgedSet, max: number | undefined): JudgedSet {
-  if (max === undefined) return set;
-  let left = max;
-  const queries = set.queries.map((q) => {
-    const relevant = new Map([...q.relevant].slice(0, Math.max(0, left)));
-    left -= relevant.size;
-    return { ...q, relevant };
-  });
-  return { ...set, queries };
-}
-
-async function importCommand(ctx: CliContext, file: string, f: SourceFlags): Promise<void> {
-  const set = f.judged ? await loadSet(f) : undefined;
-  const db = await ctx.db();
-  await requireSchema(db);
-  const r = await importLabels(db.kysely, file, {
-    keyKind: keyOf(f),
-    judgedSet: set,
-    actor: ctx.config.actorName,
-    spec: `file:${file}`,
-  });
-  ctx.out.result({ file, labels: r.labels, written: r.written, unlabelled: r.skippedUnlabelled });
-  ctx.out.line(
-    `imported ${r.labels} human labels from ${file}${r.skippedUnlabelled ? ` (${r.skippedUnlabelled} lines without a grade left out)` : ''}: evaluate now scores with them (label source "human")`,
-  );
-}
-
-function printReport(ctx: CliContext, r: JudgeReport): void {
-  const p = r.pool;
-  ctx.out.result({
-    judge: r.judge.id,
-    candidate: r.candidate,
-    baseline: r.baseline,
-    source: r.source,
-    pool: p,
-    estimate: r.estimate,
-    run: r.run,
-    dry_run: r.run === null,
-  });
-  ctx.out.line(
-    `pool of ${r.candidate}${r.baseline ? ` and ${r.baseline}` : ''}, top ${p.depth}, ${p.queries} queries (${r.source}): ${p.pooled} pairs; ${p.labelled} already labelled, ${p.judged} already judged by ${r.judge.id}${p.failed ? `, ${p.failed} failed before` : ''}; ${p.toJudge} to judge in ${p.queriesToJudge} queries`,
-  );
-  const est = r.estimate;
-  if (r.run === null) {
-    ctx.out.line(
-      `dry run: ${est.pairs} pairs, ${p.queriesToJudge} queries, ~${est.inputTokens.toLocaleString('en-US')} input tokens, estimated $${est.usd.toFixed(4)}${r.judge.kind === 'cross-encoder' ? ' (local judge: no cost)' : ''}; nothing written`,
-    );
-    return;
-  }
-  const run = r.run;
-  if (p.toJudge === 0) {
-    ctx.out.line('nothing left to judge: every pooled pair is labelled or already judged by this judge');
-    return;
-  }
-  ctx.out.line(
-    `judged ${run.graded + run.failed} pairs in ${formatDuration(run.seconds)}: ${run.graded} graded, ${run.failed} failed${run.left ? `, ${run.left} left` : ''} · ${run.cost.inputTokens.toLocaleString('en-US')} tokens · $${run.cost.usd.toFixed(4)}${run.rateLimited ? ` · ${run.rateLimited}×429` : ''}`,
-  );
-  for (const reason of run.failures) ctx.out.line(`  not graded: ${reason}`);
 }
