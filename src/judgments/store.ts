@@ -118,26 +118,24 @@ export async function gradedJudgments(
   return q.orderBy('id').execute();
 }
 
-/** Failed pairs of a judge among these queries (to show, or to judge again with --retry-failed). */
+/** Forget a judge's failed verdicts on these pairs (before `--retry-failed` judges them again), in one statement. */
 export async function deleteFailed(
   db: Kysely<DB>,
   judge: string,
   keyKind: JudgedKeyKind,
   pairs: ReadonlyArray<{ querySha256: string; key: string }>,
 ): Promise<number> {
-  let n = 0;
-  for (const p of pairs) {
-    const r = await db
-      .deleteFrom('relevance_judgments')
-      .where('judge', '=', judge)
-      .where('key_kind', '=', keyKind)
-      .where('query_sha256', '=', p.querySha256)
-      .where('doc_key', '=', p.key)
-      .where('failure', 'is not', null)
-      .executeTakeFirst();
-    n += Number(r.numDeletedRows);
-  }
-  return n;
+  if (pairs.length === 0) return 0;
+  const r = await db
+    .deleteFrom('relevance_judgments')
+    .where('judge', '=', judge)
+    .where('key_kind', '=', keyKind)
+    .where('failure', 'is not', null)
+    .where(
+      sql<boolean>`(query_sha256, doc_key) in (select * from unnest(${pairs.map((p) => p.querySha256)}::text[], ${pairs.map((p) => p.key)}::text[]))`,
+    )
+    .executeTakeFirst();
+  return Number(r.numDeletedRows);
 }
 
 /** Every judge with judgments, with counts (for `judge list` and status). */
