@@ -5,6 +5,7 @@
  * were sent (or, open loop, Poisson arrivals at `rate` per second); each request's latency is measured around `fetch` + reading the
  * body. The worker source is plain JavaScript (no loader needed in the thread).
  */
+import http from 'node:http';
 import { Worker } from 'node:worker_threads';
 
 export interface LoadResult {
@@ -97,4 +98,41 @@ export function runLoad(opts: {
       if (!done) reject(new Error(`load worker exited with ${code}`));
     });
   });
+}
+
+/**
+ * One client of `POST /v1/search` on one kept-alive connection (node:http,
+ * lighter than fetch), for serial latency in the caller's own thread: what an
+ * application calling the service measures, minus the network.
+ */
+export function httpSearch(url: string): {
+  search: (query: string, k: number) => Promise<{ version: string; hits: { chunkId: number }[] }>;
+  close: () => void;
+} {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const search = (query: string, k: number) =>
+    new Promise<{ version: string; hits: { chunkId: number }[] }>((resolve, reject) => {
+      const body = JSON.stringify({ query, k });
+      const req = http.request(
+        url,
+        {
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (d: Buffer) => parts.push(d));
+          res.on('end', () => {
+            const text = Buffer.concat(parts).toString('utf8');
+            if (res.statusCode !== 200) reject(new Error(`POST /v1/search: ${res.statusCode} ${text.slice(0, 200)}`));
+            else resolve(JSON.parse(text) as { version: string; hits: { chunkId: number }[] });
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  return { search, close: () => agent.destroy() };
 }

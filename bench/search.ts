@@ -30,6 +30,9 @@
  *       then ONE statement, one round trip, on a pg.Client whose session did
  *       `SET hnsw.ef_search = <the library's default>` once:
  *       `SELECT chunk_id FROM <partition> ORDER BY embedding::vector(d) <=> $1 LIMIT 10`;
+ *     - POST /v1/search: the service as `embctl serve` runs it
+ *       (createService), serially over one kept-alive HTTP connection on
+ *       127.0.0.1 from this thread;
  *     - diagnostics: the library's default options (no watchActive: the
  *       active version read per request); its own `timings.searchMs`; the
  *       bare statement alone with the vector embedded beforehand.
@@ -53,6 +56,7 @@
  * Its output ends with one line per target (bench/lib.ts printTargets):
  *   TARGET search-<dims>d-p50: <library / bare query> (goal <= 1.1) OK|MISS
  *   TARGET search-<dims>d-p99: <library / bare query> (goal <= 1.2) OK|MISS
+ *   TARGET serve-<dims>d-p50-over-library-ms: <POST /v1/search p50 − library p50> (goal <= 1) OK|MISS
  *   TARGET recall@10-<dims>d-default-ef: <recall> (goal >= 0.95) OK|MISS
  *   TARGET shadow-open-loop-p99: <with shadow / without> (goal <= 1.05) OK|MISS
  */
@@ -93,7 +97,7 @@ import {
   type Target,
 } from './lib.js';
 import { loadQueries, partitionRows, prepare, type CorpusPlan } from './search-data.js';
-import { runLoad } from './search-client.js';
+import { httpSearch, runLoad } from './search-client.js';
 
 const flags = parseFlags(process.argv.slice(2), ['json', 'keep']);
 const ROWS = intFlag(flags, 'rows', 50_000);
@@ -117,7 +121,7 @@ const LATENCY_ON = listFlag(flags, 'latency-on', ['primary', 'candidate']);
 const K = 10;
 const P_KEY = 'bench-primary';
 const C_KEY = 'bench-candidate';
-const GOAL = { p50: 1.1, p99: 1.2, recall: 0.95, shadowP99: 1.05 };
+const GOAL = { p50: 1.1, p99: 1.2, recall: 0.95, shadowP99: 1.05, httpOverLibMs: 1 };
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -171,7 +175,8 @@ async function captureStatements(fn: () => Promise<unknown>): Promise<string[]> 
         : a && typeof a === 'object' && 'text' in a
           ? String((a as { text: string }).text)
           : '?';
-    seen.push(text.replace(/\s+/g, ' ').trim());
+    const named = a && typeof a === 'object' && 'name' in a && (a as { name?: string }).name;
+    seen.push(`${named ? '[prepared] ' : ''}${text.replace(/\s+/g, ' ').trim()}`);
     return original.apply(this, args);
   } as typeof proto.query;
   try {
@@ -180,6 +185,28 @@ async function captureStatements(fn: () => Promise<unknown>): Promise<string[]> 
     proto.query = original;
   }
   return seen;
+}
+
+/**
+ * The plan PostgreSQL keeps for the library's prepared statement once it
+ * switches to a generic plan (forced here): it must still walk the
+ * partition's ANN index, whatever the query vector.
+ */
+async function genericPlanOf(client: pg.Client, statements: string[], vector: string): Promise<string[]> {
+  const text = statements.find((x) => x.startsWith('[prepared] '))?.slice('[prepared] '.length);
+  if (!text) throw new Error(`the library's search is not a prepared statement: ${statements.join(' | ')}`);
+  await client.query('set plan_cache_mode = force_generic_plan');
+  await client.query(`prepare bench_generic as ${text}`);
+  try {
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`explain execute bench_generic($1, $2)`, [vector, K]);
+    const plan = rows.map((r) => r['QUERY PLAN'].trim());
+    if (!plan.some((l) => /Index Scan using \S+_ann on chunk_embeddings_v\d+/.test(l)))
+      throw new Error(`the library's generic plan does not use the partition's index:\n${plan.join('\n')}`);
+    return plan;
+  } finally {
+    await client.query('deallocate bench_generic');
+    await client.query('reset plan_cache_mode');
+  }
 }
 
 interface Series {
@@ -197,6 +224,10 @@ async function latencySection(db: Db, url: string, key: string, queries: string[
   });
   const searcher = createSearcher(db, { watchActive: true });
   const searcherDefault = createSearcher(db);
+  // The service as `embctl serve` runs it (its own searcher, watchActive), called over HTTP.
+  const service = createService(db, { logger: silentLogger(), actor: 'bench' });
+  const { port } = await service.listen(0);
+  const client = httpSearch(`http://127.0.0.1:${port}/v1/search`);
   const encoder = await encoderForVersion(v, { logger: silentLogger() });
   const embedText = async (q: string) => formatVectorText((await encoder.embed([q]))[0]!);
   const vectors = await Promise.all(queries.map(embedText));
@@ -218,8 +249,10 @@ async function latencySection(db: Db, url: string, key: string, queries: string[
     await searcher.search({ query: q, k: K });
     await searcherDefault.search({ query: q, k: K });
     await runBare(vectors[i]!);
+    await client.search(q, K);
   }
   const statements = await captureStatements(() => searcher.search({ query: queries[0]!, k: K }));
+  const genericPlan = await genericPlanOf(bare, statements, vectors[0]!);
   const first = await searcher.search({ query: queries[0]!, k: K });
   if (first.version !== key) throw new Error(`the searcher served ${first.version}, not ${key}`);
 
@@ -245,6 +278,11 @@ async function latencySection(db: Db, url: string, key: string, queries: string[
       ms: [],
     },
     bareAlone: { name: 'bare statement alone', what: 'the one statement with the vector embedded beforehand', ms: [] },
+    http: {
+      name: 'POST /v1/search',
+      what: 'the service (createService, as embctl serve runs it) over HTTP on 127.0.0.1, one kept-alive connection',
+      ms: [],
+    },
   };
   const hitsLib: number[][] = [];
   const hitsBare: number[][] = [];
@@ -273,12 +311,18 @@ async function latencySection(db: Db, url: string, key: string, queries: string[
         async () => {
           await time(s.bareAlone!, () => runBare(vectors[i]!));
         },
+        async () => {
+          const r = await time(s.http!, () => client.search(q, K));
+          if (r.version !== key) throw new Error(`the service served ${r.version}, not ${key}`);
+        },
       ];
       // Rotate the order per query and pass so that no method always runs first.
       for (let j = 0; j < steps.length; j++) await steps[(i + j + pass) % steps.length]!();
     }
   }
   await bare.end();
+  client.close();
+  await service.close();
   await searcher.close();
   await searcherDefault.close();
   await encoder.close?.();
@@ -305,12 +349,14 @@ async function latencySection(db: Db, url: string, key: string, queries: string[
     bareSql,
     plan,
     statements,
+    genericPlan,
     summary,
     recall: { judged, library: recall(hitsLib), bare: recall(hitsBare) },
     ratios: {
       libVsBare: ratio('lib', 'bare'),
       defaultVsBare: ratio('libDefault', 'bare'),
       searchMsVsBareAlone: ratio('libSearchMs', 'bareAlone'),
+      httpMinusLib: { p50: r2(by.http!.p50 - by.lib!.p50), p99: r2(by.http!.p99 - by.lib!.p99) },
     },
   };
 }
@@ -665,6 +711,7 @@ async function main(): Promise<void> {
     for (const L of out.latency) {
       targets.push(target(`search-${L.dims}d-p50`, L.ratios.libVsBare.p50, '<=', GOAL.p50));
       targets.push(target(`search-${L.dims}d-p99`, L.ratios.libVsBare.p99, '<=', GOAL.p99));
+      targets.push(target(`serve-${L.dims}d-p50-over-library-ms`, L.ratios.httpMinusLib.p50, '<=', GOAL.httpOverLibMs));
     }
     if (out.recall)
       targets.push(
@@ -715,6 +762,12 @@ function print(out: Record<string, any>): void {
     console.log(`bare query (ef_search ${L.efSearch} set once per session): ${L.bareSql}`);
     console.log(`its plan: ${L.plan.slice(0, 2).join(' → ')}`);
     console.log(
+      `the prepared statement's generic plan: ${L.genericPlan
+        .filter((l: string) => /Limit|Scan/.test(l))
+        .map((l: string) => l.replace(/\s*\(cost=.*$/, ''))
+        .join(' → ')}`,
+    );
+    console.log(
       `one library search sends ${L.statements.length} statements: ${L.statements.map((x: string) => (x.length > 70 ? `${x.slice(0, 70)}…` : x)).join(' | ')}`,
     );
     console.log(
@@ -734,6 +787,12 @@ function print(out: Record<string, any>): void {
             L.ratios.searchMsVsBareAlone.p50,
             L.ratios.searchMsVsBareAlone.p99,
             '—',
+          ],
+          [
+            'POST /v1/search − library (ms)',
+            L.ratios.httpMinusLib.p50,
+            L.ratios.httpMinusLib.p99,
+            `p50 ≤ +${GOAL.httpOverLibMs} ms`,
           ],
         ],
       ),

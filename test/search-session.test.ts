@@ -9,6 +9,10 @@ import { createSearcher, calibrateVersion, type Searcher } from '../src/search/i
 import { applyKnobs } from '../src/search/knobs.js';
 import { openDatabase, type Db } from '../src/db/index.js';
 import { silentLogger } from '../src/log/index.js';
+import { RefusedError } from '../src/errors.js';
+import { retire } from '../src/lifecycle/index.js';
+import { partitionTable } from '../src/partitions/index.js';
+import { encoderForVersion, requireVersion } from '../src/versions/index.js';
 
 /**
  * A search sets its ANN settings as session settings of the connection it
@@ -85,11 +89,13 @@ describe('search session settings', () => {
     assert.equal(second.efSearch, 200);
     assert.equal(await setting(one.kysely, 'hnsw.ef_search'), '200', 'the next search set its own default');
     // Another searcher (its own per-process knobs) on the same connection states all of its settings too.
-    await searcher(one, { knobs: { iterativeScan: false, maxScanTuples: 500 } }).search({ query: q, version: 'a' });
-    assert.equal(await setting(one.kysely, 'hnsw.iterative_scan'), 'off');
+    await searcher(one, { knobs: { iterativeScan: true, maxScanTuples: 500 } }).search({ query: q, version: 'a' });
+    assert.equal(await setting(one.kysely, 'hnsw.iterative_scan'), 'relaxed_order', 'forced on without a filter');
     assert.equal(await setting(one.kysely, 'hnsw.max_scan_tuples'), '500');
     await s.search({ query: q, version: 'a' });
-    assert.equal(await setting(one.kysely, 'hnsw.iterative_scan'), 'relaxed_order');
+    assert.equal(await setting(one.kysely, 'hnsw.iterative_scan'), 'off', 'by default off without a filter');
+    await s.search({ query: q, version: 'a', filters: { lang: 'en' } });
+    assert.equal(await setting(one.kysely, 'hnsw.iterative_scan'), 'relaxed_order', 'by default on with a filter');
     assert.equal(await setting(one.kysely, 'hnsw.max_scan_tuples'), '20000');
     assert.equal(await setting(one.kysely, 'hnsw.ef_search'), '200');
   });
@@ -159,5 +165,59 @@ describe('search session settings', () => {
       assert.ok(Date.now() < deadline, 'calibration not seen');
       await new Promise((res) => setTimeout(res, 20));
     }
+  });
+
+  test('an unfiltered query is a prepared statement of the session (server), one per shape; filtered ones are planned each time', async () => {
+    const s = searcher(one);
+    const prepared = async () =>
+      (
+        await sql<{ name: string; statement: string }>`
+          select name, statement from pg_prepared_statements where name like 'embctl\_%'`.execute(one.kysely)
+      ).rows;
+    const a = await requireVersion(one.kysely, 'a');
+    for (const query of ['whale', 'planet orbit', 'coral reef']) await s.search({ query, version: 'a', k: 5 });
+    const after = await prepared();
+    if (!ON_SERVER) {
+      // PGlite's driver has no named statements: each query is parsed and planned anew.
+      assert.deepEqual(after, []);
+      return;
+    }
+    assert.equal(after.length, 1, `one statement for three searches: ${JSON.stringify(after)}`);
+    assert.ok(after[0]!.statement.includes(partitionTable(a.id)), after[0]!.statement);
+    await s.search({ query: 'whale', version: 'a', k: 5, filters: { lang: 'en' } });
+    await s.search({ query: 'whale', version: 'a', k: 8 });
+    assert.deepEqual(await prepared(), after, 'a filtered search and another k added none');
+    await s.search({ query: 'whale', version: 'a', k: 5, exact: true });
+    await s.search({ query: 'coral', version: 'a', k: 5, exact: true });
+    const withExact = await prepared();
+    assert.equal(withExact.length, 2, 'the unfiltered exact query is a shape of its own, prepared once');
+    assert.ok(withExact.some((x) => x.statement.includes('exact_scan')));
+  });
+
+  test('a version retired between resolving it and running its (prepared) query: the search says it is retired', async () => {
+    await register(db, { key: 'gone', encoder: 'hash:words-256' });
+    await fillVersion(db, 'gone');
+    await searcher(one).search({ query: 'planet', version: 'gone' }); // its statement is prepared on the session
+    let retired = false;
+    const racing = searcher(one, {
+      makeEncoder: async (v) => {
+        const e = await encoderForVersion(v, {});
+        return Object.assign(Object.create(e) as typeof e, {
+          embed: async (texts: string[], o?: Parameters<typeof e.embed>[1]) => {
+            // The version is retired after the searcher resolved it, before its query runs.
+            if (v.version_key === 'gone' && !retired) {
+              retired = true;
+              await retire(db, 'gone', { actor: 'test', reason: 'race with a search' });
+            }
+            return e.embed(texts, o);
+          },
+        });
+      },
+    });
+    await assert.rejects(
+      racing.search({ query: 'planet', version: 'gone' }),
+      (e: unknown) => e instanceof RefusedError && /version gone is retired/.test(e.message),
+    );
+    assert.ok(retired, 'the retire ran inside the search');
   });
 });

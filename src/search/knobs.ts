@@ -19,10 +19,17 @@ import { annIndexName } from '../partitions/index.js';
  *    (the hardest case) 0.77 / 0.84 / 0.93. 100 missed the 0.95 bar on both;
  *  - IVFFlat `probes` max(10, ceil(√lists));
  *  - pgvector 0.8 iterative index scans (`relaxed_order`) on both index
- *    kinds, so that rows removed by a metadata filter (or retired chunks)
- *    are replaced by scanning further instead of returning fewer than k;
- *    `hnsw.max_scan_tuples` 20000 (pgvector's default) bounds that work, and
- *    the searcher falls back to exact search when it was not enough.
+ *    kinds for a search with a metadata filter, so that rows the filter
+ *    removes are replaced by scanning further instead of returning fewer
+ *    than k; `hnsw.max_scan_tuples` 20000 (pgvector's default) bounds that
+ *    work, and the searcher falls back to exact search when it was not
+ *    enough. Without a filter they are off: only retired chunks are removed
+ *    after the scan, the first `ef_search` candidates almost always hold k
+ *    live ones (when not, the same exact fallback answers), and the
+ *    iterative scan's bookkeeping costs a search about 15% at p50 even when
+ *    its first batch suffices (50k × 384-d, ef_search 200, pgvector 0.8.0:
+ *    bench/results/2026-11-30-search.txt). `iterativeScan` true or false
+ *    forces it either way.
  * Both the server's pgvector (0.8.0) and PGlite's (0.8.7) take these settings.
  */
 export const DEFAULT_EF_SEARCH = 200;
@@ -33,7 +40,7 @@ export interface Knobs {
   efSearch?: number;
   probes?: number;
   maxScanTuples?: number;
-  /** pgvector 0.8 iterative index scans (default true). */
+  /** pgvector 0.8 iterative index scans (default: on for a filtered search, off otherwise). */
   iterativeScan?: boolean;
 }
 
@@ -62,9 +69,10 @@ export function knobSettings(
   knobs: Knobs,
   candidates: number,
   exact: boolean,
+  filtered = false,
 ): { applied: AppliedKnobs; settings: SettingValues } {
   if (exact || index.kind === 'none') return { applied: { iterativeScan: false, exact: true }, settings: {} };
-  const iterative = knobs.iterativeScan ?? true;
+  const iterative = knobs.iterativeScan ?? filtered;
   if (index.kind === 'hnsw') {
     const ef = Math.min(1000, Math.max(knobs.efSearch ?? DEFAULT_EF_SEARCH, candidates));
     const maxScan = knobs.maxScanTuples ?? DEFAULT_MAX_SCAN_TUPLES;
@@ -97,8 +105,9 @@ export async function applyKnobs(
   knobs: Knobs,
   candidates: number,
   exact: boolean,
+  filtered = false,
 ): Promise<AppliedKnobs> {
-  const { applied, settings } = knobSettings(index, knobs, candidates, exact);
+  const { applied, settings } = knobSettings(index, knobs, candidates, exact, filtered);
   if (Object.keys(settings).length) await conn.executeQuery(sessionSettingsQuery(settings));
   return applied;
 }

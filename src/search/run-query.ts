@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { DB, IndexKind } from '../db/index.js';
+import type { Kysely, RawBuilder } from 'kysely';
+import { preparedQuery, type DB, type IndexKind } from '../db/index.js';
 import type { MetadataFilter } from './filters.js';
 import { applyKnobs, type AppliedKnobs, type Knobs } from './knobs.js';
 import { textCandidates, vectorCandidates, type CandidateRow, type SearchTarget } from './sql.js';
@@ -30,16 +30,21 @@ const byDistance = (a: CandidateRow, b: CandidateRow) => a.distance - b.distance
  * Run one search's SQL on one connection, `conn` (no transaction: the ANN
  * settings are that connection's session settings, sent only when they
  * differ, so a search is usually one statement). The exact queries below are
- * fenced (`offset 0`) and do not depend on those settings. An iterative ANN scan may still stop short (max_scan_tuples) when a
- * filter is very selective: if it returned fewer than `limit` rows, exact
- * search on the same partition tells whether more rows match, and replaces
- * the ANN rows when it found more.
+ * fenced (`offset 0`) and do not depend on those settings. An ANN scan may
+ * stop short: under a very selective filter (the iterative scan reached
+ * max_scan_tuples), or without a filter when retired chunks filled its
+ * candidates. If it returned fewer than `limit` rows, exact search on the
+ * same partition tells whether more rows match, and replaces the ANN rows
+ * when it found more.
  */
 export async function runQuery(conn: Kysely<DB>, plan: QueryPlan): Promise<QueryOutcome> {
-  const applied = await applyKnobs(conn, plan.index, plan.knobs, plan.limit, plan.exact);
-  const { rows } = await vectorCandidates(plan.target, plan.vectorText, plan.limit, plan.filter, applied.exact).execute(
-    conn,
-  );
+  const applied = await applyKnobs(conn, plan.index, plan.knobs, plan.limit, plan.exact, plan.filter !== undefined);
+  const ann = vectorCandidates(plan.target, plan.vectorText, plan.limit, plan.filter, applied.exact);
+  // An unfiltered query is the hot path: prepared once per session and shape
+  // (version, ANN or exact). A filtered one is planned per search, for its
+  // filter's selectivity (a generic plan cannot tell a rare value from a
+  // common one).
+  const { rows } = plan.filter ? await ann.execute(conn) : await executePrepared(conn, ann);
   let vector = rows.map(normalize).sort(byDistance); // relaxed_order: re-sort
   let exactFallback: QueryOutcome['exactFallback'];
   if (!applied.exact && vector.length < plan.limit) {
@@ -64,6 +69,10 @@ export async function runQuery(conn: Kysely<DB>, plan: QueryPlan): Promise<Query
     ).rows.map(normalize);
   }
   return { vector, text, applied, exactFallback };
+}
+
+async function executePrepared<R>(conn: Kysely<DB>, q: RawBuilder<R>) {
+  return conn.executeQuery<R>(preparedQuery(q.compile(conn)));
 }
 
 function normalize(r: CandidateRow): CandidateRow {

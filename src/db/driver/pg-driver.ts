@@ -3,7 +3,7 @@ import { CompiledQuery } from 'kysely';
 import pg from 'pg';
 import pgCopyStreams from 'pg-copy-streams';
 import { finished } from 'node:stream/promises';
-import { beginStatement, copyPayloadOf, isScript } from './special-queries.js';
+import { beginStatement, copyPayloadOf, isScript, preparedNameOf } from './special-queries.js';
 import type { TypeParsers } from './type-parsers.js';
 import { SessionSettingsState, sessionSettingsOf } from './session-settings.js';
 import { connectionLost, isConnectionLoss } from '../connection-errors.js';
@@ -131,7 +131,7 @@ class PgConnection implements DatabaseConnection {
       }
       const res = isScript(q)
         ? await this.#client.query(q.sql)
-        : await this.#client.query({ text: q.sql, values: q.parameters as unknown[] });
+        : await this.#client.query({ text: q.sql, values: q.parameters as unknown[], name: preparedNameOf(q) });
       const last = Array.isArray(res) ? res[res.length - 1] : res;
       const affected =
         last && ['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY'].includes(last.command)
