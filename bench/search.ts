@@ -198,7 +198,8 @@ async function genericPlanOf(client: pg.Client, statements: string[], vector: st
   await client.query('set plan_cache_mode = force_generic_plan');
   await client.query(`prepare bench_generic as ${text}`);
   try {
-    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`explain execute bench_generic($1, $2)`, [vector, K]);
+    // EXPLAIN EXECUTE takes its arguments inline (the vector text is formatVectorText's digits).
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`explain execute bench_generic('${vector}', ${K})`);
     const plan = rows.map((r) => r['QUERY PLAN'].trim());
     if (!plan.some((l) => /Index Scan using \S+_ann on chunk_embeddings_v\d+/.test(l)))
       throw new Error(`the library's generic plan does not use the partition's index:\n${plan.join('\n')}`);
@@ -215,7 +216,24 @@ interface Series {
   ms: number[];
 }
 
+/** Section 1 for one version; whatever it opened is closed even when it fails (else the pool never drains). */
 async function latencySection(db: Db, url: string, key: string, queries: string[], truth: Truth[]) {
+  const closers: Array<() => Promise<unknown> | void> = [];
+  try {
+    return await measureLatency(db, url, key, queries, truth, closers);
+  } finally {
+    for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => {});
+  }
+}
+
+async function measureLatency(
+  db: Db,
+  url: string,
+  key: string,
+  queries: string[],
+  truth: Truth[],
+  closers: Array<() => Promise<unknown> | void>,
+) {
   const v = await requireVersion(db.kysely, key);
   await activate(db, key, {
     actor: 'bench',
@@ -223,17 +241,23 @@ async function latencySection(db: Db, url: string, key: string, queries: string[
     reason: 'benchmark: latency of this version as the active one',
   });
   const searcher = createSearcher(db, { watchActive: true });
+  closers.push(() => searcher.close());
   const searcherDefault = createSearcher(db);
+  closers.push(() => searcherDefault.close());
   // The service as `embctl serve` runs it (its own searcher, watchActive), called over HTTP.
   const service = createService(db, { logger: silentLogger(), actor: 'bench' });
+  closers.push(() => service.close());
   const { port } = await service.listen(0);
   const client = httpSearch(`http://127.0.0.1:${port}/v1/search`);
+  closers.push(() => client.close());
   const encoder = await encoderForVersion(v, { logger: silentLogger() });
+  closers.push(() => encoder.close?.());
   const embedText = async (q: string) => formatVectorText((await encoder.embed([q]))[0]!);
   const vectors = await Promise.all(queries.map(embedText));
 
   const bare = new pg.Client({ connectionString: url, application_name: 'embctl-bench-bare' });
   await bare.connect();
+  closers.push(() => bare.end());
   await bare.query(`SET hnsw.ef_search = ${DEFAULT_EF_SEARCH}`);
   const bareSql = `SELECT chunk_id FROM ${partitionTable(v.id)} ORDER BY embedding::${queryCast(v)} ${distanceOperator(v.distance_metric)} $1 LIMIT ${K}`;
   const plan = (
@@ -243,6 +267,13 @@ async function latencySection(db: Db, url: string, key: string, queries: string[
     throw new Error(`the bare query does not use the partition's index:\n${plan.join('\n')}`);
   const runBare = async (vec: string) =>
     (await bare.query<{ chunk_id: string }>(bareSql, [vec])).rows.map((r) => Number(r.chunk_id));
+  // Diagnostic: the same bare statement with pgvector's iterative scan on (what the library uses for filtered searches).
+  const bareIter = new pg.Client({ connectionString: url, application_name: 'embctl-bench-bare-iterative' });
+  await bareIter.connect();
+  closers.push(() => bareIter.end());
+  await bareIter.query(`SET hnsw.ef_search = ${DEFAULT_EF_SEARCH}`);
+  await bareIter.query(`SET hnsw.iterative_scan = relaxed_order`);
+  const runBareIter = async (vec: string) => bareIter.query(bareSql, [vec]);
 
   // Warm up every path.
   for (const [i, q] of queries.slice(0, WARMUP).entries()) {
@@ -250,6 +281,7 @@ async function latencySection(db: Db, url: string, key: string, queries: string[
     await searcherDefault.search({ query: q, k: K });
     await runBare(vectors[i]!);
     await client.search(q, K);
+    await runBareIter(vectors[i]!);
   }
   const statements = await captureStatements(() => searcher.search({ query: queries[0]!, k: K }));
   const genericPlan = await genericPlanOf(bare, statements, vectors[0]!);
@@ -278,6 +310,11 @@ async function latencySection(db: Db, url: string, key: string, queries: string[
       ms: [],
     },
     bareAlone: { name: 'bare statement alone', what: 'the one statement with the vector embedded beforehand', ms: [] },
+    bareIter: {
+      name: 'bare alone, iterative scan',
+      what: 'the same statement alone on a session with hnsw.iterative_scan = relaxed_order',
+      ms: [],
+    },
     http: {
       name: 'POST /v1/search',
       what: 'the service (createService, as embctl serve runs it) over HTTP on 127.0.0.1, one kept-alive connection',
@@ -312,6 +349,9 @@ async function latencySection(db: Db, url: string, key: string, queries: string[
           await time(s.bareAlone!, () => runBare(vectors[i]!));
         },
         async () => {
+          await time(s.bareIter!, () => runBareIter(vectors[i]!));
+        },
+        async () => {
           const r = await time(s.http!, () => client.search(q, K));
           if (r.version !== key) throw new Error(`the service served ${r.version}, not ${key}`);
         },
@@ -320,12 +360,6 @@ async function latencySection(db: Db, url: string, key: string, queries: string[
       for (let j = 0; j < steps.length; j++) await steps[(i + j + pass) % steps.length]!();
     }
   }
-  await bare.end();
-  client.close();
-  await service.close();
-  await searcher.close();
-  await searcherDefault.close();
-  await encoder.close?.();
 
   const judged = Math.min(truth.length, queries.length);
   const recall = (hits: number[][]) =>
@@ -356,6 +390,7 @@ async function latencySection(db: Db, url: string, key: string, queries: string[
       libVsBare: ratio('lib', 'bare'),
       defaultVsBare: ratio('libDefault', 'bare'),
       searchMsVsBareAlone: ratio('libSearchMs', 'bareAlone'),
+      iterativeVsBareAlone: ratio('bareIter', 'bareAlone'),
       httpMinusLib: { p50: r2(by.http!.p50 - by.lib!.p50), p99: r2(by.http!.p99 - by.lib!.p99) },
     },
   };
@@ -786,6 +821,12 @@ function print(out: Record<string, any>): void {
             'library timings.searchMs / bare statement alone',
             L.ratios.searchMsVsBareAlone.p50,
             L.ratios.searchMsVsBareAlone.p99,
+            '—',
+          ],
+          [
+            'bare alone, iterative scan / bare alone',
+            L.ratios.iterativeVsBareAlone.p50,
+            L.ratios.iterativeVsBareAlone.p99,
             '—',
           ],
           [
