@@ -90,7 +90,8 @@ function runSize(n: number): Promise<SizeRun> {
       clearTimeout(timer);
       run.seconds = (performance.now() - t0) / 1000;
       try {
-        run.maxRss = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop()) * 1024;
+        const kb = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
+        if (kb > 0) run.maxRss = kb * 1024; // empty when the process was stopped
       } catch {
         /* killed before time wrote it */
       }
