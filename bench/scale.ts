@@ -155,7 +155,7 @@ async function runSize(admin: string, n: number, tmp: string, keepForIndex: bool
     );
     return s;
   };
-  let encodeRate = NaN;
+  let encodeRate: number;
   try {
     const corpus = join(tmp, `corpus-${n}.jsonl`);
     const t0 = performance.now();
