@@ -18,7 +18,7 @@ describe('embedded ceiling hint', () => {
   test('past the ceiling on PGlite only, never on a server', () => {
     const hint = embeddedCeilingWarning('pglite', 11, 10);
     assert.ok(hint?.startsWith(EMBEDDED_CEILING_HINT), String(hint));
-    assert.match(hint!, /11 live chunks; it was measured up to 10/);
+    assert.match(hint!, /11 live chunks; its measured ceiling is 10/);
     assert.equal(embeddedCeilingWarning('pglite', 10, 10), null);
     assert.equal(embeddedCeilingWarning('postgres', 1e9, 10), null);
     assert.equal(embeddedCeilingWarning('pglite', EMBEDDED_CHUNK_CEILING), null);
@@ -71,7 +71,7 @@ describe('embedded ceiling hint', () => {
       } else {
         assert.deepEqual(
           lines,
-          [`embctl: warning: ${EMBEDDED_CEILING_HINT} (12 live chunks; it was measured up to 5)`],
+          [`embctl: warning: ${EMBEDDED_CEILING_HINT} (12 live chunks; its measured ceiling is 5)`],
           `${name}: one hint line on stderr`,
         );
         assert.ok(!r.stdout.includes(EMBEDDED_CEILING_HINT), `${name}: never on stdout`);

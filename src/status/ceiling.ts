@@ -24,7 +24,7 @@ export function embeddedCeilingWarning(
   ceiling: number = EMBEDDED_CHUNK_CEILING,
 ): string | null {
   if (backend !== 'pglite' || liveChunks <= ceiling) return null;
-  return `${EMBEDDED_CEILING_HINT} (${liveChunks.toLocaleString('en-US')} live chunks; it was measured up to ${ceiling.toLocaleString('en-US')})`;
+  return `${EMBEDDED_CEILING_HINT} (${liveChunks.toLocaleString('en-US')} live chunks; its measured ceiling is ${ceiling.toLocaleString('en-US')})`;
 }
 
 /** Count the live chunks (embedded database only: a server is never asked) and give the hint if past the ceiling. */
