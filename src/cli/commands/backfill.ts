@@ -6,6 +6,7 @@ import { progressPrinter, reportBackfill, syncAndReport, withSignals } from '../
 import type { CliContext } from '../context.js';
 import { intOption, numberOption } from '../options.js';
 import { requireSchema } from '../schema-guard.js';
+import { warnPastEmbeddedCeiling } from '../ceiling-hint.js';
 
 interface BackfillFlags {
   workers: number;
@@ -58,6 +59,7 @@ Killed any other way, run it again: it resumes where it stopped.`,
     .action(async (key: string, f: BackfillFlags) => {
       const db = await (f.dryRun ? ctx.db() : ctx.writableDb(`backfill ${key}`));
       await requireSchema(db);
+      await warnPastEmbeddedCeiling(ctx, db);
       const deps = ctx.encoderDeps();
       const options: BackfillOptions = {
         workers: f.workers,

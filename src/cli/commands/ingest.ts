@@ -5,6 +5,7 @@ import type { CliContext } from '../context.js';
 import { requireSchema } from '../schema-guard.js';
 import { collect, intOption } from '../options.js';
 import { createProgress } from '../progress.js';
+import { warnPastEmbeddedCeiling } from '../ceiling-hint.js';
 
 interface IngestFlags {
   format: 'auto' | 'jsonl' | 'beir' | 'text';
@@ -87,6 +88,7 @@ Examples:
         ctx.out.line(`skipped ${skipped.length} invalid input(s):`);
         for (const s of skipped) ctx.out.line(`  ${s}`);
       }
+      if (!f.dryRun) await warnPastEmbeddedCeiling(ctx, db);
       if (f.sync && !f.dryRun) await syncAndReport(ctx, 2);
     });
 }

@@ -3,6 +3,7 @@ import { getStatus } from '../../status/index.js';
 import { DEAD_RUNS_SCHEMA, markDeadRunsIfWritable } from '../../backfill/index.js';
 import { schemaVersion } from '../../migrate/index.js';
 import type { CliContext } from '../context.js';
+import { warnPastEmbeddedCeiling } from '../ceiling-hint.js';
 
 export function registerStatus(program: Command, ctx: CliContext): void {
   program
@@ -29,6 +30,7 @@ Examples:
       );
       if (s.schema.version === 0) return;
       o.line(`chunks     ${s.chunks.live} live, ${s.chunks.retired} retired`);
+      await warnPastEmbeddedCeiling(ctx, db, s.chunks.live);
       if (s.versions.length === 0) {
         o.line('versions   none yet: embctl versions register <key> --encoder <spec>');
         return;
