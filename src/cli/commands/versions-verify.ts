@@ -74,6 +74,7 @@ Examples:
       ctx.out.result(check);
       if (check.status === 'no_canary') throw new RefusedError(check.message);
       if (check.status === 'failed') {
+        ctx.out.line(`${check.moved} of ${check.texts} canary texts moved; the lowest cosines:`);
         for (const w of check.worst) ctx.out.line(`  text ${w.position}: cosine ${w.cosine.toFixed(6)}  ${w.text}`);
         throw new RefusedError(check.message, [], { code: 'canary_failed' });
       }

@@ -128,7 +128,7 @@ export async function verifyCanary(db: Db, key: string | VersionRow, deps: Verif
 /** The one line for a check's outcome. */
 export function canaryMessage(c: CanaryCheck): string {
   if (c.status === 'no_canary') return c.message;
-  const tol = `cosine ≥ ${c.tolerance.minCosine}${c.tolerance.maxAbsDiff !== null ? `, max abs diff ≤ ${c.tolerance.maxAbsDiff}` : ''}`;
+  const tol = `cosine ≥ ${c.tolerance.minCosine}${c.tolerance.maxAbsDiff !== null ? `, max abs diff ≤ ${c.tolerance.maxAbsDiff.toExponential()}` : ''}`;
   const model =
     c.reportedModel !== c.recordedModel
       ? `; the provider now reports model ${c.reportedModel} (recorded: ${c.recordedModel})`
