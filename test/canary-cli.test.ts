@@ -251,8 +251,20 @@ describe('encoder canary on the command line', () => {
     assert.equal(shadow.code, 0, shadow.stderr);
     const failedBefore = (await eventsOf('a')).filter((e) => e.event === 'canary_failed').length;
     const serve = await startServe({ ...env, EMBCTL_LOG_LEVEL: 'info' }, ['--canary-minutes', '0.005']);
+    // A network error while the process lives (a keep-alive socket closed as it was reused, on a loaded
+    // machine) is asked again, twice; a dead process fails the wait at once (`until`).
+    const metrics = async (tries = 3): Promise<string> => {
+      try {
+        return await (await fetch(`${serve.base}/metrics`)).text();
+      } catch (e) {
+        if (tries > 1 && !serve.exit()) return metrics(tries - 1);
+        throw new Error(
+          `GET /metrics failed (${(e as Error).message}; cause ${String((e as Error).cause)}); serve exit ${JSON.stringify(serve.exit())}: ${serve.stderr().slice(-3000)}`,
+        );
+      }
+    };
     const metric = async (version: string): Promise<number | undefined> => {
-      const text = await (await fetch(`${serve.base}/metrics`)).text();
+      const text = await metrics();
       const m = new RegExp(`^embctl_encoder_canary_min_cosine\\{version="${version}"\\} (\\S+)$`, 'm').exec(text);
       return m ? Number(m[1]) : undefined;
     };
@@ -278,7 +290,7 @@ describe('encoder canary on the command line', () => {
       assert.ok(Math.abs((await metric('a'))! - Math.cos(0.6)) < 1e-4);
       // Several rounds fail: each is logged at error level, one event is recorded.
       await until('two failed rounds logged', () => failedLogs() >= 2);
-      const text = await (await fetch(`${serve.base}/metrics`)).text();
+      const text = await metrics();
       assert.match(text, /^embctl_encoder_canary_failed\{version="a"\} 1$/m);
       assert.match(text, /^embctl_encoder_canary_moved_texts\{version="a"\} 40$/m);
       // Still serving.

@@ -50,8 +50,6 @@ export class CanaryMonitor {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
-  /** Checks completed (any outcome), for tests and logs. */
-  rounds = 0;
 
   constructor(opts: CanaryMonitorOptions) {
     this.#o = opts;
@@ -94,7 +92,6 @@ export class CanaryMonitor {
       if (this.#stopped) return;
       await this.#checkOne(v);
     }
-    this.rounds++;
   }
 
   async #checkOne(v: VersionRow): Promise<void> {
