@@ -260,6 +260,7 @@ describe('encoder canary on the command line', () => {
         if (tries > 1 && !serve.exit()) return metrics(tries - 1);
         throw new Error(
           `GET /metrics failed (${(e as Error).message}; cause ${String((e as Error).cause)}); serve exit ${JSON.stringify(serve.exit())}: ${serve.stderr().slice(-3000)}`,
+          { cause: e },
         );
       }
     };
