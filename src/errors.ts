@@ -33,6 +33,7 @@ export const READINESS_CODES = [
   'index_invalid',
   'gate_failed',
   'gate_missing',
+  'canary_failed',
 ] as const;
 export type ReadinessCode = (typeof READINESS_CODES)[number];
 

@@ -56,6 +56,15 @@ export { createLocalEncoder, type LocalEncoderOptions } from './encoders/index.j
 export { registerVersion, type RegisterInput } from './versions/index.js';
 export { findVersion, requireVersion, listVersions, activeVersion, type VersionRow } from './versions/index.js';
 export {
+  CANARY_TOLERANCE,
+  recordCanary,
+  verifyCanary,
+  type CanaryCheck,
+  type CanaryTolerance,
+  type RecordCanaryOptions,
+  type VerifyCanaryDeps,
+} from './versions/index.js';
+export {
   runBackfill,
   planBackfill,
   type BackfillOptions,

@@ -73,7 +73,7 @@ describe('backfill', () => {
       .execute();
     assert.deepEqual(
       events.map((e) => e.event),
-      ['registered', 'backfill_started', 'index_built', 'backfill_completed'],
+      ['registered', 'canary_recorded', 'backfill_started', 'index_built', 'backfill_completed'],
     );
   });
 

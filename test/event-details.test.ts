@@ -67,6 +67,7 @@ describe('version_events.details: one shape per event kind', () => {
     const kinds = new Set(rows.map((r) => r.event));
     for (const kind of [
       'registered',
+      'canary_recorded',
       'backfill_started',
       'backfill_completed',
       'index_built',

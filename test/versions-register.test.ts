@@ -39,7 +39,7 @@ describe('versions register', () => {
       .execute();
     assert.deepEqual(
       ev.map((e) => e.event),
-      ['registered'],
+      ['registered', 'canary_recorded'],
     );
     assert.equal(ev[0]!.actor, 'tester');
     // Settings keep the server but never the key.

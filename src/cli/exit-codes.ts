@@ -17,6 +17,7 @@ export const EXIT_CODES = {
   index_invalid: 1,
   gate_failed: 1,
   gate_missing: 1,
+  canary_failed: 1,
   unavailable: 1,
   replica_behind: 1,
   encoder_failed: 1,

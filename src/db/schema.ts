@@ -21,7 +21,10 @@ export type VersionEventKind =
   | 'rolled_back'
   | 'retired'
   | 'shadow_started'
-  | 'shadow_stopped';
+  | 'shadow_stopped'
+  | 'canary_recorded'
+  | 'canary_checked'
+  | 'canary_failed';
 
 export interface DocumentChunksTable {
   id: Generated<number>;
@@ -211,6 +214,29 @@ export interface JudgeCalibrationsTable {
   created_at: Generated<Date>;
 }
 
+/** Migration 0005: the encoder canary recorded for a version. */
+export interface EncoderCanariesTable {
+  embedding_version_id: number;
+  set_name: string;
+  set_sha256: string;
+  texts: number;
+  corpus_sample: ColumnType<number, number | undefined, number>;
+  dimensions: number;
+  reported_model: string;
+  actor: string;
+  created_at: Generated<Date>;
+}
+
+/** Migration 0005: one canary text of a version, with its vector as the encoder returned it. */
+export interface EncoderCanaryTextsTable {
+  embedding_version_id: number;
+  position: number;
+  source: 'shipped' | 'corpus';
+  content: string;
+  content_sha256: string;
+  embedding: ColumnType<number[], number[], number[]>;
+}
+
 export interface MigrationsTable {
   id: number;
   name: string;
@@ -232,5 +258,7 @@ export interface DB {
   evaluation_runs: EvaluationRunsTable;
   relevance_judgments: RelevanceJudgmentsTable;
   judge_calibrations: JudgeCalibrationsTable;
+  encoder_canaries: EncoderCanariesTable;
+  encoder_canary_texts: EncoderCanaryTextsTable;
   embctl_migrations: MigrationsTable;
 }

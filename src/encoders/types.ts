@@ -40,6 +40,11 @@ export interface Encoder {
   readonly maxBatchItems: number;
   /** Most tokens one `embed` call may carry (sum of countTokens). */
   readonly maxBatchTokens: number;
+  /**
+   * The model name the provider reported in its latest answer (OpenAI: the
+   * response's `model`), when it reports one: what the encoder canary records.
+   */
+  readonly reportedModel?: string;
   /** Tokens this text costs with this encoder's tokenizer. */
   countTokens(text: string): number;
   /**

@@ -44,3 +44,4 @@ export { createExactRetriever, type ClosableRetriever } from './exact-retriever.
 export { createSearchRetriever } from './search-retriever.js';
 export { findDefaultJudgedSet, pickEvaluationVersions, type EvaluationVersions } from './defaults.js';
 export { byAlias } from './record.js';
+export { gateCanary, type GateCanaryDeps } from './canary-gate.js';

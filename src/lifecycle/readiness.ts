@@ -1,11 +1,11 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/index.js';
 import { annIndexState, partitionTable, type IndexState } from '../partitions/index.js';
-import type { VersionRow } from '../versions/index.js';
+import { lastCanaryEvent, type VersionRow } from '../versions/index.js';
 
 /** One reason a version should not serve. */
 export interface Problem {
-  code: 'retired' | 'incomplete' | 'index_missing' | 'index_invalid' | 'gate_failed' | 'gate_missing';
+  code: 'retired' | 'incomplete' | 'index_missing' | 'index_invalid' | 'gate_failed' | 'gate_missing' | 'canary_failed';
   /** What is wrong and what to do, one line. */
   message: string;
 }
@@ -17,13 +17,17 @@ export interface Readiness {
   missingInBoth?: number;
   index: IndexState | 'none';
   gate: { runId: number; passed: boolean | null; at: Date } | null;
+  /** With `gate`: the version's last canary event (null: no canary recorded or checked). */
+  canary: { event: 'canary_recorded' | 'canary_checked' | 'canary_failed'; at: Date } | null;
   problems: Problem[];
 }
 
 /**
  * Whether a version can serve: not retired, every live chunk has a vector in
  * its partition, its ANN index exists and is valid (unless index kind none)
- * and, when `gate` is asked, its latest gated evaluation run passed.
+ * and, when `gate` is asked, its latest gated evaluation run passed and its
+ * last encoder canary check did not fail (a version without a canary is not
+ * refused for that).
  *
  * With `comparedTo` (the version serving now, for a rollback), coverage is
  * judged against it: the target is incomplete only if it lacks vectors the
@@ -40,6 +44,7 @@ export async function checkReadiness(
     missing: 0,
     index: v.index_kind === 'none' ? 'none' : 'missing',
     gate: null,
+    canary: null,
     problems: [],
   };
   if (v.state === 'retired') {
@@ -108,6 +113,14 @@ export async function checkReadiness(
       r.problems.push({
         code: 'gate_failed',
         message: `the last gated evaluation of version ${v.version_key} (run ${run.id}) failed: fix the model or its gates and run embctl evaluate --version ${v.version_key} --gate again`,
+      });
+    }
+    const canary = await lastCanaryEvent(db, v.id);
+    if (canary) r.canary = { event: canary.event, at: canary.at };
+    if (canary?.event === 'canary_failed') {
+      r.problems.push({
+        code: 'canary_failed',
+        message: `the last encoder canary check of version ${v.version_key} (${canary.at.toISOString()}) failed: its encoder no longer returns the vectors it was registered with; register and backfill a new version, or run embctl versions verify ${v.version_key} again once the provider is back on the model`,
       });
     }
   }

@@ -28,6 +28,7 @@ export const HTTP_ANSWERS = {
   index_invalid: { status: 409, error: 'refused' },
   gate_failed: { status: 409, error: 'refused' },
   gate_missing: { status: 409, error: 'refused' },
+  canary_failed: { status: 409, error: 'refused' },
   unavailable: { status: 503, error: 'database_unavailable', retryAfter: 2 },
   replica_behind: { status: 503, error: 'replica_behind', retryAfter: 1 },
   encoder_failed: { status: 503, error: 'unavailable', retryAfter: 5 },

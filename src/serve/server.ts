@@ -7,6 +7,7 @@ import { createSearcher, type Searcher } from '../search/index.js';
 import type { EncoderDeps } from '../encoders/index.js';
 import { createShadower, type Shadower } from '../shadow/index.js';
 import { Admission, admissionOptions, type AdmissionOptions, type Release } from './admission.js';
+import { CanaryMonitor } from './canary-monitor.js';
 import { HttpError, sendError, sendJson } from './http-util.js';
 import { ServiceMetrics, admissionMetricsText, shadowMetricsText } from './prometheus.js';
 import { activateRoute, rollbackRoute, searchRoute, toHttpError, versionsRoute, type RouteContext } from './routes.js';
@@ -40,6 +41,12 @@ export interface ServiceOptions {
    * Retry-After. Defaults: `admissionOptions(poolSize)`.
    */
   admission?: Partial<AdmissionOptions>;
+  /**
+   * The encoder canary of the serving version and the shadowed candidate:
+   * checked at start and then every this many ms (canary-monitor.ts). 0 or
+   * unset: off (`embctl serve` passes --canary-minutes, default 15).
+   */
+  canaryIntervalMs?: number;
   /** Test seam: wrap the searcher (e.g. hold searches until a test releases them). */
   wrapSearcher?: (s: Searcher) => Searcher;
   /** Test seam: whether the database is a hot standby (default: ask it). */
@@ -52,6 +59,7 @@ export interface Service {
   readonly shadower: Shadower | undefined;
   readonly metrics: ServiceMetrics;
   readonly admission: Admission;
+  readonly canary: CanaryMonitor;
   listen(port: number, host?: string): Promise<{ port: number; host: string }>;
   /** Requests being handled now. */
   inFlight(): number;
@@ -93,6 +101,16 @@ export function createService(db: Db, opts: ServiceOptions): Service {
           },
         });
   const metrics = new ServiceMetrics();
+  const canary = new CanaryMonitor({
+    db,
+    logger: opts.logger,
+    actor: opts.actor,
+    encoderDeps: opts.encoderDeps,
+    intervalMs: opts.canaryIntervalMs ?? 0,
+    replica: opts.replica,
+    serving: async () => (await searcher.servingVersion().catch(() => undefined))?.row,
+  });
+  canary.start();
   const ctx: RouteContext = {
     db,
     searcher,
@@ -155,7 +173,7 @@ export function createService(db: Db, opts: ServiceOptions): Service {
           await health(db, searcher, res);
           break;
         case 'metrics':
-          await sendMetrics(ctx, admission, res);
+          await sendMetrics(ctx, admission, canary, res);
           break;
       }
     } catch (e) {
@@ -191,6 +209,7 @@ export function createService(db: Db, opts: ServiceOptions): Service {
     shadower,
     metrics,
     admission,
+    canary,
     inFlight: () => inFlight,
     listen(port, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
@@ -216,6 +235,7 @@ export function createService(db: Db, opts: ServiceOptions): Service {
         }
         server.closeAllConnections();
         await closed;
+        await canary.stop();
         await shadower?.close({ timeoutMs: Math.min(timeoutMs, 5000) });
         await searcher.close();
       })();
@@ -275,11 +295,17 @@ function pathOf(target: string | undefined): string {
   return p.length > 200 ? `${p.slice(0, 200)}…` : p;
 }
 
-async function sendMetrics(ctx: RouteContext, admission: Admission, res: ServerResponse): Promise<void> {
+async function sendMetrics(
+  ctx: RouteContext,
+  admission: Admission,
+  canary: CanaryMonitor,
+  res: ServerResponse,
+): Promise<void> {
   const serving = await ctx.searcher.servingVersion().catch(() => undefined);
   const text = ctx.metrics.render(serving?.row.version_key ?? null, [
     admissionMetricsText(admission.stats()),
     ...(ctx.shadower ? [shadowMetricsText(ctx.shadower.stats())] : []),
+    canary.metricsText(),
   ]);
   res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
   res.end(text);

@@ -11,6 +11,26 @@ import type { VersionEventKind } from '../db/index.js';
 /** A readiness problem a forced action overrode. */
 const overridden = z.array(z.object({ code: z.string(), message: z.string() }));
 
+/** The figures of one canary check (`versions verify`, `serve`, `evaluate --gate`). */
+const canaryCheck = z.object({
+  /** Who checked: the command that ran it. */
+  by: z.enum(['verify', 'serve', 'gate']),
+  texts: z.number().int(),
+  moved: z.number().int(),
+  minCosine: z.number(),
+  meanCosine: z.number(),
+  /** Largest coordinate change; null when the dimensions changed (no coordinate to compare). */
+  maxAbsDiff: z.number().nullable(),
+  tolerance: z.object({ minCosine: z.number(), maxAbsDiff: z.number().nullable() }),
+  /** The model the provider reports now, and the one recorded with the canary. */
+  reportedModel: z.string(),
+  recordedModel: z.string(),
+  /** The dimensions now, when they differ from the recorded ones. */
+  dimensionsNow: z.number().int().nullable(),
+  /** The moved texts with the lowest cosine (position in the canary set). */
+  worst: z.array(z.object({ position: z.number().int(), cosine: z.number() })),
+});
+
 export const EVENT_DETAILS = {
   registered: z.object({
     encoder: z.string(),
@@ -71,6 +91,19 @@ export const EVENT_DETAILS = {
     previous: z.object({ sampleRate: z.number(), k: z.number().int(), storeQueryText: z.boolean() }).optional(),
   }),
   shadow_stopped: z.object({ replacedBy: z.string().optional() }),
+  /** A canary set embedded and stored for the version (at registration, or `versions verify --record`). */
+  canary_recorded: z.object({
+    set: z.string(),
+    setSha256: z.string(),
+    texts: z.number().int(),
+    corpusSample: z.number().int(),
+    dimensions: z.number().int(),
+    reportedModel: z.string(),
+    /** True when an earlier canary of the version was replaced. */
+    replaced: z.boolean(),
+  }),
+  canary_checked: canaryCheck,
+  canary_failed: canaryCheck,
 } as const satisfies Record<VersionEventKind, z.ZodType>;
 
 /** The details of each event kind. */

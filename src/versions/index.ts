@@ -2,6 +2,24 @@
 export { encoderForVersion } from './encoder-for-version.js';
 export { parseEventDetails } from './event-details.js';
 export {
+  CANARY_SET_FILE,
+  CANARY_TOLERANCE,
+  MAX_CANARY_SAMPLE,
+  canaryMessage,
+  lastCanaryEvent,
+  readCanary,
+  recordCanary,
+  shippedCanarySet,
+  verifyCanary,
+} from './canary/index.js';
+export type {
+  CanaryCheck,
+  CanaryTolerance,
+  RecordCanaryOptions,
+  StoredCanary,
+  VerifyCanaryDeps,
+} from './canary/index.js';
+export {
   findVersionId,
   liveVersionIds,
   lockVersion,

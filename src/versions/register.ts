@@ -15,6 +15,13 @@ import { EncoderDimensionsError } from '../encoders/index.js';
 import { createPartition } from '../partitions/index.js';
 import { findVersion, recordEvent, VERSION_KEY, VERSION_KEY_RULE, type VersionRow } from './store.js';
 import { insertVersion } from './queries/index.js';
+import {
+  assembleCanarySet,
+  embedCanaryTexts,
+  MAX_CANARY_SAMPLE,
+  storeCanary,
+  type EmbeddedCanary,
+} from './canary/index.js';
 
 export const PROBE_TEXT = 'embctl probe: does this encoder produce the vectors it promises?';
 
@@ -29,6 +36,10 @@ const registerSchema = z.object({
   efConstruction: z.number().int().min(4).max(1000).optional(),
   lists: z.number().int().min(1).max(32768).optional(),
   settings: z.custom<EncoderSettings>().default({}),
+  /** Embed and store the encoder canary (default true; false: `--no-canary`). */
+  canary: z.boolean().default(true),
+  /** Live corpus texts added to the shipped canary set. */
+  canarySample: z.number().int().min(0).max(MAX_CANARY_SAMPLE).default(0),
 });
 
 export type RegisterInput = z.input<typeof registerSchema>;
@@ -88,6 +99,15 @@ export async function registerVersion(db: Db, input: RegisterInput, deps: Regist
       throw dimensionsRefused(opt.encoder, real, opt.dimensions);
     checkIndexFits(opt.index, opt.storage, real);
     checkMetric(opt.metric, encoder, vector);
+    // The canary: embedded now, before anything is written, so an encoder that cannot embed it leaves nothing behind.
+    let canary: EmbeddedCanary | undefined;
+    if (opt.canary) {
+      const set = await assembleCanarySet(db.kysely, opt.canarySample);
+      const r = await embedCanaryTexts(encoder, set.texts, `cannot register ${opt.key}`, {
+        hint: `fix the encoder and register again, or register with --no-canary (and record one later with embctl versions verify ${opt.key} --record)`,
+      });
+      canary = { set, vectors: r.vectors, reportedModel: r.reportedModel };
+    }
 
     const identity = encoder.identity;
     const indexParams: Record<string, number> = {};
@@ -126,6 +146,7 @@ export async function registerVersion(db: Db, input: RegisterInput, deps: Regist
           storage: opt.storage,
         },
       });
+      if (canary) await storeCanary(trx, v, canary, { actor: deps.actor, replaced: false });
       return v;
     });
     deps.logger.info(

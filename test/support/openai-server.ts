@@ -20,6 +20,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { createChatEndpoint, type ChatEndpoint, type ChatOptions } from './openai-server-chat.js';
 import { checkAuth, errorBody, send } from './openai-server-http.js';
+import { applyDrift, type Drift } from './openai-server-drift.js';
 
 export type {
   ChatEndpoint,
@@ -29,6 +30,7 @@ export type {
   ChatRecord,
   ChatStats,
 } from './openai-server-chat.js';
+export { applyDrift, type Drift } from './openai-server-drift.js';
 export { defaultGrader, findPair, messageText, overlapGrade, pairKey } from './openai-server-grader.js';
 export type { ChatMessage, GradeContext, Grader } from './openai-server-grader.js';
 
@@ -143,6 +145,8 @@ export interface OpenAIServer {
   chat: ChatEndpoint;
   /** Replace the fault rules of /v1/embeddings (checked in order; the first matching rule with times left applies). Chat: chat.setFaults. */
   setFaults(...rules: Array<FaultRule | Fault>): void;
+  /** From now on answer as a changed model would (rotated or noised vectors, another reported name); null: the original again. Kept by reset(). */
+  setDrift(drift: Drift | null): void;
   /** Clear faults, stats and rate-limit windows (of both endpoints). */
   reset(): void;
   close(): Promise<void>;
@@ -233,6 +237,7 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
   const maxItems = options.maxItems ?? 2048;
   const stats = newStats();
   let rules: ActiveRule[] = [];
+  let drift: Drift | null = null;
   /** Accepted requests in the window: [time, tokens]. */
   let window: Array<{ at: number; tokens: number }> = [];
   let requestNo = 0;
@@ -458,7 +463,9 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
     }
 
     const outDims = fault?.kind === 'wrong-dimensions' ? fault.dimensions : dimensions;
-    const vectors = strings.map((t) => fakeEmbedding(model, t, outDims));
+    const vectors = strings.map((t) =>
+      drift ? applyDrift(drift, fakeEmbedding(model, t, outDims), t) : fakeEmbedding(model, t, outDims),
+    );
     let indices = strings.map((_, i) => i);
     let nonFinite: { item: number; value: 'nan' | 'inf' } | undefined;
     if (fault?.kind === 'nan' || fault?.kind === 'infinity') {
@@ -478,7 +485,7 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
     let text = JSON.stringify({
       object: 'list',
       data,
-      model,
+      model: drift?.reportModel ?? model,
       usage: { prompt_tokens: tokens, total_tokens: tokens },
     });
     if (nonFinite && format === 'float') {
@@ -558,6 +565,9 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       rules = given.map((r) =>
         'fault' in r ? { fault: r.fault, left: r.times ?? 1, match: r.match } : { fault: r, left: 1 },
       );
+    },
+    setDrift(d) {
+      drift = d;
     },
     reset() {
       rules = [];

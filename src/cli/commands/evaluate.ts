@@ -26,6 +26,7 @@ import { collect, intOption } from '../options.js';
 import { createProgress } from '../progress.js';
 import { requireSchema } from '../schema-guard.js';
 import { coverageLines } from '../coverage-lines.js';
+import { checkGateCanary } from '../canary-gate.js';
 
 interface EvaluateFlags {
   version?: string;
@@ -292,6 +293,7 @@ async function versionMode(ctx: CliContext, f: EvaluateFlags): Promise<void> {
     baseline: f.baseline,
     gates,
   });
+  if (f.gate) await checkGateCanary(ctx, db, candidate);
 
   // Searches exactly as users' searches run (ANN index and all).
   const retriever = createSearchRetriever(db, ctx.encoderDeps());

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { sql } from 'kysely';
-import { createService } from '../../serve/index.js';
+import { DEFAULT_CANARY_MINUTES, createService } from '../../serve/index.js';
 import type { CliContext } from '../context.js';
-import { intOption } from '../options.js';
+import { intOption, numberOption } from '../options.js';
 import { requireSchema } from '../schema-guard.js';
 import type { Db } from '../../db/index.js';
 import { NotFoundError, RefusedError } from '../../errors.js';
@@ -15,6 +15,7 @@ interface ServeFlags {
   maxInFlight?: number;
   maxQueue?: number;
   queueWaitMs?: number;
+  canaryMinutes: number;
 }
 
 export function registerServe(program: Command, ctx: CliContext): void {
@@ -39,9 +40,19 @@ export function registerServe(program: Command, ctx: CliContext): void {
       'longest wait for a slot before a 503 with Retry-After (default 5000)',
       intOption(1, 600_000),
     )
+    .option(
+      '--canary-minutes <n>',
+      `check the encoder canary of the serving version and the shadowed candidate at start and then every n minutes (0: never)`,
+      numberOption(0, 1440),
+      DEFAULT_CANARY_MINUTES,
+    )
     .addHelpText(
       'after',
       `
+The encoder canary: a moved canary (the provider changed the model behind the
+name) is logged at error level, shown as embctl_encoder_canary_min_cosine
+{version} on /metrics and recorded as canary_failed; the service keeps serving.
+
 Examples:
   $ embctl serve --port 8080
   $ curl -s localhost:8080/v1/search -H 'content-type: application/json' -d '{"query":"return a damaged tent","k":5}'
@@ -70,6 +81,7 @@ Examples:
         encoderDeps: ctx.encoderDeps(),
         poolSize: c.poolSize,
         admission: { limit: f.maxInFlight, queue: f.maxQueue, waitMs: f.queueWaitMs },
+        canaryIntervalMs: Math.round(f.canaryMinutes * 60_000),
       });
       const addr = await service.listen(f.port, f.host);
       ctx.out.result({ listening: addr });

@@ -5,6 +5,8 @@ import { requireVersion } from '../../versions/index.js';
 import { requireSchema } from '../schema-guard.js';
 import type { CliContext } from '../context.js';
 import { intOption } from '../options.js';
+import { MAX_CANARY_SAMPLE, lastCanaryEvent, readCanary } from '../../versions/index.js';
+import { registerVerify } from './versions-verify.js';
 
 interface RegisterFlags {
   encoder: string;
@@ -20,6 +22,8 @@ interface RegisterFlags {
   normalize?: boolean;
   dtype?: string;
   allowRemote?: boolean;
+  canary: boolean;
+  canarySample?: number;
 }
 
 export function registerVersions(program: Command, ctx: CliContext): void {
@@ -53,6 +57,12 @@ export function registerVersions(program: Command, ctx: CliContext): void {
     .option('--no-normalize', 'local: keep raw (unnormalised) vectors')
     .option('--dtype <dtype>', 'local: ONNX weights variant (fp32, q8, fp16, ...)')
     .option('--allow-remote', 'local: allow downloading a model id that is not in the local cache')
+    .option(
+      '--canary-sample <n>',
+      `add this many live corpus texts to the encoder canary (default 0: the shipped set only; max ${MAX_CANARY_SAMPLE})`,
+      intOption(0, MAX_CANARY_SAMPLE),
+    )
+    .option('--no-canary', 'do not record the encoder canary (embctl versions verify <key> --record does it later)')
     .addHelpText(
       'after',
       `
@@ -61,7 +71,13 @@ Examples:
   $ embctl versions register v2 --encoder openai:text-embedding-3-small --dimensions 1536
   $ embctl versions register big --encoder openai:text-embedding-3-large --storage halfvec
   $ embctl versions register mini --encoder local:./models/all-MiniLM-L6-v2
-  $ OPENAI_BASE_URL=http://localhost:11434/v1 embctl versions register ollama --encoder openai:nomic-embed-text`,
+  $ OPENAI_BASE_URL=http://localhost:11434/v1 embctl versions register ollama --encoder openai:nomic-embed-text
+  $ embctl versions register v3 --encoder openai:text-embedding-3-small --canary-sample 20
+
+The encoder canary (the shipped texts of data/canary-v1.json, plus
+--canary-sample corpus texts) is embedded and stored with the version, so
+embctl versions verify <key> can tell later whether the model changed. If the
+encoder cannot embed it, nothing is registered.`,
     )
     .action(async (key: string, f: RegisterFlags, cmd: Command) => {
       const db = await ctx.writableDb(`register ${key}`);
@@ -79,6 +95,8 @@ Examples:
           m: f.m,
           efConstruction: f.efConstruction,
           lists: f.lists,
+          canary: f.canary,
+          canarySample: f.canarySample,
           settings: {
             baseURL: f.baseUrl,
             pooling: f.pooling,
@@ -93,6 +111,8 @@ Examples:
       ctx.out.line(
         `registered ${row.version_key}: ${row.encoder_spec} (${row.encoder_name}@${row.encoder_revision.slice(0, 12)}), ${row.dimensions} dims, ${row.distance_metric}, ${row.index_kind === 'none' ? 'exact search' : `${row.index_kind} on ${row.index_storage}`}`,
       );
+      if (!f.canary)
+        ctx.out.line(`no encoder canary recorded (--no-canary): embctl versions verify ${row.version_key} --record`);
       ctx.out.line(`next: embctl backfill ${row.version_key}`);
     });
 
@@ -139,7 +159,18 @@ Examples:
         .where('embedding_version_id', '=', v.id)
         .orderBy('id')
         .execute();
-      ctx.out.result({ ...v, status: s, events });
+      const canary = await readCanary(db.kysely, v.id);
+      const lastCheck = await lastCanaryEvent(db.kysely, v.id);
+      const canaryInfo = canary
+        ? {
+            set: canary.setName,
+            texts: canary.texts.length,
+            reportedModel: canary.reportedModel,
+            recordedAt: canary.createdAt,
+            last: lastCheck ? { event: lastCheck.event, at: lastCheck.at } : null,
+          }
+        : null;
+      ctx.out.result({ ...v, status: s, canary: canaryInfo, events });
       const o = ctx.out;
       o.line(`${v.version_key}${v.active ? ' (active)' : ''}: ${v.state}`);
       o.line(`  encoder    ${v.encoder_spec} — ${v.encoder_name} revision ${v.encoder_revision}`);
@@ -148,6 +179,11 @@ Examples:
         `  vectors    ${v.dimensions} dims, ${v.distance_metric}; index ${v.index_kind}${v.index_kind === 'none' ? '' : ` on ${v.index_storage} ${JSON.stringify(v.index_params)} (${s?.indexState})`}`,
       );
       if (s) o.line(`  coverage   ${s.embedded}/${s.live} live chunks (${(s.coverage * 100).toFixed(1)}%)`);
+      o.line(
+        canaryInfo
+          ? `  canary     ${canaryInfo.texts} texts (${canaryInfo.set}), model ${canaryInfo.reportedModel}; last: ${canaryInfo.last?.event ?? 'none'}${canaryInfo.last ? ` at ${canaryInfo.last.at.toISOString()}` : ''}`
+          : `  canary     none: embctl versions verify ${v.version_key} --record`,
+      );
       o.line('  events');
       for (const e of events) {
         o.line(
@@ -155,4 +191,6 @@ Examples:
         );
       }
     });
+
+  registerVerify(versions, ctx);
 }

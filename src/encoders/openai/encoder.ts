@@ -46,6 +46,7 @@ export function createOpenAIEncoder(options: OpenAIEncoderOptions): OpenAIEncode
   };
 
   let seenDimensions: number | undefined;
+  let reportedModel: string | undefined;
   const identity: EncoderIdentity = {
     name,
     revision: cfg.model,
@@ -77,7 +78,7 @@ export function createOpenAIEncoder(options: OpenAIEncoderOptions): OpenAIEncode
         ranges.length > 1 ? `${opts.label ? `${opts.label}, ` : ''}request ${b + 1} of ${ranges.length}` : opts.label;
       const at = part ? ` (${part})` : '';
       const expected = cfg.dimensions ?? seenDimensions;
-      let result: { vectors: Float32Array[]; dimensions: number };
+      let result: { vectors: Float32Array[]; dimensions: number; model?: string };
       try {
         result = await sendWithRetry(send, {
           texts: prepared.texts.slice(r.start, r.end),
@@ -91,6 +92,7 @@ export function createOpenAIEncoder(options: OpenAIEncoderOptions): OpenAIEncode
       } catch (err) {
         throw toEncoderError(err, name, at, cfg);
       }
+      if (result.model !== undefined) reportedModel = result.model;
       if (seenDimensions === undefined) seenDimensions = result.dimensions;
       else if (result.dimensions !== seenDimensions) {
         throw new EncoderOutputError(
@@ -109,6 +111,9 @@ export function createOpenAIEncoder(options: OpenAIEncoderOptions): OpenAIEncode
       return cfg.dimensions ?? seenDimensions;
     },
     normalized: cfg.normalized,
+    get reportedModel() {
+      return reportedModel;
+    },
     maxBatchItems: cfg.maxBatchItems,
     maxBatchTokens: cfg.maxBatchTokens,
     tokenizer: tokenizer.kind,

@@ -40,7 +40,7 @@ export interface SendBatch {
 export async function sendWithRetry(
   cfg: SendConfig,
   batch: SendBatch,
-): Promise<{ vectors: Float32Array[]; dimensions: number }> {
+): Promise<{ vectors: Float32Array[]; dimensions: number; model?: string }> {
   return withRetries(
     { ...cfg, what: 'embeddings request' },
     {
@@ -64,7 +64,8 @@ export async function sendWithRetry(
         offset: batch.offset,
       });
       const tokens = typeof response.usage?.prompt_tokens === 'number' ? response.usage.prompt_tokens : undefined;
-      return { value, tokens };
+      const model = typeof response.model === 'string' ? response.model : undefined;
+      return { value: { ...value, model }, tokens };
     },
   );
 }

@@ -134,6 +134,9 @@ export const EVENT_STYLES: Record<string, MarkerStyle> = {
   retired: { color: '#111827', shape: 'cross', label: 'retired' },
   shadow_started: { color: COLORS.shadow, shape: 'circle', label: 'shadow started' },
   shadow_stopped: { color: COLORS.shadow, shape: 'square', label: 'shadow stopped' },
+  canary_recorded: { color: '#64748b', shape: 'square', label: 'canary recorded' },
+  canary_checked: { color: COLORS.pass, shape: 'circle', label: 'canary checked' },
+  canary_failed: { color: COLORS.fail, shape: 'cross', label: 'canary failed' },
 };
 const FALLBACK: MarkerStyle = { color: '#64748b', shape: 'circle', label: 'other' };
 
