@@ -134,6 +134,7 @@ export class BatchStore {
   clear(): void {
     this.batches.clear();
     this.rules = [];
+    this.created = 0;
   }
 
   setFaults(rules: Array<BatchFaultRule | BatchFault>): void {
