@@ -18,13 +18,7 @@ import {
 } from '../../encoders/index.js';
 import { InputError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
 import { partitionTable } from '../../partitions/index.js';
-import {
-  encoderForVersion,
-  recordEvent,
-  requireVersion,
-  transitionState,
-  type VersionRow,
-} from '../../versions/index.js';
+import { encoderForVersion, requireVersion, type VersionRow } from '../../versions/index.js';
 import { isProcessAlive, sleep as defaultSleep, workerNonce } from '../../util/index.js';
 import { costOf, pricePerMillion, BATCH_API_PRICE_FACTOR } from '../pricing.js';
 import { runBackfill } from '../run.js';
