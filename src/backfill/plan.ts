@@ -37,9 +37,9 @@ export async function planBatches(db: Kysely<DB>, versionId: number, batchSize: 
             and b.status <> 'done')
           -- a text in a live Batch API job is that job's (backfill --batch-api)
           and not exists (
-          select 1 from batch_api_items bi join batch_api_jobs j on j.id = bi.job_id
-          where bi.embedding_version_id = ${versionId} and bi.content_sha256 = m.content_sha256
-            and j.status <> 'collected')
+            select 1 from batch_api_items bi join batch_api_jobs j on j.id = bi.job_id
+            where bi.embedding_version_id = ${versionId} and bi.content_sha256 = m.content_sha256
+              and j.status <> 'collected')
       ), numbered as (
         select content_sha256, ${offset}::bigint + (row_number() over (order by first_id) - 1) / ${batchSize} as grp
         from fresh
