@@ -221,7 +221,7 @@ export async function runBatchBackfill(
       s.online = await runBackfill(
         db,
         key,
-        { workers: opts.workers ?? 2, pricePerMillion: opts.pricePerMillion, signal: opts.signal },
+        { workers: opts.workers ?? 2, pricePerMillion: opts.pricePerMillion, signal: opts.signal, index: opts.index },
         { ...deps, encoder },
       );
       if (s.online.complete) s.exhausted = 0;

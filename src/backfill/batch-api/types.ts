@@ -41,6 +41,8 @@ export interface BatchApiOptions {
   /** Cancel the version's live batches remotely (and record it); submit nothing. */
   cancel?: boolean;
   pricePerMillion?: number;
+  /** Build the ANN index when the version is fully covered (default true). */
+  index?: boolean;
   /** Workers of the online path (texts out of batch attempts, with exhausted = 'online'). */
   workers?: number;
   signal?: AbortSignal;

@@ -74,7 +74,7 @@ export async function runBatchApiCommand(
   ctx: CliContext,
   key: string,
   f: BatchApiFlags,
-  common: { dryRun?: boolean; pricePerMtok?: number; workers: number },
+  common: { dryRun?: boolean; pricePerMtok?: number; workers: number; index: boolean },
 ): Promise<void> {
   if (!f.batchApi && (f.wait || f.cancel)) throw new UsageError('--wait and --cancel go with --batch-api');
   const db = await (common.dryRun ? ctx.db() : ctx.writableDb(`backfill ${key} --batch-api`));
@@ -96,6 +96,7 @@ export async function runBatchApiCommand(
     maxPollMs: f.pollSeconds !== undefined ? Math.max(f.pollSeconds * 1000, 60_000) : undefined,
     pricePerMillion: common.pricePerMtok,
     workers: common.workers,
+    index: common.index,
   };
   if (common.dryRun) {
     const p = await planBatchBackfill(db, key, opts, deps);
