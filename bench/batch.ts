@@ -6,7 +6,7 @@
  * path's TPM is the batch path's enqueued-token limit, per minute). Each path
  * has its own server, so their counters stay apart.
  *
- *   node --import tsx bench/batch.ts [--url URL] [--chunks 100000] [--dims 256] [--quota-tokens 3000000]
+ *   node --import tsx bench/batch.ts [--url URL] [--chunks 100000] [--dims 256] [--quota-tokens 6000000]
  *        [--inputs-per-request 100] [--pglite]
  *
  * Reports, per path: wall time, tokens billed, cost per 1M tokens at the test
@@ -54,7 +54,7 @@ import {
 const flags = parseFlags(process.argv.slice(2), ['pglite']);
 const chunks = intFlag(flags, 'chunks', 100_000);
 const dims = intFlag(flags, 'dims', 256);
-const quota = intFlag(flags, 'quota-tokens', 3_000_000);
+const quota = intFlag(flags, 'quota-tokens', 6_000_000);
 const perRequest = intFlag(flags, 'inputs-per-request', 100);
 const API_KEY = 'sk-bench-batch-0000';
 const logger = silentLogger();
