@@ -73,6 +73,13 @@ export {
   type BackfillProgress,
 } from './backfill/index.js';
 export { syncLiveVersions, type SyncOptions } from './backfill/index.js';
+export {
+  planBatchBackfill,
+  runBatchBackfill,
+  type BatchApiOptions,
+  type BatchApiPlan,
+  type BatchApiSummary,
+} from './backfill/index.js';
 export { buildIndex, type IndexOptions, type IndexResult, type IndexTarget } from './backfill/index.js';
 
 // Search, cut-over, shadow

@@ -8,3 +8,14 @@ export { syncLiveVersions } from './sync.js';
 export type { SyncOptions } from './sync.js';
 export { Quota } from './quota.js';
 export type { QuotaOptions } from './quota.js';
+export { planBatchBackfill, runBatchBackfill } from './batch-api/run.js';
+export type { BatchApiDeps } from './batch-api/run.js';
+export { DEFAULT_LIMITS as BATCH_API_DEFAULT_LIMITS } from './batch-api/types.js';
+export type {
+  BatchApiLimits,
+  BatchApiOptions,
+  BatchApiPlan,
+  BatchApiProgress,
+  BatchApiSummary,
+  ExhaustedPolicy,
+} from './batch-api/types.js';

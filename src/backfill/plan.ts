@@ -11,7 +11,8 @@ const PLAN_LOCK = 0x656d6270; // "embp"
  * Put every text that a live chunk of this version still lacks, and that is
  * in no open batch, into new batches of `batchSize` distinct texts (in chunk
  * order). Safe to run from many workers at once: planning holds a
- * per-version transaction lock, and a text is in at most one open batch.
+ * per-version transaction lock, and a text is in at most one open batch
+ * (online, or a live Batch API job).
  * Returns the number of batches created.
  */
 export async function planBatches(db: Kysely<DB>, versionId: number, batchSize: number): Promise<number> {
@@ -34,6 +35,11 @@ export async function planBatches(db: Kysely<DB>, versionId: number, batchSize: 
           select 1 from backfill_items i join backfill_batches b on b.id = i.batch_id
           where i.embedding_version_id = ${versionId} and i.content_sha256 = m.content_sha256
             and b.status <> 'done')
+          -- a text in a live Batch API job is that job's (backfill --batch-api)
+          and not exists (
+            select 1 from batch_api_items bi join batch_api_jobs j on j.id = bi.job_id
+            where bi.embedding_version_id = ${versionId} and bi.content_sha256 = m.content_sha256
+              and j.status <> 'collected')
       ), numbered as (
         select content_sha256, ${offset}::bigint + (row_number() over (order by first_id) - 1) / ${batchSize} as grp
         from fresh

@@ -18,3 +18,6 @@ export function pricePerMillion(encoderName: string, override?: number): number 
 export function costOf(tokens: number, perMillion: number | undefined): number {
   return perMillion === undefined ? 0 : (tokens * perMillion) / 1_000_000;
 }
+
+/** The Batch API bills input tokens at half the online price. */
+export const BATCH_API_PRICE_FACTOR = 0.5;

@@ -19,6 +19,18 @@ export {
 } from './local/index.js';
 export type { ModelInfo, ModelLocation, PairTokenizerLike, SequenceClassifierLike, TensorLike } from './local/index.js';
 export { createOpenAIEncoder } from './openai/index.js';
+// The Batch API (backfill --batch-api) and the response check its output lines go through.
+export {
+  BatchApiUnsupportedError,
+  REMOTE_BATCH_STATUSES,
+  TERMINAL_BATCH_STATUSES,
+  createOpenAIBatchApi,
+  validateEmbeddings,
+  type OpenAIBatchApi,
+  type OpenAIBatchApiOptions,
+  type RemoteBatch,
+  type RemoteBatchStatus,
+} from './openai/index.js';
 export type { OpenAIEncoderOptions } from './openai/index.js';
 export { textIndexOf } from './output-error.js';
 export { parseEncoderSpec } from './spec.js';

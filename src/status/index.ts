@@ -7,3 +7,4 @@ export {
   checkEmbeddedCeiling,
   embeddedCeilingWarning,
 } from './ceiling.js';
+export type { BatchJobStatus, VersionBatchApi } from './batch-jobs.js';

@@ -5,6 +5,7 @@ import { readMigrations } from '../migrate/index.js';
 import { schemaVersion } from '../migrate/index.js';
 import { annIndexState, type IndexState } from '../partitions/index.js';
 import { coverage, listVersions } from '../versions/index.js';
+import { BATCH_API_SCHEMA, batchApiStatus, type VersionBatchApi } from './batch-jobs.js';
 
 export interface VersionStatus {
   key: string;
@@ -19,6 +20,8 @@ export interface VersionStatus {
   live: number;
   coverage: number;
   failedBatches: number;
+  /** Its Batch API jobs (backfill --batch-api) and texts set aside; absent when it has none. */
+  batchApi?: VersionBatchApi;
 }
 
 export interface Status {
@@ -66,6 +69,7 @@ export async function getStatus(db: Db): Promise<Status> {
     db.kysely,
   );
   const failedBy = new Map(failed.rows.map((r) => [Number(r.v), Number(r.n)]));
+  const batchApi = version >= BATCH_API_SCHEMA ? await batchApiStatus(db.kysely) : new Map<number, VersionBatchApi>();
   for (const v of await listVersions(db.kysely)) {
     const embedded = v.state === 'retired' ? 0 : (cov.byVersion.get(v.id) ?? 0);
     status.versions.push({
@@ -81,6 +85,7 @@ export async function getStatus(db: Db): Promise<Status> {
       live: cov.live,
       coverage: cov.live === 0 ? 1 : embedded / cov.live,
       failedBatches: failedBy.get(v.id) ?? 0,
+      ...(batchApi.has(v.id) ? { batchApi: batchApi.get(v.id) } : {}),
     });
   }
   if (version >= JUDGMENTS_SCHEMA)

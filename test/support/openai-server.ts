@@ -14,6 +14,13 @@
  * openai-server-grader.ts), behind the same key, with its own RPM/TPM window
  * (`chat.rpm`, `chat.tpm`), fault rules (`server.chat.setFaults`: 5xx, 429,
  * prose, out-of-range grades) and per-pair call counters.
+ *
+ * `/v1/files` and `/v1/batches` are the Files and Batch APIs for
+ * `/v1/embeddings` (openai-server-files.ts, openai-server-batches.ts), with
+ * the batch state machine driven by the test (`server.batches.advance`) or
+ * by a timer (`batch.autoAdvanceMs`), per-custom-id and per-text counters
+ * (`stats.batch`), and prices (`server.cost()`: batch at half the online
+ * price). `batch: false` answers 404 there (a base URL without Batch support).
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -21,6 +28,32 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createChatEndpoint, type ChatEndpoint, type ChatOptions } from './openai-server-chat.js';
 import { checkAuth, errorBody, send } from './openai-server-http.js';
 import { applyDrift, type Drift } from './openai-server-drift.js';
+import type { BatchContext } from './openai-server-batch-body.js';
+import {
+  BatchStore,
+  newBatchStats,
+  type BatchFault,
+  type BatchFaultRule,
+  type BatchObject,
+  type BatchOptions,
+  type BatchStats,
+} from './openai-server-batches.js';
+import { costReport, DEFAULT_PRICES, priceOf, type CostReport, type ModelPrice } from './openai-server-cost.js';
+import { FileStore, handleFiles, type FileObject } from './openai-server-files.js';
+
+export type {
+  BatchError,
+  BatchFault,
+  BatchFaultRule,
+  BatchInfo,
+  BatchObject,
+  BatchOptions,
+  BatchStats,
+  BatchStatus,
+} from './openai-server-batches.js';
+export { DEFAULT_PRICES, type CostReport, type ModelPrice } from './openai-server-cost.js';
+export type { FileObject } from './openai-server-files.js';
+export { fromBase64 } from './openai-server-batch-body.js';
 
 export type {
   ChatEndpoint,
@@ -106,6 +139,8 @@ export interface ServerStats {
   log: RequestRecord[];
   /** Total tokens billed. */
   tokens: number;
+  /** The Files and Batch APIs: uploads, downloads, batches, inputs per custom id and per text. */
+  batch: BatchStats;
 }
 
 export interface OpenAIServerOptions {
@@ -133,6 +168,10 @@ export interface OpenAIServerOptions {
   maxItems?: number;
   /** /v1/chat/completions: its own RPM/TPM limits (same windowMs) and grader. */
   chat?: ChatOptions;
+  /** The Files and Batch APIs' limits and pace; `false` answers 404 on /v1/files and /v1/batches. */
+  batch?: BatchOptions | false;
+  /** USD per 1M tokens per model, merged over DEFAULT_PRICES: `{input, batchInput? (default input/2)}`. */
+  prices?: Record<string, ModelPrice>;
 }
 
 export interface OpenAIServer {
@@ -147,9 +186,38 @@ export interface OpenAIServer {
   setFaults(...rules: Array<FaultRule | Fault>): void;
   /** From now on answer as a changed model would (rotated or noised vectors, another reported name); null: the original again. Kept by reset(). */
   setDrift(drift: Drift | null): void;
-  /** Clear faults, stats and rate-limit windows (of both endpoints). */
+  /** Clear faults, stats and rate-limit windows (of both endpoints), files and batches. */
   reset(): void;
   close(): Promise<void>;
+  /** The test's hand on time and outcomes of the Batch API. */
+  batches: {
+    /** Move one batch (or every batch) one step; returns the batches as they now are. Throws on an unknown id. */
+    advance(id?: string): BatchObject[];
+    /** Move one batch (or every batch) to a terminal status. */
+    advanceAll(id?: string): BatchObject[];
+    /** Faults for batches created from now on: every matching rule with uses left applies to a new batch. */
+    setFaults(...rules: Array<BatchFaultRule | BatchFault>): void;
+    /** Add faults to a known batch (they act at the steps still to come). */
+    force(id: string, ...faults: BatchFault[]): void;
+    /** Drop a batch: the server answers 404 for it from now on. */
+    forget(id: string): void;
+    get(id: string): BatchObject | undefined;
+    /** Every batch, oldest first. */
+    list(): BatchObject[];
+  };
+  files: {
+    get(id: string): { meta: FileObject; content: string } | undefined;
+    /** Every file, oldest first. */
+    list(): FileObject[];
+    /** Cut off the next `times` (default 1) downloads of `fileId` (default: any file) after `afterBytes` (default half). */
+    cutDownload(cut?: { fileId?: string; afterBytes?: number; times?: number }): void;
+  };
+  /** What the embeddings traffic so far would cost at the server's prices (online and batch). */
+  cost(): CostReport;
+  /** The price the server uses for a model. */
+  price(model: string): Required<ModelPrice>;
+  /** Texts billed more than once, online and through batches together. */
+  textsBilledTwice(): string[];
 }
 
 const OPENAI_DIMENSIONS: Record<string, number> = {
@@ -221,6 +289,7 @@ function newStats(): ServerStats {
     billedTextCalls: new Map(),
     log: [],
     tokens: 0,
+    batch: newBatchStats(),
   };
 }
 
@@ -243,6 +312,20 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
   let requestNo = 0;
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
+  const prices = { ...DEFAULT_PRICES, ...options.prices };
+  const idTag = createHash('sha256').update(String(Math.random())).digest('hex').slice(0, 6);
+  let idNo = 0;
+  const newId = (prefix: string) => `${prefix}${idTag}${(++idNo).toString(16).padStart(8, '0')}`;
+  const batchCtx: BatchContext = {
+    countTokens,
+    modelDimensions: (model) => dims[model] ?? options.defaultDimensions ?? 768,
+    maxItems,
+    embed: fakeEmbedding,
+    now: Date.now,
+    stats: () => stats.batch,
+  };
+  const files = new FileStore(() => newId('file-'), batchCtx.now);
+  const batches = new BatchStore(batchCtx, files, newId, options.batch || {});
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -534,6 +617,20 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
         chat.handle(res, raw).catch((err: unknown) => {
           send(res, 500, errorBody(`server bug: ${String(err)}`, 'server_error'));
         });
+      } else if (/^\/v1\/(files|batches)(\/|$)/.test(path ?? '') && options.batch !== false) {
+        const denied = checkAuth(req, options.apiKey, options.echoKeyOn401);
+        if (denied) {
+          stats.unauthorized++;
+          return send(res, 401, denied);
+        }
+        const [, first, ...rest] = (path ?? '').slice(1).split('/');
+        try {
+          const body = Buffer.concat(chunks);
+          if (first === 'files') handleFiles(files, stats.batch, batches.maxFileBytes, req, res, body, rest);
+          else batches.handle(req, res, body.toString('utf8'), rest);
+        } catch (err) {
+          send(res, 500, errorBody(`server bug: ${String(err)}`, 'server_error'));
+        }
       } else if (req.method === 'GET' && path === '/v1/models') {
         send(res, 200, {
           object: 'list',
@@ -555,6 +652,9 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const autoAdvanceMs = options.batch ? options.batch.autoAdvanceMs : undefined;
+  const ticker = autoAdvanceMs ? setInterval(() => batches.advance(), autoAdvanceMs) : undefined;
+  ticker?.unref();
 
   return {
     url: `http://127.0.0.1:${port}/v1`,
@@ -575,14 +675,42 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       requestNo = 0;
       Object.assign(stats, newStats());
       chat.reset();
+      files.clear();
+      batches.clear();
     },
     close() {
+      if (ticker) clearInterval(ticker);
       for (const t of timers) clearTimeout(t);
       timers.clear();
       return new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       });
+    },
+    batches: {
+      advance: (id) => batches.advance(id),
+      advanceAll: (id) => batches.advanceAll(id),
+      setFaults: (...given) => batches.setFaults(given),
+      force: (id, ...faults) => batches.force(id, faults),
+      forget: (id) => batches.forget(id),
+      get: (id) => batches.view(id),
+      list: () => [...batches.batches.keys()].map((id) => batches.view(id)!),
+    },
+    files: {
+      get(id) {
+        const f = files.files.get(id);
+        return f ? { meta: { ...f.meta }, content: f.content.toString('utf8') } : undefined;
+      },
+      list: () => [...files.files.values()].map((f) => ({ ...f.meta })),
+      cutDownload: (cut = {}) =>
+        files.cuts.push({ fileId: cut.fileId, afterBytes: cut.afterBytes, left: cut.times ?? 1 }),
+    },
+    cost: () => costReport(stats.log, stats.batch, prices),
+    price: (model) => priceOf(prices, model),
+    textsBilledTwice() {
+      const all = new Map(stats.billedTextCalls);
+      for (const [t, n] of stats.batch.billedTexts) all.set(t, (all.get(t) ?? 0) + n);
+      return [...all].filter(([, n]) => n > 1).map(([t]) => t);
     },
   };
 }

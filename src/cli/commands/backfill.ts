@@ -7,8 +7,9 @@ import type { CliContext } from '../context.js';
 import { intOption, numberOption } from '../options.js';
 import { requireSchema } from '../schema-guard.js';
 import { warnPastEmbeddedCeiling } from '../ceiling-hint.js';
+import { addBatchApiOptions, runBatchApiCommand, type BatchApiFlags } from './backfill-batch-api.js';
 
-interface BackfillFlags {
+interface BackfillFlags extends BatchApiFlags {
   workers: number;
   batchSize?: number;
   rpm?: number;
@@ -25,7 +26,7 @@ interface BackfillFlags {
 }
 
 export function registerBackfill(program: Command, ctx: CliContext): void {
-  program
+  const backfill = program
     .command('backfill <key>')
     .description('embed every live chunk for a version: resumable, multi-worker, quota-aware; then index it')
     .option('--workers <n>', 'concurrent workers in this process (default 2)', intOption(1, 256), 2)
@@ -52,11 +53,18 @@ Examples:
   $ embctl backfill v2 --dry-run
   $ embctl backfill v2 --workers 4 --rpm 3000 --tpm 1000000 --max-cost 25
   $ embctl backfill v2 --workers 8        # on each of several hosts: they share the work
+  $ embctl backfill v2 --batch-api --dry-run
+  $ embctl backfill v2 --batch-api          # submit batches and exit; run again to collect
+  $ embctl backfill v2 --batch-api --wait   # submit, poll, collect until fully covered
 
 Ctrl-C once: stop claiming, finish in-flight batches, exit; twice: exit at once.
 Killed any other way, run it again: it resumes where it stopped.`,
     )
     .action(async (key: string, f: BackfillFlags) => {
+      if (f.batchApi || f.wait || f.cancel) {
+        await runBatchApiCommand(ctx, key, f, f);
+        return;
+      }
       const db = await (f.dryRun ? ctx.db() : ctx.writableDb(`backfill ${key}`));
       await requireSchema(db);
       await warnPastEmbeddedCeiling(ctx, db);
@@ -107,6 +115,7 @@ Killed any other way, run it again: it resumes where it stopped.`,
       );
       reportBackfill(ctx, summary);
     });
+  addBatchApiOptions(backfill);
 
   program
     .command('sync')

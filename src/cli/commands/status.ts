@@ -50,6 +50,19 @@ Examples:
           v.failedBatches ? `${v.failedBatches} batches` : '',
         ]),
       );
+      for (const v of s.versions) {
+        if (!v.batchApi) continue;
+        const open = v.batchApi.jobs.filter((j) => j.status !== 'collected');
+        const by = new Map<string, number>();
+        for (const j of v.batchApi.jobs) by.set(j.status, (by.get(j.status) ?? 0) + 1);
+        o.line(
+          `batch-api  ${v.key}: ${v.batchApi.jobs.length} batches (${[...by].map(([k, n]) => `${n} ${k}`).join(', ')})${v.batchApi.setAside ? `; ${v.batchApi.setAside} texts set aside (embctl backfill ${v.key} embeds them online)` : ''}`,
+        );
+        for (const j of open)
+          o.line(
+            `           ${j.batchId ?? `job ${j.id}`}: ${j.status}, ${j.requests} requests, ${j.texts} texts${j.lastError ? ` — ${j.lastError}` : ''}`,
+          );
+      }
       for (const [i, j] of s.judges.entries())
         o.line(
           `${i === 0 ? 'judges    ' : '          '} ${j.judge}: ${j.graded} pairs graded${j.failed ? `, ${j.failed} not graded (embctl judge --retry-failed)` : ''}`,

@@ -7,3 +7,14 @@ export {
   type KnownModel,
 } from './models.js';
 export { OPENAI_DEFAULT_BASE_URL } from './connection.js';
+export {
+  BatchApiUnsupportedError,
+  REMOTE_BATCH_STATUSES,
+  TERMINAL_BATCH_STATUSES,
+  createOpenAIBatchApi,
+  type BatchApiOptions as OpenAIBatchApiOptions,
+  type OpenAIBatchApi,
+  type RemoteBatch,
+  type RemoteBatchStatus,
+} from './batch-api.js';
+export { validateEmbeddings } from './validate.js';
