@@ -122,7 +122,11 @@ test('--wait polls until fully covered and reports progress; the dry run priced 
   assert.equal(s.textsWritten, plan.texts);
   assert.ok(seen.length >= 2 && seen[seen.length - 1] === plan.texts, `progress ${seen}`);
   assertBilledOnce(await distinctTexts());
-  assert.equal(server.stats.ok, 1, 'nothing but the registration probe went through the online endpoint');
+  assert.equal(
+    server.stats.ok,
+    2,
+    'nothing but the registration (its probe and its canary) went through the online endpoint',
+  );
 });
 
 test('expired and failed batches: their unrun texts are submitted again, the ones that ran are not', async () => {
