@@ -286,4 +286,14 @@ test('bad input: a non-OpenAI encoder, a base URL without Batch support, a batch
   );
   assert.equal(kept.rows[0]!.status, 'validating', 'the job is kept as it was');
   assert.ok(v.id > 0);
+  await assert.rejects(runBatchBackfill(db, key, small, deps()), /--cancel releases them/);
+  // --cancel: the user says it is gone for good; its texts are released, then submitted again and written once.
+  const cancelled = await runBatchBackfill(db, key, { ...small, cancel: true }, deps());
+  assert.ok(
+    cancelled.problems.some((p) => p.includes(gone)),
+    JSON.stringify(cancelled.problems),
+  );
+  const done = await runBatchBackfill(db, key, stepping(), deps());
+  assert.equal(done.complete, true);
+  assert.equal(await missing(key), 0);
 });

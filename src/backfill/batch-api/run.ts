@@ -276,7 +276,12 @@ async function pass(
     if (!job.batch_id) continue;
     let b = await api.retrieve(job.batch_id, opts.signal);
     if (!b) {
-      missing.push(job.batch_id);
+      if (opts.cancel) {
+        // The user says it is gone for good: its texts are free for a new batch.
+        await setStatus(db, job.id, 'collected');
+        s.cancelled++;
+        s.problems.push(`batch ${job.batch_id}: ${api.baseURLHost} does not know it; its texts were released`);
+      } else missing.push(job.batch_id);
       continue;
     }
     if (opts.cancel && (b.status === 'validating' || b.status === 'in_progress')) {
@@ -297,7 +302,7 @@ async function pass(
   }
   if (missing.length > 0) {
     throw new NotFoundError(
-      `${api.baseURLHost} says batch ${missing.join(', ')} of version ${v.version_key} does not exist: check that OPENAI_API_KEY belongs to the project that submitted it; nothing was changed, and its texts stay reserved for it`,
+      `${api.baseURLHost} says batch ${missing.join(', ')} of version ${v.version_key} does not exist: check that OPENAI_API_KEY belongs to the project that submitted it; nothing was changed, and its texts stay reserved for it (if it is gone for good, embctl backfill ${v.version_key} --batch-api --cancel releases them)`,
     );
   }
   if (!opts.cancel) {
