@@ -26,9 +26,9 @@ import { annIndexName } from '../partitions/index.js';
  *    enough. Without a filter they are off: only retired chunks are removed
  *    after the scan, the first `ef_search` candidates almost always hold k
  *    live ones (when not, the same exact fallback answers), and the
- *    iterative scan's bookkeeping costs a search about 15% at p50 even when
- *    its first batch suffices (50k × 384-d, ef_search 200, pgvector 0.8.0:
- *    bench/results/2026-11-30-search.txt). `iterativeScan` true or false
+ *    iterative scan's bookkeeping costs the bare query 10–19% at p50 even
+ *    when its first batch suffices (50k × 384-d and 1536-d, ef_search 200,
+ *    pgvector 0.8.0: bench/results/2026-11-30-search.txt). `iterativeScan` true or false
  *    forces it either way.
  * Both the server's pgvector (0.8.0) and PGlite's (0.8.7) take these settings.
  */
