@@ -13,6 +13,7 @@ import { addJudgments, querySha256, type JudgmentRow } from '../src/judgments/in
 import { makeJudgedSet, type JudgedSet } from '../src/judged-set/judged-set.js';
 import { coverageOf } from '../src/evaluate/labels.js';
 import { applyGates, gatesPassed } from '../src/evaluate/apply-gates.js';
+import { cutText, hasLoneSurrogate } from '../src/util/index.js';
 import { parseGates } from '../src/evaluate/gates-file.js';
 import type { VersionEvaluation } from '../src/evaluate/types.js';
 import { InputError } from '../src/errors.js';
@@ -313,4 +314,14 @@ test('the Markdown report shows Judged@K before and after per version and segmen
     passed: null,
   });
   assert.doesNotMatch(without, /Judged coverage/);
+});
+
+test('a passage cut never splits a surrogate pair', () => {
+  const s = 'ab\u{1F600}cd'; // a, b, then the two halves of one emoji
+  assert.equal(cutText(s, 3), 'ab', 'the cut would end on the high half: one unit earlier');
+  assert.equal(cutText(s, 4), 'ab\u{1F600}');
+  assert.equal(cutText(s, 2), 'ab');
+  assert.equal(cutText(s, 100), s);
+  assert.equal(cutText(s, 0), '');
+  for (let n = 0; n <= s.length; n++) assert.equal(hasLoneSurrogate(cutText(s, n)), false, `cut at ${n}`);
 });

@@ -6,6 +6,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/index.js';
 import type { KeyKind } from '../judged-set/index.js';
+import { cutText } from '../util/index.js';
 
 export const DEFAULT_PASSAGE_CHARS = 8000;
 
@@ -31,7 +32,7 @@ export async function passageTexts(
     const prev = out.get(r.k);
     if (prev !== undefined && prev.length >= maxChars) continue;
     const joined = prev === undefined ? r.content : `${prev}\n\n${r.content}`;
-    out.set(r.k, joined.length > maxChars ? joined.slice(0, maxChars) : joined);
+    out.set(r.k, cutText(joined, maxChars));
   }
   return out;
 }

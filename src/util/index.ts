@@ -1,6 +1,7 @@
 // The public surface of src/util/: other folders import from here only.
 export { backoffDelay } from './backoff.js';
 export type { BackoffPolicy } from './backoff.js';
+export { cutText } from './cut-text.js';
 export { failpoint } from './failpoint.js';
 export { hasLoneSurrogate, jsonValueProblem, textProblem } from './json-value.js';
 export { writeOutputFile } from './output-file.js';
