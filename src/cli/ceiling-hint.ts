@@ -3,8 +3,9 @@ import { checkEmbeddedCeiling, embeddedCeilingWarning, EMBEDDED_CHUNK_CEILING } 
 import type { CliContext } from './context.js';
 
 /**
- * The ceiling in force: the measured one, or EMBCTL_EMBEDDED_CEILING (a test
- * seam, so that a test shows the hint without ingesting a huge corpus).
+ * The ceiling in force: the measured one, or EMBCTL_EMBEDDED_CEILING (README
+ * configuration: a faster machine may raise it; the tests lower it to show
+ * the hint without ingesting a huge corpus).
  */
 export function embeddedCeiling(env: NodeJS.ProcessEnv): number {
   const n = Number(env.EMBCTL_EMBEDDED_CEILING);
