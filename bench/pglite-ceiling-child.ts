@@ -18,7 +18,7 @@ import { runBackfill } from '../src/backfill/run.js';
 import { buildIndex } from '../src/backfill/index-build.js';
 import { requireVersion } from '../src/versions/index.js';
 import { createSearcher } from '../src/search/index.js';
-import { corpusQueries, writeCorpus } from './big-corpus.js';
+import { corpusQueries, writeCorpus } from './scale-data.js';
 
 const emit = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
 

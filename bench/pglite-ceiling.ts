@@ -127,7 +127,7 @@ async function main(): Promise<void> {
   const names = ['open + migrate', 'ingest', 'register', 'backfill', 'index', 'search'];
   console.log(header(`embedded ceiling — PGlite, hash:mixed-384, HNSW (m 16, ef_construction 64), limit ${limit} s`));
   console.log(
-    `each size: a fresh PGlite folder and a fresh child process; one-chunk documents (bench/big-corpus.ts); steps through the library as the CLI runs them: ingest, register, backfill (--workers 2, batch 256, index off), buildIndex, then ${queries} searches (k 10, after 5 warm-up ones); end to end = the child's wall time (Node start-up and the corpus file included); stopped at the limit`,
+    `each size: a fresh PGlite folder and a fresh child process; one-chunk documents (bench/scale-data.ts); steps through the library as the CLI runs them: ingest, register, backfill (--workers 2, batch 256, index off), buildIndex, then ${queries} searches (k 10, after 5 warm-up ones); end to end = the child's wall time (Node start-up and the corpus file included); stopped at the limit`,
   );
   console.log('');
   console.log(

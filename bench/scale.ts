@@ -35,7 +35,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { writeCorpus } from './big-corpus.js';
+import { writeCorpus } from './scale-data.js';
 import {
   header,
   intFlag,
