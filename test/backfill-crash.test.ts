@@ -2,11 +2,11 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { hostname } from 'node:os';
-import { BACKEND, freshTarget, type TestDbTarget } from './support/db.js';
+import { BACKEND, freshTarget, type TestDbTarget, withTargetDb } from './support/db.js';
 import { spawnCli, targetEnv, waitForOutput, type SpawnedCli } from './support/cli.js';
 import { startOpenAIServer, type OpenAIServer } from './support/openai-server.js';
 import { writeCorpus } from './support/corpus.js';
-import { openDatabase, type Db } from '../src/db/open.js';
+import type { Db } from '../src/db/open.js';
 import { migrate } from '../src/migrate/runner.js';
 import { ingest } from '../src/ingest/index.js';
 import { registerVersion } from '../src/versions/register.js';
@@ -32,14 +32,7 @@ let server: OpenAIServer;
 const outputs: string[] = [];
 
 /** Open the database, do something, close it (on PGlite the folder is free again). */
-async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ databaseUrl: target.url, homeDir: target.homeDir, logger });
-  try {
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
+const withDb = <T>(fn: (db: Db) => Promise<T>): Promise<T> => withTargetDb(target, fn);
 
 before(async () => {
   target = await freshTarget();

@@ -1,11 +1,11 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { BACKEND, ON_SERVER, freshTarget, type TestDbTarget } from './support/db.js';
+import { BACKEND, ON_SERVER, freshTarget, type TestDbTarget, withTargetDb } from './support/db.js';
 import { runCli, targetEnv } from './support/cli.js';
 import { startOpenAIServer, type OpenAIServer } from './support/openai-server.js';
 import { writeCorpus } from './support/corpus.js';
-import { openDatabase, type Db } from '../src/db/open.js';
+import type { Db } from '../src/db/open.js';
 import { migrate } from '../src/migrate/runner.js';
 import { ingest } from '../src/ingest/index.js';
 import { registerVersion } from '../src/versions/register.js';
@@ -28,14 +28,7 @@ const distinctTexts = DOCS - Math.ceil(DOCS / DUP_EVERY) + 1;
 let target: TestDbTarget;
 let server: OpenAIServer;
 
-async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ databaseUrl: target.url, homeDir: target.homeDir, logger });
-  try {
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
+const withDb = <T>(fn: (db: Db) => Promise<T>): Promise<T> => withTargetDb(target, fn);
 
 before(async () => {
   target = await freshTarget();

@@ -11,12 +11,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freshTarget, type TestDbTarget } from './support/db.js';
+import { freshTarget, type TestDbTarget, withTargetDb } from './support/db.js';
 import { runCli, targetEnv } from './support/cli.js';
 import { startServe } from './support/serve-process.js';
 import { startOpenAIServer, type OpenAIServer } from './support/openai-server.js';
 import { fillVersion, ingestDocs, recordGate, syntheticDocs } from './support/fill-version.js';
-import { openDatabase, type Db } from '../src/db/open.js';
+import type { Db } from '../src/db/open.js';
 import { migrate } from '../src/migrate/runner.js';
 import { silentLogger } from '../src/log/logger.js';
 import { registerVersion, type RegisterInput } from '../src/versions/register.js';
@@ -30,14 +30,7 @@ let env: NodeJS.ProcessEnv;
 let dir: string;
 const cli = (args: string[]) => runCli(args, { env });
 
-async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ databaseUrl: target.url, homeDir: target.homeDir, logger: silentLogger() });
-  try {
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
+const withDb = <T>(fn: (db: Db) => Promise<T>): Promise<T> => withTargetDb(target, fn);
 
 async function eventsOf(key: string) {
   return withDb((db) =>

@@ -1,6 +1,6 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { SERVER_ONLY } from './support/db.js';
+import { SERVER_ONLY, withOpen } from './support/db.js';
 import { initCluster, type OwnCluster } from './support/own-cluster.js';
 import { startServe, searchLoad, waitFor, type ServeProcess } from './support/serve-process.js';
 import { writeCorpus } from './support/corpus.js';
@@ -24,14 +24,8 @@ let cluster: OwnCluster;
 let url: string;
 let serve: ServeProcess;
 
-async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ databaseUrl: url, homeDir: '/nonexistent', logger, poolSize: 2 });
-  try {
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
+const withDb = <T>(fn: (db: Db) => Promise<T>): Promise<T> =>
+  withOpen(() => openDatabase({ databaseUrl: url, homeDir: '/nonexistent', logger, poolSize: 2 }), fn);
 
 async function passGate(db: Db, key: string): Promise<void> {
   const v = await requireVersion(db.kysely, key);

@@ -11,6 +11,7 @@
  * The tests run in order and build on each other (one database per file).
  */
 import { test, before, after } from 'node:test';
+import { withOpen } from './support/db.js';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,14 +26,7 @@ import { requireVersion } from '../src/versions/store.js';
 import type { Db } from '../src/db/open.js';
 
 /** The embedded database serves one process at a time: open it only between CLI runs. */
-async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await demo.open();
-  try {
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
+const withDb = <T>(fn: (db: Db) => Promise<T>): Promise<T> => withOpen(() => demo.open(), fn);
 import { REPO } from './support/cli.js';
 
 let demo: JudgeDemo;

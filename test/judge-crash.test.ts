@@ -2,11 +2,11 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { fileURLToPath } from 'node:url';
-import { freshTarget, type TestDbTarget } from './support/db.js';
+import { freshTarget, type TestDbTarget, withTargetDb } from './support/db.js';
 import { runCli, spawnCli, targetEnv, type SpawnedCli } from './support/cli.js';
 import { startOpenAIServer, type OpenAIServer } from './support/openai-server.js';
 import { fillVersion, register } from './support/fill-version.js';
-import { openDatabase, type Db } from '../src/db/open.js';
+import type { Db } from '../src/db/open.js';
 import { migrate } from '../src/migrate/runner.js';
 import { ingest } from '../src/ingest/index.js';
 import { silentLogger } from '../src/log/logger.js';
@@ -28,14 +28,7 @@ const JUDGED = fileURLToPath(new URL('../evals/demo.judged.jsonl', import.meta.u
 let target: TestDbTarget;
 let server: OpenAIServer;
 
-async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openDatabase({ databaseUrl: target.url, homeDir: target.homeDir, logger });
-  try {
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
+const withDb = <T>(fn: (db: Db) => Promise<T>): Promise<T> => withTargetDb(target, fn);
 
 async function stored(judgeSpec: string): Promise<number> {
   return withDb(async (db) =>

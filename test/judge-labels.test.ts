@@ -6,6 +6,7 @@
  * (v1 active, v2 backfilled, a 5-query subset of the demo judged set).
  */
 import { test, before, after } from 'node:test';
+import { withOpen } from './support/db.js';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,14 +25,7 @@ after(async () => demo?.close());
 
 const cli = (args: string[]) => runCli(args, { env: demo.env });
 
-async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await demo.open();
-  try {
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
+const withDb = <T>(fn: (db: Db) => Promise<T>): Promise<T> => withOpen(() => demo.open(), fn);
 
 function json(r: { code: number | null; stdout: string; stderr: string }, code = 0) {
   assert.equal(r.code, code, r.stderr);

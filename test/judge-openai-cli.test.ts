@@ -9,6 +9,7 @@
  * The tests run in order and build on each other (one database per file).
  */
 import { test, before, after } from 'node:test';
+import { withOpen } from './support/db.js';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { runCli } from './support/cli.js';
@@ -49,14 +50,7 @@ const judgeArgs = (model: string, ...extra: string[]) => [
 ];
 
 /** The embedded database serves one process at a time: open it only between CLI runs. */
-async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await demo.open();
-  try {
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
+const withDb = <T>(fn: (db: Db) => Promise<T>): Promise<T> => withOpen(() => demo.open(), fn);
 
 function json(r: { code: number | null; stdout: string; stderr: string }, code = 0) {
   assert.equal(r.code, code, r.stderr);

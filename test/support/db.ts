@@ -108,3 +108,18 @@ export async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>
     await c.end();
   }
 }
+
+/** Open a database, run `fn` on it, close it (on PGlite the folder is free again for a CLI child process). */
+export async function withOpen<T>(open: () => Promise<Db>, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await open();
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** `withOpen` on a test target, quietly. */
+export function withTargetDb<T>(target: TestDbTarget, fn: (db: Db) => Promise<T>): Promise<T> {
+  return withOpen(() => openDatabase({ databaseUrl: target.url, homeDir: target.homeDir, logger: silentLogger() }), fn);
+}

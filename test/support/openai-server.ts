@@ -28,7 +28,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createChatEndpoint, type ChatEndpoint, type ChatOptions } from './openai-server-chat.js';
 import { checkAuth, errorBody, send } from './openai-server-http.js';
 import { applyDrift, type Drift } from './openai-server-drift.js';
-import type { BatchContext } from './openai-server-batch-body.js';
+import { shuffledOrder, toBase64, type BatchContext } from './openai-server-batch-body.js';
 import {
   BatchStore,
   newBatchStats,
@@ -263,12 +263,6 @@ function rotl(x: number, k: number): number {
 
 function approxTokens(text: string): number {
   return Math.ceil(Buffer.byteLength(text, 'utf8') / 4);
-}
-
-function toBase64(v: Float32Array): string {
-  const buf = Buffer.alloc(v.length * 4);
-  for (let i = 0; i < v.length; i++) buf.writeFloatLE(v[i]!, i * 4);
-  return buf.toString('base64');
 }
 
 function formatDuration(ms: number): string {
@@ -557,7 +551,7 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       vectors[item]![0] = fault.kind === 'nan' ? NaN : Infinity;
     }
     if (fault?.kind === 'short-list') indices = indices.slice(0, Math.max(0, indices.length - (fault.drop ?? 1)));
-    if (fault?.kind === 'shuffle') indices = shuffled(indices, n);
+    if (fault?.kind === 'shuffle') indices = shuffledOrder(indices.length, n); // indices are still 0..k-1 here
     if (fault?.kind === 'duplicate-index' && indices.length > 1) indices[indices.length - 1] = 0;
 
     const data = indices.map((i) => ({
@@ -713,21 +707,4 @@ export async function startOpenAIServer(options: OpenAIServerOptions = {}): Prom
       return [...all].filter(([, n]) => n > 1).map(([t]) => t);
     },
   };
-}
-
-function shuffled(xs: number[], seed: number): number[] {
-  const out = xs.slice();
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = out.length - 1; i > 0; i--) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  // Make sure the order actually changed when it can.
-  if (out.length > 1 && out.every((v, i) => v === i)) out.reverse();
-  return out;
 }
