@@ -61,6 +61,8 @@ export interface Searcher {
    * request until it is back).
    */
   activeSource(): 'pinned' | 'per-request' | 'listening' | 'reconnecting';
+  /** A version's encoder, as searches use it (made once per version and encoder identity, then kept). */
+  encoderOf(v: VersionRow): Promise<Encoder>;
   /** Close the encoders and the watcher. Safe twice. */
   close(): Promise<void>;
 }
@@ -287,6 +289,7 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
     },
     servingVersion: () => resolveVersion(db.kysely, undefined, opts.pinVersion, active, byKey),
     invalidateActive: forgetVersions,
+    encoderOf: (v) => encoderFor(v),
     activeSource: () =>
       opts.pinVersion ? 'pinned' : !watcher ? 'per-request' : watcher.connected() ? 'listening' : 'reconnecting',
     async close() {

@@ -9,8 +9,8 @@
  * activate refuses a moved candidate; nothing is written on a replica.
  */
 import type { Db } from '../db/index.js';
-import type { Encoder, EncoderDeps } from '../encoders/index.js';
-import { encoderForVersion, verifyCanary, type CanaryCheck, type VersionRow } from '../versions/index.js';
+import type { Encoder } from '../encoders/index.js';
+import { verifyCanary, type CanaryCheck, type VersionRow } from '../versions/index.js';
 import { currentShadow } from '../shadow/index.js';
 import type { Logger } from '../log/index.js';
 import { Counter, Gauge } from './prometheus.js';
@@ -22,7 +22,12 @@ export interface CanaryMonitorOptions {
   db: Db;
   logger: Logger;
   actor: string;
-  encoderDeps?: EncoderDeps;
+  /**
+   * A version's encoder: the service's searcher's, so that a check embeds
+   * with the very encoder (and model load) that serves the queries, and
+   * nothing is loaded twice.
+   */
+  encoderOf: (v: VersionRow) => Promise<Encoder>;
   /** Between the end of one check and the start of the next; 0 disables the monitor. */
   intervalMs: number;
   /** A read replica: check, but record nothing. */
@@ -44,8 +49,6 @@ export class CanaryMonitor {
     'embctl_encoder_canary_check_errors_total',
     'Encoder canary checks that could not run (encoder or database error), by version.',
   );
-  /** One encoder per version (by key and identity), kept between checks. */
-  readonly #encoders = new Map<string, { identity: string; encoder: Encoder }>();
   readonly #warnedNoCanary = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
@@ -87,7 +90,6 @@ export class CanaryMonitor {
     }
     const keys = new Set(versions.map((v) => v.version_key));
     for (const key of [...this.#outcomes.keys()]) if (!keys.has(key)) this.#outcomes.delete(key);
-    await this.#dropEncoders(keys);
     for (const v of versions) {
       if (this.#stopped) return;
       await this.#checkOne(v);
@@ -96,7 +98,7 @@ export class CanaryMonitor {
 
   async #checkOne(v: VersionRow): Promise<void> {
     try {
-      const encoder = await this.#encoder(v);
+      const encoder = await this.#o.encoderOf(v);
       const check = await verifyCanary(this.#o.db, v, {
         actor: this.#o.actor,
         logger: this.#log,
@@ -134,23 +136,6 @@ export class CanaryMonitor {
     return out;
   }
 
-  async #encoder(v: VersionRow): Promise<Encoder> {
-    const kept = this.#encoders.get(v.version_key);
-    if (kept && kept.identity === v.encoder_identity) return kept.encoder;
-    await kept?.encoder.close?.();
-    const encoder = await encoderForVersion(v, this.#o.encoderDeps ?? {});
-    this.#encoders.set(v.version_key, { identity: v.encoder_identity, encoder });
-    return encoder;
-  }
-
-  async #dropEncoders(keep: Set<string>): Promise<void> {
-    for (const [key, e] of [...this.#encoders]) {
-      if (keep.has(key)) continue;
-      this.#encoders.delete(key);
-      await e.encoder.close?.();
-    }
-  }
-
   /** The canary gauges of the versions checked last, for /metrics. */
   metricsText(): string {
     const min = new Gauge(
@@ -174,11 +159,10 @@ export class CanaryMonitor {
     return [min.render(), moved.render(), failed.render(), at.render(), this.#errors.render()].join('\n');
   }
 
-  /** Stop the timer, wait for a running check, close the encoders. Safe twice. */
+  /** Stop the timer, wait for a running check (the encoders are the searcher's: it closes them). Safe twice. */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     await this.#running?.catch(() => undefined);
-    await this.#dropEncoders(new Set());
   }
 }

@@ -105,7 +105,7 @@ export function createService(db: Db, opts: ServiceOptions): Service {
     db,
     logger: opts.logger,
     actor: opts.actor,
-    encoderDeps: opts.encoderDeps,
+    encoderOf: (v) => searcher.encoderOf(v),
     intervalMs: opts.canaryIntervalMs ?? 0,
     replica: opts.replica,
     serving: async () => (await searcher.servingVersion().catch(() => undefined))?.row,
