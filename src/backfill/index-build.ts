@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Db } from '../db/index.js';
-import type { VersionState } from '../db/index.js';
+import type { DB, VersionState } from '../db/index.js';
 import { InputError, RefusedError } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import {
@@ -38,9 +38,10 @@ export type IndexTarget = PartitionSpec & { version_key: string; state?: Version
 
 /**
  * Build a version's ANN index after its load (5–7× faster than inserting
- * into an indexed partition), then ANALYZE. On a server: CREATE INDEX
- * CONCURRENTLY (searches and writes go on), with maintenance_work_mem and
- * parallel workers; PostgreSQL sizes parallel builds from the (TOASTed,
+ * into an indexed partition), then ANALYZE. On a server: with
+ * maintenance_work_mem and parallel workers, CONCURRENTLY for the active
+ * version (searches and writes go on), else in a transaction (searches go
+ * on, writes wait); PostgreSQL sizes parallel builds from the (TOASTed,
  * tiny-looking) heap, so parallel_workers is set on the partition first.
  * An invalid index left by a failed concurrent build is replaced. One
  * process builds; another that gets here meanwhile waits for it and then
@@ -77,8 +78,13 @@ export async function buildIndex(db: Db, v: IndexTarget, opts: IndexOptions): Pr
     try {
       const state = await annIndexState(conn, v.id);
       if (state === 'valid' && !opts.rebuild) return { built: false, reason: 'index already valid', ms: 0 };
+      // Only the active version's partition takes writes that must not wait (sync while it serves):
+      // it is built CONCURRENTLY. Any other is built by a plain CREATE INDEX in a transaction, which
+      // lets searches go on, makes writers wait, skips CONCURRENTLY's second scan and validation
+      // pass (bench/scale: about 1.25x faster) and leaves nothing invalid if it dies.
+      const concurrently = server && (await isActive(conn, v.id));
       if (state !== 'missing') {
-        await sql.raw(`DROP INDEX ${server ? 'CONCURRENTLY ' : ''}IF EXISTS ${annIndexName(v.id)}`).execute(conn);
+        await sql.raw(`DROP INDEX ${concurrently ? 'CONCURRENTLY ' : ''}IF EXISTS ${annIndexName(v.id)}`).execute(conn);
       }
       const rows = await sql<{ n: number }>`select count(*) as n from ${sql.raw(table)}`.execute(conn);
       const t0 = performance.now();
@@ -93,11 +99,9 @@ export async function buildIndex(db: Db, v: IndexTarget, opts: IndexOptions): Pr
           .raw(`ALTER TABLE ${table} SET (parallel_workers = ${Math.max(0, Math.min(64, Math.trunc(workers)))})`)
           .execute(conn);
       }
-      const statement = sql.raw(
-        annIndexStatement(v, { concurrently: server, rowCount: Number(rows.rows[0]?.n ?? 0) })!,
-      );
+      const statement = sql.raw(annIndexStatement(v, { concurrently, rowCount: Number(rows.rows[0]?.n ?? 0) })!);
       try {
-        if (server) {
+        if (concurrently) {
           // CONCURRENTLY cannot run in a transaction. A crash test dies here,
           // once the statement has gone out and while the server builds.
           const building = statement.execute(conn);
@@ -125,4 +129,9 @@ export async function buildIndex(db: Db, v: IndexTarget, opts: IndexOptions): Pr
       await sql`select pg_advisory_unlock(${INDEX_LOCK}, ${v.id})`.execute(conn);
     }
   });
+}
+
+async function isActive(conn: Kysely<DB>, versionId: number): Promise<boolean> {
+  const r = await conn.selectFrom('embedding_versions').select('active').where('id', '=', versionId).executeTakeFirst();
+  return r?.active === true;
 }
