@@ -42,7 +42,10 @@ export function registerBackfill(program: Command, ctx: CliContext): void {
     .option('--max-cost <usd>', 'stop cleanly once this much is spent', numberOption(0, 1e9))
     .option('--price-per-mtok <usd>', 'price per million tokens (overrides the built-in table)', numberOption(0, 1e6))
     .option('--no-index', 'do not build the ANN index after the load')
-    .option('--maintenance-work-mem <size>', 'server: maintenance_work_mem for the index build, e.g. 2GB')
+    .option(
+      '--maintenance-work-mem <size>',
+      "maintenance_work_mem for the index build, e.g. 2GB (default: the server's; 512MB on the embedded database)",
+    )
     .option('--parallel-workers <n>', 'server: parallel workers for the index build (default 2)', intOption(0, 64))
     .option('--lease-seconds <n>', 'lease length of a batch (default 120)', intOption(1, 86_400))
     .option('--dry-run', 'print chunks to embed, chunks reused, tokens and estimated cost; write nothing')
@@ -131,7 +134,10 @@ Killed any other way, run it again: it resumes where it stopped.`,
     .description("build (or --rebuild) a version's ANN index and ANALYZE its partition")
     .option('--rebuild', 'drop and build again even when the index is valid')
     .option('--force', 'allow --rebuild on the active version')
-    .option('--maintenance-work-mem <size>', 'server: maintenance_work_mem for the build, e.g. 2GB')
+    .option(
+      '--maintenance-work-mem <size>',
+      "maintenance_work_mem for the build, e.g. 2GB (default: the server's; 512MB on the embedded database)",
+    )
     .option('--parallel-workers <n>', 'server: parallel workers for the build (default 2)', intOption(0, 64))
     .addHelpText(
       'after',
