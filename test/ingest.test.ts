@@ -196,6 +196,78 @@ describe('ingest JSONL', () => {
   });
 });
 
+test('ids are checked across inputs: a repeat in a later file is skipped, the first record wins, prune keeps both files', async () => {
+  const a = file(
+    'a.jsonl',
+    jsonl([
+      { id: 'x', text: 'First x.' },
+      { id: 'y', text: 'Only y.' },
+    ]),
+  );
+  const b = file(
+    'b.jsonl',
+    jsonl([
+      { id: 'z', text: 'Only z.' },
+      { id: 'x', text: 'Second x.' },
+    ]),
+  );
+  await assert.rejects(run([a, b]), (e: InputError) => {
+    assert.deepEqual(e.details, [`${b}:2: duplicate document id "x" (first at ${a}:1) (document "x")`]);
+    return true;
+  });
+  const r = await run([a, b], { skipInvalid: true, prune: true });
+  assert.equal(r.documents, 3);
+  assert.equal(r.documentsPruned, 0);
+  assert.deepEqual(
+    (await rows()).map((x) => [x.document_id, x.content]),
+    [
+      ['x', 'First x.'],
+      ['y', 'Only y.'],
+      ['z', 'Only z.'],
+    ],
+  );
+});
+
+test('an input that changes between validation and writing: records the validation never saw are skipped and reported', async () => {
+  const a = file('a.jsonl', jsonl([{ id: 'a1', text: 'A one.' }]));
+  const b = file(
+    'b.jsonl',
+    jsonl([
+      { id: 'b1', text: 'B one.' },
+      { id: 'b2', text: 'B two.' },
+    ]),
+  );
+  let changed = false;
+  const r = await run(
+    [a, b],
+    { batchSize: 1, skipInvalid: true },
+    {
+      onProgress: (p) => {
+        // a.jsonl's batch is written: b.jsonl has not been read again yet.
+        if (p.phase === 'writing' && !changed) {
+          changed = true;
+          writeFileSync(
+            b,
+            jsonl([
+              { id: 'b1', text: 'B one.' },
+              { id: 'b3', text: 'B three.' },
+            ]),
+          );
+        }
+      },
+    },
+  );
+  assert.ok(changed);
+  assert.deepEqual(
+    (await rows()).map((x) => x.document_id),
+    ['a1', 'b1'],
+  );
+  assert.deepEqual(
+    r.skipped.map((s) => [s.line, s.documentId, s.reason]),
+    [[2, 'b3', 'not present when the input was validated (the input changed during the ingest)']],
+  );
+});
+
 describe('bad input', () => {
   const good = { id: 'ok', text: 'A fine record.' };
   const cases: [string, string | Buffer, RegExp][] = [
