@@ -230,3 +230,27 @@ test('embed enforces the batch size, rejects non-strings and honours abort', asy
   await enc.close();
   await enc.close();
 });
+
+test('the token memo stays bounded over endless distinct tokens, and vectors do not depend on what it holds', async () => {
+  const { Lexicon } = await import('../src/encoders/hash/lexicon.js');
+  const lex = new Lexicon(HASH_VARIANTS.find((v) => v.name === 'mixed-384')!);
+  for (let i = 0; i < 200_000; i++) lex.get(`token${i}`);
+  assert.ok(lex.size <= 65_536, `memo holds ${lex.size} tokens`);
+  lex.get('frequent');
+  for (let i = 0; i < 30_000; i++) {
+    lex.get(`other${i}`);
+    if (i % 100 === 0) assert.equal(lex.get('frequent'), lex.get('frequent'), 'a word in use keeps its entry');
+  }
+
+  const encoder = createHashEncoder('mixed-384');
+  const texts = [KNOWN, 'A text with a repeated repeated word, and numbers 12 12 345.'];
+  const before = await encoder.embed(texts);
+  // Fill the memo past two generations with tokens of no text above, then embed the same texts again.
+  const filler = Array.from({ length: 100 }, (_, b) =>
+    Array.from({ length: 1000 }, (_, i) => `filler${b * 1000 + i}`).join(' '),
+  );
+  await encoder.embed(filler);
+  const after = await encoder.embed(texts);
+  for (let i = 0; i < texts.length; i++) assert.deepEqual(after[i], before[i]);
+  assert.deepEqual(before[0], await embedOne('mixed-384', KNOWN));
+});
