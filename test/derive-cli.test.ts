@@ -59,7 +59,10 @@ describe(`versions derive on the command line (${BACKEND})`, () => {
       assert.equal(r.code, code, `${flags.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, message);
       // One line (commander adds its usual pointer to --help after a flag it rejects itself).
-      const lines = r.stderr.trim().split('\n').filter((l) => l && !/^\(run with --help/.test(l));
+      const lines = r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l && !/^\(run with --help/.test(l));
       assert.equal(lines.length, 1, r.stderr);
     }
     const unknown = await cli(['versions', 'derive', 'bad', '--from', 'nope', '--storage', 'halfvec']);

@@ -5,7 +5,7 @@ import { freshDb, type TestDb } from './support/db.js';
 import { fillVersion, ingestDocs, register, type TestDoc } from './support/fill-version.js';
 import { createEncoder } from '../src/encoders/factory.js';
 import { deriveVersion, storageFigures, type DeriveInput } from '../src/derive/index.js';
-import { createSearcher, type Searcher } from '../src/search/index.js';
+import { calibrateVersion, createSearcher, type Searcher } from '../src/search/index.js';
 import { vectorCandidates } from '../src/search/sql.js';
 import { annIndexName, partitionTable } from '../src/partitions/partition.js';
 import { formatVectorText } from '../src/db/vector-codec.js';
@@ -213,6 +213,37 @@ describe('versions derive: transforms', () => {
           if (hd < kth && cos.get(id)! < last - 1e-6) assert.ok(got.has(id), `candidate ${id} missing`);
       }
     }
+  });
+
+  test('hybrid search on a re-ranking version reports parent distances; derived versions calibrate', async () => {
+    const parent = await parentVectors();
+    const q = 'kayak paddle river';
+    const qf = await queryVector(q);
+    const res = await searcher.search({ query: q, version: 'bitrr', k: 10, hybrid: true });
+    assert.equal(res.mode, 'hybrid');
+    assert.ok(res.hits.length > 0);
+    for (const h of res.hits)
+      assert.ok(Math.abs(h.distance - cosineDistance(parent.get(h.chunkId)!, qf)) < 1e-5, `hybrid hit ${h.chunkId}`);
+    for (const key of ['half', 'bits', 'bitrr', 'trunc']) {
+      const v = await requireVersion(db.kysely, key);
+      const cal = await calibrateVersion(db, key, { dryRun: true, sample: 20, k: 5 });
+      assert.equal(cal.metric, v.distance_metric);
+      assert.ok(
+        cal.points.length > 1 && cal.points.every(([x, y]) => Number.isFinite(x) && Number.isFinite(y)),
+        `${key}: ${JSON.stringify(cal)}`,
+      );
+    }
+    // bit scores are −Hamming (≤ 0); a re-ranking version's are the parent's cosines.
+    const bits = await calibrateVersion(db, 'bits', { dryRun: true, sample: 20, k: 5 });
+    assert.ok(
+      bits.points.every(([x]) => x <= 0),
+      JSON.stringify(bits.points),
+    );
+    const rr = await calibrateVersion(db, 'bitrr', { dryRun: true, sample: 20, k: 5 });
+    assert.ok(
+      rr.points.every(([x]) => x > -1.0001 && x < 1.0001),
+      JSON.stringify(rr.points),
+    );
   });
 
   test('the re-rank is one statement that uses the derived index and the parent partition', async () => {

@@ -51,6 +51,12 @@ function parts(v: SearchTarget, queryVectorText: string) {
   };
 }
 
+/** Exact distance on the parent's full vectors (alias `r`): what a re-ranking version orders and reports by. */
+function exactDistance(d: Derivation, alias: 'r', queryVectorText: string): RawBuilder<unknown> {
+  const full = sql.raw(`vector(${d.parentDimensions})`);
+  return sql`(${sql.raw(alias)}.embedding::${full}) ${sql.raw(distanceOperator(d.parentMetric))} ${queryVectorText}::${full}`;
+}
+
 /**
  * `--rerank K` (a derived version): one statement. The inner query takes the
  * top K from the derived partition (its ANN index, or an exact scan); the
@@ -74,11 +80,9 @@ function reranked(
   const candidates = exact
     ? sql`select * from (${inner} offset 0) as exact_scan order by distance, chunk_id limit ${k}`
     : sql`${inner} order by distance limit ${k}`;
-  const full = sql.raw(`vector(${d.parentDimensions})`);
-  const exactDistance = sql`(r.embedding::${full}) ${sql.raw(distanceOperator(d.parentMetric))} ${queryVectorText}::${full}`;
   return sql<CandidateRow>`
     with candidates as materialized (${candidates})
-    select r.chunk_id, ${exactDistance} as distance,
+    select r.chunk_id, ${exactDistance(d, 'r', queryVectorText)} as distance,
            c.semantic_key, c.document_id, c.chunk_no, c.content, c.metadata
     from candidates k
     join ${sql.raw(partitionTable(d.parentId))} r on r.chunk_id = k.chunk_id
@@ -135,11 +139,15 @@ export function textCandidates(
   filter?: MetadataFilter,
 ): RawBuilder<CandidateRow> {
   const p = parts(v, queryVectorText);
+  // A re-ranking version reports its parent's exact distances, on this side too.
+  const d = derivationOf(v);
+  const distance = d?.rerank ? exactDistance(d, 'r', queryVectorText) : p.distance;
+  const parentJoin = d?.rerank ? sql`join ${sql.raw(partitionTable(d.parentId))} r on r.chunk_id = c.id` : sql``;
   return sql<CandidateRow>`
-    select e.chunk_id, ${p.distance} as distance, ts_rank_cd(c.content_tsv, tq.q) as text_rank,
+    select e.chunk_id, ${distance} as distance, ts_rank_cd(c.content_tsv, tq.q) as text_rank,
            c.semantic_key, c.document_id, c.chunk_no, c.content, c.metadata
     from document_chunks c
-    join ${p.table} e on e.chunk_id = c.id
+    join ${p.table} e on e.chunk_id = c.id ${parentJoin}
     cross join websearch_to_tsquery('english', ${text}) as tq(q)
     where c.content_tsv @@ tq.q and c.retired_at is null ${filterClause(filter)}
     order by text_rank desc, c.id
