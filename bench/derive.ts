@@ -248,7 +248,7 @@ async function scifactSet(admin: string, dir: string): Promise<Target[]> {
 async function syntheticSet(admin: string): Promise<Target[]> {
   return withScratch(admin, 'derive_synth', async (db) => {
     const set = matryoshkaLike(SYNTH_N, 1536, NQ);
-    let t = performance.now();
+    const t = performance.now();
     await loadSynthetic(db, 'parent', set);
     await db.kysely
       .updateTable('embedding_versions')
