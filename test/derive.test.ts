@@ -1,7 +1,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompiledQuery, sql } from 'kysely';
-import { freshDb, type TestDb } from './support/db.js';
+import { freshDb, SERVER_ONLY, type TestDb } from './support/db.js';
 import { fillVersion, ingestDocs, register, type TestDoc } from './support/fill-version.js';
 import { createEncoder } from '../src/encoders/factory.js';
 import { deriveVersion, storageFigures, type DeriveInput } from '../src/derive/index.js';
@@ -326,6 +326,33 @@ describe('versions derive: refusals', () => {
     assert.equal((await derive({ key: 'twice', storage: 'halfvec', dimensions: 64 })).written, 0);
     await assert.rejects(derive({ key: 'twice', storage: 'bit' }), /already exists with another transform/);
   });
+});
+
+describe('versions derive: two processes', () => {
+  test(
+    'another session deriving the same key holds the advisory lock: this derive is refused and writes nothing',
+    { skip: SERVER_ONLY },
+    async () => {
+      // Another process's derive, stood in for by its session lock on a connection of its own.
+      await db.kysely.connection().execute(async (other) => {
+        await sql`select pg_advisory_lock(${0x656d6264}, hashtext(${'elsewhere'}))`.execute(other);
+        try {
+          await assert.rejects(
+            derive({ key: 'elsewhere', storage: 'halfvec' }),
+            (e: Error) => e instanceof RefusedError && /another derive of elsewhere is running/.test(e.message),
+          );
+        } finally {
+          await sql`select pg_advisory_unlock(${0x656d6264}, hashtext(${'elsewhere'}))`.execute(other);
+        }
+      });
+      const row = await db.kysely
+        .selectFrom('embedding_versions')
+        .select('id')
+        .where('version_key', '=', 'elsewhere')
+        .executeTakeFirst();
+      assert.equal(row, undefined);
+    },
+  );
 });
 
 describe('versions derive: resume, sync, retire', () => {
