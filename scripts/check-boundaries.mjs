@@ -29,7 +29,7 @@ export const LAYERS = [
   ['shadow'],
   ['lifecycle'],
   ['search', 'backfill', 'status'],
-  ['evaluate', 'serve'],
+  ['evaluate', 'serve', 'derive'],
   ['judge'],
   ['upgrade-report'],
   ['demo'],

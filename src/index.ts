@@ -74,6 +74,13 @@ export {
 } from './backfill/index.js';
 export { syncLiveVersions, type SyncOptions } from './backfill/index.js';
 export {
+  deriveVersion,
+  storageFigures,
+  type DeriveInput,
+  type DeriveResult,
+  type StorageFigures,
+} from './derive/index.js';
+export {
   planBatchBackfill,
   runBatchBackfill,
   type BatchApiOptions,

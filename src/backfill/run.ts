@@ -357,4 +357,9 @@ function refuseRetired(v: VersionRow): void {
     throw new RefusedError(
       `version ${v.version_key} is retired: its partition is gone; register a new version instead`,
     );
+  const parent = (v.derivation as { parentKey?: string } | null)?.parentKey;
+  if (parent !== undefined)
+    throw new RefusedError(
+      `version ${v.version_key} is derived from ${parent}: its vectors are computed from ${parent}'s, not by an encoder; run embctl versions derive ${v.version_key} --from ${parent} (with its flags) or embctl sync`,
+    );
 }

@@ -5,9 +5,11 @@ import type { ColumnType, Generated } from 'kysely';
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type Json<T = Record<string, unknown>> = ColumnType<T, string | T | undefined, string | T>;
 
-export type DistanceMetric = 'cosine' | 'l2' | 'ip';
+/** `hamming` (pgvector `<~>`) only for bit storage (derived versions, migration 0007). */
+export type DistanceMetric = 'cosine' | 'l2' | 'ip' | 'hamming';
 export type IndexKind = 'hnsw' | 'ivfflat' | 'none';
-export type IndexStorage = 'vector' | 'halfvec';
+/** `bit` only for derived versions (binary quantization, migration 0007). */
+export type IndexStorage = 'vector' | 'halfvec' | 'bit';
 export type VersionState = 'registered' | 'backfilling' | 'ready' | 'retired';
 export type VersionEventKind =
   | 'registered'
@@ -59,12 +61,21 @@ export interface EmbeddingVersionsTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   retired_at: NullableTimestamp;
+  /** Derived versions (migration 0007): the version the vectors are computed from, and how. */
+  parent_version_id: ColumnType<number | null, number | null | undefined, number | null>;
+  derivation: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  /** The encoder was trained so that a prefix of its output still works (Matryoshka). */
+  matryoshka: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface ChunkEmbeddingsTable {
   chunk_id: number;
   embedding_version_id: number;
-  embedding: ColumnType<Float32Array, string, string>;
+  /** Every partition but a derived halfvec or bit one stores here (then it is null). */
+  embedding: ColumnType<Float32Array, string | undefined, string>;
+  /** Derived `--storage halfvec` and `--storage bit` partitions (migration 0007). */
+  embedding_half: ColumnType<Float32Array | null, string | undefined, string>;
+  embedding_bits: ColumnType<string | null, string | undefined, string>;
 }
 
 export interface VersionEventsTable {

@@ -10,7 +10,15 @@ import { formatVectorText } from '../db/index.js';
 import type { EncoderDeps } from '../encoders/index.js';
 import type { Encoder } from '../encoders/index.js';
 import { encoderForVersion } from '../versions/index.js';
-import { distanceOperator, partitionTable, queryCast } from '../partitions/index.js';
+import {
+  castExpression,
+  derivationOf,
+  indexOperator,
+  partitionTable,
+  queryCast,
+  queryVectorSql,
+} from '../partitions/index.js';
+import { InputError } from '../errors.js';
 import type { VersionRow } from '../versions/index.js';
 import type { RetrievedChunk, Retriever } from './types.js';
 import { scoreFromDistance } from '../search/index.js';
@@ -31,12 +39,17 @@ export function createExactRetriever(db: Kysely<DB>, deps: EncoderDeps = {}): Cl
     return e;
   };
   const retrieve = async (version: VersionRow, query: string, depth: number): Promise<RetrievedChunk[]> => {
+    if (derivationOf(version)?.rerank)
+      throw new InputError(
+        `version ${version.version_key} re-ranks on its parent: evaluate it with the search retriever (its exact mode re-ranks too)`,
+      );
     const encoder = await encoderOf(version);
     const [vector] = await encoder.embed([query], { label: 'evaluation query' });
     // Behind an `offset 0` fence no index can serve the ordering: a sequential
     // scan, whatever ANN settings the pooled connection holds from a search.
-    const cast = queryCast(version);
-    const distance = sql`(e.embedding::${sql.raw(cast)}) ${sql.raw(distanceOperator(version.distance_metric))} ${formatVectorText(vector!)}::${sql.raw(cast)}`;
+    // A derived version's query goes through its transform (partitions/transform.ts).
+    const queryVector = queryVectorSql(version, formatVectorText(vector!), queryCast(version));
+    const distance = sql`${sql.raw(castExpression(version, 'e'))} ${sql.raw(indexOperator(version))} ${queryVector}`;
     const { rows } = await sql<{ chunk_id: number; distance: number; semantic_key: string; document_id: string }>`
       select n.chunk_id, n.distance, c.semantic_key, c.document_id
       from (

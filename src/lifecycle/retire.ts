@@ -29,10 +29,28 @@ function refuseActive(key: string): never {
   );
 }
 
+/** Refused while a live derived version re-ranks on this version's vectors (`versions derive --rerank`). */
+async function refuseRerankChildren(db: Db['kysely'], id: number, key: string): Promise<void> {
+  const children = await db
+    .selectFrom('embedding_versions')
+    .select('version_key')
+    .where('parent_version_id', '=', id)
+    .where('state', '<>', 'retired')
+    .where(sql<boolean>`derivation->'rerank' <> 'null'::jsonb`)
+    .orderBy('id')
+    .execute();
+  if (children.length === 0) return;
+  const keys = children.map((c) => c.version_key);
+  throw new RefusedError(
+    `cannot retire ${key}: ${keys.join(', ')} re-rank${keys.length === 1 ? 's' : ''} on its vectors (--rerank); retire ${keys.length === 1 ? 'that version' : 'those versions'} first`,
+  );
+}
+
 /** What `retire` would do (for a confirmation prompt); refused for the active version. */
 export async function planRetire(db: Db, key: string): Promise<RetirePlan> {
   const v = await requireVersion(db.kysely, key);
   if (v.active) refuseActive(key);
+  if (v.state !== 'retired') await refuseRerankChildren(db.kysely, v.id, key);
   if (v.state === 'retired' || !(await partitionExists(db.kysely, v.id)))
     return { version: key, vectors: 0, alreadyRetired: v.state === 'retired' };
   const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.raw(partitionTable(v.id))}`.execute(
@@ -57,6 +75,7 @@ export async function retire(db: Db, key: string, opts: LifecycleDeps & { reason
     if (v.active) refuseActive(key);
     if (v.state === 'retired')
       return { version: key, changed: false, vectorsDropped: 0, batchesRemoved: 0 } satisfies RetireResult;
+    await refuseRerankChildren(trx, v.id, key);
     let vectors = 0;
     if (await partitionExists(trx, v.id)) {
       const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.raw(partitionTable(v.id))}`.execute(

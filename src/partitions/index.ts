@@ -6,11 +6,26 @@ export {
   annIndexState,
   annIndexStatement,
   createPartition,
+  castExpression,
   distanceOperator,
   dropPartition,
+  indexOperator,
   nearestQuery,
   partitionExists,
   partitionTable,
   queryCast,
 } from './partition.js';
 export type { IndexState, PartitionSpec } from './partition.js';
+export {
+  columnSizeSql,
+  derivationOf,
+  derivedQueryVector,
+  queryDimensions,
+  queryVectorSql,
+  storedType,
+  transformSql,
+  vectorColumn,
+} from './transform.js';
+export type { Derivation, DerivedSpec, VectorColumn } from './transform.js';
+export { fillDerived } from './derive-fill.js';
+export type { DeriveFillOptions, DeriveFillProgress, DeriveFillResult } from './derive-fill.js';

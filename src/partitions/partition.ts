@@ -1,5 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { DB, DistanceMetric, IndexKind, IndexStorage } from '../db/index.js';
+import { derivationOf, vectorColumn, type Derivation } from './transform.js';
 
 /**
  * DDL for one version's partition of chunk_embeddings. Identifiers and the
@@ -13,6 +14,8 @@ export interface PartitionSpec {
   index_kind: IndexKind;
   index_storage: IndexStorage;
   index_params: Record<string, number>;
+  /** Set for a derived version (migration 0007): its vectors are in another column (transform.ts). */
+  derivation?: Record<string, unknown> | Derivation | null;
 }
 
 type Exec = Kysely<DB>;
@@ -33,20 +36,26 @@ export function annIndexName(versionId: number): string {
 }
 
 /** The indexed expression, e.g. `(embedding::vector(384))`; queries must use exactly this. */
-export function castExpression(v: Pick<PartitionSpec, 'dimensions' | 'index_storage'>): string {
-  const d = checkedInt(v.dimensions, 'dimensions', 1, 16000);
-  const type = v.index_storage === 'halfvec' ? 'halfvec' : 'vector';
-  return `(embedding::${type}(${d}))`;
+export function castExpression(
+  v: Pick<PartitionSpec, 'dimensions' | 'index_storage' | 'derivation'>,
+  alias?: 'e' | 'p',
+): string {
+  return `(${alias ? `${alias}.` : ''}${vectorColumn(v)}::${queryCast(v)})`;
 }
 
 /** The type a query vector is cast to so that it matches the indexed expression. */
 export function queryCast(v: Pick<PartitionSpec, 'dimensions' | 'index_storage'>): string {
-  const d = checkedInt(v.dimensions, 'dimensions', 1, 16000);
-  return `${v.index_storage === 'halfvec' ? 'halfvec' : 'vector'}(${d})`;
+  const d = checkedInt(v.dimensions, 'dimensions', 1, v.index_storage === 'bit' ? 64000 : 16000);
+  return `${v.index_storage}(${d})`;
 }
 
-const OPERATORS: Record<DistanceMetric, string> = { cosine: '<=>', l2: '<->', ip: '<#>' };
-const OPCLASS_SUFFIX: Record<DistanceMetric, string> = { cosine: 'cosine_ops', l2: 'l2_ops', ip: 'ip_ops' };
+const OPERATORS: Record<DistanceMetric, string> = { cosine: '<=>', l2: '<->', ip: '<#>', hamming: '<~>' };
+const OPCLASS_SUFFIX: Record<DistanceMetric, string> = {
+  cosine: 'cosine_ops',
+  l2: 'l2_ops',
+  ip: 'ip_ops',
+  hamming: 'hamming_ops',
+};
 
 export function distanceOperator(metric: DistanceMetric): string {
   const op = OPERATORS[metric];
@@ -54,7 +63,13 @@ export function distanceOperator(metric: DistanceMetric): string {
   return op;
 }
 
+/** The operator the ANN index serves: Hamming for bits (whatever metric a re-rank returns), else the metric's. */
+export function indexOperator(v: Pick<PartitionSpec, 'distance_metric' | 'index_storage'>): string {
+  return distanceOperator(v.index_storage === 'bit' ? 'hamming' : v.distance_metric);
+}
+
 export function operatorClass(v: Pick<PartitionSpec, 'distance_metric' | 'index_storage'>): string {
+  if (v.index_storage === 'bit') return 'bit_hamming_ops';
   return `${v.index_storage === 'halfvec' ? 'halfvec' : 'vector'}_${OPCLASS_SUFFIX[v.distance_metric]}`;
 }
 
@@ -72,6 +87,15 @@ export async function createPartition(db: Exec, v: PartitionSpec): Promise<void>
   const table = partitionTable(v.id);
   const d = checkedInt(v.dimensions, 'dimensions', 1, 16000);
   await sql.raw(`CREATE TABLE ${table} PARTITION OF chunk_embeddings FOR VALUES IN (${v.id})`).execute(db);
+  const derived = derivationOf(v);
+  if (derived) {
+    const col = vectorColumn(v);
+    const dims = derived.storage === 'bit' ? `length(${col})` : `vector_dims(${col})`;
+    await sql.raw(`ALTER TABLE ${table} ALTER COLUMN ${col} SET NOT NULL`).execute(db);
+    await sql.raw(`ALTER TABLE ${table} ADD CONSTRAINT ${table}_dims CHECK (${dims} = ${d})`).execute(db);
+    return;
+  }
+  await sql.raw(`ALTER TABLE ${table} ALTER COLUMN embedding SET NOT NULL`).execute(db);
   await sql.raw(`ALTER TABLE ${table} ADD CONSTRAINT ${table}_dims CHECK (vector_dims(embedding) = ${d})`).execute(db);
   await sql.raw(`ALTER TABLE ${table} ALTER COLUMN embedding SET STORAGE ${storageFor(d)}`).execute(db);
 }
@@ -145,7 +169,7 @@ export function nearestQuery(
   k: number,
 ): RawBuilder<{ chunk_id: number; distance: number }> {
   const expr = sql.raw(castExpression(v));
-  const op = sql.raw(distanceOperator(v.distance_metric));
+  const op = sql.raw(indexOperator(v));
   const cast = sql.raw(queryCast(v));
   const table = sql.raw(partitionTable(v.id));
   return sql<{ chunk_id: number; distance: number }>`

@@ -3,7 +3,14 @@ import type { Db } from '../db/index.js';
 import { RefusedError } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import { notifyVersionChange } from '../lifecycle/index.js';
-import { distanceOperator, partitionTable, queryCast } from '../partitions/index.js';
+import {
+  derivationOf,
+  indexOperator,
+  partitionTable,
+  queryCast,
+  vectorColumn,
+  type PartitionSpec,
+} from '../partitions/index.js';
 import { requireVersion } from '../versions/index.js';
 import { setCalibration } from '../versions/index.js';
 import { quantileCalibration, type QuantileCalibration } from './calibration.js';
@@ -32,11 +39,19 @@ export async function calibrateVersion(db: Db, key: string, opts: CalibrateOptio
   if (v.state === 'retired') throw new RefusedError(`version ${key} is retired: it has no vectors to calibrate from`);
   const sample = opts.sample ?? 200;
   const k = opts.k ?? 10;
-  const table = sql.raw(partitionTable(v.id));
-  const cast = queryCast(v);
-  const op = sql.raw(distanceOperator(v.distance_metric));
-  const e2 = sql.raw(`(e2.embedding::${cast})`);
-  const q = sql.raw(`(s.embedding::${cast})`);
+  // A derived version's vectors are in its own column; one that re-ranks
+  // scores by its parent's distances, so it is calibrated on the parent's vectors.
+  const d = derivationOf(v);
+  const source: Pick<PartitionSpec, 'id' | 'dimensions' | 'index_storage' | 'distance_metric' | 'derivation'> =
+    d?.rerank
+      ? { id: d.parentId, dimensions: d.parentDimensions, index_storage: 'vector', distance_metric: d.parentMetric }
+      : v;
+  const table = sql.raw(partitionTable(source.id));
+  const cast = queryCast(source);
+  const column = vectorColumn(source);
+  const op = sql.raw(indexOperator(source));
+  const e2 = sql.raw(`(e2.${column}::${cast})`);
+  const q = sql.raw(`(s.${column}::${cast})`);
   const rows = await db.kysely.transaction().execute(async (trx) => {
     // All the ANN settings, locally: the pooled connection may hold a search's session values.
     await sql`select set_config('hnsw.ef_search', '100', true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
@@ -47,7 +62,7 @@ export async function calibrateVersion(db: Db, key: string, opts: CalibrateOptio
     return (
       await sql<{ distance: number }>`
       with s as materialized (
-        select e.chunk_id, e.embedding from ${table} e join document_chunks c on c.id = e.chunk_id
+        select e.chunk_id, ${sql.raw(`e.${column}`)} from ${table} e join document_chunks c on c.id = e.chunk_id
         where c.retired_at is null order by md5(e.chunk_id::text) limit ${sample})
       select n.distance from s cross join lateral (
         select ${e2} ${op} ${q} as distance from ${table} e2

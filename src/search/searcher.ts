@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
-import { partitionTable } from '../partitions/index.js';
+import { derivationOf, partitionTable, queryDimensions } from '../partitions/index.js';
 import { jsonValueProblem } from '../util/index.js';
 import { formatVectorText } from '../db/index.js';
 import type { EncoderDeps } from '../encoders/index.js';
@@ -12,7 +12,7 @@ import { encoderForVersion } from '../versions/index.js';
 import { activeVersion, requireVersion, type VersionRow } from '../versions/index.js';
 import { applyCalibration, parseCalibration } from './calibration.js';
 import { checkFilter } from './filters.js';
-import { ivfflatLists, type Knobs } from './knobs.js';
+import { DEFAULT_EF_SEARCH, ivfflatLists, type Knobs } from './knobs.js';
 import { resolveVersion, type ResolvedVersion } from './resolve-version.js';
 import { reciprocalRankFusion, RRF_K } from './rrf.js';
 import { explainReplicaLag } from './replica-lag.js';
@@ -177,11 +177,13 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
     const t1 = performance.now();
     const encoder = await encoderFor(v);
     const [vec] = await encoder.embed([req.query], { label: `query for ${v.version_key}` });
-    if (!vec || vec.length !== v.dimensions) {
+    const dims = queryDimensions(v); // a derived version's query is embedded as its parent's, then transformed in SQL
+    if (!vec || vec.length !== dims) {
       throw new RefusedError(
-        `the encoder of version ${v.version_key} returned ${vec?.length ?? 0} dimensions for the query, expected ${v.dimensions}`,
+        `the encoder of version ${v.version_key} returned ${vec?.length ?? 0} dimensions for the query, expected ${dims}`,
       );
     }
+    const rerank = derivationOf(v)?.rerank ?? 0;
     const t2 = performance.now();
     const hybrid = Boolean(req.hybrid);
     const limit = hybrid ? Math.min(MAX_K * HYBRID_CANDIDATES_PER_K, k * HYBRID_CANDIDATES_PER_K) : k;
@@ -200,6 +202,10 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
         knobs: {
           ...opts.knobs,
           ...(req.efSearch !== undefined && { efSearch: req.efSearch }),
+          // A re-rank takes its K candidates from the index: the scan must be able to return them.
+          ...(rerank > 0 && {
+            efSearch: Math.min(1000, Math.max(req.efSearch ?? opts.knobs?.efSearch ?? DEFAULT_EF_SEARCH, rerank)),
+          }),
           ...(req.probes !== undefined && { probes: req.probes }),
         },
         exact: Boolean(req.exact),

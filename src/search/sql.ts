@@ -1,6 +1,15 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { DistanceMetric, IndexStorage } from '../db/index.js';
-import { distanceOperator, partitionTable, queryCast } from '../partitions/index.js';
+import {
+  castExpression,
+  derivationOf,
+  distanceOperator,
+  indexOperator,
+  partitionTable,
+  queryCast,
+  queryVectorSql,
+  type Derivation,
+} from '../partitions/index.js';
 import type { MetadataFilter } from './filters.js';
 
 /** What a query needs of a version (a row of embedding_versions fits). */
@@ -9,6 +18,8 @@ export interface SearchTarget {
   dimensions: number;
   distance_metric: DistanceMetric;
   index_storage: IndexStorage;
+  /** A derived version's transform (partitions/transform.ts); null or absent for a stored version. */
+  derivation?: Record<string, unknown> | null;
 }
 
 /** A candidate chunk with its distance to the query (and its full-text rank, hybrid). */
@@ -30,13 +41,54 @@ export interface CandidateRow {
  * use that partition's ANN index and no other table's.
  */
 function parts(v: SearchTarget, queryVectorText: string) {
-  const cast = sql.raw(queryCast(v));
-  const expr = sql.raw(`(e.embedding::${queryCast(v)})`);
-  const op = sql.raw(distanceOperator(v.distance_metric));
+  // A derived version's query vector goes through the transform its stored vectors went through.
+  const query = queryVectorSql(v, queryVectorText, queryCast(v));
+  const expr = sql.raw(castExpression(v, 'e'));
+  const op = sql.raw(indexOperator(v));
   return {
     table: sql.raw(partitionTable(v.id)),
-    distance: sql`${expr} ${op} ${queryVectorText}::${cast}`,
+    distance: sql`${expr} ${op} ${query}`,
   };
+}
+
+/** Exact distance on the parent's full vectors (alias `r`): what a re-ranking version orders and reports by. */
+function exactDistance(d: Derivation, alias: 'r', queryVectorText: string): RawBuilder<unknown> {
+  const full = sql.raw(`vector(${d.parentDimensions})`);
+  return sql`(${sql.raw(alias)}.embedding::${full}) ${sql.raw(distanceOperator(d.parentMetric))} ${queryVectorText}::${full}`;
+}
+
+/**
+ * `--rerank K` (a derived version): one statement. The inner query takes the
+ * top K from the derived partition (its ANN index, or an exact scan); the
+ * outer one orders them by exact distance on the parent's partition, on the
+ * full vectors, and keeps `limit`.
+ */
+function reranked(
+  v: SearchTarget,
+  d: Derivation & { rerank: number },
+  queryVectorText: string,
+  limit: number,
+  filter: MetadataFilter | undefined,
+  exact: boolean,
+): RawBuilder<CandidateRow> {
+  const p = parts(v, queryVectorText);
+  const k = Math.max(d.rerank, limit);
+  const inner = sql`
+    select e.chunk_id, ${p.distance} as distance
+    from ${p.table} e join document_chunks c on c.id = e.chunk_id
+    where c.retired_at is null ${filterClause(filter)}`;
+  const candidates = exact
+    ? sql`select * from (${inner} offset 0) as exact_scan order by distance, chunk_id limit ${k}`
+    : sql`${inner} order by distance limit ${k}`;
+  return sql<CandidateRow>`
+    with candidates as materialized (${candidates})
+    select r.chunk_id, ${exactDistance(d, 'r', queryVectorText)} as distance,
+           c.semantic_key, c.document_id, c.chunk_no, c.content, c.metadata
+    from candidates k
+    join ${sql.raw(partitionTable(d.parentId))} r on r.chunk_id = k.chunk_id
+    join document_chunks c on c.id = k.chunk_id
+    order by distance, r.chunk_id
+    limit ${limit}`;
 }
 
 function filterClause(filter: MetadataFilter | undefined): RawBuilder<unknown> {
@@ -56,6 +108,8 @@ export function vectorCandidates(
   filter?: MetadataFilter,
   exact = false,
 ): RawBuilder<CandidateRow> {
+  const d = derivationOf(v);
+  if (d?.rerank) return reranked(v, { ...d, rerank: d.rerank }, queryVectorText, limit, filter, exact);
   const p = parts(v, queryVectorText);
   const rows = sql`
     select e.chunk_id, ${p.distance} as distance,
@@ -85,11 +139,15 @@ export function textCandidates(
   filter?: MetadataFilter,
 ): RawBuilder<CandidateRow> {
   const p = parts(v, queryVectorText);
+  // A re-ranking version reports its parent's exact distances, on this side too.
+  const d = derivationOf(v);
+  const distance = d?.rerank ? exactDistance(d, 'r', queryVectorText) : p.distance;
+  const parentJoin = d?.rerank ? sql`join ${sql.raw(partitionTable(d.parentId))} r on r.chunk_id = c.id` : sql``;
   return sql<CandidateRow>`
-    select e.chunk_id, ${p.distance} as distance, ts_rank_cd(c.content_tsv, tq.q) as text_rank,
+    select e.chunk_id, ${distance} as distance, ts_rank_cd(c.content_tsv, tq.q) as text_rank,
            c.semantic_key, c.document_id, c.chunk_no, c.content, c.metadata
     from document_chunks c
-    join ${p.table} e on e.chunk_id = c.id
+    join ${p.table} e on e.chunk_id = c.id ${parentJoin}
     cross join websearch_to_tsquery('english', ${text}) as tq(q)
     where c.content_tsv @@ tq.q and c.retired_at is null ${filterClause(filter)}
     order by text_rank desc, c.id

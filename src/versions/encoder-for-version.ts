@@ -11,7 +11,9 @@ import type { VersionRow } from './store.js';
 export async function encoderForVersion(v: VersionRow, deps: EncoderDeps): Promise<Encoder> {
   const encoder = await createEncoder(v.encoder_spec, v.encoder_settings as EncoderSettings, deps);
   const now = identityHash(encoder.identity);
-  if (now !== v.encoder_identity) {
+  // A derived version embeds its queries with its parent's encoder (and transforms them in SQL).
+  const expected = (v.derivation as { parentIdentity?: string } | null)?.parentIdentity ?? v.encoder_identity;
+  if (now !== expected) {
     await encoder.close?.();
     throw new RefusedError(
       `the encoder of version ${v.version_key} changed since it was registered (${v.encoder_name} revision ${v.encoder_revision.slice(0, 12)}, now ${encoder.identity.revision.slice(0, 12)}): register a new version for the new model`,

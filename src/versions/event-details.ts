@@ -43,6 +43,8 @@ export const EVENT_DETAILS = {
     metric: z.string(),
     index: z.string(),
     storage: z.string(),
+    /** A derived version (issue 16): its parent and transform. */
+    derivation: z.record(z.string(), z.unknown()).optional(),
   }),
   backfill_started: z.object({ chunks: z.number().int(), batches: z.number().int(), worker: z.string() }),
   /** The run's counters (embedded, reused, tokens, ...). */

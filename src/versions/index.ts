@@ -36,6 +36,7 @@ export { registerVersion } from './register.js';
 export type { RegisterInput } from './register.js';
 export {
   VERSION_KEY,
+  VERSION_KEY_RULE,
   activeVersion,
   coverage,
   findVersion,

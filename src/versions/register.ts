@@ -40,6 +40,8 @@ const registerSchema = z.object({
   canary: z.boolean().default(true),
   /** Live corpus texts added to the shipped canary set. */
   canarySample: z.number().int().min(0).max(MAX_CANARY_SAMPLE).default(0),
+  /** The model was trained so that a prefix of its output still works: `versions derive --dimensions` may truncate it. */
+  matryoshka: z.boolean().default(false),
 });
 
 export type RegisterInput = z.input<typeof registerSchema>;
@@ -52,7 +54,7 @@ export interface RegisterDeps extends EncoderDeps {
 }
 
 /** pgvector's ANN index limits per storage type. */
-export const INDEX_DIMENSION_LIMIT: Record<IndexStorage, number> = { vector: 2000, halfvec: 4000 };
+export const INDEX_DIMENSION_LIMIT: Record<IndexStorage, number> = { vector: 2000, halfvec: 4000, bit: 64000 };
 
 /**
  * Register an encoder version: probe the encoder, refuse what cannot work,
@@ -130,6 +132,7 @@ export async function registerVersion(db: Db, input: RegisterInput, deps: Regist
         index_kind: opt.index as IndexKind,
         index_params: JSON.stringify(indexParams),
         index_storage: opt.storage as IndexStorage,
+        matryoshka: opt.matryoshka,
       });
       await createPartition(trx, v);
       await recordEvent(trx, {

@@ -17,7 +17,8 @@ export interface OracleVersion {
   id: number;
   encoder_spec: string;
   encoder_settings: unknown;
-  distance_metric: 'cosine' | 'l2' | 'ip';
+  /** cosine, l2 or ip (anything else is refused at run time). */
+  distance_metric: string;
 }
 
 export interface OracleHit {
@@ -52,7 +53,7 @@ export function createExactRetriever(db: Kysely<any>): ExactRetriever {
   };
   const retrieve = async (version: OracleVersion, query: string, depth: number): Promise<OracleHit[]> => {
     const [vector] = await (await encoderOf(version)).embed([query]);
-    const op = OPERATOR[version.distance_metric];
+    const op = OPERATOR[version.distance_metric as keyof typeof OPERATOR];
     if (!op) throw new Error(`unknown metric ${version.distance_metric}`);
     const { rows } = await sql<{
       chunk_id: string | number;

@@ -7,6 +7,8 @@ import type { CliContext } from '../context.js';
 import { intOption } from '../options.js';
 import { MAX_CANARY_SAMPLE, lastCanaryEvent, readCanary } from '../../versions/index.js';
 import { registerVerify } from './versions-verify.js';
+import { registerDerive } from './versions-derive.js';
+import { storageFigures, type StorageFigures } from '../../derive/index.js';
 
 interface RegisterFlags {
   encoder: string;
@@ -24,6 +26,7 @@ interface RegisterFlags {
   allowRemote?: boolean;
   canary: boolean;
   canarySample?: number;
+  matryoshka?: boolean;
 }
 
 export function registerVersions(program: Command, ctx: CliContext): void {
@@ -62,6 +65,10 @@ export function registerVersions(program: Command, ctx: CliContext): void {
       `add this many live corpus texts to the encoder canary (default 0: the shipped set only; max ${MAX_CANARY_SAMPLE})`,
       intOption(0, MAX_CANARY_SAMPLE),
     )
+    .option(
+      '--matryoshka',
+      'the model was trained so that a prefix of its output still works (text-embedding-3-* are known): versions derive --dimensions may truncate it',
+    )
     .option('--no-canary', 'do not record the encoder canary (embctl versions verify <key> --record does it later)')
     .addHelpText(
       'after',
@@ -97,6 +104,7 @@ encoder cannot embed it, nothing is registered.`,
           lists: f.lists,
           canary: f.canary,
           canarySample: f.canarySample,
+          matryoshka: f.matryoshka === true,
           settings: {
             baseURL: f.baseUrl,
             pooling: f.pooling,
@@ -170,7 +178,19 @@ encoder cannot embed it, nothing is registered.`,
             last: lastCheck ? { event: lastCheck.event, at: lastCheck.at } : null,
           }
         : null;
-      ctx.out.result({ ...v, status: s, canary: canaryInfo, events });
+      const parent =
+        v.parent_version_id === null
+          ? undefined
+          : await db.kysely
+              .selectFrom('embedding_versions')
+              .selectAll()
+              .where('id', '=', v.parent_version_id)
+              .executeTakeFirst();
+      const storage = {
+        version: await storageFigures(db.kysely, v),
+        parent: parent ? await storageFigures(db.kysely, parent) : null,
+      };
+      ctx.out.result({ ...v, status: s, canary: canaryInfo, storage, events });
       const o = ctx.out;
       o.line(`${v.version_key}${v.active ? ' (active)' : ''}: ${v.state}`);
       o.line(`  encoder    ${v.encoder_spec} — ${v.encoder_name} revision ${v.encoder_revision}`);
@@ -179,6 +199,8 @@ encoder cannot embed it, nothing is registered.`,
         `  vectors    ${v.dimensions} dims, ${v.distance_metric}; index ${v.index_kind}${v.index_kind === 'none' ? '' : ` on ${v.index_storage} ${JSON.stringify(v.index_params)} (${s?.indexState})`}`,
       );
       if (s) o.line(`  coverage   ${s.embedded}/${s.live} live chunks (${(s.coverage * 100).toFixed(1)}%)`);
+      if (parent) o.line(`  derived    from ${parent.version_key}: ${JSON.stringify(v.derivation)}`);
+      if (storage.version) o.line(`  storage    ${storageLine(storage.version, storage.parent)}`);
       o.line(
         canaryInfo
           ? `  canary     ${canaryInfo.texts} texts (${canaryInfo.set}), model ${canaryInfo.reportedModel}; last: ${canaryInfo.last?.event ?? 'none'}${canaryInfo.last ? ` at ${canaryInfo.last.at.toISOString()}` : ''}`
@@ -193,4 +215,14 @@ encoder cannot embed it, nothing is registered.`,
     });
 
   registerVerify(versions, ctx);
+  registerDerive(versions, ctx);
+}
+
+function storageLine(v: StorageFigures, parent: StorageFigures | null): string {
+  const mb = (b: number) => `${(b / 1048576).toFixed(2)} MB`;
+  const vs = (a: number, b: number | undefined) => (b ? ` (${(a / b).toFixed(2)}× ${parent!.version})` : '');
+  return (
+    `${v.bytesPerVector} bytes/vector${vs(v.bytesPerVector, parent?.bytesPerVector)}, ` +
+    `heap ${mb(v.heapBytes)}${vs(v.heapBytes, parent?.heapBytes)}, index ${mb(v.indexBytes)}${vs(v.indexBytes, parent?.indexBytes)}`
+  );
 }
