@@ -570,7 +570,7 @@ async function main(): Promise<void> {
   if (index) {
     console.log('');
     console.log(
-      `index build: ${index.rows} chunks × 384-d from v2, HNSW m ${index.m}, ef_construction ${index.ef}, cosine; maintenance_work_mem ${mwm}, max_parallel_maintenance_workers ${parallel} for both. embctl = \`embctl index <key>\` (buildIndex: CREATE INDEX CONCURRENTLY on the partition's cast expression, parallel_workers set on the partition, ANALYZE after; seconds = the build time it reports, settings + CREATE INDEX + ANALYZE; the CLI process's wall time beside it); plain = \`CREATE INDEX ON scale_plain USING hnsw (embedding vector_cosine_ops)\` on a plain table (chunk_id bigint, embedding vector(384)) holding the same rows, the statement's time only.`,
+      `index build: ${index.rows} chunks × 384-d from v2, HNSW m ${index.m}, ef_construction ${index.ef}, cosine; maintenance_work_mem ${mwm}, max_parallel_maintenance_workers ${parallel} for both. embctl = \`embctl index <key>\` (buildIndex on a version that is not active: a plain CREATE INDEX in a transaction on the partition's cast expression, parallel_workers set on the partition, ANALYZE after; seconds = the build time it reports, settings + CREATE INDEX + ANALYZE; the CLI process's wall time beside it); plain = \`CREATE INDEX ON scale_plain USING hnsw (embedding vector_cosine_ops)\` on a plain table (chunk_id bigint, embedding vector(384)) holding the same rows, the statement's time only.`,
     );
     console.log(
       table(
