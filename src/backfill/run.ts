@@ -5,7 +5,7 @@ import type { EncoderEvent } from '../encoders/index.js';
 import { InputError, RefusedError, UnavailableError, UsageError } from '../errors.js';
 import { encoderForVersion } from '../versions/index.js';
 import { partitionTable } from '../partitions/index.js';
-import { recordEvent, requireVersion, type VersionRow } from '../versions/index.js';
+import { markReady, recordEvent, requireVersion, type VersionRow } from '../versions/index.js';
 import { transitionState } from '../versions/index.js';
 import { buildIndex, type IndexResult } from './index-build.js';
 import { batchCounts, reclaimDeadLocal } from './leases.js';
@@ -257,7 +257,7 @@ export async function runBackfill(
         }
         // The planner needs fresh statistics after a load (a build ANALYZEs already).
         if (!index?.built && t.chunks > 0) await sql.raw(`ANALYZE ${partition}`).execute(db.kysely);
-        state = await markReady(db, v, deps.actor, index, opts.index !== false, {
+        state = await finishVersion(db, v, deps.actor, index, opts.index !== false, {
           embedded: t.embedded,
           reused: t.reused,
           tokens: t.tokens,
@@ -317,7 +317,7 @@ class IndexBuildFailed extends Error {
 }
 
 /** A complete partition with a valid index (or none wanted) makes the version ready. */
-async function markReady(
+async function finishVersion(
   db: Db,
   v: VersionRow,
   actor: string,
@@ -330,25 +330,7 @@ async function markReady(
   if (indexWanted && v.index_kind !== 'none' && index && !index.built && index.reason !== 'index already valid') {
     return current.state; // another process is building the index; it will mark the version ready
   }
-  await db.kysely.transaction().execute(async (trx) => {
-    if (!(await transitionState(trx, v.id, 'backfilling', 'ready'))) return;
-    if (index?.built) {
-      await recordEvent(trx, {
-        versionId: v.id,
-        versionKey: v.version_key,
-        event: 'index_built',
-        actor,
-        details: { kind: v.index_kind, storage: v.index_storage, ms: index.ms },
-      });
-    }
-    await recordEvent(trx, {
-      versionId: v.id,
-      versionKey: v.version_key,
-      event: 'backfill_completed',
-      actor,
-      details: stats,
-    });
-  });
+  await markReady(db.kysely, v, actor, index, stats);
   return (await requireVersion(db.kysely, v.version_key)).state;
 }
 

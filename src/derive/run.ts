@@ -7,6 +7,7 @@ import { createPartition, fillDerived, partitionTable, type DeriveFillProgress }
 import {
   findVersion,
   lockVersion,
+  markReady,
   recordEvent,
   requireVersion,
   transitionState,
@@ -124,7 +125,7 @@ async function deriveLocked(db: Db, input: DeriveInput, deps: DeriveDeps, starte
   if (fill.complete && state === 'backfilling') {
     index = await buildIndex(db, v, { logger: deps.logger });
     if (!index.built) await sql.raw(`ANALYZE ${partitionTable(v.id)}`).execute(conn);
-    state = await markReady(conn, v, deps.actor, index, fill, (performance.now() - started) / 1000);
+    state = await finishVersion(conn, v, deps.actor, index, fill, (performance.now() - started) / 1000);
   }
   return {
     version: v.version_key,
@@ -216,7 +217,7 @@ async function countRows(db: Kysely<DB>, versionId: number): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
-async function markReady(
+async function finishVersion(
   db: Kysely<DB>,
   v: VersionRow,
   actor: string,
@@ -224,24 +225,6 @@ async function markReady(
   fill: DeriveFillProgress,
   seconds: number,
 ): Promise<string> {
-  await db.transaction().execute(async (trx) => {
-    if (!(await transitionState(trx, v.id, 'backfilling', 'ready'))) return;
-    if (index.built) {
-      await recordEvent(trx, {
-        versionId: v.id,
-        versionKey: v.version_key,
-        event: 'index_built',
-        actor,
-        details: { kind: v.index_kind, storage: v.index_storage, ms: index.ms },
-      });
-    }
-    await recordEvent(trx, {
-      versionId: v.id,
-      versionKey: v.version_key,
-      event: 'backfill_completed',
-      actor,
-      details: { derived: fill.done, embedded: 0, tokens: 0, seconds },
-    });
-  });
+  await markReady(db, v, actor, index, { derived: fill.done, embedded: 0, tokens: 0, seconds });
   return (await requireVersion(db, v.version_key)).state;
 }

@@ -33,6 +33,7 @@ export {
   versionsSignature,
 } from './queries/index.js';
 export { registerVersion } from './register.js';
+export { markReady } from './mark-ready.js';
 export type { RegisterInput } from './register.js';
 export {
   VERSION_KEY,
