@@ -8,7 +8,7 @@
  *   node --import tsx bench/derive.ts [--queries 300] [--rounds 3] [--synthetic 10000] [--url postgres://…]
  *
  * The same table is then measured on a synthetic Matryoshka-like set
- * (bench/derive-synthetic.ts: dense 1536-d vectors whose leading dimensions
+ * (bench/derive-data.ts: dense 1536-d vectors whose leading dimensions
  * carry most of the variance, written straight into the parent's partition,
  * queries through the searcher's own SQL), where truncation and sign bits
  * keep information that the sparse hashed vectors do not have.
@@ -35,7 +35,7 @@ import { migrate } from '../src/migrate/runner.js';
 import { ingest } from '../src/ingest/index.js';
 import { runBackfill } from '../src/backfill/index.js';
 import { deriveVersion, storageFigures, type DeriveInput, type StorageFigures } from '../src/derive/index.js';
-import { loadSynthetic, matryoshkaLike, searchVector } from './derive-synthetic.js';
+import { loadSynthetic, matryoshkaLike, searchVector } from './derive-data.js';
 import { createSearcher } from '../src/search/index.js';
 import { registerVersion } from '../src/versions/register.js';
 import { requireVersion } from '../src/versions/store.js';

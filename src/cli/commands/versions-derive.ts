@@ -1,22 +1,13 @@
 import { Command, Option } from 'commander';
 import { deriveVersion, checkDeriveFlags, MAX_RERANK, type DeriveInput } from '../../derive/index.js';
-import type { DistanceMetric, IndexKind, IndexStorage } from '../../db/index.js';
 import { withSignals } from '../backfill-output.js';
 import type { CliContext } from '../context.js';
 import { intOption } from '../options.js';
 import { createProgress } from '../progress.js';
 import { requireSchema } from '../schema-guard.js';
 
-interface DeriveFlags {
-  from: string;
-  dimensions?: number;
-  storage?: IndexStorage;
-  rerank?: number;
-  index?: IndexKind;
-  metric?: DistanceMetric;
-  force?: boolean;
-  batchSize?: number;
-}
+/** The command's flags are the library's input, less the key (an argument). */
+type DeriveFlags = Omit<DeriveInput, 'key'>;
 
 /** `embctl versions derive <new> --from <key>`: a cheaper version computed from a stored one, no encoder calls. */
 export function registerDerive(versions: Command, ctx: CliContext): void {
