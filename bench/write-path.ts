@@ -629,6 +629,7 @@ async function pgliteBench(): Promise<void> {
   const db: Db = {
     kysely,
     backend: 'pglite',
+    distributed: false,
     location: tmp,
     async refreshTypes() {
       const { rows } = await sql<{

@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // Runs the whole suite with node's own test runner, once per backend:
 //   embedded (PGlite)  always;
-//   server             when TEST_DATABASE_URL is set.
+//   server             when TEST_DATABASE_URL is set (its replica tests start
+//                      their own streaming standby of it);
+//   Citus              when TEST_CITUS_URL is set (a coordinator with two
+//                      workers: scripts/citus-test-cluster.sh start), on the
+//                      files of test/citus-files.json.
 // Each pass ends with its `N passed, N failed, N skipped` line and the list
 // of its skipped tests with their reasons; the run ends with the totals.
 //
@@ -12,8 +16,9 @@
 //     list is empty: it must run everything).
 //
 // Usage: node scripts/run-tests.mjs [--parallel] [file filter...]
-//   --parallel   run the passes at the same time (output of each pass is
-//                printed when it ends)
+//   --parallel   run the embedded pass beside the server passes (server,
+//                then Citus), two lanes for two cores; the output of each
+//                pass is printed when it ends
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,13 +43,22 @@ function findTests(dir) {
 
 let files = findTests(join(root, 'test'));
 if (only.length) files = files.filter((f) => only.some((o) => f.includes(o)));
+const citus = readCitusFiles();
+// Files that need a Citus cluster run in the Citus pass only.
+const singleNode = {
+  files: files.filter((f) => !(f in citus.only)),
+  notRun: Object.entries(citus.only)
+    .filter(([file]) => files.includes(file))
+    .map(([file, reason]) => ({ file, reason })),
+};
 
-const passes = [{ id: 'pglite', name: 'embedded (PGlite)', env: { EMBCTL_TEST_BACKEND: 'pglite' } }];
+const passes = [{ id: 'pglite', name: 'embedded (PGlite)', env: { EMBCTL_TEST_BACKEND: 'pglite' }, ...singleNode }];
 if (process.env.TEST_DATABASE_URL) {
   passes.push({
     id: 'server',
     name: `server (${redact(process.env.TEST_DATABASE_URL)})`,
     env: { EMBCTL_TEST_BACKEND: 'postgres' },
+    ...singleNode,
   });
 } else {
   console.log(
@@ -52,12 +66,39 @@ if (process.env.TEST_DATABASE_URL) {
   );
 }
 
+if (process.env.TEST_CITUS_URL) {
+  passes.push({
+    id: 'citus',
+    name: `Citus cluster (${redact(process.env.TEST_CITUS_URL)})`,
+    env: { EMBCTL_TEST_BACKEND: 'citus', TEST_DATABASE_URL: process.env.TEST_CITUS_URL },
+    files: files.filter((f) => citus.files.includes(f) || f in citus.only),
+    notRun: citus.notRun.filter((n) => files.includes(n.file)),
+  });
+} else {
+  console.log(
+    '# TEST_CITUS_URL is not set: the Citus pass does not run (scripts/citus-test-cluster.sh start gives a cluster)',
+  );
+}
+
 const allowlist = readAllowlist();
 const work = mkdtempSync(join(tmpdir(), 'embctl-test-run-'));
 
+const inSequence = (list, buffer) =>
+  list.reduce(async (acc, p) => [...(await acc), await runPass(p, buffer)], Promise.resolve([]));
 const results = parallel
-  ? await Promise.all(passes.map((p) => runPass(p, true)))
-  : await passes.reduce(async (acc, p) => [...(await acc), await runPass(p, false)], Promise.resolve([]));
+  ? (
+      await Promise.all([
+        inSequence(
+          passes.filter((p) => p.id === 'pglite'),
+          true,
+        ),
+        inSequence(
+          passes.filter((p) => p.id !== 'pglite'),
+          true,
+        ),
+      ])
+    ).flat()
+  : await inSequence(passes, false);
 
 let failed = false;
 const totals = { pass: 0, fail: 0, skipped: 0 };
@@ -84,7 +125,7 @@ function runPass(pass, buffer) {
     `--test-reporter=${join(root, 'scripts/summary-reporter.mjs')}`,
     `--test-reporter-destination=${summaryFile}`,
     '--test-concurrency=2',
-    ...files,
+    ...(pass.files ?? files),
   ];
   if (!buffer) console.log(`\n# ===== test pass: ${pass.name} =====`);
   return new Promise((resolve) => {
@@ -114,6 +155,11 @@ function runPass(pass, buffer) {
 function report(r) {
   const { pass, summary } = r;
   const problems = [];
+  if (pass.notRun?.length) {
+    // Files this pass does not run count as what they are: not run, with why.
+    console.log(`# ${pass.name}: ${pass.notRun.length} test files not run on this pass, and why`);
+    for (const n of pass.notRun) console.log(`#   ${n.file}: ${n.reason}`);
+  }
   if (summary.skips.length) {
     console.log(`# ${pass.name}: skipped tests and why`);
     for (const s of summary.skips) console.log(`#   ${s.file} › ${s.name}: ${s.reason || '(no reason given)'}`);
@@ -168,6 +214,25 @@ function readAllowlist() {
     });
   }
   return out;
+}
+
+/**
+ * test/citus-files.json: the files of the Citus pass, and every other test
+ * file with the reason it is not run there. A file in neither list fails the
+ * run: a new test file must say whether it belongs on Citus.
+ */
+function readCitusFiles() {
+  const parsed = JSON.parse(readFileSync(join(root, 'test/citus-files.json'), 'utf8'));
+  const all = findTests(join(root, 'test'));
+  const notRun = Object.entries(parsed.notRun).map(([file, reason]) => ({ file, reason }));
+  const unlisted = all.filter((f) => !parsed.run.includes(f) && !(f in parsed.notRun) && !(f in parsed.only));
+  if (unlisted.length) {
+    console.log(
+      `# FAIL test/citus-files.json says neither whether nor why not to run on Citus: ${unlisted.join(', ')}`,
+    );
+    process.exit(1);
+  }
+  return { files: parsed.run, notRun, only: parsed.only };
 }
 
 function redact(url) {

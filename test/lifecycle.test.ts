@@ -99,7 +99,7 @@ async function makeInvalidIndex(v: VersionRow): Promise<void> {
       if (Number(waiting.rows[0]!.n) > 0) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    await sql`select pg_cancel_backend(${pid})`.execute(db.kysely);
+    await sql`select pg_cancel_backend(${pid}::int)`.execute(db.kysely);
     const err = await building;
     assert.match(String(err?.message), /canceling statement/);
   } finally {

@@ -2,7 +2,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { Writable } from 'node:stream';
-import { freshDb, ON_SERVER, type TestDb } from './support/db.js';
+import { freshDb, notOnCitus, ON_SERVER, type TestDb } from './support/db.js';
 import { createExactRetriever } from './support/exact-retriever.js';
 import { fillVersion, ingestDocs, recordGate, register, syntheticDocs } from './support/fill-version.js';
 import {
@@ -48,6 +48,18 @@ after(async () => {
 
 const ids = (r: { hits: { chunkId: number }[] }) => r.hits.map((h) => h.chunkId);
 
+/**
+ * Recall@k that counts ties as equals: a hit is right when it is among the
+ * exact top k, or at the distance of the exact k-th hit (the hash encoders
+ * give many chunks the same distance, and which of them fill the last places
+ * is arbitrary: one HNSW graph and four shard graphs pick different ones).
+ */
+function tiedRecall(got: { chunkId: number; distance: number }[], exact: { chunkId: number; distance: number }[]) {
+  const last = exact.at(-1)?.distance ?? Infinity;
+  const top = new Set(exact.map((h) => h.chunkId));
+  return got.filter((h) => top.has(h.chunkId) || h.distance <= last + 1e-6).length;
+}
+
 describe('search', () => {
   test('no active version: refused with the fix', async () => {
     await assert.rejects(
@@ -83,7 +95,7 @@ describe('search', () => {
       const exact = await s.search({ query: q, version: key, k: 10, exact: true });
       assert.equal(exact.mode, 'exact');
       assert.equal(ann.mode, 'ann');
-      const overlap = ids(ann).filter((id) => ids(exact).includes(id)).length;
+      const overlap = tiedRecall(ann.hits, exact.hits);
       assert.ok(overlap >= 9, `recall@10 of ${key}: ${overlap}/10`);
     }
     // Distances are those of the version's metric, and sorted.
@@ -150,61 +162,71 @@ describe('search', () => {
     assert.ok(two.hits.every((h) => h.metadata.topic === 'space' && h.metadata.lang === 'en'));
   });
 
-  test('falls back to exact search when the ANN scan stops short, and says so', async () => {
-    // On 400 rows the planner prefers an exact scan; enable_sort=off makes it
-    // walk the HNSW index, here without iterative scan (one ef_search batch),
-    // while half the chunks are retired: the index cannot find 20 live ones.
-    const v = await requireVersion(db.kysely, 'b');
-    const enc = await encoderForVersion(v, {});
-    const vectorText = formatVectorText((await enc.embed(['whale coral reef tide']))[0]!);
-    const plan = {
-      target: v,
-      index: { kind: v.index_kind },
-      vectorText,
-      limit: 20,
-      knobs: { iterativeScan: false, efSearch: 10 },
-      exact: false,
-    };
-    const walkIndex = <T>(fn: (trx: typeof db.kysely) => Promise<T>) =>
-      db.kysely.transaction().execute(async (trx) => {
-        await sql`select set_config('enable_sort', 'off', true), set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)`.execute(
-          trx,
-        );
-        return fn(trx);
-      });
-    // With the iterative scan, walking the index under a 2% filter finds every row.
-    const filtered = await walkIndex((trx) => runQuery(trx, { ...plan, limit: 5, knobs: {}, filter: { bucket: '3' } }));
-    assert.equal(filtered.vector.length, 5);
-    assert.equal(filtered.exactFallback, undefined, 'the iterative scan was enough');
-    await db.kysely
-      .updateTable('document_chunks')
-      .set({ retired_at: new Date() })
-      .where(sql`id % 2`, '=', 0)
-      .execute();
-    try {
-      const out = await db.kysely.transaction().execute(async (trx) => {
-        await sql`select set_config('enable_sort', 'off', true), set_config('enable_seqscan', 'off', true)`.execute(
-          trx,
-        );
-        return runQuery(trx, plan);
-      });
-      assert.equal(out.vector.length, 20);
-      assert.ok(
-        out.vector.every((r) => r.chunk_id % 2 === 1),
-        'live chunks only',
+  test(
+    'falls back to exact search when the ANN scan stops short, and says so',
+    {
+      skip: notOnCitus(
+        'the scan this test builds (one HNSW graph that stops short under planner settings) is a single-node plan; on Citus each shard walks its own graph, and the same fallback code runs on the merged rows',
+      ),
+    },
+    async () => {
+      // On 400 rows the planner prefers an exact scan; enable_sort=off makes it
+      // walk the HNSW index, here without iterative scan (one ef_search batch),
+      // while half the chunks are retired: the index cannot find 20 live ones.
+      const v = await requireVersion(db.kysely, 'b');
+      const enc = await encoderForVersion(v, {});
+      const vectorText = formatVectorText((await enc.embed(['whale coral reef tide']))[0]!);
+      const plan = {
+        target: v,
+        index: { kind: v.index_kind },
+        vectorText,
+        limit: 20,
+        knobs: { iterativeScan: false, efSearch: 10 },
+        exact: false,
+      };
+      const walkIndex = <T>(fn: (trx: typeof db.kysely) => Promise<T>) =>
+        db.kysely.transaction().execute(async (trx) => {
+          await sql`select set_config('enable_sort', 'off', true), set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)`.execute(
+            trx,
+          );
+          return fn(trx);
+        });
+      // With the iterative scan, walking the index under a 2% filter finds every row.
+      const filtered = await walkIndex((trx) =>
+        runQuery(trx, { ...plan, limit: 5, knobs: {}, filter: { bucket: '3' } }),
       );
-      assert.ok(out.exactFallback, 'fallback reported');
-      assert.ok(out.exactFallback!.annRows < 20);
-      assert.match(out.exactFallback!.reason, /exact search on the partition found 20/);
-      const exact = await db.kysely.transaction().execute((trx) => runQuery(trx, { ...plan, exact: true }));
-      assert.deepEqual(
-        out.vector.map((r) => r.chunk_id),
-        exact.vector.map((r) => r.chunk_id),
-      );
-    } finally {
-      await db.kysely.updateTable('document_chunks').set({ retired_at: null }).execute();
-    }
-  });
+      assert.equal(filtered.vector.length, 5);
+      assert.equal(filtered.exactFallback, undefined, 'the iterative scan was enough');
+      await db.kysely
+        .updateTable('document_chunks')
+        .set({ retired_at: new Date() })
+        .where(sql`id % 2`, '=', 0)
+        .execute();
+      try {
+        const out = await db.kysely.transaction().execute(async (trx) => {
+          await sql`select set_config('enable_sort', 'off', true), set_config('enable_seqscan', 'off', true)`.execute(
+            trx,
+          );
+          return runQuery(trx, plan);
+        });
+        assert.equal(out.vector.length, 20);
+        assert.ok(
+          out.vector.every((r) => r.chunk_id % 2 === 1),
+          'live chunks only',
+        );
+        assert.ok(out.exactFallback, 'fallback reported');
+        assert.ok(out.exactFallback!.annRows < 20);
+        assert.match(out.exactFallback!.reason, /exact search on the partition found 20/);
+        const exact = await db.kysely.transaction().execute((trx) => runQuery(trx, { ...plan, exact: true }));
+        assert.deepEqual(
+          out.vector.map((r) => r.chunk_id),
+          exact.vector.map((r) => r.chunk_id),
+        );
+      } finally {
+        await db.kysely.updateTable('document_chunks').set({ retired_at: null }).execute();
+      }
+    },
+  );
 
   test('hybrid fuses full-text and vector results', async () => {
     const s = searcher();
@@ -299,8 +321,8 @@ describe('search', () => {
         const want = (await oracle(plain, q, 10)).map((h) => h.chunkId);
         assert.deepEqual(ids(await s.search({ query: q, version: 'plain', k: 10 })), want, q);
         const a = await requireVersion(db.kysely, 'a');
-        const truth = new Set((await oracle(a, q, 10)).map((h) => h.chunkId));
-        found += ids(await s.search({ query: q, version: 'a', k: 10 })).filter((id) => truth.has(id)).length;
+        const truth = (await oracle(a, q, 10)).map((h) => ({ chunkId: h.chunkId, distance: -h.score }));
+        found += tiedRecall((await s.search({ query: q, version: 'a', k: 10 })).hits, truth);
       }
       assert.ok(found / (queries.length * 10) >= 0.9, `recall@10 ${found / (queries.length * 10)}`);
     } finally {

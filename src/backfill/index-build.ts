@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Db } from '../db/index.js';
+import { sessionSettingsQuery, type Db } from '../db/index.js';
 import type { DB, VersionState } from '../db/index.js';
 import { InputError, RefusedError } from '../errors.js';
 import type { Logger } from '../log/index.js';
@@ -118,6 +118,11 @@ export async function buildIndex(db: Db, v: IndexTarget, opts: IndexOptions): Pr
             if (!server) {
               const mwm = opts.maintenanceWorkMem?.replace(/\s+/g, '') ?? EMBEDDED_MAINTENANCE_WORK_MEM;
               await sql`select set_config('maintenance_work_mem', ${mwm}, true)`.execute(trx);
+            } else if (db.distributed && opts.maintenanceWorkMem) {
+              // On Citus each shard's index is built by its worker: SET LOCAL reaches them.
+              await trx.executeQuery(
+                sessionSettingsQuery({ maintenance_work_mem: opts.maintenanceWorkMem.replace(/\s+/g, '') }),
+              );
             }
             await statement.execute(trx);
             failpoint('index.build'); // built, not yet committed

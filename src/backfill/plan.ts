@@ -29,17 +29,17 @@ export async function planBatches(db: Kysely<DB>, versionId: number, batchSize: 
         where c.retired_at is null
           and not exists (select 1 from ${table} e where e.chunk_id = c.id)
         group by c.content_sha256
+      ), held as (
+        -- texts in an open batch, or in a live Batch API job (that job's: backfill --batch-api)
+        select i.content_sha256 from backfill_items i join backfill_batches b on b.id = i.batch_id
+        where i.embedding_version_id = ${versionId} and b.status <> 'done'
+        union
+        select bi.content_sha256 from batch_api_items bi join batch_api_jobs j on j.id = bi.job_id
+        where bi.embedding_version_id = ${versionId} and j.status <> 'collected'
       ), fresh as (
-        select m.content_sha256, m.first_id from missing m
-        where not exists (
-          select 1 from backfill_items i join backfill_batches b on b.id = i.batch_id
-          where i.embedding_version_id = ${versionId} and i.content_sha256 = m.content_sha256
-            and b.status <> 'done')
-          -- a text in a live Batch API job is that job's (backfill --batch-api)
-          and not exists (
-            select 1 from batch_api_items bi join batch_api_jobs j on j.id = bi.job_id
-            where bi.embedding_version_id = ${versionId} and bi.content_sha256 = m.content_sha256
-              and j.status <> 'collected')
+        -- anti-joins, not correlated NOT EXISTS: Citus plans these (migrate/citus.ts)
+        select m.content_sha256, m.first_id from missing m left join held h on h.content_sha256 = m.content_sha256
+        where h.content_sha256 is null
       ), numbered as (
         select content_sha256, ${offset}::bigint + (row_number() over (order by first_id) - 1) / ${batchSize} as grp
         from fresh
@@ -108,10 +108,10 @@ export async function backlog(db: Kysely<DB>, versionId: number, identity: strin
       select content_sha256, count(*) as n from missing group by content_sha256
     ), reusable as (
       select t.content_sha256, t.n from texts t
-      where exists (
-        select 1 from document_chunks c2
+      where t.content_sha256 in (
+        select c2.content_sha256 from document_chunks c2
         join chunk_embeddings e2 on e2.chunk_id = c2.id
-        where c2.content_sha256 = t.content_sha256 and e2.embedding_version_id = any(${sameEncoder}::int[]))
+        where e2.embedding_version_id = any(${sameEncoder}::int[]))
     )
     select (select count(*) from missing) as chunks, (select count(*) from texts) as texts,
            (select count(*) from reusable) as rtexts, (select coalesce(sum(n), 0) from reusable) as rchunks`.execute(
@@ -140,12 +140,15 @@ export async function* textsToEmbed(
     const page = await sql<{ sha: Uint8Array; content: string }>`
       select distinct on (c.content_sha256) c.content_sha256 as sha, c.content
       from document_chunks c
-      where c.retired_at is null and c.content_sha256 > ${after}
+      -- texts an identical encoder embedded already: an anti-join on a derived table (Citus cannot
+      -- correlate two distributed tables on content_sha256, which is not their distribution column)
+      left join (
+        select distinct c2.content_sha256 from document_chunks c2
+        join chunk_embeddings e2 on e2.chunk_id = c2.id
+        where c2.content_sha256 > ${after} and e2.embedding_version_id = any(${sameEncoder}::int[])
+      ) r on r.content_sha256 = c.content_sha256
+      where c.retired_at is null and c.content_sha256 > ${after} and r.content_sha256 is null
         and not exists (select 1 from ${table} e where e.chunk_id = c.id)
-        and not exists (
-          select 1 from document_chunks c2
-          join chunk_embeddings e2 on e2.chunk_id = c2.id
-          where c2.content_sha256 = c.content_sha256 and e2.embedding_version_id = any(${sameEncoder}::int[]))
       order by c.content_sha256
       limit ${pageSize}`.execute(db);
     if (page.rows.length === 0) return;

@@ -20,6 +20,12 @@ export interface Db {
   readonly location: string;
   /** Re-read extension type oids (after `CREATE EXTENSION vector`). */
   refreshTypes(): Promise<void>;
+  /**
+   * A Citus coordinator (the `citus` extension is in the database): searches
+   * run in a transaction so that their settings reach the shards, and
+   * migrate distributes the schema.
+   */
+  readonly distributed: boolean;
   /** The pg pool (server backend only): LISTEN/NOTIFY and raw sessions. */
   readonly pool?: pg.Pool;
   close(): Promise<void>;
@@ -49,26 +55,49 @@ export async function openDatabase(opts: OpenOptions): Promise<Db> {
 
 async function openServer(url: string, opts: OpenOptions): Promise<Db> {
   const parsers = new TypeParsers();
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: opts.poolSize ?? 10,
-    application_name: 'embctl',
-    connectionTimeoutMillis: 10_000,
-    types: pgTypes(parsers),
-  });
-  // An idle client died (server restarted, backend terminated): the pool drops it and opens another when needed.
-  pool.on('error', (e) => opts.logger.debug({ err: e.message }, 'idle PostgreSQL connection closed by the server'));
+  const newPool = (options?: string) => {
+    const p = new pg.Pool({
+      connectionString: url,
+      max: opts.poolSize ?? 10,
+      application_name: 'embctl',
+      connectionTimeoutMillis: 10_000,
+      types: pgTypes(parsers),
+      ...(options && { options }),
+    });
+    // An idle client died (server restarted, backend terminated): the pool drops it and opens another when needed.
+    p.on('error', (e) => opts.logger.debug({ err: e.message }, 'idle PostgreSQL connection closed by the server'));
+    return p;
+  };
+  let pool = newPool();
+  let distributed: boolean;
   try {
     const client = await pool.connect();
-    client.release();
+    try {
+      distributed = await hasCitus(client);
+    } finally {
+      client.release();
+    }
   } catch (e) {
     await pool.end().catch(() => {});
     throw connectionError(e, url);
   }
-  const kysely = new Kysely<DB>({ dialect: dialectOf(new PgDriver(pool)) });
+  if (distributed) {
+    // Citus: a transaction that read several shards in parallel cannot then
+    // write a reference table (the bookkeeping tables are: migrate/citus.ts),
+    // so sessions run multi-shard statements over one connection per node,
+    // and a search (which only reads) asks for parallel again (session-settings.ts).
+    // Joins of chunks by their text's sha256 (reuse, backlog) are not on the
+    // distribution column: Citus runs them as repartition joins when allowed.
+    await pool.end();
+    pool = newPool('-c citus.multi_shard_modify_mode=sequential -c citus.enable_repartition_joins=on');
+  }
+  const driver = new PgDriver(pool);
+  driver.distributed = distributed;
+  const kysely = new Kysely<DB>({ dialect: dialectOf(driver) });
   const db: Db = {
     kysely,
     backend: 'postgres',
+    distributed: driver.distributed,
     location: redactUrl(url),
     pool,
     refreshTypes: () => refreshTypes(kysely, parsers),
@@ -95,6 +124,7 @@ async function openEmbedded(homeDir: string, _opts: OpenOptions): Promise<Db> {
   const db: Db = {
     kysely,
     backend: 'pglite',
+    distributed: false,
     location: homeDir,
     refreshTypes: () => refreshTypes(kysely, parsers),
     async close() {
@@ -119,6 +149,13 @@ function dialectOf(driver: PgDriver | PgliteDriver): Dialect {
     createQueryCompiler: () => new PostgresQueryCompiler(),
     createIntrospector: (db: Kysely<any>) => new PostgresIntrospector(db),
   };
+}
+
+async function hasCitus(client: pg.PoolClient): Promise<boolean> {
+  const { rows } = await client.query<{ ok: boolean }>(
+    `select exists (select 1 from pg_extension where extname = 'citus') as ok`,
+  );
+  return Boolean(rows[0]?.ok);
 }
 
 async function refreshTypes(kysely: Kysely<DB>, parsers: TypeParsers): Promise<void> {

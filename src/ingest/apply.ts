@@ -107,12 +107,13 @@ async function existingChunks(trx: Kysely<DB>, ids: string[]): Promise<Map<strin
 }
 
 async function insertChunks(trx: Kysely<DB>, rows: { doc: PreparedDocument; chunk: PreparedChunk }[]): Promise<void> {
-  // Semantic keys include the document id, so a conflict can only come from a concurrent ingest of the same text.
+  // Semantic keys include the document id, and ingests write one batch at a time (lockIngest) after reading the
+  // keys there: a conflict cannot happen. On Citus, semantic_key is not UNIQUE (migrate/citus.ts): this lock keeps it so.
   await sql`insert into document_chunks (semantic_key, document_id, chunk_no, content, content_sha256, metadata)
     select k, d, n, c, decode(h, 'hex'), m::jsonb
     from unnest(${rows.map((r) => r.chunk.key)}::text[], ${rows.map((r) => r.doc.id)}::text[],
                 ${rows.map((r) => r.chunk.chunkNo)}::int[], ${rows.map((r) => r.chunk.content)}::text[],
                 ${rows.map((r) => r.chunk.sha256.toString('hex'))}::text[], ${rows.map((r) => r.doc.metadata)}::text[])
       as t(k, d, n, c, h, m)
-    on conflict (semantic_key) do nothing`.execute(trx);
+    on conflict do nothing`.execute(trx);
 }

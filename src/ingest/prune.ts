@@ -8,8 +8,11 @@ import type { DB } from '../db/index.js';
  * comparison is an indexed anti-join however many there are.
  */
 export async function pruneAbsent(trx: Kysely<DB>, dryRun: boolean): Promise<{ documents: number; chunks: number }> {
-  const absent = sql`c.retired_at is null
-    and not exists (select 1 from embctl_ingest_seen s where s.document_id = c.document_id)`;
+  // An anti-join in an uncorrelated subquery: Citus cannot join a distributed
+  // table to a temporary one in a correlated NOT EXISTS; it can plan this.
+  const absent = sql`c.retired_at is null and c.id in (
+    select c2.id from document_chunks c2 left join embctl_ingest_seen s on s.document_id = c2.document_id
+    where s.document_id is null and c2.retired_at is null)`;
   const { rows } = dryRun
     ? await sql<{ documents: number; chunks: number }>`
         select count(distinct document_id)::int as documents, count(*)::int as chunks

@@ -6,6 +6,7 @@ import { RefusedError } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import { readMigrations, type MigrationFile } from './files.js';
 import { checkPgvectorAvailable } from './pgvector-check.js';
+import { distributeSchema, isDistributed } from './citus.js';
 import { failpoint } from '../util/index.js';
 
 /** Key of the session advisory lock that serialises migrations (any int8; "embctl" in hex). */
@@ -24,6 +25,8 @@ export interface MigrateResult {
   pending: { id: number; name: string }[];
   schemaVersion: number;
   dryRun: boolean;
+  /** Citus: the schema was distributed by this run (or would be, with dryRun). */
+  distributed?: boolean;
 }
 
 /**
@@ -45,7 +48,9 @@ export async function migrate(db: Db, opts: MigrateOptions): Promise<MigrateResu
         schemaVersion: Math.max(0, ...applied.keys()),
         dryRun: Boolean(opts.dryRun),
       };
-      if (opts.dryRun || pending.length === 0) return result;
+      const distribute = db.distributed && !(await isDistributed(conn));
+      if (distribute) result.distributed = true;
+      if (opts.dryRun || (pending.length === 0 && !distribute)) return result;
       await checkPgvectorAvailable(conn, db.location);
       for (const file of pending) {
         const t0 = performance.now();
@@ -65,6 +70,11 @@ export async function migrate(db: Db, opts: MigrateOptions): Promise<MigrateResu
         result.schemaVersion = file.id;
       }
       result.pending = [];
+      if (distribute) {
+        const t0 = performance.now();
+        await conn.transaction().execute((trx) => distributeSchema(trx));
+        opts.logger.info({ ms: Math.round(performance.now() - t0) }, 'schema distributed on the Citus cluster');
+      }
       return result;
     } finally {
       await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY.toString()}::bigint)`.execute(conn);

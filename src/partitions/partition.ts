@@ -97,7 +97,16 @@ export async function createPartition(db: Exec, v: PartitionSpec): Promise<void>
   }
   await sql.raw(`ALTER TABLE ${table} ALTER COLUMN embedding SET NOT NULL`).execute(db);
   await sql.raw(`ALTER TABLE ${table} ADD CONSTRAINT ${table}_dims CHECK (vector_dims(embedding) = ${d})`).execute(db);
-  await sql.raw(`ALTER TABLE ${table} ALTER COLUMN embedding SET STORAGE ${storageFor(d)}`).execute(db);
+  // Citus refuses SET STORAGE on a distributed table: there the shards keep the default (EXTENDED).
+  if (!(await onCitus(db))) {
+    await sql.raw(`ALTER TABLE ${table} ALTER COLUMN embedding SET STORAGE ${storageFor(d)}`).execute(db);
+  }
+}
+
+async function onCitus(db: Exec): Promise<boolean> {
+  const { rows } = await sql<{ ok: boolean }>`
+    select exists (select 1 from pg_extension where extname = 'citus') as ok`.execute(db);
+  return Boolean(rows[0]?.ok);
 }
 
 export async function dropPartition(db: Exec, versionId: number): Promise<void> {

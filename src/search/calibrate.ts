@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../db/index.js';
+import { sessionSettingsQuery, type Db } from '../db/index.js';
 import { RefusedError } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import { notifyVersionChange } from '../lifecycle/index.js';
@@ -51,23 +51,32 @@ export async function calibrateVersion(db: Db, key: string, opts: CalibrateOptio
   const column = vectorColumn(source);
   const op = sql.raw(indexOperator(source));
   const e2 = sql.raw(`(e2.${column}::${cast})`);
-  const q = sql.raw(`(s.${column}::${cast})`);
   const rows = await db.kysely.transaction().execute(async (trx) => {
     // All the ANN settings, locally: the pooled connection may hold a search's session values.
-    await sql`select set_config('hnsw.ef_search', '100', true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
-                     set_config('hnsw.max_scan_tuples', ${String(DEFAULT_MAX_SCAN_TUPLES)}, true),
-                     set_config('ivfflat.probes', '10', true), set_config('ivfflat.iterative_scan', 'relaxed_order', true)`.execute(
-      trx,
+    // (Inside a transaction, sessionSettingsQuery sets them locally: on Citus, on the shards too.)
+    await trx.executeQuery(
+      sessionSettingsQuery({
+        'hnsw.ef_search': '100',
+        'hnsw.iterative_scan': 'relaxed_order',
+        'hnsw.max_scan_tuples': String(DEFAULT_MAX_SCAN_TUPLES),
+        'ivfflat.probes': '10',
+        'ivfflat.iterative_scan': 'relaxed_order',
+      }),
     );
-    return (
-      await sql<{ distance: number }>`
-      with s as materialized (
-        select e.chunk_id, ${sql.raw(`e.${column}`)} from ${table} e join document_chunks c on c.id = e.chunk_id
-        where c.retired_at is null order by md5(e.chunk_id::text) limit ${sample})
-      select n.distance from s cross join lateral (
+    const queries = await sql<{ chunk_id: number; v: string }>`
+      select e.chunk_id, ${sql.raw(`e.${column}`)}::text as v from ${table} e join document_chunks c on c.id = e.chunk_id
+      where c.retired_at is null order by md5(e.chunk_id::text) limit ${sample}`.execute(trx);
+    // One nearest-neighbour query per sampled chunk (not one LATERAL join:
+    // Citus cannot push a lateral subquery on a distributed table down).
+    const out: { distance: number }[] = [];
+    for (const s of queries.rows) {
+      const q = sql`(${s.v}::${sql.raw(cast)})`;
+      const n = await sql<{ distance: number }>`
         select ${e2} ${op} ${q} as distance from ${table} e2
-        where e2.chunk_id <> s.chunk_id order by ${e2} ${op} ${q} limit ${k}) n`.execute(trx)
-    ).rows;
+        where e2.chunk_id <> ${s.chunk_id} order by ${e2} ${op} ${q} limit ${k}`.execute(trx);
+      out.push(...n.rows);
+    }
+    return out;
   });
   if (rows.length < 2)
     throw new RefusedError(

@@ -108,6 +108,7 @@ export async function applyKnobs(
   filtered = false,
 ): Promise<AppliedKnobs> {
   const { applied, settings } = knobSettings(index, knobs, candidates, exact, filtered);
-  if (Object.keys(settings).length) await conn.executeQuery(sessionSettingsQuery(settings));
+  // Sent even when empty: the driver sends nothing then, except on Citus (session-settings.ts).
+  await conn.executeQuery(sessionSettingsQuery(settings));
   return applied;
 }

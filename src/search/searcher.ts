@@ -191,8 +191,10 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
     const vectorText = formatVectorText(vec);
     const index = { kind: v.index_kind, lists: await listsOf(v) };
     // One connection, no transaction: its session settings are set only when
-    // they differ (PGlite has one connection: inside, only `conn`).
-    const out = await db.kysely.connection().execute(async (conn) =>
+    // they differ (PGlite has one connection: inside, only `conn`). On Citus,
+    // a transaction: its SET LOCAL settings reach the shards' queries.
+    const session = db.distributed ? db.kysely.transaction() : db.kysely.connection();
+    const out = await session.execute(async (conn) =>
       runQuery(conn, {
         target: v,
         index,

@@ -123,7 +123,8 @@ export async function startShadow(db: Db, input: StartShadowInput, deps: ShadowD
           sample_rate: input.sampleRate,
           k,
           store_query_text: input.storeQueryText ?? false,
-          started_at: sql`now()`,
+          // the inserted row's own default (Citus refuses now() in DO UPDATE SET on a reference table)
+          started_at: sql`excluded.started_at`,
           stopped_at: null,
         }),
       )

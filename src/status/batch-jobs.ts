@@ -41,11 +41,11 @@ export async function batchApiStatus(db: Kysely<DB>): Promise<Map<number, Versio
            texts_failed, last_error
     from batch_api_jobs order by id`.execute(db);
   const aside = await sql<{ v: number; n: number }>`
-    select t.embedding_version_id as v, count(*) as n from batch_api_texts t
-    where t.set_aside and exists (
-      select 1 from document_chunks c where c.content_sha256 = t.content_sha256 and c.retired_at is null
-        and not exists (select 1 from chunk_embeddings e
-                        where e.chunk_id = c.id and e.embedding_version_id = t.embedding_version_id))
+    select t.embedding_version_id as v, count(distinct t.content_sha256) as n
+    from document_chunks c join batch_api_texts t on t.content_sha256 = c.content_sha256
+    where t.set_aside and c.retired_at is null
+      and not exists (select 1 from chunk_embeddings e
+                      where e.chunk_id = c.id and e.embedding_version_id = t.embedding_version_id)
     group by 1`.execute(db);
   const out = new Map<number, VersionBatchApi>();
   const of = (v: number) => {

@@ -8,3 +8,4 @@ export {
   embeddedCeilingWarning,
 } from './ceiling.js';
 export type { BatchJobStatus, VersionBatchApi } from './batch-jobs.js';
+export type { ClusterNode, VersionShards } from './cluster.js';

@@ -3,7 +3,8 @@ import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { readMigrations } from '../migrate/index.js';
 import { schemaVersion } from '../migrate/index.js';
-import { annIndexState, type IndexState } from '../partitions/index.js';
+import { annIndexState, partitionTable, type IndexState } from '../partitions/index.js';
+import { clusterStatus, type ClusterNode, type VersionShards } from './cluster.js';
 import { coverage, listVersions } from '../versions/index.js';
 import { BATCH_API_SCHEMA, batchApiStatus, type VersionBatchApi } from './batch-jobs.js';
 
@@ -22,6 +23,8 @@ export interface VersionStatus {
   failedBatches: number;
   /** Its Batch API jobs (backfill --batch-api) and texts set aside; absent when it has none. */
   batchApi?: VersionBatchApi;
+  /** On a Citus cluster: its partition's shards, on how many nodes, and their size. */
+  shards?: VersionShards;
 }
 
 export interface Status {
@@ -34,6 +37,8 @@ export interface Status {
   versions: VersionStatus[];
   /** Judges with stored relevance judgments (schema 4 and later). */
   judges: Array<{ judge: string; graded: number; failed: number }>;
+  /** On a Citus coordinator: the cluster's nodes. */
+  cluster?: { nodes: ClusterNode[] };
 }
 
 /** The schema version that brought relevance judgments (migration 0004). */
@@ -57,6 +62,8 @@ export async function getStatus(db: Db): Promise<Status> {
     versions: [],
     judges: [],
   };
+  const cluster = db.distributed ? await clusterStatus(db.kysely) : undefined;
+  if (cluster) status.cluster = { nodes: cluster.nodes };
   if (version === 0) return status;
 
   const counts = await sql<{ live: number; retired: number }>`
@@ -86,6 +93,9 @@ export async function getStatus(db: Db): Promise<Status> {
       coverage: cov.live === 0 ? 1 : embedded / cov.live,
       failedBatches: failedBy.get(v.id) ?? 0,
       ...(batchApi.has(v.id) ? { batchApi: batchApi.get(v.id) } : {}),
+      ...(cluster?.shardsByTable.has(partitionTable(v.id))
+        ? { shards: cluster.shardsByTable.get(partitionTable(v.id)) }
+        : {}),
     });
   }
   if (version >= JUDGMENTS_SCHEMA)

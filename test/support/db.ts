@@ -6,10 +6,24 @@ import pg from 'pg';
 import { openDatabase, type Db } from '../../src/db/open.js';
 import { migrate } from '../../src/migrate/runner.js';
 import { silentLogger } from '../../src/log/logger.js';
+import { createCitusDatabase, dropCitusDatabase } from './citus.js';
 
-/** Which backend this test pass runs on (scripts/run-tests.mjs sets it). */
-export const BACKEND: 'pglite' | 'postgres' = process.env.EMBCTL_TEST_BACKEND === 'postgres' ? 'postgres' : 'pglite';
-export const ON_SERVER = BACKEND === 'postgres';
+/**
+ * Which backend this test pass runs on (scripts/run-tests.mjs sets it):
+ * PGlite, one PostgreSQL server, or a Citus cluster (a coordinator and two
+ * workers: TEST_DATABASE_URL is the coordinator's). Citus is a server too.
+ */
+export const BACKEND: 'pglite' | 'postgres' | 'citus' =
+  process.env.EMBCTL_TEST_BACKEND === 'postgres' || process.env.EMBCTL_TEST_BACKEND === 'citus'
+    ? process.env.EMBCTL_TEST_BACKEND
+    : 'pglite';
+export const ON_SERVER = BACKEND !== 'pglite';
+export const ON_CITUS = BACKEND === 'citus';
+
+/** Reason to skip a test on the Citus pass: what cannot hold there, said by the test. */
+export function notOnCitus(why: string): string | false {
+  return ON_CITUS ? `not on Citus: ${why}` : false;
+}
 
 /** Reason to skip a server-only test on the embedded pass. */
 export const SERVER_ONLY = ON_SERVER ? false : 'needs a PostgreSQL server: runs in the server pass (TEST_DATABASE_URL)';
@@ -62,7 +76,9 @@ export async function scratchDatabase(
 ): Promise<{ url: string; drop: () => Promise<void> }> {
   if (!/^[a-z][a-z0-9_]{0,40}$/.test(prefix)) throw new Error(`bad database name prefix ${prefix}`);
   const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await withAdmin(adminUrl, (c) => c.query(`create database ${name}`));
+  const citus = await isCitusCluster(adminUrl);
+  if (citus) await createCitusDatabase(adminUrl, name);
+  else await withAdmin(adminUrl, (c) => c.query(`create database ${name}`));
   const u = new URL(adminUrl);
   u.pathname = `/${name}`;
   let dropped = false;
@@ -71,9 +87,27 @@ export async function scratchDatabase(
     async drop() {
       if (dropped) return;
       dropped = true;
-      await withAdmin(adminUrl, (c) => c.query(`drop database if exists ${name} with (force)`));
+      if (citus) await dropCitusDatabase(adminUrl, name);
+      else await withAdmin(adminUrl, (c) => c.query(`drop database if exists ${name} with (force)`));
     },
   };
+}
+
+const citusClusters = new Map<string, Promise<boolean>>();
+
+/** Is `adminUrl` a Citus coordinator with workers (then scratch databases are made on every node)? */
+function isCitusCluster(adminUrl: string): Promise<boolean> {
+  let known = citusClusters.get(adminUrl);
+  if (!known) {
+    known = withAdmin(adminUrl, async (c) => {
+      const { rows } = await c.query<{ ok: boolean }>(
+        `select exists (select 1 from pg_extension where extname = 'citus') as ok`,
+      );
+      return Boolean(rows[0]?.ok);
+    });
+    citusClusters.set(adminUrl, known);
+  }
+  return known;
 }
 
 /** A fresh database, opened (and migrated unless told otherwise). */

@@ -64,7 +64,7 @@ export async function insertJob(
       insert into batch_api_texts (embedding_version_id, content_sha256, attempts)
       select ${versionId}, s, 1 from unnest(${part.map((x) => x.sha)}::bytea[]) as t(s)
       on conflict (embedding_version_id, content_sha256)
-      do update set attempts = batch_api_texts.attempts + 1, updated_at = now()`.execute(trx);
+      do update set attempts = batch_api_texts.attempts + 1, updated_at = excluded.updated_at`.execute(trx);
   }
   return id;
 }

@@ -28,6 +28,12 @@ Examples:
       o.line(
         `schema     version ${s.schema.version} of ${s.schema.latest}${s.schema.pending ? ` — ${s.schema.pending} pending: run embctl migrate` : ' (up to date)'}`,
       );
+      if (s.cluster) {
+        const workers = s.cluster.nodes.filter((n) => n.role === 'worker');
+        o.line(
+          `cluster    Citus: coordinator and ${workers.length} workers (${s.cluster.nodes.map((n) => `${n.host}:${n.port}${n.active ? '' : ' inactive'}`).join(', ')})`,
+        );
+      }
       if (s.schema.version === 0) return;
       o.line(`chunks     ${s.chunks.live} live, ${s.chunks.retired} retired`);
       await warnPastEmbeddedCeiling(ctx, db, s.chunks.live);
@@ -50,6 +56,12 @@ Examples:
           v.failedBatches ? `${v.failedBatches} batches` : '',
         ]),
       );
+      for (const v of s.versions) {
+        if (v.shards)
+          o.line(
+            `shards     ${v.key}: ${v.shards.shards} shards on ${v.shards.nodes} nodes, ${(v.shards.bytes / 1048576).toFixed(1)} MB`,
+          );
+      }
       for (const v of s.versions) {
         if (!v.batchApi) continue;
         const open = v.batchApi.jobs.filter((j) => j.status !== 'collected');

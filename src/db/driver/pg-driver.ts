@@ -18,6 +18,8 @@ const sessionSettings = new WeakMap<pg.PoolClient, SessionSettingsState>();
 /** A Kysely driver over a `pg` pool that also speaks binary COPY FROM STDIN. */
 export class PgDriver implements Driver {
   readonly pool: pg.Pool;
+  /** A Citus coordinator: query settings become SET LOCAL statements (session-settings.ts). */
+  distributed = false;
 
   constructor(pool: pg.Pool) {
     this.pool = pool;
@@ -32,7 +34,7 @@ export class PgDriver implements Driver {
     } catch (e) {
       throw isConnectionLoss(e) ? connectionLost(e) : e;
     }
-    return new PgConnection(client);
+    return new PgConnection(client, this.distributed);
   }
 
   async beginTransaction(conn: DatabaseConnection, settings: TransactionSettings): Promise<void> {
@@ -86,10 +88,10 @@ class PgConnection implements DatabaseConnection {
     this.#broken ??= e;
   };
 
-  constructor(client: pg.PoolClient) {
+  constructor(client: pg.PoolClient, distributed: boolean) {
     this.#client = client;
     let settings = sessionSettings.get(client);
-    if (!settings) sessionSettings.set(client, (settings = new SessionSettingsState()));
+    if (!settings) sessionSettings.set(client, (settings = new SessionSettingsState(distributed)));
     this.settings = settings;
     client.on('error', this.#onError);
   }

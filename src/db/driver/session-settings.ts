@@ -41,10 +41,45 @@ function setConfig(entries: [string, string][], local: boolean): CompiledQuery {
   return CompiledQuery.raw(`select ${calls.join(', ')}`, entries.flat());
 }
 
+const SETTING_VALUE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** `SET LOCAL` statements, propagated to the Citus workers of this transaction (names and values checked). */
+function setLocalStatements(entries: [string, string][]): CompiledQuery {
+  const sets = entries.map(([name, value]) => {
+    if (!SETTING_NAME.test(name) || !SETTING_VALUE.test(value)) {
+      throw new Error(`not a setting for SET LOCAL: ${JSON.stringify(name)} = ${JSON.stringify(value)}`);
+    }
+    return `set local ${name} to '${value}'`;
+  });
+  // Sessions run multi-shard statements sequentially (db/open.ts); a statement
+  // with query settings reads only, and its shards are scanned in parallel.
+  return CompiledQuery.raw(
+    [
+      `set local citus.propagate_set_commands to 'local'`,
+      `set local citus.multi_shard_modify_mode to 'parallel'`,
+      ...sets,
+    ].join('; '),
+  );
+}
+
 /** What one session has been set to through `sessionSettingsQuery`, and whether it is inside a transaction. */
 export class SessionSettingsState {
   readonly #known = new Map<string, string>();
+  readonly #distributed: boolean;
   #inTransaction = false;
+
+  /**
+   * `distributed`: a Citus coordinator. Its workers see a setting only when
+   * it is made with a SET LOCAL statement under
+   * `citus.propagate_set_commands = 'local'` (neither a session-level SET nor
+   * `set_config` reaches a shard's query), so there the settings are SET LOCAL
+   * statements, and only inside a transaction: outside one they would stay on
+   * the coordinator, and a query on the shards would run with the workers'
+   * defaults, so the request is refused.
+   */
+  constructor(distributed = false) {
+    this.#distributed = distributed;
+  }
 
   transactionStarted(): void {
     this.#inTransaction = true;
@@ -60,6 +95,13 @@ export class SessionSettingsState {
    */
   plan(wanted: SettingValues): { query: CompiledQuery; applied: () => void } | undefined {
     const entries = Object.entries(wanted);
+    if (this.#distributed) {
+      if (!this.#inTransaction) {
+        if (entries.length === 0) return undefined;
+        throw new Error('on a Citus cluster, query settings reach the shards only inside a transaction (SET LOCAL)');
+      }
+      return { query: setLocalStatements(entries), applied: () => {} };
+    }
     if (this.#inTransaction) return entries.length ? { query: setConfig(entries, true), applied: () => {} } : undefined;
     const differ = entries.filter(([name, value]) => this.#known.get(name) !== value);
     if (differ.length === 0) return undefined;
