@@ -60,7 +60,7 @@ export interface VersionEvaluation {
   shortQueries: number;
   /** Wall time of retrieval and scoring, milliseconds. */
   timings: { retrieveMs: number; scoreMs: number };
-  /** Per-query search time (absent in evaluations built without searching, e.g. from a TREC run). */
+  /** Per-query search time (absent when no query was searched, and in evaluations built by hand). */
   latency?: SearchLatency;
 }
 
