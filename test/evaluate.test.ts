@@ -16,6 +16,8 @@ import {
   renderTable,
   scoreJudgedRun,
   searchQuery,
+  evaluateVersion,
+  recordEvaluation,
   type EvaluationOutcome,
   type Retriever,
   type RetrievedChunk,
@@ -24,6 +26,7 @@ import {
 import { compareEvaluations } from '../src/evaluate/compare.js';
 import type { VersionRow } from '../src/versions/store.js';
 import { xmlProblems } from './support/xml-check.js';
+import { parseStoredRun } from '../src/evaluate/stored-run.js';
 
 function makeJudgedSetForTest(rows: [string, string | null, Record<string, number>][]): JudgedSet {
   return makeJudgedSet({
@@ -98,6 +101,45 @@ test('document search goes deeper once when K documents did not fill', async () 
   assert.deepEqual(depths, [30]);
   assert.equal(r2.ranked.length, 3);
   assert.equal(r2.short, false);
+});
+
+test('an evaluation records the search time of each query; percentiles by a clock the test drives', async () => {
+  // Query i takes i + 1 ms on the test's clock: 1..11 ms over 11 queries, one search in flight.
+  let clock = 0;
+  const retriever: Retriever = async (_v, q) => {
+    clock += Number(q.replace('query q', '')) + 1;
+    return [chunk('a', 1, 0.9)];
+  };
+  const set = makeJudgedSetForTest(Array.from({ length: 11 }, (_, i) => [`q${i}`, null, { a: 1 }]));
+  const e = await evaluateVersion({
+    version: { id: 1, version_key: 'v', encoder_spec: 'hash:words-64' } as VersionRow,
+    judgedSet: set,
+    retriever,
+    ks: [10],
+    concurrency: 1,
+    now: () => clock,
+  });
+  assert.deepEqual(e.latency, { queries: 11, concurrency: 1, p50: 6, p95: 10.5, p99: 10.9, mean: 6 });
+
+  // Stored with the version's summary, and read back by the stored shape.
+  let inserted: Record<string, unknown> | undefined;
+  const fakeDb = {
+    transaction: () => ({ execute: (fn: (t: unknown) => unknown) => fn(trx) }),
+  };
+  const trx = {
+    insertInto: () => ({
+      values: (v: Record<string, unknown>) => {
+        inserted = v;
+        return { returningAll: () => ({ executeTakeFirstOrThrow: async () => ({ id: 3, ...v }) }) };
+      },
+    }),
+  };
+  await recordEvaluation(fakeDb as never, { candidate: e, gated: false, actor: 't' });
+  const stored = parseStoredRun({ id: 3, metrics: inserted!.metrics, per_query: inserted!.per_query, gates: '[]' });
+  assert.deepEqual(stored.metrics.latency_ms, e.latency);
+  // Runs recorded before search times were kept still read.
+  const { latency_ms: _dropped, ...older } = stored.metrics;
+  assert.equal(parseStoredRun({ id: 4, metrics: older, per_query: [], gates: [] }).metrics.latency_ms, undefined);
 });
 
 test('gates file: every problem is reported with its path, all at once', () => {

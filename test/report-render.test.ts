@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { createPartition } from '../src/partitions/index.js';
 import type { DB } from '../src/db/schema.js';
 import { openDatabase } from '../src/db/open.js';
 import { migrate } from '../src/migrate/runner.js';
@@ -113,6 +114,7 @@ function versionEvaluation(
   version: VersionEvaluation['version'],
   judgedSet: VersionEvaluation['judgedSet'],
   perQuery: QueryScore[],
+  p50 = 8,
 ): VersionEvaluation {
   const names = [...new Set(perQuery.map((q) => q.segment))].sort();
   return {
@@ -130,7 +132,24 @@ function versionEvaluation(
     run: new Map(perQuery.map((q) => [q.id, [{ docno: `doc-${q.id}`, score: 1 }]])),
     shortQueries: 0,
     timings: { retrieveMs: 1200, scoreMs: 15 },
+    latency: { queries: perQuery.length, concurrency: 4, p50, p95: p50 * 2, p99: p50 * 3, mean: p50 * 1.2 },
   };
+}
+
+/** A partition for a seeded version holding `n` constant vectors, so the report can measure its size. */
+async function addVectors(k: Kysely<DB>, id: number, dims: number, chunkIds: number[]) {
+  await createPartition(k, {
+    id,
+    dimensions: dims,
+    index_storage: 'vector',
+    derivation: null,
+    distance_metric: 'cosine',
+    index_kind: 'none',
+    index_params: {},
+  });
+  for (const c of chunkIds)
+    await sql`insert into chunk_embeddings (chunk_id, embedding_version_id, embedding)
+              select ${c}, ${id}, array_fill(0.1::real, array[${dims}::int])::vector`.execute(k);
 }
 
 /** A realistic upgrade: v0 retired, v1 active (hash), v2 (text-embedding-3-small) backfilled, shadowed, gated. */
@@ -314,8 +333,30 @@ export async function seedUpgrade(k: Kysely<DB>): Promise<void> {
     source: 'tickets.jsonl',
     queries: 150,
   };
-  const candidate = versionEvaluation({ id: v2, key: 'v2', encoder: 'openai:text-embedding-3-small' }, judged, candQ);
-  const baseline = versionEvaluation({ id: v1, key: 'v1', encoder: 'hash:words-256' }, judged, baseQ);
+  const candidate = versionEvaluation(
+    { id: v2, key: 'v2', encoder: 'openai:text-embedding-3-small' },
+    judged,
+    candQ,
+    14,
+  );
+  const baseline = versionEvaluation({ id: v1, key: 'v1', encoder: 'hash:words-256' }, judged, baseQ, 6);
+  const chunkIds: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await k
+      .insertInto('document_chunks')
+      .values({
+        semantic_key: identity(`chunk-${i}`),
+        document_id: `doc-${i}`,
+        chunk_no: 0,
+        content: `chunk ${i}`,
+        content_sha256: Buffer.from(identity(`content-${i}`), 'hex'),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    chunkIds.push(Number(r.id));
+  }
+  await addVectors(k, v1, 256, chunkIds);
+  await addVectors(k, v2, 1536, chunkIds);
   const gatesConfig = (gates: Omit<Gate, 'index'>[]): GatesConfig => ({
     source: 'evals/gates.json',
     alpha: 0.05,

@@ -290,6 +290,51 @@ function model(): ReportModel {
         workerSeconds: 16_000,
       },
     ],
+    tradeoff: {
+      judgedSet: `tickets ${EVIL}`,
+      points: [
+        {
+          versionKey: 'v1',
+          derivedFrom: null,
+          transform: null,
+          storage: { vectors: 1000, bytesPerVector: 1032, heapBytes: 1_400_000, indexBytes: 2_100_000 },
+          ndcg10: 0.58,
+          runId: 7,
+          asBaseline: true,
+          latency: { p50: 7.5, queries: 40, concurrency: 4 },
+        },
+        {
+          versionKey: 'v2',
+          derivedFrom: null,
+          transform: null,
+          storage: { vectors: 1000, bytesPerVector: 6152, heapBytes: 7_000_000, indexBytes: 8_200_000 },
+          ndcg10: 0.64,
+          runId: 7,
+          asBaseline: false,
+          latency: { p50: 11.2, queries: 40, concurrency: 4 },
+        },
+        {
+          versionKey: 'v2-bit',
+          derivedFrom: 'v2',
+          transform: 'bit(1536), re-rank 100',
+          storage: { vectors: 1000, bytesPerVector: 200, heapBytes: 300_000, indexBytes: 410_000 },
+          ndcg10: 0.635,
+          runId: 9,
+          asBaseline: false,
+          latency: null,
+        },
+        {
+          versionKey: 'v3',
+          derivedFrom: null,
+          transform: null,
+          storage: null,
+          ndcg10: null,
+          runId: null,
+          asBaseline: false,
+          latency: null,
+        },
+      ],
+    },
   };
   return { ...partial, verdict: computeVerdict(partial) };
 }
@@ -650,7 +695,14 @@ describe('report: HTML', () => {
   });
 
   test('missing parts render a note inside a figure marked empty', () => {
-    const m = { ...model(), shadow: null, evaluation: null, backfill: [], events: [] };
+    const m = {
+      ...model(),
+      shadow: null,
+      evaluation: null,
+      backfill: [],
+      events: [],
+      tradeoff: { judgedSet: null, points: [] },
+    };
     const html = renderReport({ ...m, verdict: computeVerdict(m) });
     for (const name of CHART_NAMES) {
       assert.match(
@@ -709,7 +761,14 @@ describe('report: HTML', () => {
   test('the HTML of a fixed model is unchanged (snapshot in test/fixtures/report-snapshot*.html)', () => {
     // Guards refactors of the renderer: byte-identical output. Regenerate on purpose with UPDATE_REPORT_SNAPSHOT=1.
     const full = model();
-    const empty = { ...full, shadow: null, evaluation: null, backfill: [], events: [] };
+    const empty = {
+      ...full,
+      shadow: null,
+      evaluation: null,
+      backfill: [],
+      events: [],
+      tradeoff: { judgedSet: null, points: [] },
+    };
     const cases: [string, ReportModel][] = [
       ['test/fixtures/report-snapshot.html', full],
       ['test/fixtures/report-snapshot-empty.html', { ...empty, verdict: computeVerdict(empty) }],

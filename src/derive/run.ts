@@ -5,6 +5,7 @@ import { InputError, RefusedError } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import { createPartition, fillDerived, partitionTable, type DeriveFillProgress } from '../partitions/index.js';
 import {
+  deriveCanary,
   findVersion,
   lockVersion,
   markReady,
@@ -98,7 +99,12 @@ async function deriveLocked(db: Db, input: DeriveInput, deps: DeriveDeps, starte
       throw new RefusedError(`version ${input.key} is retired: derive under another key`);
     v = existing;
   } else {
-    v = await register(conn, parent, input.key, plan, deps.actor);
+    const r = await register(conn, parent, input.key, plan, deps.actor);
+    v = r.version;
+    if (!r.canary)
+      plan.notes.push(
+        `${parent.version_key} has no encoder canary, so ${input.key} got none: record one with embctl versions verify ${parent.version_key} --record, then embctl versions verify ${input.key} --record`,
+      );
     registered = true;
     deps.logger.info({ version: v.version_key, parent: parent.version_key }, 'derived version registered');
   }
@@ -163,7 +169,7 @@ async function register(
   key: string,
   plan: DerivePlan,
   actor: string,
-): Promise<VersionRow> {
+): Promise<{ version: VersionRow; canary: boolean }> {
   const d = plan.derivation;
   return db.transaction().execute(async (trx) => {
     // The parent's row lock orders this against a retire of the parent.
@@ -206,7 +212,9 @@ async function register(
         derivation: { ...d },
       },
     });
-    return v;
+    // The parent's canary, transformed as the derived queries are: verify then works without --record.
+    const canary = await deriveCanary(trx, parent, v, actor);
+    return { version: v, canary };
   });
 }
 

@@ -9,7 +9,8 @@ import { deeperDepth, initialDepth, rankedKeys } from './collapse.js';
 import { DEFAULT_KS, cutoffOf, measureList, normalizeKs } from './measures.js';
 import { scoreJudgedRun } from './score.js';
 import type { OnProgress, Progress } from '../util/index.js';
-import type { Retriever, VersionEvaluation } from './types.js';
+import { mean, quantileSorted } from '../stats/index.js';
+import type { Retriever, SearchLatency, VersionEvaluation } from './types.js';
 
 /** The most chunks one search may ask for (the partition query's limit). */
 export const MAX_SEARCH_DEPTH = 10_000;
@@ -31,6 +32,8 @@ export interface EvaluateVersionOptions {
   judgedOnly?: boolean;
   /** The set as the user named it, when `judgedSet` carries pooled labels added to it (recorded instead). */
   namedSet?: JudgedSet;
+  /** The clock of the per-query search times, milliseconds (default performance.now; a test passes its own). */
+  now?: () => number;
 }
 
 /** Queries searched so far for one version (the candidate, or the baseline). */
@@ -47,8 +50,10 @@ export async function evaluateVersion(options: EvaluateVersionOptions): Promise<
   const ks = normalizeKs(options.ks ?? DEFAULT_KS);
   const measures = measureList(ks, options.extraMeasures);
   const runDepth = Math.max(...ks, ...measures.map(cutoffOf));
+  const now = options.now ?? (() => performance.now());
   const started = performance.now();
   const run: Run = new Map();
+  const searchMs: number[] = [];
   let shortQueries = 0;
   const queries = judgedSet.queries;
   let next = 0;
@@ -56,7 +61,9 @@ export async function evaluateVersion(options: EvaluateVersionOptions): Promise<
   const worker = async () => {
     while (next < queries.length) {
       const q = queries[next++]!;
+      const t0 = now();
       const { ranked, short } = await searchQuery(retriever, version, q.text, judgedSet.keyKind, runDepth);
+      searchMs.push(now() - t0);
       run.set(q.id, ranked);
       if (short) shortQueries++;
       options.onProgress?.({
@@ -68,7 +75,8 @@ export async function evaluateVersion(options: EvaluateVersionOptions): Promise<
       });
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, queries.length)) }, worker));
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? 4, queries.length));
+  await Promise.all(Array.from({ length: concurrency }, worker));
   const retrieveMs = performance.now() - started;
   const scored = scoreJudgedRun(judgedSet, run, measures, { judgedOnly: options.judgedOnly });
   const named = options.namedSet ?? judgedSet;
@@ -88,6 +96,20 @@ export async function evaluateVersion(options: EvaluateVersionOptions): Promise<
     run,
     shortQueries,
     timings: { retrieveMs, scoreMs: performance.now() - started - retrieveMs },
+    ...(searchMs.length ? { latency: latencyOf(searchMs, concurrency) } : {}),
+  };
+}
+
+/** Percentiles (type 7, as everywhere in embctl) of the per-query search times. */
+export function latencyOf(ms: readonly number[], concurrency: number): SearchLatency {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return {
+    queries: sorted.length,
+    concurrency,
+    p50: quantileSorted(sorted, 0.5),
+    p95: quantileSorted(sorted, 0.95),
+    p99: quantileSorted(sorted, 0.99),
+    mean: mean(sorted)!,
   };
 }
 

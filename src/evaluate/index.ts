@@ -1,5 +1,5 @@
 /** Public surface of `evaluate`: run judged sets against versions, gate, record, render. */
-export type { Retriever, RetrievedChunk, VersionEvaluation, QueryScore, SegmentScore } from './types.js';
+export type { Retriever, RetrievedChunk, VersionEvaluation, QueryScore, SegmentScore, SearchLatency } from './types.js';
 export { NO_SEGMENT, OVERALL } from './types.js';
 export { DEFAULT_KS, parseKs, measureList, label } from './measures.js';
 export { rankedKeys } from './collapse.js';
@@ -33,6 +33,7 @@ export {
   type StoredGate,
   type StoredComparison,
   type StoredSummary,
+  type StoredLatency,
 } from './stored-run.js';
 export { runEvaluation, checkSearchable, type RunEvaluationOptions } from './run-evaluation.js';
 export { decisionRule, type EvaluationOutcome } from './outcome.js';

@@ -45,6 +45,7 @@ function summary(e: VersionEvaluation): StoredSummary {
     segments: Object.fromEntries(
       e.segments.map((s) => [s.segment, { queries: s.queries, values: byAlias(s.values, e.measures) }]),
     ),
+    ...(e.latency ? { latency_ms: e.latency } : {}),
   };
 }
 

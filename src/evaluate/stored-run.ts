@@ -18,11 +18,23 @@ const storedNumber = z.number().nullable();
 
 const storedAggregate = z.object({ queries: z.number().int().nonnegative(), values: storedValues });
 
+/** Per-query search time of one version's run, milliseconds (evaluate-version.ts SearchLatency). */
+const storedLatency = z.object({
+  queries: z.number().int().nonnegative(),
+  concurrency: z.number().int().positive(),
+  p50: z.number(),
+  p95: z.number(),
+  p99: z.number(),
+  mean: z.number(),
+});
+
 /** The summary of one version's run: overall and per segment. */
 const storedSummary = z.object({
   version: z.string().nullable(),
   overall: storedAggregate,
   segments: z.record(z.string(), storedAggregate),
+  /** Runs recorded before per-query search times were kept have none. */
+  latency_ms: storedLatency.optional(),
 });
 
 /** One candidate-versus-baseline comparison (compare.ts `Comparison`, metric as alias). */
@@ -98,6 +110,7 @@ export const storedGateSchema = z.object({
 
 export type StoredComparison = z.infer<typeof storedComparison>;
 export type StoredSummary = z.infer<typeof storedSummary>;
+export type StoredLatency = z.infer<typeof storedLatency>;
 export type StoredMetrics = z.infer<typeof storedMetricsSchema>;
 export type StoredQuery = z.infer<typeof storedQuerySchema>;
 export type StoredGate = z.infer<typeof storedGateSchema>;

@@ -60,4 +60,20 @@ export interface VersionEvaluation {
   shortQueries: number;
   /** Wall time of retrieval and scoring, milliseconds. */
   timings: { retrieveMs: number; scoreMs: number };
+  /** Per-query search time (absent when no query was searched, and in evaluations built by hand). */
+  latency?: SearchLatency;
+}
+
+/**
+ * Wall time of each query's search (query embedding + SQL, and the deeper
+ * second search when documents did not fill), with `concurrency` searches
+ * in flight, in milliseconds.
+ */
+export interface SearchLatency {
+  queries: number;
+  concurrency: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  mean: number;
 }

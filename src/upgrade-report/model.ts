@@ -22,6 +22,7 @@ import {
   storedDrops,
   type AgreementStats,
 } from '../shadow/index.js';
+import { loadTradeoff } from './tradeoff.js';
 import { computeVerdict } from './verdict.js';
 import {
   REPORT_MODEL_VERSION,
@@ -90,6 +91,7 @@ export async function loadReportModel(db: Db, opts: LoadReportOptions = {}): Pro
   const evaluation = candidate ? await loadEvaluation(db, candidate, baseline, evaluationHistory, byId) : null;
   const shadow = candidate ? await loadShadow(db, candidate) : null;
   const backfill = await loadBackfill(db, versions);
+  const tradeoff = await loadTradeoff(db, rows, evaluation?.judgedSet ?? null);
 
   const model: Omit<ReportModel, 'verdict'> = {
     modelVersion: REPORT_MODEL_VERSION,
@@ -104,6 +106,7 @@ export async function loadReportModel(db: Db, opts: LoadReportOptions = {}): Pro
     evaluationHistory,
     shadow,
     backfill,
+    tradeoff,
   };
   return { ...model, verdict: computeVerdict(model) };
 }

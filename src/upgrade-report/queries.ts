@@ -115,6 +115,18 @@ export async function ownRunOn(db: K, versionId: number, judgedSetName: string) 
     .executeTakeFirst();
 }
 
+/** The latest run on a judged set that compared another version against this one (its baseline scores). */
+export async function latestRunAsBaselineOn(db: K, versionId: number, judgedSetName: string) {
+  return db
+    .selectFrom('evaluation_runs')
+    .selectAll()
+    .where('baseline_version_id', '=', versionId)
+    .where('judged_set_name', '=', judgedSetName)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
 /** The latest judge_calibrations row of each judge id that has one (by exact id, thresholds included). */
 export async function latestCalibrations(db: K, judges: readonly string[]): Promise<Map<string, JudgeCalibration>> {
   const out = new Map<string, JudgeCalibration>();

@@ -271,6 +271,31 @@ export interface BackfillSection {
   workerSeconds: number;
 }
 
+/** One version on the size / quality / latency chart. */
+export interface TradeoffPoint {
+  versionKey: string;
+  /** The parent of a derived version (issue 16), else null. */
+  derivedFrom: string | null;
+  /** A derived version's transform in words (e.g. `bit(1536), re-rank 100`), else null. */
+  transform: string | null;
+  /** What the version's own partition holds (partitions/storageFigures); null without a partition. */
+  storage: { vectors: number; bytesPerVector: number; heapBytes: number; indexBytes: number } | null;
+  /** nDCG@10 overall from the version's latest run on the report's judged set (as candidate or baseline). */
+  ndcg10: number | null;
+  /** The evaluation run those figures come from, and whether the version was its baseline. */
+  runId: number | null;
+  asBaseline: boolean;
+  /** Per-query search time recorded by that run; null for runs recorded before it was kept. */
+  latency: { p50: number; queries: number; concurrency: number } | null;
+}
+
+export interface TradeoffSection {
+  /** The judged set every nDCG@10 is read on: the report's evaluation's; null when there is none. */
+  judgedSet: string | null;
+  /** Every version that is not retired, in registration order. */
+  points: TradeoffPoint[];
+}
+
 export type VerdictStatus = 'pass' | 'fail' | 'active' | 'pending' | 'empty';
 
 export interface Verdict {
@@ -294,5 +319,7 @@ export interface ReportModel {
   evaluationHistory: EvaluationRunSummary[];
   shadow: ShadowSection | null;
   backfill: BackfillSection[];
+  /** Every live version's size, nDCG@10 and p50 search time, side by side. */
+  tradeoff: TradeoffSection;
   verdict: Verdict;
 }

@@ -6,6 +6,7 @@ export {
   CANARY_TOLERANCE,
   MAX_CANARY_SAMPLE,
   canaryMessage,
+  deriveCanary,
   lastCanaryEvent,
   readCanary,
   recordCanary,

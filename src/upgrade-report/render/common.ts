@@ -7,6 +7,7 @@ export const CHART_NAMES = [
   'timeline',
   'eval-segments',
   'eval-delta',
+  'versions-tradeoff',
   'shadow-overlap',
   'shadow-rbo',
   'shadow-over-time',

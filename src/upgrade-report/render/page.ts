@@ -13,6 +13,7 @@ import { evaluationSection } from './evaluation.js';
 import { header } from './header.js';
 import { latencySection } from './latency.js';
 import { shadowSection } from './shadow.js';
+import { tradeoffSection } from './tradeoff.js';
 import { versionsSection } from './versions.js';
 
 export interface RenderOptions {
@@ -39,6 +40,7 @@ export function renderReport(model: ReportModel, opts: RenderOptions = {}): stri
 ${header(model, title)}
 ${versionsSection(model)}
 ${evaluationSection(model)}
+${tradeoffSection(model)}
 ${shadowSection(model)}
 ${latencySection(model)}
 ${backfillSection(model)}

@@ -8,6 +8,8 @@ export {
   type EmbeddedCanary,
   type RecordCanaryOptions,
 } from './record.js';
+export { deriveCanary } from './derived.js';
+export { canaryVectorsFor } from './derived-vectors.js';
 export { CANARY_SET_FILE, shippedCanarySet, type CanaryText } from './shipped-set.js';
 export { lastCanaryEvent, readCanary, type CanaryEventKind, type StoredCanary } from './store.js';
 export { canaryMessage, verifyCanary, type CanaryCheck, type VerifyCanaryDeps } from './verify.js';

@@ -10,6 +10,8 @@ import { InputError, RefusedError } from '../../errors.js';
 import type { Logger } from '../../log/index.js';
 import { encoderForVersion } from '../encoder-for-version.js';
 import { recordEvent, requireVersion, type VersionRow } from '../store.js';
+import { queryDimensions } from '../../partitions/index.js';
+import { canaryVectorsFor } from './derived-vectors.js';
 import { assembleCanarySet, embedCanaryTexts, MAX_CANARY_SAMPLE, type CanarySet } from './embed.js';
 import { insertCanary, readCanary } from './store.js';
 
@@ -109,12 +111,15 @@ export async function recordCanary(
   } finally {
     await encoder.close?.();
   }
-  if (embedded.vectors[0]!.length !== v.dimensions)
+  // A derived version's encoder is its parent's: it returns the parent's dimensions, then the transform applies.
+  const expected = queryDimensions(v);
+  if (embedded.vectors[0]!.length !== expected)
     throw new RefusedError(
-      `cannot record a canary for ${key}: its encoder now returns ${embedded.vectors[0]!.length} dimensions, not the ${v.dimensions} it was registered with: the model changed; register and backfill a new version`,
+      `cannot record a canary for ${key}: its encoder now returns ${embedded.vectors[0]!.length} dimensions, not the ${expected} it was registered with: the model changed; register and backfill a new version`,
       [],
       { code: 'canary_failed' },
     );
+  embedded.vectors = await canaryVectorsFor(db.kysely, v, embedded.vectors);
   await db.kysely.transaction().execute((trx) =>
     storeCanary(trx, v, embedded, {
       actor: opts.actor,

@@ -11,6 +11,7 @@ import { encoderForVersion } from '../encoder-for-version.js';
 import type { EventDetailsMap } from '../event-details.js';
 import { recordEvent, requireVersion, type VersionRow } from '../store.js';
 import { CANARY_TOLERANCE, compareCanary, type CanaryTolerance } from './compare.js';
+import { canaryVectorsFor } from './derived-vectors.js';
 import { embedCanaryTexts } from './embed.js';
 import { sha256Hex } from './shipped-set.js';
 import { lastCanaryEvent, readCanary } from './store.js';
@@ -81,9 +82,11 @@ export async function verifyCanary(db: Db, key: string | VersionRow, deps: Verif
   } finally {
     if (!deps.encoder) await encoder.close?.();
   }
+  // A derived version's canary holds transformed vectors: the fresh ones go through the same transform.
+  const freshVectors = await canaryVectorsFor(db.kysely, v, fresh.vectors);
   const cmp = compareCanary(
     canary.texts.map((t) => t.vector),
-    fresh.vectors,
+    freshVectors,
     tolerance,
   );
   const passed = cmp.moved === 0;
