@@ -114,8 +114,8 @@ async function assertOnlyDoneBatchesWritten(db: Db, versionId: number, when: str
          where i.embedding_version_id = ${versionId} and b.status = 'done')) as expected,
       (select count(*) from ${sql.raw(partitionTable(versionId))}) as written,
       (select count(*) from ${sql.raw(partitionTable(versionId))} e join document_chunks c on c.id = e.chunk_id
-       where not exists (select 1 from backfill_items i join backfill_batches b on b.id = i.batch_id
-         where i.embedding_version_id = ${versionId} and i.content_sha256 = c.content_sha256 and b.status = 'done')) as stray`.execute(
+       where c.content_sha256 not in (select i.content_sha256 from backfill_items i join backfill_batches b on b.id = i.batch_id
+         where i.embedding_version_id = ${versionId} and b.status = 'done')) as stray`.execute(
     db.kysely,
   );
   const row = r.rows[0]!;

@@ -1,6 +1,7 @@
+import { explainText } from './support/explain.js';
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { CompiledQuery, sql } from 'kysely';
+import { sql } from 'kysely';
 import { freshDb, SERVER_ONLY, type TestDb } from './support/db.js';
 import { fillVersion, ingestDocs, register, type TestDoc } from './support/fill-version.js';
 import { createEncoder } from '../src/encoders/factory.js';
@@ -250,18 +251,11 @@ describe('versions derive: transforms', () => {
     const v = await requireVersion(db.kysely, 'bitrr');
     const base = await requireVersion(db.kysely, 'base');
     const q = formatVectorText(new Float32Array(await queryVector('kayak paddle river')));
-    const plan = await db.kysely.connection().execute(async (conn) => {
-      // A 240-row partition: make the planner show the plan it uses on a large one.
-      await sql`set enable_seqscan = off`.execute(conn);
-      await sql`set enable_sort = off`.execute(conn);
-      try {
-        const c = vectorCandidates(v, q, 10).compile(conn);
-        const { rows } = await conn.executeQuery(CompiledQuery.raw(`explain ${c.sql}`, [...c.parameters]));
-        return (rows as Record<string, string>[]).map((r) => Object.values(r)[0]).join('\n');
-      } finally {
-        await sql`reset enable_seqscan`.execute(conn);
-        await sql`reset enable_sort`.execute(conn);
-      }
+    // A 240-row partition: make the planner show the plan it uses on a large one (settings that
+    // explainText also sends to the shards on Citus).
+    const plan = await explainText(db.kysely, vectorCandidates(v, q, 10).compile(db.kysely), {
+      enable_seqscan: 'off',
+      enable_sort: 'off',
     });
     assert.match(plan, new RegExp(annIndexName(v.id)), plan);
     assert.match(plan, new RegExp(partitionTable(base.id)), plan);

@@ -171,10 +171,12 @@ describe('encodeRows and writeEncoded', () => {
       .orderBy('chunk_id')
       .execute();
     assert.equal(back.length, 150);
+    // By chunk id: the ids an INSERT … RETURNING gave back need not be in order (on Citus they are not).
+    const sent = new Map(rows.map((r) => [r.chunkId, r.vector]));
     back.forEach((r, i) =>
       assert.deepEqual(
         Buffer.from((r.embedding as Float32Array).buffer),
-        Buffer.from(rows[i]!.vector.buffer),
+        Buffer.from(sent.get(Number(r.chunk_id))!.buffer),
         `row ${i}`,
       ),
     );

@@ -70,7 +70,8 @@ export async function upsertLabels(db: Kysely<DB>, rows: readonly NewJudgment[])
         failure: eb.ref('excluded.failure'),
         query_text: eb.ref('excluded.query_text'),
         actor: eb.ref('excluded.actor'),
-        created_at: sql<Date>`now()`,
+        // the new row's own default (Citus refuses now() in DO UPDATE SET on a reference table)
+        created_at: eb.ref('excluded.created_at'),
       })),
     )
     .executeTakeFirst();

@@ -42,7 +42,9 @@ export function checkRow(target: WriteTarget, r: EmbeddingRow): void {
 /** Map a CHECK violation of the partition to an error that names the version. */
 export function translateWriteError(e: unknown, target: WriteTarget): unknown {
   const err = e as { code?: string; constraint?: string; message?: string; detail?: string };
-  if (err.code === '23514' && String(err.constraint ?? err.message).includes('_dims')) {
+  // On Citus a worker's CHECK violation in a COPY comes back with the message only (the shard's constraint name).
+  const check = err.code === '23514' || /violates check constraint/.test(String(err.message));
+  if (check && String(err.constraint ?? err.message).includes('_dims')) {
     return new InputError(
       `a vector with the wrong dimensions was refused by version ${target.version_key} (partition ${partitionTable(target.id)} holds ${target.dimensions}-dimensional vectors)${err.detail ? `: ${err.detail.slice(0, 120)}` : ''}`,
     );
