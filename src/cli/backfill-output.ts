@@ -76,12 +76,18 @@ export function reportBackfill(ctx: CliContext, s: BackfillSummary): void {
     `backfilled ${s.version}: ${s.chunksWritten} chunks (${s.embedded} texts embedded, ${s.reused} reused) in ${formatDuration(s.seconds)}` +
       ` · ${s.tokens.toLocaleString('en-US')} tokens · $${s.costUsd.toFixed(4)} · ${s.requests} requests, ${s.rateLimited} rate-limited${idx} · state ${s.state}`,
   );
+  if (s.stoppedBy === 'batch-api') {
+    // The online path did all it may: the rest is held by Batch API jobs (plan.ts leaves their texts alone).
+    const what = `${s.batchApiTexts} texts are in open Batch API jobs: run \`embctl backfill ${s.version} --batch-api\` to collect them (or --cancel)`;
+    throw new RefusedError(`${s.version} is not complete: ${what}`);
+  }
   if (!s.complete) {
     const why = {
       signal: 'stopped by a signal',
       'max-tokens': 'the --max-tokens budget is spent',
       'max-cost': 'the --max-cost budget is spent',
       'others-in-flight': 'other workers still hold batches; the last one to finish builds the index',
+      'batch-api': 'Batch API jobs hold the rest',
       failures: 'some batches failed',
       complete: '',
     }[s.stoppedBy];
