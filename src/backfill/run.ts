@@ -242,10 +242,12 @@ export async function runBackfill(
       const counts = await batchCounts(db.kysely, v.id);
       const remaining = await missingChunks(db.kysely, partition);
       const complete = remaining === 0 && counts.pending + counts.leased + counts.failed === 0;
-      // Texts that Batch API jobs hold are theirs (the planner skips them): say so rather than "failures".
+      // Texts that Batch API jobs hold are theirs (the planner skips them): when they are all that is left, say so.
       const batchApiTexts = complete ? 0 : await textsInOpenJobs(db.kysely, v.id);
       if (!complete && stoppedBy === 'complete') {
-        stoppedBy = counts.leased > 0 ? 'others-in-flight' : batchApiTexts > 0 ? 'batch-api' : 'failures';
+        const onlineLeft = counts.pending + counts.failed + failed.length > 0;
+        stoppedBy =
+          counts.leased > 0 ? 'others-in-flight' : !onlineLeft && batchApiTexts > 0 ? 'batch-api' : 'failures';
       }
 
       let index: IndexResult | null = null;
