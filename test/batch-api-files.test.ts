@@ -131,3 +131,23 @@ test('enqueued-token budget: whole requests up to the budget, the rest left for 
   // Nothing to plan.
   assert.deepEqual(plan([], {}), []);
 });
+
+test('a request that no file could hold is refused with the way out, not planned past the limit', () => {
+  const t = texts(10, 10, 300);
+  assert.throws(
+    () => plan(t, { inputsPerRequest: 5, fileBytes: 500 }),
+    (e: Error) => {
+      assert.equal(e.name, 'InputError');
+      assert.match(
+        e.message,
+        /one request of 5 texts is \d+ bytes, more than a whole batch file may hold \(500 bytes\): lower --batch-inputs-per-request or raise --batch-file-mb/,
+      );
+      return true;
+    },
+  );
+  // One text per request fits: one request per file.
+  const one = Buffer.byteLength(requestLine('r0', body([t[0]!.content])));
+  const files = plan(t, { inputsPerRequest: 1, fileBytes: one });
+  assert.equal(files.length, 10);
+  for (const f of files) assert.ok(f.bytes <= one);
+});
