@@ -1,6 +1,8 @@
 // backfill --batch-api through the CLI, killed with SIGKILL between the
-// upload and the batch's creation, and between the creation and its
-// recording (failpoints: the child SIGKILLs itself there), then run again:
+// upload and the batch's creation, between the creation and its recording,
+// after `creating` is recorded but before the create, and inside a
+// collection's write transaction (failpoints: the child SIGKILLs itself
+// there), then run again:
 // no batch is created twice and no text is billed twice (the test server
 // counts submissions and billing per text and per custom id). Both backends.
 import { after, before, test } from 'node:test';
@@ -127,6 +129,88 @@ test('SIGKILL after the upload and after the create, then a rerun: no batch crea
       select count(*) as n, count(distinct c.content_sha256) as texts from document_chunks c
       join ${sql.raw(partitionTable(v.id))} e on e.chunk_id = c.id`.execute(db.kysely);
     assert.equal(Number(r.rows[0]!.n), DOCS);
+    const texts = await sql<{ content: string }>`select distinct content from document_chunks`.execute(db.kysely);
+    for (const { content } of texts.rows) {
+      assert.equal(server.stats.batch.submittedTexts.get(content), 1, 'each text submitted once');
+      assert.equal(server.stats.batch.billedTexts.get(content), 1, 'each text billed once');
+    }
+  });
+  assert.deepEqual(server.textsBilledTwice(), []);
+  for (const o of outputs) assert.ok(!o.includes(KEY), 'no run printed the API key');
+});
+
+test('SIGKILL after recording `creating` and inside a collection transaction, then reruns: one batch per job, no text billed twice', async () => {
+  server.reset();
+  await withDb((db) =>
+    registerVersion(
+      db,
+      { key: 'crash2', encoder: 'openai:mock-crash2', settings: { baseURL: server.url } },
+      { logger, actor: 'tester', openaiApiKey: KEY, env: {} },
+    ),
+  );
+  const args2 = args.map((a) => (a === 'crash' ? 'crash2' : a));
+  const jobs2 = async () =>
+    withDb(async (db) => {
+      const v = await requireVersion(db.kysely, 'crash2');
+      const r = await sql<{ id: number; status: string; batch_id: string | null; written: number }>`
+        select j.id, j.status, j.batch_id,
+               (select count(*) from batch_api_items i where i.job_id = j.id and i.written) as written
+        from batch_api_jobs j where j.embedding_version_id = ${v.id} order by j.id`.execute(db.kysely);
+      return r.rows.map((j) => ({ ...j, id: Number(j.id), written: Number(j.written) }));
+    });
+  const rows = async () =>
+    withDb(async (db) => {
+      const v = await requireVersion(db.kysely, 'crash2');
+      const r = await sql<{ n: number }>`select count(*) as n from ${sql.raw(partitionTable(v.id))}`.execute(db.kysely);
+      return Number(r.rows[0]!.n);
+    });
+  const outputs: string[] = [];
+
+  // 1. Killed after job 1 is recorded `creating`, before batches.create: no batch exists.
+  const a = await runCli(args2, { env: env({ EMBCTL_FAILPOINT: 'batch-api.creating' }) });
+  outputs.push(a.stdout, a.stderr);
+  assert.equal(a.signal, 'SIGKILL', a.stderr.slice(-2000));
+  let j = await jobs2();
+  assert.equal(j[0]!.status, 'creating');
+  assert.equal(j[0]!.batch_id, null);
+  assert.equal(server.stats.batch.batchesCreated, 0, 'killed before the create');
+
+  // 2. The rerun looks for job 1's batch, finds none, creates it once, and submits the rest.
+  const b = await runCli(args2, { env: env() });
+  outputs.push(b.stdout, b.stderr);
+  assert.equal(b.code, 0, b.stderr.slice(-2000));
+  j = await jobs2();
+  assert.ok(j.length >= 2, `${j.length} jobs`);
+  assert.ok(
+    j.every((x) => x.batch_id !== null),
+    'every job has its batch',
+  );
+  assert.equal(server.stats.batch.batchesCreated, j.length, 'one batch per job');
+  assert.equal(new Set(j.map((x) => x.batch_id)).size, j.length);
+
+  // 3. The batches complete; the collecting run is killed inside its second write transaction (job 2's).
+  server.batches.advanceAll();
+  const c = await runCli(args2, { env: env({ EMBCTL_FAILPOINT: 'batch-api.write:2' }) });
+  outputs.push(c.stdout, c.stderr);
+  assert.equal(c.signal, 'SIGKILL', c.stderr.slice(-2000));
+  j = await jobs2();
+  assert.equal(j[0]!.status, 'collected', 'job 1 was written and collected before the kill');
+  assert.ok(j[0]!.written > 0);
+  assert.equal(j[1]!.status, 'completed', 'job 2 is still to collect');
+  assert.equal(j[1]!.written, 0, 'the killed transaction wrote nothing');
+  const before = await rows();
+  assert.ok(before > 0 && before < DOCS, `${before} rows after the kill`);
+
+  // 4. The rerun collects the rest: every chunk covered, each text submitted and billed once.
+  const d = await runCli([...args2, '--wait', '--poll-seconds', '0.02'], { env: env() });
+  outputs.push(d.stdout, d.stderr);
+  assert.equal(d.code, 0, d.stderr.slice(-2000));
+  assert.match(d.stdout, /fully covered · state ready/);
+  j = await jobs2();
+  assert.ok(j.every((x) => x.status === 'collected'));
+  assert.equal(server.stats.batch.batchesCreated, j.length, 'batches created == jobs');
+  assert.equal(await rows(), DOCS, 'every chunk covered');
+  await withDb(async (db) => {
     const texts = await sql<{ content: string }>`select distinct content from document_chunks`.execute(db.kysely);
     for (const { content } of texts.rows) {
       assert.equal(server.stats.batch.submittedTexts.get(content), 1, 'each text submitted once');

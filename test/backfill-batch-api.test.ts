@@ -207,6 +207,36 @@ test('malformed, unknown and bad output lines: only their texts are submitted ag
   assert.equal(twice.length, 3 * 7);
 });
 
+test('a short data list, a missing line and an infinite number: only their texts are submitted again', async () => {
+  server.reset();
+  const key = await newVersion();
+  server.batches.setFaults(
+    { kind: 'short-list', customId: 'r0' },
+    { kind: 'missing-line', customId: 'r1' },
+    { kind: 'infinity', customId: 'r2', item: 3 },
+  );
+  const s = await runBatchBackfill(db, key, stepping(), deps());
+  assert.equal(s.complete, true);
+  assert.equal(await missing(key), 0);
+  assert.ok(
+    s.problems.some((p) => /custom_id r0 returned 6 embeddings for 7 inputs/.test(p)),
+    s.problems.join('\n'),
+  );
+  assert.ok(s.problems.some((p) => /custom_id r2 returned a non-finite value \(Infinity\)/.test(p)));
+  assert.equal(s.problems.length, 2, 'a missing line is no problem line; its texts fail as unanswered');
+  const v = await requireVersion(db.kysely, key);
+  const unanswered = await sql<{ n: number }>`
+    select count(*) as n from batch_api_texts
+    where embedding_version_id = ${v.id} and last_error = 'no line in the output or error file'`.execute(db.kysely);
+  assert.equal(Number(unanswered.rows[0]!.n), 7, 'the missing line’s 7 texts');
+  // Submitted and billed twice: exactly the texts of the three requests (7 each); everything else once.
+  const texts = await distinctTexts();
+  const twice = (m: Map<string, number>) => texts.filter((t) => (m.get(t) ?? 0) > 1).length;
+  assert.equal(twice(server.stats.batch.submittedTexts), 3 * 7);
+  assert.equal(twice(server.stats.batch.billedTexts), 3 * 7);
+  assert.ok(texts.every((t) => (server.stats.batch.submittedTexts.get(t) ?? 0) <= 2));
+});
+
 test('a download cut off midway: the complete lines are written, a rerun writes the rest once', async () => {
   server.reset();
   const key = await newVersion();
@@ -289,10 +319,9 @@ test('bad input: a non-OpenAI encoder, a base URL without Batch support, a batch
   await assert.rejects(runBatchBackfill(db, key, small, deps()), /--cancel releases them/);
   // --cancel: the user says it is gone for good; its texts are released, then submitted again and written once.
   const cancelled = await runBatchBackfill(db, key, { ...small, cancel: true }, deps());
-  assert.ok(
-    cancelled.problems.some((p) => p.includes(gone)),
-    JSON.stringify(cancelled.problems),
-  );
+  assert.equal(cancelled.released.length, 1, JSON.stringify(cancelled));
+  assert.match(cancelled.released[0]!, new RegExp(`batch ${gone}: .* does not know it; its \\d+ texts were released`));
+  assert.deepEqual(cancelled.problems, [], 'a released batch is not a problem');
   const done = await runBatchBackfill(db, key, stepping(), deps());
   assert.equal(done.complete, true);
   assert.equal(await missing(key), 0);

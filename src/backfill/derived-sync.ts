@@ -30,6 +30,7 @@ export async function syncDerived(
     retries: 0,
     failedBatches: [],
     stoppedBy: complete ? 'complete' : 'signal',
+    batchApiTexts: 0,
     complete,
     index: null,
     state: v.state,

@@ -14,6 +14,7 @@ import { backlog, planBatches, requeueFailed, setAsideExhausted, textsToEmbed } 
 import { costOf, pricePerMillion } from './pricing.js';
 import { Quota } from './quota.js';
 import { missingChunks, runWorker, type WrittenBatch } from './worker.js';
+import { textsInOpenJobs } from './batch-api/store.js';
 import { isProcessAlive } from '../util/index.js';
 import type { BackfillDeps, BackfillOptions, BackfillPlan, BackfillProgress, BackfillSummary } from './types.js';
 import { workerNonce } from '../util/index.js';
@@ -241,7 +242,13 @@ export async function runBackfill(
       const counts = await batchCounts(db.kysely, v.id);
       const remaining = await missingChunks(db.kysely, partition);
       const complete = remaining === 0 && counts.pending + counts.leased + counts.failed === 0;
-      if (!complete && stoppedBy === 'complete') stoppedBy = counts.leased > 0 ? 'others-in-flight' : 'failures';
+      // Texts that Batch API jobs hold are theirs (the planner skips them): when they are all that is left, say so.
+      const batchApiTexts = complete ? 0 : await textsInOpenJobs(db.kysely, v.id);
+      if (!complete && stoppedBy === 'complete') {
+        const onlineLeft = counts.pending + counts.failed + failed.length > 0;
+        stoppedBy =
+          counts.leased > 0 ? 'others-in-flight' : !onlineLeft && batchApiTexts > 0 ? 'batch-api' : 'failures';
+      }
 
       let index: IndexResult | null = null;
       let state: string = (await requireVersion(db.kysely, key)).state;
@@ -284,6 +291,7 @@ export async function runBackfill(
         retries: t.retries,
         failedBatches: failed,
         stoppedBy,
+        batchApiTexts,
         complete,
         index,
         state,

@@ -78,7 +78,10 @@ export interface BackfillSummary {
   rateLimited: number;
   retries: number;
   failedBatches: { batchId: number; error: string }[];
-  stoppedBy: 'complete' | 'signal' | 'max-tokens' | 'max-cost' | 'others-in-flight' | 'failures';
+  /** `batch-api`: the chunks still missing are texts that open Batch API jobs hold (`backfill --batch-api` collects them). */
+  stoppedBy: 'complete' | 'signal' | 'max-tokens' | 'max-cost' | 'others-in-flight' | 'batch-api' | 'failures';
+  /** Texts still missing that open Batch API jobs hold. */
+  batchApiTexts: number;
   complete: boolean;
   index: IndexResult | null;
   state: string;

@@ -2,7 +2,7 @@ import type { BackfillProgress, BackfillSummary } from '../backfill/index.js';
 import { syncLiveVersions } from '../backfill/index.js';
 import { InterruptedError, RefusedError } from '../errors.js';
 import type { CliContext } from './context.js';
-import { createProgress, formatDuration } from './progress.js';
+import { createProgress, formatDuration, formatUsd } from './progress.js';
 import { requireSchema } from './schema-guard.js';
 
 /** The progress line of a backfill (or of each version of a sync). */
@@ -15,7 +15,7 @@ export function progressPrinter(ctx: CliContext): (s: BackfillProgress) => void 
     }
     const pct = s.totalChunks ? ((100 * s.doneChunks) / s.totalChunks).toFixed(1) : '100';
     p.update(
-      `${s.version}: ${s.doneChunks}/${s.totalChunks} chunks (${pct}%) · ${Math.round(s.chunksPerSecond)}/s · ${s.tokens.toLocaleString('en-US')} tokens · $${s.costUsd.toFixed(4)}` +
+      `${s.version}: ${s.doneChunks}/${s.totalChunks} chunks (${pct}%) · ${Math.round(s.chunksPerSecond)}/s · ${s.tokens.toLocaleString('en-US')} tokens · ${formatUsd(s.costUsd)}` +
         `${s.rateLimited ? ` · ${s.rateLimited}×429` : ''} · ETA ${s.etaSeconds === null ? '?' : formatDuration(s.etaSeconds)}`,
       { ...s },
     );
@@ -74,14 +74,20 @@ export function reportBackfill(ctx: CliContext, s: BackfillSummary): void {
     : '';
   ctx.out.line(
     `backfilled ${s.version}: ${s.chunksWritten} chunks (${s.embedded} texts embedded, ${s.reused} reused) in ${formatDuration(s.seconds)}` +
-      ` · ${s.tokens.toLocaleString('en-US')} tokens · $${s.costUsd.toFixed(4)} · ${s.requests} requests, ${s.rateLimited} rate-limited${idx} · state ${s.state}`,
+      ` · ${s.tokens.toLocaleString('en-US')} tokens · ${formatUsd(s.costUsd)} · ${s.requests} requests, ${s.rateLimited} rate-limited${idx} · state ${s.state}`,
   );
+  if (s.stoppedBy === 'batch-api') {
+    // The online path did all it may: the rest is held by Batch API jobs (plan.ts leaves their texts alone).
+    const what = `${s.batchApiTexts} texts are in open Batch API jobs: run \`embctl backfill ${s.version} --batch-api\` to collect them (or --cancel)`;
+    throw new RefusedError(`${s.version} is not complete: ${what}`);
+  }
   if (!s.complete) {
     const why = {
       signal: 'stopped by a signal',
       'max-tokens': 'the --max-tokens budget is spent',
       'max-cost': 'the --max-cost budget is spent',
       'others-in-flight': 'other workers still hold batches; the last one to finish builds the index',
+      'batch-api': 'Batch API jobs hold the rest',
       failures: 'some batches failed',
       complete: '',
     }[s.stoppedBy];

@@ -47,3 +47,14 @@ export function formatDuration(seconds: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
+
+/**
+ * Dollars with at least 4 decimals and 3 significant digits, so a small run
+ * does not read `$0.0000`: `$0.5000`, `$0.00123`, `$0.0000123`, `$0`.
+ */
+export function formatUsd(usd: number): string {
+  if (!Number.isFinite(usd)) return '$?';
+  if (usd === 0) return '$0';
+  const digits = Math.min(20, Math.max(4, 2 - Math.floor(Math.log10(Math.abs(usd)))));
+  return `$${usd.toFixed(digits)}`;
+}

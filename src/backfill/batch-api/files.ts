@@ -6,6 +6,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/index.js';
+import { InputError } from '../../errors.js';
 import { partitionTable } from '../../partitions/index.js';
 import { liveVersionIds } from '../../versions/index.js';
 import type { BatchApiLimits } from './types.js';
@@ -77,7 +78,9 @@ export function requestLine(customId: string, body: Record<string, unknown>): st
  * Greedy, in order: requests take texts up to `inputsPerRequest` and the
  * encoder's tokens per request; files take requests up to `requestsPerFile`,
  * `inputsPerFile` and `fileBytes`; files stop at `tokenBudget` (what the
- * enqueued-token limit leaves). Returns the files and the texts left over.
+ * enqueued-token limit leaves). Returns the files (texts past the budget are
+ * left for later). A request larger than `fileBytes` on its own is an
+ * InputError: no file could hold it.
  */
 export function planFiles(
   texts: PendingText[],
@@ -105,6 +108,11 @@ export function planFiles(
     if (full) {
       closeFile();
       bytes = Buffer.byteLength(requestLine('r0', bodyOf(req.map((t) => t.content))));
+    }
+    if (bytes > limits.fileBytes) {
+      throw new InputError(
+        `one request of ${req.length} texts is ${bytes} bytes, more than a whole batch file may hold (${limits.fileBytes} bytes): lower --batch-inputs-per-request or raise --batch-file-mb`,
+      );
     }
     if (reqTokens > budget) return false;
     file.requests.push({ customId: `r${file.requests.length}`, texts: req });

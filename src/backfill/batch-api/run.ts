@@ -83,7 +83,10 @@ async function supported<T>(key: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** What a batch backfill would submit now: files, tokens, cost at batch and online prices. Writes nothing. */
+/**
+ * What a batch backfill would submit now: files, tokens, cost at batch and
+ * online prices. Writes nothing; its one remote call checks Batch support.
+ */
 export async function planBatchBackfill(
   db: Db,
   key: string,
@@ -94,6 +97,8 @@ export async function planBatchBackfill(
   if (v.state === 'retired') throw new RefusedError(`version ${key} is retired: register a new version instead`);
   const api = batchApiFor(v, deps);
   const limits = limitsOf(opts);
+  // One read-only call, as the real run makes first: a base URL without Batch support fails here, not later.
+  await supported(key, () => api.probe(opts.signal));
   const encoder = deps.encoder ?? (await encoderForVersion(v, deps));
   try {
     const texts = (await pendingTexts(db.kysely, v, opts.maxAttempts ?? 3, 10_000_000)).map((t) => ({
@@ -177,6 +182,7 @@ export async function runBatchBackfill(
     billedTokens: 0,
     costUsd: 0,
     cancelled: 0,
+    released: [],
     jobs: [],
     textsLeft: 0,
     exhausted: 0,
@@ -279,8 +285,9 @@ async function pass(
       if (opts.cancel) {
         // The user says it is gone for good: its texts are free for a new batch.
         await setStatus(db, job.id, 'collected');
-        s.cancelled++;
-        s.problems.push(`batch ${job.batch_id}: ${api.baseURLHost} does not know it; its texts were released`);
+        s.released.push(
+          `batch ${job.batch_id}: ${api.baseURLHost} does not know it; its ${job.texts} texts were released for a new batch`,
+        );
       } else missing.push(job.batch_id);
       continue;
     }

@@ -225,3 +225,12 @@ export async function exhaustedTexts(db: Q, versionId: number, partition: string
                   and not exists (select 1 from ${sql.raw(partition)} e where e.chunk_id = c.id))`.execute(db);
   return { exhausted: Number(r.rows[0]?.exhausted ?? 0), setAside: Number(r.rows[0]?.set_aside ?? 0) } as TextCounts;
 }
+
+/** Texts of the version that open jobs hold and have not written yet (the online planner leaves them alone). */
+export async function textsInOpenJobs(db: Q, versionId: number): Promise<number> {
+  const r = await sql<{ n: number }>`
+    select count(distinct bi.content_sha256) as n
+    from batch_api_items bi join batch_api_jobs j on j.id = bi.job_id
+    where bi.embedding_version_id = ${versionId} and j.status <> 'collected' and not bi.written`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}

@@ -88,7 +88,10 @@ export interface BatchApiSummary {
   reused: number;
   billedTokens: number;
   costUsd: number;
+  /** Batches cancelled remotely, and jobs released before they had a batch (with `cancel`). */
   cancelled: number;
+  /** With `cancel`: batches the provider does not know, whose texts were released (one line each). */
+  released: string[];
   jobs: BatchApiJobView[];
   /** Texts missing that still have batch attempts and are in no live job (left for a later pass). */
   textsLeft: number;

@@ -12,7 +12,7 @@ import {
 import { EncoderError, UsageError } from '../../errors.js';
 import type { CliContext } from '../context.js';
 import { intOption, numberOption } from '../options.js';
-import { createProgress } from '../progress.js';
+import { createProgress, formatUsd } from '../progress.js';
 import { withSignals } from '../backfill-output.js';
 import { requireSchema } from '../schema-guard.js';
 
@@ -101,7 +101,7 @@ export async function runBatchApiCommand(
   if (common.dryRun) {
     const p = await planBatchBackfill(db, key, opts, deps);
     ctx.out.result(p);
-    const usd = (x: number | null) => (x === null ? 'unknown (pass --price-per-mtok)' : `$${x.toFixed(4)}`);
+    const usd = (x: number | null) => (x === null ? 'unknown (pass --price-per-mtok)' : formatUsd(x));
     ctx.out.line(`dry run for ${p.version} (${p.encoder}) through the Batch API:`);
     ctx.out.line(
       `  ${p.files} batches (${p.requests} requests), ${p.texts} texts, ${p.tokens.toLocaleString('en-US')} tokens`,
@@ -116,7 +116,7 @@ export async function runBatchApiCommand(
   const onProgress = (s: BatchApiProgress) => {
     const j = s.jobs;
     progress.update(
-      `${s.version}: batches ${j.submitted} submitted · ${j.inProgress} in progress · ${j.completed} completed · ${j.collected} collected${j.failed ? ` · ${j.failed} failed/expired` : ''} · ${s.textsWritten} texts written · $${s.costUsd.toFixed(4)}`,
+      `${s.version}: batches ${j.submitted} submitted · ${j.inProgress} in progress · ${j.completed} completed · ${j.collected} collected${j.failed ? ` · ${j.failed} failed/expired` : ''} · ${s.textsWritten} texts written · ${formatUsd(s.costUsd)}`,
       { ...s },
     );
   };
@@ -126,7 +126,8 @@ export async function runBatchApiCommand(
   );
   progress.done();
   report(ctx, summary, opts);
-  if (summary.problems.length > 0 && !summary.complete && !f.wait) {
+  // --cancel did what it was asked when it returns: every live batch cancelled, every unknown one released.
+  if (summary.problems.length > 0 && !summary.complete && !f.wait && !f.cancel) {
     throw new EncoderError(
       `${summary.problems.length} problems while collecting; run the same command again to pick up the rest`,
     );
@@ -137,20 +138,23 @@ function report(ctx: CliContext, s: BatchApiSummary, opts: BatchApiOptions): voi
   ctx.out.result(s);
   const live = s.jobs.filter((j) => j.status !== 'collected');
   if (opts.cancel) {
-    ctx.out.line(
-      `${s.version}: cancelled ${s.cancelled} batches; ${live.length} still open (collected on the next run)`,
-    );
+    const released = s.released.length ? `, released ${s.released.length} the provider does not know` : '';
+    const open = live.length
+      ? `${live.length} still open (${live.map((j) => j.remoteStatus ?? j.status).join(', ')}): run embctl backfill ${s.version} --batch-api to collect them`
+      : 'none still open';
+    ctx.out.line(`${s.version} --batch-api --cancel: cancelled ${s.cancelled} batches${released}; ${open}`);
+    for (const r of s.released) ctx.out.line(`  released: ${r}`);
+    printProblems(ctx, s);
     return;
   }
   const parts = [
     `${s.submitted} batches submitted`,
     `${s.collected} collected`,
     `${s.textsWritten} texts written (${s.chunksWritten} chunks${s.reused ? `, ${s.reused} texts reused` : ''})`,
-    `${s.billedTokens.toLocaleString('en-US')} tokens · $${s.costUsd.toFixed(4)} at batch prices`,
+    `${s.billedTokens.toLocaleString('en-US')} tokens · ${formatUsd(s.costUsd)} at batch prices`,
   ];
   ctx.out.line(`${s.version} --batch-api: ${parts.join(' · ')}`);
-  for (const p of s.problems.slice(0, 10)) ctx.out.line(`  problem: ${p}`);
-  if (s.problems.length > 10) ctx.out.line(`  … and ${s.problems.length - 10} more problems`);
+  printProblems(ctx, s);
   if (s.online)
     ctx.out.line(
       `  online path: ${s.online.embedded} texts embedded, ${s.online.reused} reused · state ${s.online.state}`,
@@ -164,4 +168,9 @@ function report(ctx: CliContext, s: BatchApiSummary, opts: BatchApiOptions): voi
     ctx.out.line(
       `  ${live.length} batches open (${live.map((j) => j.remoteStatus ?? j.status).join(', ')}): run the same command again to collect them, or add --wait`,
     );
+}
+
+function printProblems(ctx: CliContext, s: BatchApiSummary): void {
+  for (const p of s.problems.slice(0, 10)) ctx.out.line(`  problem: ${p}`);
+  if (s.problems.length > 10) ctx.out.line(`  … and ${s.problems.length - 10} more problems`);
 }

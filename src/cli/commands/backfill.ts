@@ -3,6 +3,7 @@ import { planBackfill, runBackfill, type BackfillOptions } from '../../backfill/
 import { buildIndex } from '../../backfill/index.js';
 import { requireVersion } from '../../versions/index.js';
 import { progressPrinter, reportBackfill, syncAndReport, withSignals } from '../backfill-output.js';
+import { formatUsd } from '../progress.js';
 import type { CliContext } from '../context.js';
 import { intOption, numberOption } from '../options.js';
 import { requireSchema } from '../schema-guard.js';
@@ -96,7 +97,7 @@ Killed any other way, run it again: it resumes where it stopped.`,
           `  reused from identical encoders: ${plan.reusableChunks} chunks (${plan.reusableTexts} texts) — free`,
         );
         ctx.out.line(
-          `  to embed: ${plan.textsToEmbed} texts, ${plan.tokens.toLocaleString('en-US')} tokens, estimated cost ${plan.estimatedCostUsd === null ? 'unknown (pass --price-per-mtok)' : `$${plan.estimatedCostUsd.toFixed(4)}`}`,
+          `  to embed: ${plan.textsToEmbed} texts, ${plan.tokens.toLocaleString('en-US')} tokens, estimated cost ${plan.estimatedCostUsd === null ? 'unknown (pass --price-per-mtok)' : formatUsd(plan.estimatedCostUsd)}`,
         );
         ctx.out.line('  nothing was written');
         return;
