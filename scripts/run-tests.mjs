@@ -16,6 +16,7 @@
 //     list is empty: it must run everything).
 //
 // Usage: node scripts/run-tests.mjs [--parallel] [file filter...]
+//   EMBCTL_TEST_PASSES=pglite,server,citus   run only the passes named
 //   --parallel   run the embedded pass beside the server passes (server,
 //                then Citus), two lanes for two cores; the output of each
 //                pass is printed when it ends
@@ -79,6 +80,10 @@ if (process.env.TEST_CITUS_URL) {
     '# TEST_CITUS_URL is not set: the Citus pass does not run (scripts/citus-test-cluster.sh start gives a cluster)',
   );
 }
+
+// EMBCTL_TEST_PASSES=citus (or pglite,server…): run only these passes.
+const wanted = process.env.EMBCTL_TEST_PASSES?.split(',').map((p) => p.trim());
+if (wanted) passes.splice(0, passes.length, ...passes.filter((p) => wanted.includes(p.id)));
 
 const allowlist = readAllowlist();
 const work = mkdtempSync(join(tmpdir(), 'embctl-test-run-'));

@@ -16,6 +16,8 @@ import { runQuery } from '../src/search/run-query.js';
 import { applyKnobs } from '../src/search/knobs.js';
 import { activate } from '../src/lifecycle/activate.js';
 import { getStatus } from '../src/status/index.js';
+import { planBatchBackfill, runBatchBackfill } from '../src/backfill/batch-api/run.js';
+import { RefusedError } from '../src/errors.js';
 import type { DB } from '../src/db/schema.js';
 
 /**
@@ -217,6 +219,32 @@ async function recallAt10(target: Db, spec: PartitionSpec, queries: Float32Array
   }
   return { recall: found / (queries.length * 10), fallbacks };
 }
+
+describe('Citus: what does not run on a cluster says so', () => {
+  test(
+    'backfill --batch-api is refused in one line that names the online path, before anything is read or sent',
+    { skip: ONLY_CITUS },
+    async () => {
+      await register(db, { key: 'batchless', encoder: 'hash:mixed-384' });
+      const deps = { actor: 'tester', logger, env: {} } as unknown as Parameters<typeof runBatchBackfill>[3];
+      for (const call of [
+        () => runBatchBackfill(db, 'batchless', {} as Parameters<typeof runBatchBackfill>[2], deps),
+        () => planBatchBackfill(db, 'batchless', {} as Parameters<typeof planBatchBackfill>[2], deps),
+      ]) {
+        await assert.rejects(call(), (e: Error) => {
+          assert.ok(e instanceof RefusedError, String(e));
+          assert.match(
+            e.message,
+            /^backfill --batch-api does not run on a Citus cluster yet: run embctl backfill batchless without --batch-api/,
+          );
+          return true;
+        });
+      }
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from batch_api_jobs`.execute(db.kysely);
+      assert.equal(rows[0]?.n, 0, 'nothing recorded');
+    },
+  );
+});
 
 describe('Citus: the query settings reach the shards', () => {
   test(

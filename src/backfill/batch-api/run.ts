@@ -39,6 +39,20 @@ export interface BatchApiDeps extends BackfillDeps {
 }
 
 /** Refuses a version whose encoder is not `openai:`; makes its Batch API client. */
+/**
+ * Not on a Citus cluster yet: the Batch API's planner, its reuse and its
+ * accounting pair chunks by their text's sha256 in correlated subqueries
+ * and a LATERAL join, which Citus cannot plan across shards. Refused before
+ * anything is read or sent.
+ */
+function refuseOnCitus(db: Db, key: string): void {
+  if (db.distributed) {
+    throw new RefusedError(
+      `backfill --batch-api does not run on a Citus cluster yet: run embctl backfill ${key} without --batch-api (the online path), or run the Batch API backfill against a single PostgreSQL server`,
+    );
+  }
+}
+
 function batchApiFor(v: VersionRow, deps: BatchApiDeps): OpenAIBatchApi {
   const { provider, model } = parseEncoderSpec(v.encoder_spec);
   if (provider !== 'openai') {
@@ -93,6 +107,7 @@ export async function planBatchBackfill(
   opts: BatchApiOptions,
   deps: BatchApiDeps,
 ): Promise<BatchApiPlan> {
+  refuseOnCitus(db, key);
   const v = await requireVersion(db.kysely, key);
   if (v.state === 'retired') throw new RefusedError(`version ${key} is retired: register a new version instead`);
   const api = batchApiFor(v, deps);
@@ -141,6 +156,7 @@ export async function runBatchBackfill(
   deps: BatchApiDeps,
 ): Promise<BatchApiSummary> {
   const started = performance.now();
+  refuseOnCitus(db, key);
   const v = await requireVersion(db.kysely, key);
   if (v.state === 'retired') throw new RefusedError(`version ${key} is retired: register a new version instead`);
   const api = batchApiFor(v, deps);
