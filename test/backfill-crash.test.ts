@@ -115,9 +115,7 @@ async function assertOnlyDoneBatchesWritten(db: Db, versionId: number, when: str
       (select count(*) from ${sql.raw(partitionTable(versionId))}) as written,
       (select count(*) from ${sql.raw(partitionTable(versionId))} e join document_chunks c on c.id = e.chunk_id
        where c.content_sha256 not in (select i.content_sha256 from backfill_items i join backfill_batches b on b.id = i.batch_id
-         where i.embedding_version_id = ${versionId} and b.status = 'done')) as stray`.execute(
-    db.kysely,
-  );
+         where i.embedding_version_id = ${versionId} and b.status = 'done')) as stray`.execute(db.kysely);
   const row = r.rows[0]!;
   assert.equal(Number(row.stray), 0, `${when}: vectors of batches that are not done were committed`);
   assert.equal(Number(row.written), Number(row.expected), `${when}: a done batch lacks vectors`);
