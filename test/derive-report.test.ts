@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { freshDb, type TestDb } from './support/db.js';
+import { freshDb, ON_CITUS, type TestDb } from './support/db.js';
 import { fillVersion, register } from './support/fill-version.js';
 import { ingest } from '../src/ingest/index.js';
 import { silentLogger } from '../src/log/logger.js';
@@ -93,7 +93,9 @@ test('the report draws one point per version: bytes/vector, nDCG@10 of its lates
       from ${sql.raw(`chunk_embeddings_v${v.id}`)}`.execute(db.kysely);
     return Math.round(Number(r.rows[0]!.b) * 10) / 10;
   };
-  assert.equal(by.get('v2')!.bytes, 4 * DIMS + 8);
+  // On Citus a partition keeps PostgreSQL's default storage (no SET STORAGE PLAIN on a distributed
+  // table), so a full vector may be stored compressed by a few bytes: there, what is stored.
+  assert.equal(by.get('v2')!.bytes, ON_CITUS ? await measured('v2', 'embedding') : 4 * DIMS + 8);
   assert.equal(by.get('v2-half')!.bytes, await measured('v2-half', 'embedding_half'));
   assert.equal(by.get('v2-bit')!.bytes, await measured('v2-bit', 'embedding_bits'));
   assert.ok(by.get('v2-bit')!.bytes < by.get('v2-half')!.bytes && by.get('v2-half')!.bytes < by.get('v2')!.bytes);
