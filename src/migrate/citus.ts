@@ -3,8 +3,9 @@ import type { DB } from '../db/index.js';
 
 /**
  * Citus: on a coordinator (`db.distributed`: the `citus` extension is in the database), the
- * schema the migrations made is distributed once, right after they are
- * applied, in the same transaction as the last of them:
+ * schema the migrations made is distributed once, in its own transaction
+ * right after they are applied (a migrate that died in between finds the
+ * schema not distributed and does it on its next run):
  *
  *  - `document_chunks` is distributed by `id`, and `chunk_embeddings` (and
  *    with it every version's partition, made later) by `chunk_id`,
