@@ -126,11 +126,13 @@ process.exit(failed ? 1 : 0);
 
 /** Wait for a cluster being started elsewhere: `<file>.rc` holds its exit code, `<file>` its URL. */
 async function urlFromFile(file) {
+  const deadline = Date.now() + 40 * 60_000; // building Citus takes 3-8 minutes
   for (;;) {
     let rc;
     try {
       rc = readFileSync(`${file}.rc`, 'utf8').trim();
     } catch {
+      if (Date.now() > deadline) throw new Error(`no cluster after 40 minutes (${file}.rc never appeared)`);
       await new Promise((r) => setTimeout(r, 2000));
       continue;
     }
