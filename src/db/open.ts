@@ -88,8 +88,11 @@ async function openServer(url: string, opts: OpenOptions): Promise<Db> {
     // and a search (which only reads) asks for parallel again (session-settings.ts).
     // Joins of chunks by their text's sha256 (reuse, backlog) are not on the
     // distribution column: Citus runs them as repartition joins when allowed.
+    // A SET LOCAL in a transaction reaches the shards' queries too.
     await pool.end();
-    pool = newPool('-c citus.multi_shard_modify_mode=sequential -c citus.enable_repartition_joins=on');
+    pool = newPool(
+      '-c citus.multi_shard_modify_mode=sequential -c citus.enable_repartition_joins=on -c citus.propagate_set_commands=local',
+    );
   }
   const driver = new PgDriver(pool);
   driver.distributed = distributed;

@@ -73,19 +73,14 @@ export async function distributeSchema(trx: Kysely<DB>): Promise<void> {
   await sql`select create_distributed_table('chunk_embeddings', 'chunk_id', colocate_with => 'document_chunks')`.execute(
     trx,
   );
+  // This also makes every table with a key to it a Citus local table on the coordinator: the lease
+  // tables (COORDINATOR_TABLES) stay so; the others become reference tables below.
   await sql`select create_reference_table('embedding_versions')`.execute(trx);
   await sql`alter table chunk_embeddings add constraint chunk_embeddings_chunk_id_fkey
     foreign key (chunk_id) references document_chunks (id)`.execute(trx);
   await sql`alter table chunk_embeddings add constraint chunk_embeddings_embedding_version_id_fkey
     foreign key (embedding_version_id) references embedding_versions (id)`.execute(trx);
   for (const table of REFERENCE_TABLES) await sql`select create_reference_table(${table}::regclass)`.execute(trx);
-  // Made Citus local tables with the reference table above (their keys point at it); said again so
-  // that Citus never turns them back into plain tables.
-  for (const table of COORDINATOR_TABLES) {
-    const { rows } = await sql<{ ok: boolean }>`
-      select exists (select 1 from pg_dist_partition where logicalrelid = ${table}::regclass) as ok`.execute(trx);
-    if (!rows[0]?.ok) await sql`select citus_add_local_table_to_metadata(${table}::regclass)`.execute(trx);
-  }
 }
 
 /**

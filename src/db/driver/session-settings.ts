@@ -43,7 +43,11 @@ function setConfig(entries: [string, string][], local: boolean): CompiledQuery {
 
 const SETTING_VALUE = /^[A-Za-z0-9_.-]{1,64}$/;
 
-/** `SET LOCAL` statements, propagated to the Citus workers of this transaction (names and values checked). */
+/**
+ * `SET LOCAL` statements, which Citus sends on to the workers of this
+ * transaction (its sessions open with citus.propagate_set_commands = local:
+ * db/open.ts). Names and values are checked.
+ */
 function setLocalStatements(entries: [string, string][]): CompiledQuery {
   const sets = entries.map(([name, value]) => {
     if (!SETTING_NAME.test(name) || !SETTING_VALUE.test(value)) {
@@ -53,13 +57,7 @@ function setLocalStatements(entries: [string, string][]): CompiledQuery {
   });
   // Sessions run multi-shard statements sequentially (db/open.ts); a statement
   // with query settings reads only, and its shards are scanned in parallel.
-  return CompiledQuery.raw(
-    [
-      `set local citus.propagate_set_commands to 'local'`,
-      `set local citus.multi_shard_modify_mode to 'parallel'`,
-      ...sets,
-    ].join('; '),
-  );
+  return CompiledQuery.raw([`set local citus.multi_shard_modify_mode to 'parallel'`, ...sets].join('; '));
 }
 
 /** What one session has been set to through `sessionSettingsQuery`, and whether it is inside a transaction. */
