@@ -57,8 +57,9 @@ readonly HERE="$(cd "$(dirname "$0")" && pwd)"
 readonly INSTALL_SCRIPT="${CITUS_INSTALL_SCRIPT:-$HERE/../../shared/scripts/citus-install.sh}"
 readonly NODES=(coordinator worker1 worker2)
 
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
+# log, die, as_pg, remove_cluster_dir, with_lock, port_free
+# shellcheck source=scripts/test-server-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/test-server-lib.sh"
 
 usage() {
   cat >&2 <<EOF
@@ -77,15 +78,6 @@ environment:
   CITUS_TEST_SHARD_COUNT  citus.shard_count (default 4)
   CITUS_INSTALL_SCRIPT    Citus installer used when citus.so is missing
 EOF
-}
-
-# Run a command as the owner of the cluster: PostgreSQL refuses to run as root.
-as_pg() {
-  if [[ $EUID -eq 0 ]]; then
-    runuser -u postgres -- "$@"
-  else
-    "$@"
-  fi
 }
 
 # ---------------------------------------------------------------- install ---
@@ -174,26 +166,6 @@ state_running() {
     "select count(*) from pg_dist_node where isactive and noderole = 'primary' and groupid <> 0" 2>/dev/null)" == 2 ]]
 }
 
-# Only ever delete directories this script created.
-remove_cluster_dir() {
-  local d=$1
-  [[ -n $d && -d $d ]] || return 0
-  [[ -f $d/$MARKER ]] || die "refusing to delete $d: not created by $PROG"
-  rm -rf -- "$d"
-}
-
-# Serialise start/stop/createdb between concurrent callers. fd 9 must not
-# leak into the servers (pg_ctl ... 9>&-), or a postmaster would hold the
-# lock for its whole life.
-LOCKED=0
-with_lock() {
-  [[ $LOCKED -eq 1 ]] && return 0
-  mkdir -p "$(dirname "$STATE_FILE")"
-  exec 9>"$STATE_FILE.lock"
-  flock -w 900 9 || die "timed out waiting for the lock $STATE_FILE.lock"
-  LOCKED=1
-}
-
 # psql as the superuser on 127.0.0.1:<port>, database <db>; stops on the first error.
 psql_run() {
   local port=$1 db=$2
@@ -216,11 +188,6 @@ stop_all_recorded() {
 }
 
 # ------------------------------------------------------------------ start ---
-
-port_free() {
-  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null &&
-    ! ss -Htln "sport = :$1" 2>/dev/null | grep -q .
-}
 
 pick_port() {
   local p i

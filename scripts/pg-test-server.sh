@@ -26,8 +26,9 @@ readonly STATE_FILE="${PG_TEST_STATE:-/tmp/embctl-pg-test/state}"
 readonly MARKER=".embctl-pg-test"
 readonly PROG="${0##*/}"
 
-log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
+# log, die, as_pg, remove_cluster_dir, with_lock, port_free
+# shellcheck source=scripts/test-server-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/test-server-lib.sh"
 
 usage() {
   cat >&2 <<EOF
@@ -54,15 +55,6 @@ as_root() {
     sudo "$@"
   else
     die "need root (or sudo) to run: $*"
-  fi
-}
-
-# Run a command as the owner of the cluster: PostgreSQL refuses to run as root.
-as_pg() {
-  if [[ $EUID -eq 0 ]]; then
-    runuser -u postgres -- "$@"
-  else
-    "$@"
   fi
 }
 
@@ -249,32 +241,7 @@ state_running() {
   "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$S_PORT" -t 5 >/dev/null 2>&1
 }
 
-# Only ever delete directories this script created.
-remove_cluster_dir() {
-  local d=$1
-  [[ -n $d && -d $d ]] || return 0
-  [[ -f $d/$MARKER ]] || die "refusing to delete $d: not created by $PROG"
-  rm -rf -- "$d"
-}
-
-# Serialise install/start/stop between concurrent callers (parallel test
-# runners). fd 9 must not leak into the server (see cmd_start), or the
-# postmaster would hold the lock for its whole life.
-LOCKED=0
-with_lock() {
-  [[ $LOCKED -eq 1 ]] && return 0
-  mkdir -p "$(dirname "$STATE_FILE")"
-  exec 9>"$STATE_FILE.lock"
-  flock -w 900 9 || die "timed out waiting for the lock $STATE_FILE.lock"
-  LOCKED=1
-}
-
 # ------------------------------------------------------------------ start ---
-
-port_free() {
-  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null &&
-    ! ss -Htln "sport = :$1" 2>/dev/null | grep -q .
-}
 
 pick_port() {
   local p i
