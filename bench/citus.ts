@@ -272,32 +272,23 @@ console.log(
 console.log(
   `# ${CHUNKS} chunks (bench/scale-data.ts, seed 42), hash:mixed-384, HNSW m 16 ef_construction 64, ef_search 200; ${NQ} queries`,
 );
+function row(name: string, m: Measured): string[] {
+  return [
+    name,
+    m.backfillRowsPerS.toFixed(0),
+    m.indexS.toFixed(1),
+    m.p50.toFixed(2),
+    m.p99.toFixed(2),
+    m.recall.toFixed(3),
+    (m.bytes.heap / 2 ** 20).toFixed(1),
+    (m.bytes.index / 2 ** 20).toFixed(1),
+  ];
+}
 console.log(`# cluster: citus.shard_count ${c.bytes.shards}, all three servers on these cores`);
 console.log(
   table(
     ['', 'backfill rows/s', 'index build s', 'search p50 ms', 'search p99 ms', 'recall@10', 'heap MB', 'index MB'],
-    [
-      [
-        'one node',
-        o.backfillRowsPerS.toFixed(0),
-        o.indexS.toFixed(1),
-        o.p50.toFixed(2),
-        o.p99.toFixed(2),
-        o.recall.toFixed(3),
-        (o.bytes.heap / 2 ** 20).toFixed(1),
-        (o.bytes.index / 2 ** 20).toFixed(1),
-      ],
-      [
-        'citus',
-        c.backfillRowsPerS.toFixed(0),
-        c.indexS.toFixed(1),
-        c.p50.toFixed(2),
-        c.p99.toFixed(2),
-        c.recall.toFixed(3),
-        (c.bytes.heap / 2 ** 20).toFixed(1),
-        (c.bytes.index / 2 ** 20).toFixed(1),
-      ],
-    ],
+    [row('one node', o), row('citus', c)],
   ),
 );
 console.log('# commands of the loop (seconds, exit 0?)');

@@ -2,7 +2,6 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import pg from 'pg';
 import { freshDb, ON_CITUS, withAdmin, type TestDb } from './support/db.js';
 import { fillVersion, ingestDocs, recordGate, register, syntheticDocs } from './support/fill-version.js';
 import { openDatabase, type Db } from '../src/db/open.js';
@@ -331,18 +330,14 @@ describe('Citus: the flip is atomic on every node', () => {
         let done = false;
         const seen = urls.map(() => new Map<number, number>());
         const readers = urls.map(async (url, i) => {
-          const c = new pg.Client({ connectionString: url });
-          await c.connect();
-          try {
-            // Each node's own copy (the shard placement), read on that node, not through the coordinator.
+          // Each node's own copy (the shard placement), read on that node, not through the coordinator.
+          await withAdmin(url, async (c) => {
             while (!done) {
               const { rows } = await c.query<{ n: number }>(`select count(*)::int as n from ${placement} where active`);
               const n = Number(rows[0]!.n);
               seen[i]!.set(n, (seen[i]!.get(n) ?? 0) + 1);
             }
-          } finally {
-            await c.end();
-          }
+          });
         });
         let flips = 0;
         for (let i = 0; i < 100; i++) {
@@ -358,17 +353,13 @@ describe('Citus: the flip is atomic on every node', () => {
         }
         // And the last flip is the one every node holds.
         for (const url of urls) {
-          const c = new pg.Client({ connectionString: url });
-          await c.connect();
-          try {
-            const { rows } = await c.query<{ k: string }>(`select version_key as k from ${placement} where active`);
-            assert.deepEqual(
-              rows.map((r) => r.k),
-              ['x'],
-            );
-          } finally {
-            await c.end();
-          }
+          const { rows } = await withAdmin(url, (c) =>
+            c.query<{ k: string }>(`select version_key as k from ${placement} where active`),
+          );
+          assert.deepEqual(
+            rows.map((r) => r.k),
+            ['x'],
+          );
         }
       } finally {
         await flipDb.destroy();

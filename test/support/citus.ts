@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { withClient } from './pg-client.js';
 
 /**
  * A fresh database on a Citus cluster (scripts/citus-test-cluster.sh), made
@@ -57,14 +57,4 @@ export async function dropCitusDatabase(adminUrl: string, name: string): Promise
       }
     }
   });
-}
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
 }

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { openDatabase, type Db } from '../../src/db/open.js';
 import { migrate } from '../../src/migrate/runner.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { createCitusDatabase, dropCitusDatabase } from './citus.js';
+import { withClient } from './pg-client.js';
 
 /**
  * Which backend this test pass runs on (scripts/run-tests.mjs sets it):
@@ -133,15 +133,8 @@ export async function freshDb(opts: { migrate?: boolean } = {}): Promise<TestDb>
   });
 }
 
-export async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+/** A plain client on the server's admin URL (or any URL) for the length of `fn`. */
+export const withAdmin = withClient;
 
 /** Open a database, run `fn` on it, close it (on PGlite the folder is free again for a CLI child process). */
 export async function withOpen<T>(open: () => Promise<Db>, fn: (db: Db) => Promise<T>): Promise<T> {
