@@ -11,6 +11,7 @@ import { sql } from 'kysely';
 import type { Db } from '../src/db/open.js';
 import { buildIndex } from '../src/backfill/index.js';
 import { formatVectorText } from '../src/db/vector-codec.js';
+import { QueryVector } from '../src/db/query-vector.js';
 import { runQuery } from '../src/search/run-query.js';
 import { requireVersion } from '../src/versions/store.js';
 import { silentLogger } from '../src/log/logger.js';
@@ -81,13 +82,12 @@ export async function searchVector(
 ): Promise<{ ids: number[]; ms: number }> {
   const v = await requireVersion(db.kysely, key);
   const rerank = (v.derivation as { rerank?: number | null } | null)?.rerank ?? 0;
-  const text = formatVectorText(vector);
   return db.kysely.connection().execute(async (conn) => {
     const t = performance.now();
     const out = await runQuery(conn, {
       target: v,
       index: { kind: v.index_kind },
-      vectorText: text,
+      vector: new QueryVector(vector),
       limit: k,
       knobs: rerank ? { efSearch: Math.max(200, rerank) } : {},
       exact,

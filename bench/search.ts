@@ -27,6 +27,7 @@
  *     - library: wall time of `searcher.search({ query, k: 10 })` with
  *       `watchActive` (the service's configuration): resolve, embed, search, hits;
  *     - bare: what a pgvector user writes by hand: the same encoder's `embed`,
+ *       the vector written as pgvector-node writes it (`pgvector.toSql`, text),
  *       then ONE statement, one round trip, on a pg.Client whose session did
  *       `SET hnsw.ef_search = <the library's default>` once:
  *       `SELECT chunk_id FROM <partition> ORDER BY embedding::vector(d) <=> $1 LIMIT 10`;
@@ -64,6 +65,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import pgvector from 'pgvector';
 import { openDatabase, type Db } from '../src/db/open.js';
 import { migrate } from '../src/migrate/runner.js';
 import { silentLogger } from '../src/log/logger.js';
@@ -198,7 +200,7 @@ async function genericPlanOf(client: pg.Client, statements: string[], vector: st
   await client.query('set plan_cache_mode = force_generic_plan');
   await client.query(`prepare bench_generic as ${text}`);
   try {
-    // EXPLAIN EXECUTE takes its arguments inline (the vector text is formatVectorText's digits).
+    // EXPLAIN EXECUTE takes its arguments inline (the vector text is pgvector.toSql's digits).
     const { rows } = await client.query<{ 'QUERY PLAN': string }>(`explain execute bench_generic('${vector}', ${K})`);
     const plan = rows.map((r) => r['QUERY PLAN'].trim());
     if (!plan.some((l) => /Index Scan using \S+_ann on chunk_embeddings_v\d+/.test(l)))
@@ -252,7 +254,8 @@ async function measureLatency(
   closers.push(() => client.close());
   const encoder = await encoderForVersion(v, { logger: silentLogger() });
   closers.push(() => encoder.close?.());
-  const embedText = async (q: string) => formatVectorText((await encoder.embed([q]))[0]!);
+  // The vector as a pgvector user sends it: pgvector-node's toSql (text), for every bare measure.
+  const embedText = async (q: string) => pgvector.toSql(Array.from((await encoder.embed([q]))[0]!)) as string;
   const vectors = await Promise.all(queries.map(embedText));
 
   const bare = new pg.Client({ connectionString: url, application_name: 'embctl-bench-bare' });

@@ -10,7 +10,7 @@ import { COORDINATOR_TABLES, REFERENCE_TABLES } from '../src/migrate/citus.js';
 import { silentLogger } from '../src/log/logger.js';
 import { annIndexStatement, createPartition, partitionTable, type PartitionSpec } from '../src/partitions/partition.js';
 import { copyBinaryWriter } from '../src/partitions/embedding-writer.js';
-import { formatVectorText } from '../src/db/vector-codec.js';
+import { QueryVector } from '../src/db/query-vector.js';
 import { runQuery } from '../src/search/run-query.js';
 import { applyKnobs } from '../src/search/knobs.js';
 import { activate } from '../src/lifecycle/activate.js';
@@ -199,11 +199,11 @@ async function recallAt10(target: Db, spec: PartitionSpec, queries: Float32Array
   let found = 0;
   let fallbacks = 0;
   for (const q of queries) {
-    const vectorText = formatVectorText(q);
+    const vector = new QueryVector(q);
     const plan = {
       target: { ...spec, derivation: null },
       index: { kind: 'hnsw' as const },
-      vectorText,
+      vector,
       limit: 10,
       knobs: {},
       exact: false,

@@ -9,7 +9,7 @@ import { deriveVersion, storageFigures, type DeriveInput } from '../src/derive/i
 import { calibrateVersion, createSearcher, type Searcher } from '../src/search/index.js';
 import { vectorCandidates } from '../src/search/sql.js';
 import { annIndexName, partitionTable } from '../src/partitions/partition.js';
-import { formatVectorText } from '../src/db/vector-codec.js';
+import { QueryVector } from '../src/db/query-vector.js';
 import { requireVersion } from '../src/versions/store.js';
 import { retire } from '../src/lifecycle/index.js';
 import { syncLiveVersions } from '../src/backfill/index.js';
@@ -250,7 +250,7 @@ describe('versions derive: transforms', () => {
   test('the re-rank is one statement that uses the derived index and the parent partition', async () => {
     const v = await requireVersion(db.kysely, 'bitrr');
     const base = await requireVersion(db.kysely, 'base');
-    const q = formatVectorText(new Float32Array(await queryVector('kayak paddle river')));
+    const q = new QueryVector(new Float32Array(await queryVector('kayak paddle river')));
     // A 240-row partition: make the planner show the plan it uses on a large one (settings that
     // explainText also sends to the shards on Citus).
     const plan = await explainText(db.kysely, vectorCandidates(v, q, 10).compile(db.kysely), {

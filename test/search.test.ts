@@ -19,7 +19,9 @@ import { activate } from '../src/lifecycle/index.js';
 import { encoderForVersion } from '../src/versions/encoder-for-version.js';
 import { requireVersion, type VersionRow } from '../src/versions/store.js';
 import { runQuery } from '../src/search/run-query.js';
-import { formatVectorText } from '../src/db/vector-codec.js';
+import { QueryVector } from '../src/db/query-vector.js';
+import { parseVectorText } from '../src/db/vector-codec.js';
+import { queryVectorSql } from '../src/partitions/transform.js';
 import { createLogger } from '../src/log/logger.js';
 import { InputError, RefusedError } from '../src/errors.js';
 
@@ -59,6 +61,35 @@ function tiedRecall(got: { chunkId: number; distance: number }[], exact: { chunk
   const top = new Set(exact.map((h) => h.chunkId));
   return got.filter((h) => top.has(h.chunkId) || h.distance <= last + 1e-6).length;
 }
+
+describe('the query vector parameter', () => {
+  const values = new Float32Array([0, -0, 1e-45, 3.4028234663852886e38, -1.5, 0.1, 1 / 3]);
+  const q = new QueryVector(values);
+
+  test("its binary form is pgvector's vector_recv layout", () => {
+    const b = q.binary();
+    assert.equal(b.length, 4 + 4 * values.length);
+    assert.equal(b.readInt16BE(0), values.length);
+    assert.equal(b.readInt16BE(2), 0);
+    values.forEach((x, i) => assert.ok(Object.is(b.readFloatBE(4 + 4 * i), x), `element ${i}`));
+  });
+
+  test('reaches the database as the same float32 values as its text form (vector, and halfvec through vector)', async () => {
+    const half = new QueryVector(new Float32Array([0.1, -2.5, 1 / 3]));
+    const r = await sql<{ sent: string; text: string; h: string; ht: string }>`
+      select ${q}::vector(7)::text as sent, ${q.text()}::vector(7)::text as text,
+             (${queryVectorSql({ index_storage: 'halfvec' }, half, 'halfvec(3)')})::text as h,
+             ${half.text()}::halfvec(3)::text as ht`.execute(db.kysely);
+    const row = r.rows[0]!;
+    assert.equal(row.sent, row.text);
+    parseVectorText(row.sent).forEach((x, i) => assert.ok(Object.is(x, values[i]), `element ${i}: ${x}`));
+    assert.equal(row.h, row.ht);
+  });
+
+  test('a query vector of the wrong size is refused by the database', async () => {
+    await assert.rejects(sql`select ${q}::vector(8)::text`.execute(db.kysely), /expected 8 dimensions, not 7/);
+  });
+});
 
 describe('search', () => {
   test('no active version: refused with the fix', async () => {
@@ -175,11 +206,11 @@ describe('search', () => {
       // while half the chunks are retired: the index cannot find 20 live ones.
       const v = await requireVersion(db.kysely, 'b');
       const enc = await encoderForVersion(v, {});
-      const vectorText = formatVectorText((await enc.embed(['whale coral reef tide']))[0]!);
+      const vector = new QueryVector((await enc.embed(['whale coral reef tide']))[0]!);
       const plan = {
         target: v,
         index: { kind: v.index_kind },
-        vectorText,
+        vector,
         limit: 20,
         knobs: { iterativeScan: false, efSearch: 10 },
         exact: false,

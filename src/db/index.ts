@@ -19,3 +19,4 @@ export type {
 } from './schema.js';
 export { primaryFromConninfo, replayLag, standbyInfo, type ReplayLag, type StandbyInfo } from './standby.js';
 export { formatVectorText, vectorBinarySize, vectorProblem, writeVectorBinary } from './vector-codec.js';
+export { QueryVector } from './query-vector.js';

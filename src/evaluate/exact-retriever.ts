@@ -6,7 +6,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/index.js';
-import { formatVectorText } from '../db/index.js';
+import { QueryVector } from '../db/index.js';
 import type { EncoderDeps } from '../encoders/index.js';
 import type { Encoder } from '../encoders/index.js';
 import { encoderForVersion } from '../versions/index.js';
@@ -48,7 +48,7 @@ export function createExactRetriever(db: Kysely<DB>, deps: EncoderDeps = {}): Cl
     // Behind an `offset 0` fence no index can serve the ordering: a sequential
     // scan, whatever ANN settings the pooled connection holds from a search.
     // A derived version's query goes through its transform (partitions/transform.ts).
-    const queryVector = queryVectorSql(version, formatVectorText(vector!), queryCast(version));
+    const queryVector = queryVectorSql(version, new QueryVector(vector!), queryCast(version));
     const distance = sql`${sql.raw(castExpression(version, 'e'))} ${sql.raw(indexOperator(version))} ${queryVector}`;
     const { rows } = await sql<{ chunk_id: number; distance: number; semantic_key: string; document_id: string }>`
       select n.chunk_id, n.distance, c.semantic_key, c.document_id

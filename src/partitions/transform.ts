@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { DistanceMetric, IndexStorage } from '../db/index.js';
+import type { DistanceMetric, IndexStorage, QueryVector } from '../db/index.js';
 
 /**
  * A derived version's transform (issue 16), as stored in
@@ -85,10 +85,10 @@ export function transformSql(d: Derivation, input: RawBuilder<unknown>): RawBuil
   return sql`(${truncated})::${sql.raw(storedType(d))}`;
 }
 
-/** A query vector (pgvector text, sent as a parameter) for a derived version: the same transform. */
-export function derivedQueryVector(d: Derivation, queryVectorText: string): RawBuilder<unknown> {
+/** A query vector (a parameter) for a derived version: the same transform. */
+export function derivedQueryVector(d: Derivation, query: QueryVector): RawBuilder<unknown> {
   const parentType = sql.raw(`vector(${int(d.parentDimensions, 'parent dimensions', 1, 16000)})`);
-  return transformSql(d, sql`${queryVectorText}::${parentType}`);
+  return transformSql(d, sql`${query}::${parentType}`);
 }
 
 /** Dimensions of the vector a search embeds: the parent's for a derived version. */
@@ -103,10 +103,15 @@ export function columnSizeSql(v: DerivedSpec): RawBuilder<unknown> {
 
 /**
  * The query vector in the type of a version's indexed expression: the
- * parameter cast to `queryType` for a stored version (e.g. `vector(384)`),
+ * parameter cast to `queryType` for a stored version (e.g. `vector(384)`;
+ * `halfvec(n)` through `vector(n)`, the parameter's type on every path),
  * the transform of the parent-dimension parameter for a derived one.
  */
-export function queryVectorSql(v: DerivedSpec, queryVectorText: string, queryType: string): RawBuilder<unknown> {
+export function queryVectorSql(v: DerivedSpec, query: QueryVector, queryType: string): RawBuilder<unknown> {
   const d = derivationOf(v);
-  return d ? derivedQueryVector(d, queryVectorText) : sql`${queryVectorText}::${sql.raw(queryType)}`;
+  if (d) return derivedQueryVector(d, query);
+  const asVector = sql`${query}::${sql.raw(`vector(${int(query.dimensions, 'query dimensions', 1, 16000)})`)}`;
+  return queryType.startsWith('vector(')
+    ? sql`${query}::${sql.raw(queryType)}`
+    : sql`${asVector}::${sql.raw(queryType)}`;
 }

@@ -1,5 +1,5 @@
 import type { Kysely, RawBuilder } from 'kysely';
-import { preparedQuery, type DB, type IndexKind } from '../db/index.js';
+import { preparedQuery, type DB, type IndexKind, type QueryVector } from '../db/index.js';
 import type { MetadataFilter } from './filters.js';
 import { applyKnobs, type AppliedKnobs, type Knobs } from './knobs.js';
 import { textCandidates, vectorCandidates, type CandidateRow, type SearchTarget } from './sql.js';
@@ -7,7 +7,8 @@ import { textCandidates, vectorCandidates, type CandidateRow, type SearchTarget 
 export interface QueryPlan {
   target: SearchTarget;
   index: { kind: IndexKind; lists?: number };
-  vectorText: string;
+  /** The query's vector (a parameter: binary to a server, text to PGlite). */
+  vector: QueryVector;
   /** Candidates wanted from the vector side. */
   limit: number;
   filter?: MetadataFilter;
@@ -39,7 +40,7 @@ const byDistance = (a: CandidateRow, b: CandidateRow) => a.distance - b.distance
  */
 export async function runQuery(conn: Kysely<DB>, plan: QueryPlan): Promise<QueryOutcome> {
   const applied = await applyKnobs(conn, plan.index, plan.knobs, plan.limit, plan.exact, plan.filter !== undefined);
-  const ann = vectorCandidates(plan.target, plan.vectorText, plan.limit, plan.filter, applied.exact);
+  const ann = vectorCandidates(plan.target, plan.vector, plan.limit, plan.filter, applied.exact);
   // An unfiltered query is the hot path: prepared once per session and shape
   // (version, ANN or exact). A filtered one is planned per search, for its
   // filter's selectivity (a generic plan cannot tell a rare value from a
@@ -48,9 +49,7 @@ export async function runQuery(conn: Kysely<DB>, plan: QueryPlan): Promise<Query
   let vector = rows.map(normalize).sort(byDistance); // relaxed_order: re-sort
   let exactFallback: QueryOutcome['exactFallback'];
   if (!applied.exact && vector.length < plan.limit) {
-    const exact = (
-      await vectorCandidates(plan.target, plan.vectorText, plan.limit, plan.filter, true).execute(conn)
-    ).rows
+    const exact = (await vectorCandidates(plan.target, plan.vector, plan.limit, plan.filter, true).execute(conn)).rows
       .map(normalize)
       .sort(byDistance);
     if (exact.length > vector.length) {
@@ -65,7 +64,7 @@ export async function runQuery(conn: Kysely<DB>, plan: QueryPlan): Promise<Query
   let text: CandidateRow[] = [];
   if (plan.text) {
     text = (
-      await textCandidates(plan.target, plan.vectorText, plan.text.query, plan.text.limit, plan.filter).execute(conn)
+      await textCandidates(plan.target, plan.vector, plan.text.query, plan.text.limit, plan.filter).execute(conn)
     ).rows.map(normalize);
   }
   return { vector, text, applied, exactFallback };

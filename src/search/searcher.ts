@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/index.js';
 import { derivationOf, partitionTable, queryDimensions } from '../partitions/index.js';
 import { jsonValueProblem } from '../util/index.js';
-import { formatVectorText } from '../db/index.js';
+import { QueryVector } from '../db/index.js';
 import type { EncoderDeps } from '../encoders/index.js';
 import type { Encoder } from '../encoders/index.js';
 import { InputError, RefusedError } from '../errors.js';
@@ -188,7 +188,7 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
     const hybrid = Boolean(req.hybrid);
     const limit = hybrid ? Math.min(MAX_K * HYBRID_CANDIDATES_PER_K, k * HYBRID_CANDIDATES_PER_K) : k;
     const filter = checkFilter(req.filters);
-    const vectorText = formatVectorText(vec);
+    const vector = new QueryVector(vec);
     const index = { kind: v.index_kind, lists: await listsOf(v) };
     // One connection, no transaction: its session settings are set only when
     // they differ (PGlite has one connection: inside, only `conn`). On Citus,
@@ -198,7 +198,7 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
       runQuery(conn, {
         target: v,
         index,
-        vectorText,
+        vector,
         limit,
         filter,
         knobs: {

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import type { DistanceMetric, IndexStorage } from '../db/index.js';
+import type { DistanceMetric, IndexStorage, QueryVector } from '../db/index.js';
 import {
   castExpression,
   derivationOf,
@@ -40,9 +40,9 @@ export interface CandidateRow {
  * `(embedding::vector(d))`, here qualified by the alias), so the planner can
  * use that partition's ANN index and no other table's.
  */
-function parts(v: SearchTarget, queryVectorText: string) {
+function parts(v: SearchTarget, queryVector: QueryVector) {
   // A derived version's query vector goes through the transform its stored vectors went through.
-  const query = queryVectorSql(v, queryVectorText, queryCast(v));
+  const query = queryVectorSql(v, queryVector, queryCast(v));
   const expr = sql.raw(castExpression(v, 'e'));
   const op = sql.raw(indexOperator(v));
   return {
@@ -52,9 +52,9 @@ function parts(v: SearchTarget, queryVectorText: string) {
 }
 
 /** Exact distance on the parent's full vectors (alias `r`): what a re-ranking version orders and reports by. */
-function exactDistance(d: Derivation, alias: 'r', queryVectorText: string): RawBuilder<unknown> {
+function exactDistance(d: Derivation, alias: 'r', query: QueryVector): RawBuilder<unknown> {
   const full = sql.raw(`vector(${d.parentDimensions})`);
-  return sql`(${sql.raw(alias)}.embedding::${full}) ${sql.raw(distanceOperator(d.parentMetric))} ${queryVectorText}::${full}`;
+  return sql`(${sql.raw(alias)}.embedding::${full}) ${sql.raw(distanceOperator(d.parentMetric))} ${query}::${full}`;
 }
 
 /**
@@ -66,12 +66,12 @@ function exactDistance(d: Derivation, alias: 'r', queryVectorText: string): RawB
 function reranked(
   v: SearchTarget,
   d: Derivation & { rerank: number },
-  queryVectorText: string,
+  query: QueryVector,
   limit: number,
   filter: MetadataFilter | undefined,
   exact: boolean,
 ): RawBuilder<CandidateRow> {
-  const p = parts(v, queryVectorText);
+  const p = parts(v, query);
   const k = Math.max(d.rerank, limit);
   const inner = sql`
     select e.chunk_id, ${p.distance} as distance
@@ -82,7 +82,7 @@ function reranked(
     : sql`${inner} order by distance limit ${k}`;
   return sql<CandidateRow>`
     with candidates as materialized (${candidates})
-    select r.chunk_id, ${exactDistance(d, 'r', queryVectorText)} as distance,
+    select r.chunk_id, ${exactDistance(d, 'r', query)} as distance,
            c.semantic_key, c.document_id, c.chunk_no, c.content, c.metadata
     from candidates k
     join ${sql.raw(partitionTable(d.parentId))} r on r.chunk_id = k.chunk_id
@@ -103,14 +103,14 @@ function filterClause(filter: MetadataFilter | undefined): RawBuilder<unknown> {
  */
 export function vectorCandidates(
   v: SearchTarget,
-  queryVectorText: string,
+  query: QueryVector,
   limit: number,
   filter?: MetadataFilter,
   exact = false,
 ): RawBuilder<CandidateRow> {
   const d = derivationOf(v);
-  if (d?.rerank) return reranked(v, { ...d, rerank: d.rerank }, queryVectorText, limit, filter, exact);
-  const p = parts(v, queryVectorText);
+  if (d?.rerank) return reranked(v, { ...d, rerank: d.rerank }, query, limit, filter, exact);
+  const p = parts(v, query);
   const rows = sql`
     select e.chunk_id, ${p.distance} as distance,
            c.semantic_key, c.document_id, c.chunk_no, c.content, c.metadata
@@ -133,15 +133,15 @@ export function vectorCandidates(
  */
 export function textCandidates(
   v: SearchTarget,
-  queryVectorText: string,
+  query: QueryVector,
   text: string,
   limit: number,
   filter?: MetadataFilter,
 ): RawBuilder<CandidateRow> {
-  const p = parts(v, queryVectorText);
+  const p = parts(v, query);
   // A re-ranking version reports its parent's exact distances, on this side too.
   const d = derivationOf(v);
-  const distance = d?.rerank ? exactDistance(d, 'r', queryVectorText) : p.distance;
+  const distance = d?.rerank ? exactDistance(d, 'r', query) : p.distance;
   const parentJoin = d?.rerank ? sql`join ${sql.raw(partitionTable(d.parentId))} r on r.chunk_id = c.id` : sql``;
   return sql<CandidateRow>`
     select e.chunk_id, ${distance} as distance, ts_rank_cd(c.content_tsv, tq.q) as text_rank,

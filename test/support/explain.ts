@@ -1,6 +1,7 @@
 import type { CompiledQuery, Kysely } from 'kysely';
 import { sessionSettingsQuery } from '../../src/db/index.js';
 import { ON_CITUS } from './db.js';
+import { QueryVector } from '../../src/db/query-vector.js';
 
 /**
  * The EXPLAIN text of a compiled query. On Citus, a shard's plan cannot be
@@ -25,6 +26,7 @@ function inlineParameters(q: CompiledQuery): CompiledQuery {
   const literal = (v: unknown) => {
     if (typeof v === 'number' || typeof v === 'bigint') return String(v);
     if (typeof v === 'string') return `'${v.replace(/'/g, "''")}'`;
+    if (v instanceof QueryVector) return `'${v.text()}'`;
     throw new Error(`explainText: cannot inline a ${typeof v} parameter`);
   };
   const sql = q.sql.replace(/\$(\d+)/g, (_, n: string) => literal(q.parameters[Number(n) - 1]));

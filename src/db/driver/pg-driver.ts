@@ -4,6 +4,7 @@ import pg from 'pg';
 import pgCopyStreams from 'pg-copy-streams';
 import { finished } from 'node:stream/promises';
 import { beginStatement, copyPayloadOf, isScript, preparedNameOf } from './special-queries.js';
+import { driverParameters } from '../query-vector.js';
 import type { TypeParsers } from './type-parsers.js';
 import { SessionSettingsState, sessionSettingsOf } from './session-settings.js';
 import { connectionLost, isConnectionLoss } from '../connection-errors.js';
@@ -133,7 +134,11 @@ class PgConnection implements DatabaseConnection {
       }
       const res = isScript(q)
         ? await this.#client.query(q.sql)
-        : await this.#client.query({ text: q.sql, values: q.parameters as unknown[], name: preparedNameOf(q) });
+        : await this.#client.query({
+            text: q.sql,
+            values: driverParameters(q.parameters, true),
+            name: preparedNameOf(q),
+          });
       const last = Array.isArray(res) ? res[res.length - 1] : res;
       const affected =
         last && ['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY'].includes(last.command)

@@ -5,6 +5,7 @@ import { Mutex } from './mutex.js';
 import { beginStatement, copyPayloadOf, isScript } from './special-queries.js';
 import type { TypeParsers } from './type-parsers.js';
 import { SessionSettingsState, sessionSettingsOf } from './session-settings.js';
+import { driverParameters } from '../query-vector.js';
 
 /**
  * A Kysely driver over PGlite. PGlite is one session, so the driver hands
@@ -95,7 +96,7 @@ class PgliteConnection implements DatabaseConnection {
       const last = results[results.length - 1];
       return { rows: (last?.rows ?? []) as R[] };
     }
-    const res = await this.#db.query<R>(q.sql, q.parameters as unknown[], {
+    const res = await this.#db.query<R>(q.sql, driverParameters(q.parameters, false), {
       rowMode: 'object',
       parsers: this.#parsers.asRecord(),
     });

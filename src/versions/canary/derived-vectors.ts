@@ -5,7 +5,7 @@
  * derived version's queries.
  */
 import { sql, type Kysely } from 'kysely';
-import { formatVectorText, type DB } from '../../db/index.js';
+import { QueryVector, type DB } from '../../db/index.js';
 import { derivationOf, derivedQueryVector, type DerivedSpec } from '../../partitions/index.js';
 
 /**
@@ -21,7 +21,7 @@ export async function canaryVectorsFor(
 ): Promise<Float32Array[]> {
   const d = derivationOf(v);
   if (!d || vectors.length === 0 || vectors.some((x) => x.length !== d.parentDimensions)) return [...vectors];
-  const items = vectors.map((x) => sql`(${derivedQueryVector(d, formatVectorText(x))})::text`);
+  const items = vectors.map((x) => sql`(${derivedQueryVector(d, new QueryVector(x))})::text`);
   const { rows } = await sql<{ v: string }>`
     select u.v from unnest(array[${sql.join(items)}]) with ordinality as u(v, i) order by u.i`.execute(db);
   return rows.map((r) => parseStored(r.v, d.storage === 'bit'));
