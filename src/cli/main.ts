@@ -6,6 +6,7 @@ import { CliContext } from './context.js';
 import { exitCodeOf } from './exit-codes.js';
 import { registerCommands } from './commands/index.js';
 import { isReadOnlyError, standbyWriteRefusal } from './standby-guard.js';
+import { favourMemory, STREAMING_COMMANDS } from './memory-mode.js';
 
 /**
  * The command line: parses arguments, runs one command module, and is the
@@ -30,7 +31,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .hook('preAction', (_program, command) => {
+      if (STREAMING_COMMANDS.has(command.name())) favourMemory();
+    });
   registerCommands(program, ctx);
 
   try {
