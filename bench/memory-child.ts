@@ -3,7 +3,9 @@
  * its memory as JSON on stdout (peak RSS from getrusage, plus samples).
  * The baseline is the process's RSS once its modules are loaded, before any
  * work (no database opened yet, after a forced GC): the same fixed cost
- * whatever the corpus size.
+ * whatever the corpus size. The backfill runs as `embctl backfill` runs it:
+ * with V8's optimize-for-size (src/cli/memory-mode.ts), set after the
+ * baseline is read, where the CLI sets it (before the command's work).
  *
  *   node --import tsx bench/memory-child.ts <databaseUrl> <versionKey> [workers] [batchSize]
  */
@@ -13,12 +15,14 @@ import { join } from 'node:path';
 import { openDatabase } from '../src/db/open.js';
 import { silentLogger } from '../src/log/logger.js';
 import { runBackfill } from '../src/backfill/run.js';
+import { favourMemory } from '../src/cli/memory-mode.js';
 
 async function main(): Promise<void> {
   const [url, key, workers = '2', batchSize = '256'] = process.argv.slice(2);
   if (!url || !key) throw new Error('usage: memory-child.ts <databaseUrl> <versionKey> [workers] [batchSize]');
   global.gc?.();
   const baseline = process.memoryUsage();
+  favourMemory();
   const home = mkdtempSync(join(tmpdir(), 'embctl-bench-mem-'));
   const db = await openDatabase({ databaseUrl: url, homeDir: home, logger: silentLogger() });
   const logger = silentLogger();
