@@ -5,8 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freshTarget, ON_SERVER } from './support/db.js';
 import { runCli, targetEnv } from './support/cli.js';
+import { Command } from 'commander';
+import { CliContext } from '../src/cli/context.js';
+import { registerCommands } from '../src/cli/commands/index.js';
+import { STREAMING_COMMANDS } from '../src/cli/memory-mode.js';
 
 describe('CLI skeleton', () => {
+  test('the commands that run with optimize-for-size are commands of the CLI', () => {
+    const program = new Command('embctl');
+    registerCommands(program, new CliContext(program, {}));
+    const names = new Set(program.commands.map((c) => c.name()));
+    for (const name of STREAMING_COMMANDS) assert.ok(names.has(name), `${name} is not a command of embctl`);
+  });
+
   test('migrate then status --json on a fresh target', async () => {
     const target = await freshTarget();
     try {
