@@ -92,11 +92,15 @@ async function makeInvalidIndex(v: VersionRow): Promise<void> {
       () => null,
       (e: Error) => e,
     );
+    // Cancel once the build waits for the writer: its invalid index is in the catalog by then. While it
+    // is still initializing (seen on Citus), a cancel can leave no index at all. Ten seconds at most.
+    const deadline = Date.now() + 10_000;
     for (;;) {
       const waiting = await sql<{
-        n: number;
-      }>`select count(*)::int as n from pg_stat_progress_create_index where pid = ${pid}`.execute(db.kysely);
-      if (Number(waiting.rows[0]!.n) > 0) break;
+        phase: string;
+      }>`select phase from pg_stat_progress_create_index where pid = ${pid}`.execute(db.kysely);
+      const phase = waiting.rows[0]?.phase;
+      if (phase !== undefined && (phase !== 'initializing' || Date.now() > deadline)) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     await sql`select pg_cancel_backend(${pid}::int)`.execute(db.kysely);
