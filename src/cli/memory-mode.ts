@@ -13,11 +13,7 @@ import { setFlagsFromString } from 'node:v8';
  */
 export const STREAMING_COMMANDS: ReadonlySet<string> = new Set(['ingest', 'backfill', 'sync']);
 
-let applied = false;
-
-/** Favour memory over heap headroom for the rest of this process (once). */
+/** Favour memory over heap headroom for the rest of this process. */
 export function favourMemory(): void {
-  if (applied) return;
   setFlagsFromString('--optimize-for-size');
-  applied = true;
 }

@@ -1,4 +1,4 @@
-import { formatVectorText } from './vector-codec.js';
+import { formatVectorText, vectorBinarySize, writeVectorBinary } from './vector-codec.js';
 
 /**
  * A query vector as a statement parameter, always cast in SQL as
@@ -25,15 +25,13 @@ export class QueryVector {
     return (this.#text ??= formatVectorText(this.values));
   }
 
-  /** pgvector's binary input format (vector_recv). */
+  /** pgvector's binary input format (vector_recv), as the COPY writer encodes a vector. */
   binary(): Buffer {
-    if (this.#binary) return this.#binary;
-    const n = this.values.length;
-    const b = Buffer.allocUnsafe(4 + 4 * n);
-    b.writeInt16BE(n, 0);
-    b.writeInt16BE(0, 2);
-    for (let i = 0; i < n; i++) b.writeFloatBE(this.values[i]!, 4 + 4 * i);
-    return (this.#binary = b);
+    if (!this.#binary) {
+      this.#binary = Buffer.allocUnsafe(vectorBinarySize(this.values.length));
+      writeVectorBinary(this.#binary, 0, this.values);
+    }
+    return this.#binary;
   }
 }
 

@@ -110,8 +110,7 @@ export function columnSizeSql(v: DerivedSpec): RawBuilder<unknown> {
 export function queryVectorSql(v: DerivedSpec, query: QueryVector, queryType: string): RawBuilder<unknown> {
   const d = derivationOf(v);
   if (d) return derivedQueryVector(d, query);
-  const asVector = sql`${query}::${sql.raw(`vector(${int(query.dimensions, 'query dimensions', 1, 16000)})`)}`;
-  return queryType.startsWith('vector(')
-    ? sql`${query}::${sql.raw(queryType)}`
-    : sql`${asVector}::${sql.raw(queryType)}`;
+  if (queryType.startsWith('vector(')) return sql`${query}::${sql.raw(queryType)}`;
+  const asVector = sql.raw(`vector(${int(query.dimensions, 'query dimensions', 1, 16000)})`);
+  return sql`${query}::${asVector}::${sql.raw(queryType)}`;
 }
