@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { withClient } from './pg-client.js';
 
 /**
@@ -39,6 +40,10 @@ export async function createCitusDatabase(adminUrl: string, name: string): Promi
  * Drop it on every node (the coordinator propagates the drop). A worker may
  * still hold a connection the coordinator opened for a session that just
  * ended: those are ended first, and the drop is tried again a few times.
+ * A propagated drop is not atomic across nodes: one that failed on a worker
+ * may have dropped the database on another already, and the next try then
+ * fails there with "does not exist" (3D000). The rest is dropped node by
+ * node then, each with IF EXISTS.
  */
 export async function dropCitusDatabase(adminUrl: string, name: string): Promise<void> {
   await withClient(adminUrl, async (c) => {
@@ -48,7 +53,9 @@ export async function dropCitusDatabase(adminUrl: string, name: string): Promise
         await c.query(`drop database if exists ${name} with (force)`);
         return;
       } catch (e) {
-        if ((e as { code?: string }).code !== '55006' || attempt >= 10) throw e;
+        const code = (e as { code?: string }).code;
+        if (code === '3D000') return dropNodeByNode(c, name);
+        if (code !== '55006' || attempt >= 10) throw e;
         await c.query(
           `select run_command_on_workers(format('select pg_terminate_backend(pid) from pg_stat_activity where datname = %L', $1::text))`,
           [name],
@@ -57,4 +64,18 @@ export async function dropCitusDatabase(adminUrl: string, name: string): Promise
       }
     }
   });
+}
+
+async function dropNodeByNode(c: pg.ClientBase, name: string): Promise<void> {
+  const { rows } = await c.query<{ nodename: string; nodeport: number; success: boolean; result: string }>(
+    `select * from run_command_on_workers(format('drop database if exists %I with (force)', $1::text))`,
+    [name],
+  );
+  const failed = rows.filter((r) => !r.success);
+  if (failed.length > 0)
+    throw new Error(
+      `could not drop ${name} on ${failed.map((r) => `${r.nodename}:${r.nodeport} (${r.result})`).join(', ')}`,
+    );
+  await c.query('set citus.enable_create_database_propagation = off');
+  await c.query(`drop database if exists ${name} with (force)`);
 }
