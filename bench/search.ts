@@ -34,6 +34,11 @@
  *     - POST /v1/search: the service as `embctl serve` runs it
  *       (createService), serially over one kept-alive HTTP connection on
  *       127.0.0.1 from this thread;
+ *     - node:http + library: the floor under POST /v1/search, a bare
+ *       node:http server in this process around its own searcher
+ *       (bench/http-floor.ts), called by the same client: what any node:http
+ *       service pays here over the library, and what embctl's HTTP layer adds
+ *       over it;
  *     - diagnostics: the library's default options (no watchActive: the
  *       active version read per request); its own `timings.searchMs`; the
  *       bare statement alone with the vector embedded beforehand.
@@ -100,6 +105,7 @@ import {
 } from './lib.js';
 import { loadQueries, partitionRows, prepare, type CorpusPlan } from './search-data.js';
 import { httpSearch, runLoad } from './search-client.js';
+import { startHttpFloor } from './http-floor.js';
 
 const flags = parseFlags(process.argv.slice(2), ['json', 'keep']);
 const ROWS = intFlag(flags, 'rows', 50_000);
@@ -252,6 +258,13 @@ async function measureLatency(
   const { port } = await service.listen(0);
   const client = httpSearch(`http://127.0.0.1:${port}/v1/search`);
   closers.push(() => client.close());
+  // The floor under it: a bare node:http server around its own searcher (watchActive), the same client code.
+  const floorSearcher = createSearcher(db, { watchActive: true });
+  closers.push(() => floorSearcher.close());
+  const floor = await startHttpFloor(floorSearcher);
+  closers.push(() => floor.close());
+  const floorClient = httpSearch(floor.url);
+  closers.push(() => floorClient.close());
   const encoder = await encoderForVersion(v, { logger: silentLogger() });
   closers.push(() => encoder.close?.());
   // The vector as a pgvector user sends it: pgvector-node's toSql (text), for every bare measure.
@@ -284,6 +297,7 @@ async function measureLatency(
     await searcherDefault.search({ query: q, k: K });
     await runBare(vectors[i]!);
     await client.search(q, K);
+    await floorClient.search(q, K);
     await runBareIter(vectors[i]!);
   }
   const statements = await captureStatements(() => searcher.search({ query: queries[0]!, k: K }));
@@ -323,6 +337,11 @@ async function measureLatency(
       what: 'the service (createService, as embctl serve runs it) over HTTP on 127.0.0.1, one kept-alive connection',
       ms: [],
     },
+    httpFloor: {
+      name: 'node:http + library',
+      what: 'the floor: a bare node:http server around searcher.search (no routing, validation, admission, metrics), the same client',
+      ms: [],
+    },
   };
   const hitsLib: number[][] = [];
   const hitsBare: number[][] = [];
@@ -357,6 +376,9 @@ async function measureLatency(
         async () => {
           const r = await time(s.http!, () => client.search(q, K));
           if (r.version !== key) throw new Error(`the service served ${r.version}, not ${key}`);
+        },
+        async () => {
+          await time(s.httpFloor!, () => floorClient.search(q, K));
         },
       ];
       // Rotate the order per query and pass so that no method always runs first.
@@ -395,6 +417,8 @@ async function measureLatency(
       searchMsVsBareAlone: ratio('libSearchMs', 'bareAlone'),
       iterativeVsBareAlone: ratio('bareIter', 'bareAlone'),
       httpMinusLib: { p50: r2(by.http!.p50 - by.lib!.p50), p99: r2(by.http!.p99 - by.lib!.p99) },
+      floorMinusLib: { p50: r2(by.httpFloor!.p50 - by.lib!.p50), p99: r2(by.httpFloor!.p99 - by.lib!.p99) },
+      httpMinusFloor: { p50: r2(by.http!.p50 - by.httpFloor!.p50), p99: r2(by.http!.p99 - by.httpFloor!.p99) },
     },
   };
 }
@@ -838,6 +862,8 @@ function print(out: Record<string, any>): void {
             L.ratios.httpMinusLib.p99,
             `p50 ≤ +${GOAL.httpOverLibMs} ms`,
           ],
+          ['node:http + library − library (ms)', L.ratios.floorMinusLib.p50, L.ratios.floorMinusLib.p99, '—'],
+          ['POST /v1/search − node:http + library (ms)', L.ratios.httpMinusFloor.p50, L.ratios.httpMinusFloor.p99, '—'],
         ],
       ),
     );
