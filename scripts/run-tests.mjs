@@ -121,6 +121,7 @@ for (const r of results) {
   if (!r.ok) failed = true;
 }
 rmSync(work, { recursive: true, force: true });
+printFailures(results);
 console.log(`\n${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
 process.exit(failed ? 1 : 0);
 
@@ -146,7 +147,14 @@ async function runPass(pass, buffer) {
     try {
       pass.env.TEST_DATABASE_URL = await urlFromFile(pass.waitForUrlFile);
     } catch (e) {
-      const summary = { pass: 0, fail: 1, skipped: 0, skips: [], hiddenSkips: [] };
+      const summary = {
+        pass: 0,
+        fail: 1,
+        skipped: 0,
+        skips: [],
+        hiddenSkips: [],
+        failures: [{ file: '(none)', name: 'the pass could not start', error: e.message }],
+      };
       return { pass, summary, code: 1, signal: null, buffered: `\n# ${pass.name}: ${e.message}\n`, ok: false };
     }
   }
@@ -186,7 +194,14 @@ function runPassNow(pass, buffer) {
       } catch {
         /* the reporter did not finish */
       }
-      if ((code !== 0 || signal) && summary.fail === 0) summary.fail = 1;
+      if ((code !== 0 || signal) && summary.fail === 0) {
+        summary.fail = 1;
+        (summary.failures ??= []).push({
+          file: '(none)',
+          name: 'the test runner',
+          error: `exited with ${signal ?? `code ${code}`} and no failed test`,
+        });
+      }
       resolve({ pass, summary, code, signal, buffered: out, ok: code === 0 });
     });
   });
@@ -231,6 +246,7 @@ function report(r) {
   if (problems.length) {
     r.ok = false;
     summary.fail += problems.length;
+    for (const p of problems) (summary.failures ??= []).push({ file: '(skips)', name: 'skip check', error: p });
   }
   console.log(`# ${pass.name}: ${summary.pass} passed, ${summary.fail} failed, ${summary.skipped} skipped`);
 }
@@ -277,4 +293,18 @@ function readCitusFiles() {
 
 function redact(url) {
   return url.replace(/(:\/\/[^:/@]+:)[^@]+@/, '$1***@');
+}
+
+/**
+ * Every failed test of every pass again, with the first lines of its error,
+ * at the very end: a CI log that keeps only its tail still says why.
+ */
+function printFailures(results) {
+  const failures = results.flatMap((r) => (r.summary.failures ?? []).map((f) => ({ pass: r.pass.name, ...f })));
+  if (!failures.length) return;
+  console.log('\n# failed tests, every pass (the first lines of each error):');
+  for (const f of failures) {
+    console.log(`# ${f.pass} › ${f.file} › ${f.name}`);
+    for (const line of f.error.split('\n')) console.log(`#     ${line}`);
+  }
 }
