@@ -1,4 +1,5 @@
 import { test, before, after, describe } from 'node:test';
+import http from 'node:http';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { freshDb, freshTarget, ON_SERVER, type TestDb, type TestDbTarget } from './support/db.js';
@@ -10,7 +11,7 @@ import { ingest } from '../src/ingest/index.js';
 import { registerVersion } from '../src/versions/register.js';
 import { runBackfill } from '../src/backfill/run.js';
 import { activate, retire } from '../src/lifecycle/index.js';
-import { createService, type Service } from '../src/serve/server.js';
+import { createService, KEEP_ALIVE_HINT, type Service } from '../src/serve/server.js';
 import { primaryFromConninfo, standbyInfo } from '../src/serve/standby.js';
 import { silentLogger } from '../src/log/logger.js';
 
@@ -146,6 +147,39 @@ describe('HTTP: methods, paths and statuses', () => {
     );
     assert.equal(r.status, 409);
     assert.match(json(r).error!.message, /version empty has no vectors yet \(it is not backfilled\)/);
+  });
+});
+
+describe('HTTP: keep-alive', () => {
+  test('responses advertise a 5 s idle time and the server keeps an idle connection far longer: a client that honours the hint never races its close', async () => {
+    assert.ok(service.server.keepAliveTimeout >= 60_000, `keepAliveTimeout ${service.server.keepAliveTimeout}`);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ status?: number; keepAlive?: string; connection?: string; reused: boolean }>((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port, path: '/healthz', agent }, (res) => {
+          res.resume();
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode,
+              keepAlive: String(res.headers['keep-alive']),
+              connection: res.headers.connection,
+              reused: req.reusedSocket,
+            }),
+          );
+        });
+        req.on('error', reject);
+      });
+    try {
+      const first = await get();
+      assert.deepEqual(first, { status: 200, keepAlive: KEEP_ALIVE_HINT, connection: 'keep-alive', reused: false });
+      // Longer than node's default keepAliveTimeout (5 s), which would have closed it by now.
+      await new Promise((r) => setTimeout(r, 6_000));
+      const second = await get();
+      assert.equal(second.status, 200);
+      assert.equal(second.reused, true, 'the idle connection was still open and was reused');
+    } finally {
+      agent.destroy();
+    }
   });
 });
 

@@ -14,6 +14,19 @@ import { activateRoute, rollbackRoute, searchRoute, toHttpError, versionsRoute, 
 import { matchRoute } from './router.js';
 import { standbyInfo, type StandbyInfo } from './standby.js';
 
+/**
+ * Idle keep-alive connections stay open this long, and every response
+ * advertises a shorter idle time (`Keep-Alive: timeout=5`). A client that
+ * reads the hint (undici and fetch drop an idle connection a second before
+ * it) is done with the connection long before the server closes it, so it
+ * never sends a request on a connection the server is closing at that
+ * instant. node's default, 5 s on both sides, raced on a loaded machine:
+ * a request on a reused connection met "other side closed". Longer than
+ * the 60 s idle timeout of common proxies and load balancers, for the same reason.
+ */
+export const KEEP_ALIVE_IDLE_MS = 65_000;
+export const KEEP_ALIVE_HINT = 'timeout=5';
+
 export interface ServiceOptions {
   logger: Logger;
   actor: string;
@@ -127,6 +140,7 @@ export function createService(db: Db, opts: ServiceOptions): Service {
   const server = createHttpServer(async (req, res) => {
     const t0 = performance.now();
     inFlight++;
+    res.setHeader('keep-alive', KEEP_ALIVE_HINT);
     let route = 'unknown';
     let version: string | undefined;
     let release: Release | undefined;
@@ -201,6 +215,7 @@ export function createService(db: Db, opts: ServiceOptions): Service {
   });
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
+  server.keepAliveTimeout = KEEP_ALIVE_IDLE_MS;
 
   let closing: Promise<void> | undefined;
   return {
