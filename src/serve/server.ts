@@ -17,7 +17,7 @@ import { standbyInfo, type StandbyInfo } from './standby.js';
 /**
  * Idle keep-alive connections stay open this long, and every response
  * advertises a shorter idle time (`Keep-Alive: timeout=5`). A client that
- * reads the hint (undici and fetch drop an idle connection a second before
+ * reads the hint (undici and fetch drop an idle connection shortly before
  * it) is done with the connection long before the server closes it, so it
  * never sends a request on a connection the server is closing at that
  * instant. node's default, 5 s on both sides, raced on a loaded machine:
