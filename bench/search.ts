@@ -36,7 +36,7 @@
  *       127.0.0.1 from this thread;
  *     - node:http + library: the floor under POST /v1/search, a bare
  *       node:http server in this process around its own searcher
- *       (bench/http-floor.ts), called by the same client: what any node:http
+ *       (bench/search-client.ts), called by the same client: what any node:http
  *       service pays here over the library, and what embctl's HTTP layer adds
  *       over it;
  *     - diagnostics: the library's default options (no watchActive: the
@@ -104,8 +104,7 @@ import {
   type Target,
 } from './lib.js';
 import { loadQueries, partitionRows, prepare, type CorpusPlan } from './search-data.js';
-import { httpSearch, runLoad } from './search-client.js';
-import { startHttpFloor } from './http-floor.js';
+import { httpSearch, runLoad, startHttpFloor } from './search-client.js';
 
 const flags = parseFlags(process.argv.slice(2), ['json', 'keep']);
 const ROWS = intFlag(flags, 'rows', 50_000);
