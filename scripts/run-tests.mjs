@@ -188,7 +188,7 @@ function runPassNow(pass, buffer) {
       child.stderr.on('data', (d) => (out += d));
     }
     child.on('close', (code, signal) => {
-      let summary = { pass: 0, fail: 0, skipped: 0, skips: [], hiddenSkips: [] };
+      let summary = { pass: 0, fail: 0, skipped: 0, skips: [], hiddenSkips: [], failures: [] };
       try {
         summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
       } catch {
@@ -196,7 +196,7 @@ function runPassNow(pass, buffer) {
       }
       if ((code !== 0 || signal) && summary.fail === 0) {
         summary.fail = 1;
-        (summary.failures ??= []).push({
+        summary.failures.push({
           file: '(none)',
           name: 'the test runner',
           error: `exited with ${signal ?? `code ${code}`} and no failed test`,
@@ -246,7 +246,7 @@ function report(r) {
   if (problems.length) {
     r.ok = false;
     summary.fail += problems.length;
-    for (const p of problems) (summary.failures ??= []).push({ file: '(skips)', name: 'skip check', error: p });
+    for (const p of problems) summary.failures.push({ file: '(skips)', name: 'skip check', error: p });
   }
   console.log(`# ${pass.name}: ${summary.pass} passed, ${summary.fail} failed, ${summary.skipped} skipped`);
 }
@@ -300,7 +300,7 @@ function redact(url) {
  * at the very end: a CI log that keeps only its tail still says why.
  */
 function printFailures(results) {
-  const failures = results.flatMap((r) => (r.summary.failures ?? []).map((f) => ({ pass: r.pass.name, ...f })));
+  const failures = results.flatMap((r) => r.summary.failures.map((f) => ({ pass: r.pass.name, ...f })));
   if (!failures.length) return;
   console.log('\n# failed tests, every pass (the first lines of each error):');
   for (const f of failures) {
