@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import { withClient } from './pg-client.js';
 
 /**
@@ -20,9 +19,7 @@ export async function createCitusDatabase(adminUrl: string, name: string): Promi
   });
   const coordinator = new URL(adminUrl);
   const at = (host: string, port: number) => {
-    const u = new URL(adminUrl);
-    u.hostname = host;
-    u.port = String(port);
+    const u = new URL(nodeUrl(adminUrl, host, port));
     u.pathname = `/${name}`;
     return u.toString();
   };
@@ -37,45 +34,49 @@ export async function createCitusDatabase(adminUrl: string, name: string): Promi
 }
 
 /**
- * Drop it on every node (the coordinator propagates the drop). A worker may
- * still hold a connection the coordinator opened for a session that just
- * ended: those are ended first, and the drop is tried again a few times.
- * A propagated drop is not atomic across nodes: one that failed on a worker
- * may have dropped the database on another already, and the next try then
- * fails there with "does not exist" (3D000). The rest is dropped node by
- * node then, each with IF EXISTS.
+ * Drop it on every node, one node at a time: the workers, then the
+ * coordinator, each through its own connection with propagation off. A
+ * propagated drop is not atomic across nodes, and Citus serialises it by
+ * looking the database up on the first worker (with missing_ok off), so once
+ * any one node had dropped it, every propagated retry, even IF EXISTS, failed
+ * there with "does not exist" (3D000): seen in CI. Each node's own drop
+ * removes that node's pg_dist_object entry. WITH (FORCE) ends the sessions the
+ * coordinator still holds on a worker; a backend slow to exit (55006) is
+ * waited for a few times.
  */
 export async function dropCitusDatabase(adminUrl: string, name: string): Promise<void> {
-  await withClient(adminUrl, async (c) => {
-    await c.query('set citus.enable_create_database_propagation = on');
+  const workers = await withClient(adminUrl, async (c) => {
+    const { rows } = await c.query<{ nodename: string; nodeport: number }>(
+      `select nodename, nodeport from pg_dist_node where groupid <> 0 and noderole = 'primary' order by nodeid`,
+    );
+    return rows;
+  });
+  for (const w of workers) await dropOnNode(nodeUrl(adminUrl, w.nodename, w.nodeport), name);
+  await dropOnNode(adminUrl, name);
+}
+
+/** `adminUrl` with its host and port swapped for another node's: the same admin database there. */
+function nodeUrl(adminUrl: string, host: string, port: number): string {
+  const u = new URL(adminUrl);
+  u.hostname = host;
+  u.port = String(port);
+  return u.toString();
+}
+
+async function dropOnNode(url: string, name: string): Promise<void> {
+  await withClient(url, async (c) => {
+    await c.query('set citus.enable_create_database_propagation = off');
     for (let attempt = 1; ; attempt++) {
       try {
         await c.query(`drop database if exists ${name} with (force)`);
         return;
       } catch (e) {
-        const code = (e as { code?: string }).code;
-        if (code === '3D000') return dropNodeByNode(c, name);
-        if (code !== '55006' || attempt >= 10) throw e;
-        await c.query(
-          `select run_command_on_workers(format('select pg_terminate_backend(pid) from pg_stat_activity where datname = %L', $1::text))`,
-          [name],
-        );
+        if ((e as { code?: string }).code !== '55006' || attempt >= 10) {
+          const where = new URL(url);
+          throw new Error(`could not drop ${name} on ${where.hostname}:${where.port}: ${(e as Error).message}`);
+        }
         await new Promise((r) => setTimeout(r, 500 * attempt));
       }
     }
   });
-}
-
-async function dropNodeByNode(c: pg.ClientBase, name: string): Promise<void> {
-  const { rows } = await c.query<{ nodename: string; nodeport: number; success: boolean; result: string }>(
-    `select * from run_command_on_workers(format('drop database if exists %I with (force)', $1::text))`,
-    [name],
-  );
-  const failed = rows.filter((r) => !r.success);
-  if (failed.length > 0)
-    throw new Error(
-      `could not drop ${name} on ${failed.map((r) => `${r.nodename}:${r.nodeport} (${r.result})`).join(', ')}`,
-    );
-  await c.query('set citus.enable_create_database_propagation = off');
-  await c.query(`drop database if exists ${name} with (force)`);
 }
