@@ -73,7 +73,9 @@ async function dropOnNode(url: string, name: string): Promise<void> {
       } catch (e) {
         if ((e as { code?: string }).code !== '55006' || attempt >= 10) {
           const where = new URL(url);
-          throw new Error(`could not drop ${name} on ${where.hostname}:${where.port}: ${(e as Error).message}`);
+          throw new Error(`could not drop ${name} on ${where.hostname}:${where.port}: ${(e as Error).message}`, {
+            cause: e,
+          });
         }
         await new Promise((r) => setTimeout(r, 500 * attempt));
       }
