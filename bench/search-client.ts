@@ -1,6 +1,7 @@
 /**
- * The HTTP side of bench/search.ts: `runLoad`, `httpSearch` (one serial
- * client) and `startHttpFloor` (the node:http floor).
+ * The HTTP side of bench/search.ts: `runLoad`, the serial clients
+ * `rawHttpSearch` (the measuring client) and `httpSearch` (node:http's), and
+ * `startHttpFloor` (the node:http floor).
  *
  * HTTP load, run in a worker thread (its own event loop,
  * so the clients do not share the service's thread): `clients` concurrent
@@ -9,9 +10,10 @@
  * body. The worker source is plain JavaScript (no loader needed in the thread).
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { Searcher } from '../src/search/index.js';
+import { KEEP_ALIVE_IDLE_MS } from '../src/serve/server.js';
 
 export interface LoadResult {
   latenciesMs: number[];
@@ -105,18 +107,24 @@ export function runLoad(opts: {
   });
 }
 
-/**
- * One client of `POST /v1/search` on one kept-alive connection (node:http,
- * lighter than fetch), for serial latency in the caller's own thread: what an
- * application calling the service measures, minus the network.
- */
-export function httpSearch(url: string): {
-  search: (query: string, k: number) => Promise<{ version: string; hits: { chunkId: number }[] }>;
+type SearchAnswer = { version: string; hits: { chunkId: number }[] };
+
+/** A serial client of `POST /v1/search`, in the caller's own thread. */
+export interface SerialClient {
+  search: (query: string, k: number) => Promise<SearchAnswer>;
   close: () => void;
-} {
+}
+
+/**
+ * node's own client of `POST /v1/search` on one kept-alive connection
+ * (node:http, lighter than fetch): what an application calling the service
+ * through node:http measures, minus the network. A diagnostic beside
+ * `rawHttpSearch`, which measures the service.
+ */
+export function httpSearch(url: string): SerialClient {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const search = (query: string, k: number) =>
-    new Promise<{ version: string; hits: { chunkId: number }[] }>((resolve, reject) => {
+    new Promise<SearchAnswer>((resolve, reject) => {
       const body = JSON.stringify({ query, k });
       const req = http.request(
         url,
@@ -131,7 +139,7 @@ export function httpSearch(url: string): {
           res.on('end', () => {
             const text = Buffer.concat(parts).toString('utf8');
             if (res.statusCode !== 200) reject(new Error(`POST /v1/search: ${res.statusCode} ${text.slice(0, 200)}`));
-            else resolve(JSON.parse(text) as { version: string; hits: { chunkId: number }[] });
+            else resolve(JSON.parse(text) as SearchAnswer);
           });
           res.on('error', reject);
         },
@@ -140,6 +148,71 @@ export function httpSearch(url: string): {
       req.end(body);
     });
   return { search, close: () => agent.destroy() };
+}
+
+/**
+ * The measuring client of `POST /v1/search` for serial latency: one kept-alive
+ * TCP connection (no Nagle delay), a request written in one piece and the
+ * response read by its Content-Length, as load generators (autocannon, wrk)
+ * do, so that what it times is the server and the loopback, not a client
+ * library: node's own `http.request` adds about 0.3 ms a request on this
+ * machine (bench/README.md). Serial only: one request at a time.
+ */
+export function rawHttpSearch(url: string): SerialClient {
+  const { hostname, port, pathname } = new URL(url);
+  let pending: { resolve: (a: SearchAnswer) => void; reject: (e: Error) => void } | undefined;
+  const settle = (outcome: { answer: SearchAnswer } | { error: Error }) => {
+    const p = pending;
+    pending = undefined;
+    if ('answer' in outcome) p?.resolve(outcome.answer);
+    else p?.reject(outcome.error);
+  };
+  // A server closes an idle connection after its keep-alive timeout: the next request opens a new one.
+  let socket: net.Socket | undefined;
+  const connection = (): net.Socket => {
+    if (socket && !socket.destroyed) return socket;
+    const s = net.connect(Number(port), hostname);
+    s.setNoDelay(true);
+    let buffered: Buffer = Buffer.alloc(0);
+    // Only the current connection settles a request: an old one's late 'close' is not this request's.
+    s.on('error', (error) => socket === s && settle({ error }));
+    s.on(
+      'close',
+      () => socket === s && settle({ error: new Error('POST /v1/search: the server closed the connection') }),
+    );
+    s.on('data', (d: Buffer) => {
+      buffered = buffered.length ? Buffer.concat([buffered, d]) : d;
+      const end = buffered.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = buffered.subarray(0, end).toString('latin1');
+      const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+      if (!length) {
+        settle({ error: new Error(`POST /v1/search: a response without Content-Length: ${head.slice(0, 200)}`) });
+        s.destroy();
+        return;
+      }
+      const bodyEnd = end + 4 + Number(length[1]);
+      if (buffered.length < bodyEnd) return;
+      const text = buffered.subarray(end + 4, bodyEnd).toString('utf8');
+      buffered = buffered.subarray(bodyEnd);
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]);
+      if (status !== 200) settle({ error: new Error(`POST /v1/search: ${status} ${text.slice(0, 200)}`) });
+      else settle({ answer: JSON.parse(text) as SearchAnswer });
+    });
+    socket = s;
+    return s;
+  };
+  const search = (query: string, k: number) =>
+    new Promise<SearchAnswer>((resolve, reject) => {
+      if (pending) return reject(new Error('rawHttpSearch is serial: one request at a time'));
+      pending = { resolve, reject };
+      const body = JSON.stringify({ query, k });
+      connection().write(
+        `POST ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    });
+  return { search, close: () => socket?.destroy() };
 }
 
 /**
@@ -170,6 +243,7 @@ export async function startHttpFloor(searcher: Searcher): Promise<{ url: string;
       );
     });
   });
+  server.keepAliveTimeout = KEEP_ALIVE_IDLE_MS; // as the service: a kept connection outlives the other rotation
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

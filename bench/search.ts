@@ -22,8 +22,10 @@
  *
  * Sections:
  *  1. latency, for each version of `--latency-on` (each made the active one
- *     in turn, as a service would serve it): per query, in a rotating order,
- *     `--latency-passes` passes, serial:
+ *     in turn, as a service would serve it), `--latency-passes` passes, serial;
+ *     each pass runs two rotations over the queries (per query, the methods in
+ *     a rotating order): library vs bare with the diagnostics, then library vs
+ *     the HTTP measures, each target against the library of its own rotation:
  *     - library: wall time of `searcher.search({ query, k: 10 })` with
  *       `watchActive` (the service's configuration): resolve, embed, search, hits;
  *     - bare: what a pgvector user writes by hand: the same encoder's `embed`,
@@ -32,13 +34,16 @@
  *       `SET hnsw.ef_search = <the library's default>` once:
  *       `SELECT chunk_id FROM <partition> ORDER BY embedding::vector(d) <=> $1 LIMIT 10`;
  *     - POST /v1/search: the service as `embctl serve` runs it
- *       (createService), serially over one kept-alive HTTP connection on
- *       127.0.0.1 from this thread;
+ *       (createService), serially over one kept-alive connection on
+ *       127.0.0.1 from this thread, by a raw client that writes the request
+ *       in one piece and reads the response by its Content-Length, as load
+ *       generators do (`rawHttpSearch`); node's http.request client beside it,
+ *       as a diagnostic;
  *     - node:http + library: the floor under POST /v1/search, a bare
  *       node:http server in this process around its own searcher
- *       (bench/search-client.ts), called by the same client: what any node:http
- *       service pays here over the library, and what embctl's HTTP layer adds
- *       over it;
+ *       (bench/search-client.ts), called by the same raw client: what any
+ *       node:http service pays here over the library, and what embctl's HTTP
+ *       layer adds over it;
  *     - diagnostics: the library's default options (no watchActive: the
  *       active version read per request); its own `timings.searchMs`; the
  *       bare statement alone with the vector embedded beforehand.
@@ -104,7 +109,7 @@ import {
   type Target,
 } from './lib.js';
 import { loadQueries, partitionRows, prepare, type CorpusPlan } from './search-data.js';
-import { httpSearch, runLoad, startHttpFloor } from './search-client.js';
+import { httpSearch, rawHttpSearch, runLoad, startHttpFloor } from './search-client.js';
 
 const flags = parseFlags(process.argv.slice(2), ['json', 'keep']);
 const ROWS = intFlag(flags, 'rows', 50_000);
@@ -255,14 +260,17 @@ async function measureLatency(
   const service = createService(db, { logger: silentLogger(), actor: 'bench' });
   closers.push(() => service.close());
   const { port } = await service.listen(0);
-  const client = httpSearch(`http://127.0.0.1:${port}/v1/search`);
+  // The measuring client (a raw kept-alive socket), and node's own client as a diagnostic.
+  const client = rawHttpSearch(`http://127.0.0.1:${port}/v1/search`);
   closers.push(() => client.close());
+  const nodeClient = httpSearch(`http://127.0.0.1:${port}/v1/search`);
+  closers.push(() => nodeClient.close());
   // The floor under it: a bare node:http server around its own searcher (watchActive), the same client code.
   const floorSearcher = createSearcher(db, { watchActive: true });
   closers.push(() => floorSearcher.close());
   const floor = await startHttpFloor(floorSearcher);
   closers.push(() => floor.close());
-  const floorClient = httpSearch(floor.url);
+  const floorClient = rawHttpSearch(floor.url);
   closers.push(() => floorClient.close());
   const encoder = await encoderForVersion(v, { logger: silentLogger() });
   closers.push(() => encoder.close?.());
@@ -296,6 +304,7 @@ async function measureLatency(
     await searcherDefault.search({ query: q, k: K });
     await runBare(vectors[i]!);
     await client.search(q, K);
+    await nodeClient.search(q, K);
     await floorClient.search(q, K);
     await runBareIter(vectors[i]!);
   }
@@ -315,6 +324,31 @@ async function measureLatency(
       what: 'embed with the same encoder + the one-statement query (ef_search set once per session)',
       ms: [],
     },
+    libHttp: {
+      name: 'library (HTTP rotation)',
+      what: 'the same searcher.search, in the rotation of the HTTP measures below: their reference',
+      ms: [],
+    },
+    http: {
+      name: 'POST /v1/search',
+      what: 'the service (createService, as embctl serve runs it) on 127.0.0.1, one kept-alive connection, the raw client',
+      ms: [],
+    },
+    httpFloor: {
+      name: 'node:http + library',
+      what: 'the floor: a bare node:http server around searcher.search (no routing, validation, admission, metrics), the raw client',
+      ms: [],
+    },
+    httpNode: {
+      name: 'POST /v1/search, node client',
+      what: "the same service called through node's http.request (keep-alive agent) instead of the raw client",
+      ms: [],
+    },
+    libDiag: {
+      name: 'library (diagnostics rotation)',
+      what: 'the same searcher.search, in the rotation of the diagnostics below: their reference',
+      ms: [],
+    },
     libDefault: {
       name: 'library, default options',
       what: 'createSearcher(db) without watchActive: + one select of the active version per request',
@@ -331,16 +365,6 @@ async function measureLatency(
       what: 'the same statement alone on a session with hnsw.iterative_scan = relaxed_order',
       ms: [],
     },
-    http: {
-      name: 'POST /v1/search',
-      what: 'the service (createService, as embctl serve runs it) over HTTP on 127.0.0.1, one kept-alive connection',
-      ms: [],
-    },
-    httpFloor: {
-      name: 'node:http + library',
-      what: 'the floor: a bare node:http server around searcher.search (no routing, validation, admission, metrics), the same client',
-      ms: [],
-    },
   };
   const hitsLib: number[][] = [];
   const hitsBare: number[][] = [];
@@ -350,38 +374,74 @@ async function measureLatency(
     series.ms.push(performance.now() - t0);
     return out;
   };
+  // Rotate the order per query and pass so that no method always runs first.
+  const rotate = async (steps: Array<() => Promise<void>>, shift: number) => {
+    for (let j = 0; j < steps.length; j++) await steps[(shift + j) % steps.length]!();
+  };
+  // Three rotations per pass, each over all queries, each comparing only its own methods (see
+  // bench/README.md): which other connections ran in between moved a method's latency by
+  // 1-2 ms on this machine, so no target compares methods of different rotations.
   for (let pass = 0; pass < PASSES; pass++) {
+    // A. The target: the library vs the bare query, each on its own connection, alternating.
     for (let i = 0; i < queries.length; i++) {
       const q = queries[i]!;
-      const steps: Array<() => Promise<void>> = [
-        async () => {
-          const r = await time(s.lib!, () => searcher.search({ query: q, k: K }));
-          s.libSearchMs!.ms.push(r.timings.searchMs);
-          if (pass === 0) hitsLib[i] = r.hits.map((h) => h.chunkId);
-        },
-        async () => {
-          const ids = await time(s.bare!, async () => runBare(await embedText(q)));
-          if (pass === 0) hitsBare[i] = ids;
-        },
-        async () => {
-          await time(s.libDefault!, () => searcherDefault.search({ query: q, k: K }));
-        },
-        async () => {
-          await time(s.bareAlone!, () => runBare(vectors[i]!));
-        },
-        async () => {
-          await time(s.bareIter!, () => runBareIter(vectors[i]!));
-        },
-        async () => {
-          const r = await time(s.http!, () => client.search(q, K));
-          if (r.version !== key) throw new Error(`the service served ${r.version}, not ${key}`);
-        },
-        async () => {
-          await time(s.httpFloor!, () => floorClient.search(q, K));
-        },
-      ];
-      // Rotate the order per query and pass so that no method always runs first.
-      for (let j = 0; j < steps.length; j++) await steps[(i + j + pass) % steps.length]!();
+      await rotate(
+        [
+          async () => {
+            const r = await time(s.lib!, () => searcher.search({ query: q, k: K }));
+            if (pass === 0) hitsLib[i] = r.hits.map((h) => h.chunkId);
+          },
+          async () => {
+            const ids = await time(s.bare!, async () => runBare(await embedText(q)));
+            if (pass === 0) hitsBare[i] = ids;
+          },
+        ],
+        i + pass,
+      );
+    }
+    // B. The HTTP measures and their own library reference.
+    for (let i = 0; i < queries.length; i++) {
+      const q = queries[i]!;
+      await rotate(
+        [
+          async () => {
+            await time(s.libHttp!, () => searcher.search({ query: q, k: K }));
+          },
+          async () => {
+            const r = await time(s.http!, () => client.search(q, K));
+            if (r.version !== key) throw new Error(`the service served ${r.version}, not ${key}`);
+          },
+          async () => {
+            await time(s.httpFloor!, () => floorClient.search(q, K));
+          },
+          async () => {
+            await time(s.httpNode!, () => nodeClient.search(q, K));
+          },
+        ],
+        i + pass,
+      );
+    }
+    // C. Diagnostics, with their own library and bare statement.
+    for (let i = 0; i < queries.length; i++) {
+      const q = queries[i]!;
+      await rotate(
+        [
+          async () => {
+            const r = await time(s.libDiag!, () => searcher.search({ query: q, k: K }));
+            s.libSearchMs!.ms.push(r.timings.searchMs);
+          },
+          async () => {
+            await time(s.libDefault!, () => searcherDefault.search({ query: q, k: K }));
+          },
+          async () => {
+            await time(s.bareAlone!, () => runBare(vectors[i]!));
+          },
+          async () => {
+            await time(s.bareIter!, () => runBareIter(vectors[i]!));
+          },
+        ],
+        i + pass,
+      );
     }
   }
 
@@ -399,6 +459,7 @@ async function measureLatency(
   }));
   const by = Object.fromEntries(summary.map((x) => [x.id, x]));
   const ratio = (a: string, b: string) => ({ p50: r2(by[a]!.p50 / by[b]!.p50), p99: r2(by[a]!.p99 / by[b]!.p99) });
+  const minus = (a: string, b: string) => ({ p50: r2(by[a]!.p50 - by[b]!.p50), p99: r2(by[a]!.p99 - by[b]!.p99) });
   return {
     version: key,
     encoder: v.encoder_spec,
@@ -412,12 +473,13 @@ async function measureLatency(
     recall: { judged, library: recall(hitsLib), bare: recall(hitsBare) },
     ratios: {
       libVsBare: ratio('lib', 'bare'),
-      defaultVsBare: ratio('libDefault', 'bare'),
+      defaultVsLib: ratio('libDefault', 'libDiag'),
       searchMsVsBareAlone: ratio('libSearchMs', 'bareAlone'),
       iterativeVsBareAlone: ratio('bareIter', 'bareAlone'),
-      httpMinusLib: { p50: r2(by.http!.p50 - by.lib!.p50), p99: r2(by.http!.p99 - by.lib!.p99) },
-      floorMinusLib: { p50: r2(by.httpFloor!.p50 - by.lib!.p50), p99: r2(by.httpFloor!.p99 - by.lib!.p99) },
-      httpMinusFloor: { p50: r2(by.http!.p50 - by.httpFloor!.p50), p99: r2(by.http!.p99 - by.httpFloor!.p99) },
+      httpMinusLib: minus('http', 'libHttp'),
+      floorMinusLib: minus('httpFloor', 'libHttp'),
+      httpMinusFloor: minus('http', 'httpFloor'),
+      nodeClientMinusRaw: minus('httpNode', 'http'),
     },
   };
 }
@@ -818,7 +880,7 @@ function print(out: Record<string, any>): void {
   for (const [n, L] of out.latency.entries()) {
     console.log('');
     console.log(
-      `1${String.fromCharCode(97 + n)}. latency on ${L.version} (${L.encoder}, ${L.dims}-d, made the active version), serial, ${PASSES} passes × ${out.queries} queries, methods in rotating order, ms (pooled over all queries)`,
+      `1${String.fromCharCode(97 + n)}. latency on ${L.version} (${L.encoder}, ${L.dims}-d, made the active version), serial, ${PASSES} passes × ${out.queries} queries, three rotations per pass (library vs bare; library vs HTTP; diagnostics), methods in rotating order within each, ms (pooled over all queries)`,
     );
     console.log(`bare query (ef_search ${L.efSearch} set once per session): ${L.bareSql}`);
     console.log(`its plan: ${L.plan.slice(0, 2).join(' → ')}`);
@@ -842,7 +904,12 @@ function print(out: Record<string, any>): void {
         ['ratio', 'p50', 'p99', 'goal'],
         [
           ['library / bare', L.ratios.libVsBare.p50, L.ratios.libVsBare.p99, `p50 ≤ ${GOAL.p50}, p99 ≤ ${GOAL.p99}`],
-          ['library default options / bare', L.ratios.defaultVsBare.p50, L.ratios.defaultVsBare.p99, '—'],
+          [
+            'library default options / library (diagnostics rotation)',
+            L.ratios.defaultVsLib.p50,
+            L.ratios.defaultVsLib.p99,
+            '—',
+          ],
           [
             'library timings.searchMs / bare statement alone',
             L.ratios.searchMsVsBareAlone.p50,
@@ -856,13 +923,24 @@ function print(out: Record<string, any>): void {
             '—',
           ],
           [
-            'POST /v1/search − library (ms)',
+            'POST /v1/search − library (HTTP rotation) (ms)',
             L.ratios.httpMinusLib.p50,
             L.ratios.httpMinusLib.p99,
             `p50 ≤ +${GOAL.httpOverLibMs} ms`,
           ],
-          ['node:http + library − library (ms)', L.ratios.floorMinusLib.p50, L.ratios.floorMinusLib.p99, '—'],
+          [
+            'node:http + library − library (HTTP rotation) (ms)',
+            L.ratios.floorMinusLib.p50,
+            L.ratios.floorMinusLib.p99,
+            '—',
+          ],
           ['POST /v1/search − node:http + library (ms)', L.ratios.httpMinusFloor.p50, L.ratios.httpMinusFloor.p99, '—'],
+          [
+            "node's http.request client − the raw client (ms)",
+            L.ratios.nodeClientMinusRaw.p50,
+            L.ratios.nodeClientMinusRaw.p99,
+            '—',
+          ],
         ],
       ),
     );
