@@ -23,9 +23,10 @@
  * Sections:
  *  1. latency, for each version of `--latency-on` (each made the active one
  *     in turn, as a service would serve it), `--latency-passes` passes, serial;
- *     each pass runs two rotations over the queries (per query, the methods in
- *     a rotating order): library vs bare with the diagnostics, then library vs
- *     the HTTP measures, each target against the library of its own rotation:
+ *     each pass runs three rotations over the queries (per query, the methods
+ *     in a rotating order): library vs bare; library vs the HTTP measures; the
+ *     diagnostics with a library of their own. Each target compares methods of
+ *     one rotation:
  *     - library: wall time of `searcher.search({ query, k: 10 })` with
  *       `watchActive` (the service's configuration): resolve, embed, search, hits;
  *     - bare: what a pgvector user writes by hand: the same encoder's `embed`,
@@ -265,7 +266,7 @@ async function measureLatency(
   closers.push(() => client.close());
   const nodeClient = httpSearch(`http://127.0.0.1:${port}/v1/search`);
   closers.push(() => nodeClient.close());
-  // The floor under it: a bare node:http server around its own searcher (watchActive), the same client code.
+  // The floor under it: a bare node:http server around its own searcher (watchActive), the same raw client.
   const floorSearcher = createSearcher(db, { watchActive: true });
   closers.push(() => floorSearcher.close());
   const floor = await startHttpFloor(floorSearcher);
