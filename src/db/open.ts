@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from '../log/index.js';
 import { UnavailableError } from '../errors.js';
 import type { DB } from './schema.js';
-import { PgDriver, pgTypes } from './driver/pg-driver.js';
+import { PgDriver, guardPoolClients, pgTypes } from './driver/pg-driver.js';
 import { PgliteDriver } from './driver/pglite-driver.js';
 import { TypeParsers } from './driver/type-parsers.js';
 import { connectionError, redactUrl } from './connection-errors.js';
@@ -66,6 +66,7 @@ async function openServer(url: string, opts: OpenOptions): Promise<Db> {
     });
     // An idle client died (server restarted, backend terminated): the pool drops it and opens another when needed.
     p.on('error', (e) => opts.logger.debug({ err: e.message }, 'idle PostgreSQL connection closed by the server'));
+    guardPoolClients(p); // a checked-out client's error never goes unhandled, even before its user listens
     return p;
   };
   let pool = newPool();

@@ -16,6 +16,27 @@ import { connectionLost, isConnectionLoss } from '../connection-errors.js';
  */
 const sessionSettings = new WeakMap<pg.PoolClient, SessionSettingsState>();
 
+/**
+ * The first error each pooled client emitted. pg-pool leaves a client without
+ * any 'error' listener from the moment it hands it out until the caller, a
+ * microtask later, adds its own: when the server's ReadyForQuery and a FATAL
+ * (57P01 on a fast shutdown) arrive in one read, pg emits that error in the
+ * same tick, unhandled, and the process dies. Seen in CI: `embctl serve`
+ * died while PostgreSQL stopped under it. `guardPoolClients` gives every
+ * client a listener as the pool hands it out for the first time (its
+ * 'connect' event, emitted in that same tick), for the client's whole life.
+ */
+const clientErrors = new WeakMap<pg.ClientBase, Error>();
+
+/** Every client of `pool` keeps its first error here from its first checkout on (see clientErrors). */
+export function guardPoolClients(pool: pg.Pool): void {
+  pool.on('connect', (client) => {
+    client.on('error', (e: Error) => {
+      if (!clientErrors.has(client)) clientErrors.set(client, e);
+    });
+  });
+}
+
 /** A Kysely driver over a `pg` pool that also speaks binary COPY FROM STDIN. */
 export class PgDriver implements Driver {
   readonly pool: pg.Pool;
@@ -94,6 +115,8 @@ class PgConnection implements DatabaseConnection {
     let settings = sessionSettings.get(client);
     if (!settings) sessionSettings.set(client, (settings = new SessionSettingsState(distributed)));
     this.settings = settings;
+    // It may have died between checkout and now (see clientErrors): released with that error, the pool drops it.
+    this.#broken = clientErrors.get(client);
     client.on('error', this.#onError);
   }
 
