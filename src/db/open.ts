@@ -66,7 +66,7 @@ async function openServer(url: string, opts: OpenOptions): Promise<Db> {
     });
     // An idle client died (server restarted, backend terminated): the pool drops it and opens another when needed.
     p.on('error', (e) => opts.logger.debug({ err: e.message }, 'idle PostgreSQL connection closed by the server'));
-    guardPoolClients(p); // a checked-out client's error never goes unhandled, even before its user listens
+    guardPoolClients(p); // from the first checkout on (open's own, the watcher's), no client error goes unhandled
     return p;
   };
   let pool = newPool();

@@ -17,19 +17,26 @@ import { connectionLost, isConnectionLoss } from '../connection-errors.js';
 const sessionSettings = new WeakMap<pg.PoolClient, SessionSettingsState>();
 
 /**
- * The first error each pooled client emitted. pg-pool leaves a client without
- * any 'error' listener from the moment it hands it out until the caller, a
- * microtask later, adds its own: when the server's ReadyForQuery and a FATAL
- * (57P01 on a fast shutdown) arrive in one read, pg emits that error in the
- * same tick, unhandled, and the process dies. Seen in CI: `embctl serve`
- * died while PostgreSQL stopped under it. `guardPoolClients` gives every
- * client a listener as the pool hands it out for the first time (its
- * 'connect' event, emitted in that same tick), for the client's whole life.
+ * The first error each client of a guarded pool emitted. A client whose
+ * socket breaks (server stopped, backend terminated) emits 'error', and an
+ * 'error' event nobody listens to ends the process. pg-pool listens only
+ * while a client is idle, and a listener added by whoever checked the
+ * client out comes a microtask too late: when the server's ReadyForQuery
+ * and a FATAL (57P01 on a fast shutdown) arrive in one read, pg emits the
+ * error in the same tick as the hand-out. Seen in CI: `embctl serve` died
+ * while PostgreSQL stopped under it. So `guardPoolClients` gives every
+ * client one listener for its whole life, on the pool's 'connect' event
+ * (emitted in that same tick, before the hand-out), and every user of the
+ * pool (PgConnection, the version watcher, open's first checkout) is
+ * covered by it.
  */
 const clientErrors = new WeakMap<pg.ClientBase, Error>();
+const guarded = new WeakSet<pg.Pool>();
 
-/** Every client of `pool` keeps its first error here from its first checkout on (see clientErrors). */
+/** Every client of `pool` keeps its first error in clientErrors, from its first checkout on. Safe twice. */
 export function guardPoolClients(pool: pg.Pool): void {
+  if (guarded.has(pool)) return;
+  guarded.add(pool);
   pool.on('connect', (client) => {
     client.on('error', (e: Error) => {
       if (!clientErrors.has(client)) clientErrors.set(client, e);
@@ -45,6 +52,7 @@ export class PgDriver implements Driver {
 
   constructor(pool: pg.Pool) {
     this.pool = pool;
+    guardPoolClients(pool); // PgConnection reads a client's errors from clientErrors
   }
 
   async init(): Promise<void> {}
@@ -93,31 +101,27 @@ export class PgDriver implements Driver {
 }
 
 /**
- * One checked-out pool client. pg-pool removes its own 'error' listener
- * while a client is checked out, and a client whose socket breaks (server
- * stopped, backend terminated) emits 'error' even when a query is running:
- * without a listener of ours that is an unhandled 'error' event that ends
- * the process. So every checked-out client has one, from checkout to
- * release; a connection that failed is released with its error, so the
- * pool discards it and opens a fresh one next time. Connection failures
- * surface as UnavailableError.
+ * One checked-out pool client. Its 'error' events are caught for its whole
+ * life by the pool's guard (clientErrors); a query that failed for a lost
+ * connection marks it too. A connection that failed, before this checkout or
+ * during it, is released with its error, so the pool discards it and opens
+ * a fresh one next time. Connection failures surface as UnavailableError.
  */
 class PgConnection implements DatabaseConnection {
   readonly #client: pg.PoolClient;
   readonly settings: SessionSettingsState;
-  #broken: Error | undefined;
-  readonly #onError = (e: Error) => {
-    this.#broken ??= e;
-  };
+  #lostInQuery: Error | undefined;
 
   constructor(client: pg.PoolClient, distributed: boolean) {
     this.#client = client;
     let settings = sessionSettings.get(client);
     if (!settings) sessionSettings.set(client, (settings = new SessionSettingsState(distributed)));
     this.settings = settings;
-    // It may have died between checkout and now (see clientErrors): released with that error, the pool drops it.
-    this.#broken = clientErrors.get(client);
-    client.on('error', this.#onError);
+  }
+
+  /** Why this connection is unusable, if it is. */
+  get #broken(): Error | undefined {
+    return clientErrors.get(this.#client) ?? this.#lostInQuery;
   }
 
   get broken(): boolean {
@@ -170,7 +174,7 @@ class PgConnection implements DatabaseConnection {
       return { rows: (last?.rows ?? []) as R[], numAffectedRows: affected };
     } catch (e) {
       if (isConnectionLoss(e) || this.#broken) {
-        this.#broken ??= e as Error;
+        this.#lostInQuery ??= e as Error;
         throw connectionLost(e);
       }
       throw e;
@@ -182,9 +186,6 @@ class PgConnection implements DatabaseConnection {
   }
 
   release(): void {
-    // The pool puts its idle listener back in release(); ours comes off
-    // right before (synchronously, so no event can fall in between).
-    this.#client.removeListener('error', this.#onError);
     this.#client.release(this.#broken);
   }
 }
