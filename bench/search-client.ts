@@ -155,7 +155,7 @@ export function httpSearch(url: string): SerialClient {
  * TCP connection (no Nagle delay), a request written in one piece and the
  * response read by its Content-Length, as load generators (autocannon, wrk)
  * do, so that what it times is the server and the loopback, not a client
- * library: node's own `http.request` adds about 0.3 ms a request on this
+ * library: node's own `http.request` adds 0.37–0.51 ms a request on this
  * machine (bench/README.md). Serial only: one request at a time.
  */
 export function rawHttpSearch(url: string): SerialClient {

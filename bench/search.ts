@@ -375,75 +375,60 @@ async function measureLatency(
     series.ms.push(performance.now() - t0);
     return out;
   };
-  // Rotate the order per query and pass so that no method always runs first.
-  const rotate = async (steps: Array<() => Promise<void>>, shift: number) => {
-    for (let j = 0; j < steps.length; j++) await steps[(shift + j) % steps.length]!();
+  // One rotation: every query, its methods in an order that shifts per query and pass (no method always runs first).
+  const rotation = async (pass: number, stepsOf: (q: string, i: number) => Array<() => Promise<void>>) => {
+    for (let i = 0; i < queries.length; i++) {
+      const steps = stepsOf(queries[i]!, i);
+      for (let j = 0; j < steps.length; j++) await steps[(i + pass + j) % steps.length]!();
+    }
   };
   // Three rotations per pass, each over all queries, each comparing only its own methods (see
   // bench/README.md): which other connections ran in between moved a method's latency by
   // 1-2 ms on this machine, so no target compares methods of different rotations.
   for (let pass = 0; pass < PASSES; pass++) {
     // A. The target: the library vs the bare query, each on its own connection, alternating.
-    for (let i = 0; i < queries.length; i++) {
-      const q = queries[i]!;
-      await rotate(
-        [
-          async () => {
-            const r = await time(s.lib!, () => searcher.search({ query: q, k: K }));
-            if (pass === 0) hitsLib[i] = r.hits.map((h) => h.chunkId);
-          },
-          async () => {
-            const ids = await time(s.bare!, async () => runBare(await embedText(q)));
-            if (pass === 0) hitsBare[i] = ids;
-          },
-        ],
-        i + pass,
-      );
-    }
+    await rotation(pass, (q, i) => [
+      async () => {
+        const r = await time(s.lib!, () => searcher.search({ query: q, k: K }));
+        if (pass === 0) hitsLib[i] = r.hits.map((h) => h.chunkId);
+      },
+      async () => {
+        const ids = await time(s.bare!, async () => runBare(await embedText(q)));
+        if (pass === 0) hitsBare[i] = ids;
+      },
+    ]);
     // B. The HTTP measures and their own library reference.
-    for (let i = 0; i < queries.length; i++) {
-      const q = queries[i]!;
-      await rotate(
-        [
-          async () => {
-            await time(s.libHttp!, () => searcher.search({ query: q, k: K }));
-          },
-          async () => {
-            const r = await time(s.http!, () => client.search(q, K));
-            if (r.version !== key) throw new Error(`the service served ${r.version}, not ${key}`);
-          },
-          async () => {
-            await time(s.httpFloor!, () => floorClient.search(q, K));
-          },
-          async () => {
-            await time(s.httpNode!, () => nodeClient.search(q, K));
-          },
-        ],
-        i + pass,
-      );
-    }
+    await rotation(pass, (q) => [
+      async () => {
+        await time(s.libHttp!, () => searcher.search({ query: q, k: K }));
+      },
+      async () => {
+        const r = await time(s.http!, () => client.search(q, K));
+        if (r.version !== key) throw new Error(`the service served ${r.version}, not ${key}`);
+      },
+      async () => {
+        await time(s.httpFloor!, () => floorClient.search(q, K));
+      },
+      async () => {
+        await time(s.httpNode!, () => nodeClient.search(q, K));
+      },
+    ]);
     // C. Diagnostics, with their own library and bare statement.
-    for (let i = 0; i < queries.length; i++) {
-      const q = queries[i]!;
-      await rotate(
-        [
-          async () => {
-            const r = await time(s.libDiag!, () => searcher.search({ query: q, k: K }));
-            s.libSearchMs!.ms.push(r.timings.searchMs);
-          },
-          async () => {
-            await time(s.libDefault!, () => searcherDefault.search({ query: q, k: K }));
-          },
-          async () => {
-            await time(s.bareAlone!, () => runBare(vectors[i]!));
-          },
-          async () => {
-            await time(s.bareIter!, () => runBareIter(vectors[i]!));
-          },
-        ],
-        i + pass,
-      );
-    }
+    await rotation(pass, (q, i) => [
+      async () => {
+        const r = await time(s.libDiag!, () => searcher.search({ query: q, k: K }));
+        s.libSearchMs!.ms.push(r.timings.searchMs);
+      },
+      async () => {
+        await time(s.libDefault!, () => searcherDefault.search({ query: q, k: K }));
+      },
+      async () => {
+        await time(s.bareAlone!, () => runBare(vectors[i]!));
+      },
+      async () => {
+        await time(s.bareIter!, () => runBareIter(vectors[i]!));
+      },
+    ]);
   }
 
   const judged = Math.min(truth.length, queries.length);
