@@ -18,11 +18,7 @@ export async function createCitusDatabase(adminUrl: string, name: string): Promi
     return rows;
   });
   const coordinator = new URL(adminUrl);
-  const at = (host: string, port: number) => {
-    const u = new URL(nodeUrl(adminUrl, host, port));
-    u.pathname = `/${name}`;
-    return u.toString();
-  };
+  const at = (host: string, port: number) => nodeUrl(adminUrl, host, port, name);
   const coordinatorPort = Number(coordinator.port || 5432);
   for (const node of [{ nodename: coordinator.hostname, nodeport: coordinatorPort }, ...workers]) {
     await withClient(at(node.nodename, node.nodeport), (c) => c.query('create extension if not exists citus'));
@@ -55,11 +51,12 @@ export async function dropCitusDatabase(adminUrl: string, name: string): Promise
   await dropOnNode(adminUrl, name);
 }
 
-/** `adminUrl` with its host and port swapped for another node's: the same admin database there. */
-function nodeUrl(adminUrl: string, host: string, port: number): string {
+/** `adminUrl` with its host and port swapped for another node's, and its database for `database` if given. */
+function nodeUrl(adminUrl: string, host: string, port: number, database?: string): string {
   const u = new URL(adminUrl);
   u.hostname = host;
   u.port = String(port);
+  if (database) u.pathname = `/${database}`;
   return u.toString();
 }
 
