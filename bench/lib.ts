@@ -17,12 +17,18 @@ import { scratchDatabase as scratchDatabaseOn, withAdmin } from '../test/support
 
 export type Flags = Record<string, string | boolean>;
 
+/** A bad flag: one line on stderr that says what to pass, exit 2 (flags are read as the benchmark starts). */
+function badFlag(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
 /** `--name value`, `--name=value`, `--flag` (boolean), `--no-flag`. */
 export function parseFlags(argv: string[], booleans: readonly string[] = []): Flags {
   const out: Flags = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
+    if (!a.startsWith('--')) badFlag(`unexpected argument ${a}: flags are --name value or --name=value`);
     const eq = a.indexOf('=');
     if (eq > 0) {
       out[a.slice(2, eq)] = a.slice(eq + 1);
@@ -32,7 +38,7 @@ export function parseFlags(argv: string[], booleans: readonly string[] = []): Fl
       out[a.slice(2)] = true;
     } else {
       const v = argv[i + 1];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
+      if (v === undefined || v.startsWith('--')) badFlag(`${a} needs a value`);
       out[a.slice(2)] = v;
       i++;
     }
@@ -44,7 +50,7 @@ export function intFlag(f: Flags, name: string, dflt: number): number {
   const v = f[name];
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, not ${String(v)}`);
+  if (!Number.isFinite(n) || n < 0) badFlag(`--${name} must be a non-negative number, not ${String(v)}`);
   return Math.round(n);
 }
 
@@ -52,17 +58,21 @@ export function numFlag(f: Flags, name: string, dflt: number): number {
   const v = f[name];
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, not ${String(v)}`);
+  if (!Number.isFinite(n)) badFlag(`--${name} must be a number, not ${String(v)}`);
   return n;
 }
 
-export function listFlag(f: Flags, name: string, dflt: string[]): string[] {
+/** A comma-separated list; with `allowed`, any other value is refused (a misspelt section must not silently run nothing). */
+export function listFlag(f: Flags, name: string, dflt: string[], allowed?: readonly string[]): string[] {
   const v = f[name];
   if (v === undefined || typeof v === 'boolean') return dflt;
-  return v
+  const list = v
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  const unknown = allowed ? list.filter((x) => !allowed.includes(x)) : [];
+  if (unknown.length) badFlag(`--${name}: unknown ${unknown.join(', ')}; choose from ${allowed!.join(', ')}`);
+  return list;
 }
 
 // ---------------------------------------------------------------- server

@@ -94,7 +94,7 @@ const CHUNKS = intFlag(flags, 'chunks', 20_000);
 const SECONDS = Math.max(1, intFlag(flags, 'seconds', Number(process.env.EMBCTL_BENCH_SECONDS || 30)));
 const WARMUP = intFlag(flags, 'warmup', 2);
 const CONNECTIONS = listFlag(flags, 'connections', ['1', '8', '32']).map(Number);
-const CONDITIONS = listFlag(flags, 'conditions', ['plain', 'shadow', 'flip']);
+const CONDITIONS = listFlag(flags, 'conditions', ['plain', 'shadow', 'flip'], ['plain', 'shadow', 'flip']);
 for (const c of CONDITIONS) if (!['plain', 'shadow', 'flip'].includes(c)) throw new Error(`--conditions: unknown ${c}`);
 const SHADOW_RATE = numFlag(flags, 'shadow-rate', 0.1);
 const FLIP_EVERY_MS = numFlag(flags, 'flip-every', 2) * 1000;
