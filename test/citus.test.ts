@@ -12,7 +12,8 @@ import { annIndexStatement, createPartition, partitionTable, type PartitionSpec 
 import { copyBinaryWriter } from '../src/partitions/embedding-writer.js';
 import { QueryVector } from '../src/db/query-vector.js';
 import { runQuery } from '../src/search/run-query.js';
-import { applyKnobs } from '../src/search/knobs.js';
+import { knobSettings } from '../src/search/knobs.js';
+import { withSessionSettings } from '../src/db/index.js';
 import { activate } from '../src/lifecycle/activate.js';
 import { getStatus } from '../src/status/index.js';
 import { planBatchBackfill, runBatchBackfill } from '../src/backfill/batch-api/run.js';
@@ -282,9 +283,15 @@ describe('Citus: the query settings reach the shards', () => {
           // A session-level setting stays on the coordinator: the shards keep their own.
           await sql`set hnsw.ef_search = 123`.execute(fresh.kysely);
           assert.deepEqual(await fresh.kysely.connection().execute(efOnShards), ['1'], 'the trap is set');
+          // As a search sends them: with its statement, in its transaction (SET LOCAL on Citus).
+          const { settings } = knobSettings({ kind: 'hnsw' }, { efSearch: 123 }, 10, false);
           const seen = await fresh.kysely.transaction().execute(async (trx) => {
-            await applyKnobs(trx, { kind: 'hnsw' }, { efSearch: 123 }, 10, false);
-            return efOnShards(trx);
+            const q = sql<{
+              ef: string;
+            }>`select distinct current_setting('hnsw.ef_search') as ef from ${sql.raw(partitionTable(onCluster.id))}`;
+            return (await trx.executeQuery<{ ef: string }>(withSessionSettings(q.compile(trx), settings))).rows.map(
+              (r) => r.ef,
+            );
           });
           assert.deepEqual(seen, ['123'], 'the setting as every shard saw it');
           const queries = randomVectors(40, DIMS, 99);

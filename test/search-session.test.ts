@@ -6,8 +6,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { freshDb, ON_SERVER, type TestDb } from './support/db.js';
 import { fillVersion, ingestDocs, register, syntheticDocs } from './support/fill-version.js';
 import { createSearcher, calibrateVersion, type Searcher } from '../src/search/index.js';
-import { applyKnobs } from '../src/search/knobs.js';
-import { openDatabase, type Db } from '../src/db/index.js';
+import { knobSettings } from '../src/search/knobs.js';
+import { openDatabase, sessionSettingsQuery, withSessionSettings, type Db } from '../src/db/index.js';
 import { silentLogger } from '../src/log/index.js';
 import { RefusedError } from '../src/errors.js';
 import { retire } from '../src/lifecycle/index.js';
@@ -105,7 +105,9 @@ describe('search session settings', () => {
     await s.search({ query: 'planet', version: 'a', efSearch: 33 });
     for (const end of ['commit', 'rollback'] as const) {
       const work = one.kysely.transaction().execute(async (trx) => {
-        await applyKnobs(trx, { kind: 'hnsw' }, { efSearch: 300 }, 10, false);
+        await trx.executeQuery(
+          sessionSettingsQuery(knobSettings({ kind: 'hnsw' }, { efSearch: 300 }, 10, false).settings),
+        );
         assert.equal(await setting(trx, 'hnsw.ef_search'), '300');
         if (end === 'rollback') throw new Error('roll back');
       });
@@ -128,6 +130,23 @@ describe('search session settings', () => {
     await s.search({ query: 'garlic', version: 'a', efSearch: 12 });
     assert.equal(await setting(one.kysely, 'hnsw.ef_search'), '12', 'a changed one is');
     await s.search({ query: 'garlic', version: 'a' });
+    assert.equal(await setting(one.kysely, 'hnsw.ef_search'), '200');
+  });
+
+  test('a statement that carries its settings runs right after them, on the same connection; in a transaction they are local', async () => {
+    const ef = (v: string) =>
+      withSessionSettings(sql<{ v: string }>`select current_setting('hnsw.ef_search') as v`.compile(one.kysely), {
+        'hnsw.ef_search': v,
+      });
+    const { rows } = await one.kysely.executeQuery<{ v: string }>(ef('77'));
+    assert.deepEqual(rows, [{ v: '77' }], 'the statement ran, and saw its setting');
+    assert.equal(await setting(one.kysely, 'hnsw.ef_search'), '77', 'a session setting of the one connection');
+    await one.kysely.transaction().execute(async (trx) => {
+      assert.deepEqual((await trx.executeQuery<{ v: string }>(ef('78'))).rows, [{ v: '78' }]);
+    });
+    assert.equal(await setting(one.kysely, 'hnsw.ef_search'), '77', 'the transaction set it locally');
+    // A settings-only query still returns no rows.
+    assert.deepEqual((await one.kysely.executeQuery(sessionSettingsQuery({ 'hnsw.ef_search': '200' }))).rows, []);
     assert.equal(await setting(one.kysely, 'hnsw.ef_search'), '200');
   });
 

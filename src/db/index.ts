@@ -1,7 +1,7 @@
 // The public surface of src/db/: other folders import from here only.
 export { isConnectionLoss, secretsOfUrl } from './connection-errors.js';
 export { copyFromStdinQuery, preparedQuery, scriptQuery } from './driver/special-queries.js';
-export { sessionSettingsQuery, type SettingValues } from './driver/session-settings.js';
+export { sessionSettingsQuery, withSessionSettings, type SettingValues } from './driver/session-settings.js';
 export { openDatabase, queryable } from './open.js';
 export type { Backend, Db, OpenOptions, Queryable } from './open.js';
 export type {

@@ -1,13 +1,13 @@
 import { sql, type Kysely } from 'kysely';
-import { sessionSettingsQuery, type DB, type IndexKind, type SettingValues } from '../db/index.js';
+import type { DB, IndexKind, SettingValues } from '../db/index.js';
 import { annIndexName } from '../partitions/index.js';
 
 /**
  * Query-time ANN settings. Every search states all the settings of its index
  * kind, as session settings of the pooled connection it runs on, sent only
- * when that connection has other values (`sessionSettingsQuery`): a search
- * needs no transaction, and a value one search asked for (`efSearch`) is
- * replaced by the next search's own. Code that runs ANN queries outside the
+ * when that connection has other values (its statement carries them:
+ * `withSessionSettings`): a search needs no transaction, and a value one
+ * search asked for (`efSearch`) is replaced by the next search's own. Code that runs ANN queries outside the
  * searcher sets its own values with SET LOCAL in a transaction
  * (calibrate.ts); exact scans do not depend on them.
  *
@@ -91,24 +91,4 @@ export function knobSettings(
     applied: { probes, iterativeScan: iterative, exact: false },
     settings: { 'ivfflat.probes': String(probes), 'ivfflat.iterative_scan': iterative ? 'relaxed_order' : 'off' },
   };
-}
-
-/**
- * Apply the settings for one search on `conn` (one connection: a kysely
- * `connection()` or a transaction). Outside a transaction they are session
- * settings of that pooled connection, sent only where it has other values
- * (usually not at all); inside one, SET LOCAL.
- */
-export async function applyKnobs(
-  conn: Kysely<DB>,
-  index: { kind: IndexKind; lists?: number },
-  knobs: Knobs,
-  candidates: number,
-  exact: boolean,
-  filtered = false,
-): Promise<AppliedKnobs> {
-  const { applied, settings } = knobSettings(index, knobs, candidates, exact, filtered);
-  // Sent even when empty: the driver sends nothing then, except on Citus (session-settings.ts).
-  await conn.executeQuery(sessionSettingsQuery(settings));
-  return applied;
 }

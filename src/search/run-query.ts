@@ -1,7 +1,7 @@
-import type { Kysely, RawBuilder } from 'kysely';
-import { preparedQuery, type DB, type IndexKind, type QueryVector } from '../db/index.js';
+import type { CompiledQuery, Kysely } from 'kysely';
+import { preparedQuery, QueryVector, withSessionSettings, type DB, type IndexKind } from '../db/index.js';
 import type { MetadataFilter } from './filters.js';
-import { applyKnobs, type AppliedKnobs, type Knobs } from './knobs.js';
+import { knobSettings, type AppliedKnobs, type Knobs } from './knobs.js';
 import { textCandidates, vectorCandidates, type CandidateRow, type SearchTarget } from './sql.js';
 
 export interface QueryPlan {
@@ -28,10 +28,11 @@ export interface QueryOutcome {
 const byDistance = (a: CandidateRow, b: CandidateRow) => a.distance - b.distance || a.chunk_id - b.chunk_id;
 
 /**
- * Run one search's SQL on one connection, `conn` (no transaction: the ANN
- * settings are that connection's session settings, sent only when they
- * differ, so a search is usually one statement). The exact queries below are
- * fenced (`offset 0`) and do not depend on those settings. An ANN scan may
+ * Run one search's SQL on `conn`: `db.kysely` (no transaction: the ANN
+ * statement carries its settings, made session settings of the pooled
+ * connection it runs on, sent only when they differ, so a search is usually
+ * one statement), or a transaction (Citus: SET LOCAL). The exact queries
+ * below are fenced (`offset 0`) and do not depend on those settings. An ANN scan may
  * stop short: under a very selective filter (the iterative scan reached
  * max_scan_tuples), or without a filter when retired chunks filled its
  * candidates. If it returned fewer than `limit` rows, exact search on the
@@ -39,13 +40,17 @@ const byDistance = (a: CandidateRow, b: CandidateRow) => a.distance - b.distance
  * when it found more.
  */
 export async function runQuery(conn: Kysely<DB>, plan: QueryPlan): Promise<QueryOutcome> {
-  const applied = await applyKnobs(conn, plan.index, plan.knobs, plan.limit, plan.exact, plan.filter !== undefined);
-  const ann = vectorCandidates(plan.target, plan.vector, plan.limit, plan.filter, applied.exact);
+  const { applied, settings } = knobSettings(plan.index, plan.knobs, plan.limit, plan.exact, plan.filter !== undefined);
   // An unfiltered query is the hot path: prepared once per session and shape
   // (version, ANN or exact). A filtered one is planned per search, for its
   // filter's selectivity (a generic plan cannot tell a rare value from a
-  // common one).
-  const { rows } = plan.filter ? await ann.execute(conn) : await executePrepared(conn, ann);
+  // common one). Its settings go with it: one call, and on `db.kysely` one
+  // checkout of a pooled connection, whose session gets them first where
+  // it has other values (usually it has them already).
+  const ann = plan.filter
+    ? vectorCandidates(plan.target, plan.vector, plan.limit, plan.filter, applied.exact).compile(conn)
+    : unfilteredStatement(conn, plan.target, plan.vector, plan.limit, applied.exact);
+  const { rows } = await conn.executeQuery<CandidateRow>(withSessionSettings(ann, settings));
   let vector = rows.map(normalize).sort(byDistance); // relaxed_order: re-sort
   let exactFallback: QueryOutcome['exactFallback'];
   if (!applied.exact && vector.length < plan.limit) {
@@ -70,16 +75,43 @@ export async function runQuery(conn: Kysely<DB>, plan: QueryPlan): Promise<Query
   return { vector, text, applied, exactFallback };
 }
 
-async function executePrepared<R>(conn: Kysely<DB>, q: RawBuilder<R>) {
-  return conn.executeQuery<R>(preparedQuery(q.compile(conn)));
+/**
+ * The unfiltered statements, compiled once per shape and kept prepared
+ * (`preparedQuery`): their SQL depends only on the key's fields, and their
+ * parameters are the query vector, in the place of `SLOT`, and constants.
+ */
+const statements = new Map<string, CompiledQuery>();
+const MAX_STATEMENTS = 256;
+const SLOT = new QueryVector([]);
+
+function unfilteredStatement(
+  conn: Kysely<DB>,
+  v: SearchTarget,
+  vector: QueryVector,
+  limit: number,
+  exact: boolean,
+): CompiledQuery {
+  const key = `${v.id}|${v.dimensions}|${v.distance_metric}|${v.index_storage}|${JSON.stringify(v.derivation ?? null)}|${vector.dimensions}|${limit}|${exact}`;
+  let shape = statements.get(key);
+  if (!shape) {
+    if (statements.size >= MAX_STATEMENTS) statements.clear();
+    // Compiled with the real vector (its SQL may depend on its dimensions), then that parameter made the slot.
+    const q = vectorCandidates(v, vector, limit, undefined, exact).compile(conn);
+    const parameters = q.parameters.map((p) => (p === vector ? SLOT : p));
+    // Only a statement whose one varying parameter is this vector can be kept.
+    if (!parameters.includes(SLOT) || parameters.some((p) => p instanceof QueryVector && p !== SLOT))
+      return preparedQuery(q);
+    shape = preparedQuery({ ...q, parameters });
+    statements.set(key, shape);
+  }
+  return { ...shape, parameters: shape.parameters.map((p) => (p === SLOT ? vector : p)) };
 }
 
+/** A row as the driver returned it (bigints as strings), its numbers made numbers, in place. */
 function normalize(r: CandidateRow): CandidateRow {
-  return {
-    ...r,
-    chunk_id: Number(r.chunk_id),
-    distance: Number(r.distance),
-    chunk_no: Number(r.chunk_no),
-    text_rank: r.text_rank === undefined ? undefined : Number(r.text_rank),
-  };
+  r.chunk_id = Number(r.chunk_id);
+  r.distance = Number(r.distance);
+  r.chunk_no = Number(r.chunk_no);
+  if (r.text_rank !== undefined) r.text_rank = Number(r.text_rank);
+  return r;
 }

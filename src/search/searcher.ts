@@ -190,11 +190,10 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
     const filter = checkFilter(req.filters);
     const vector = new QueryVector(vec);
     const index = { kind: v.index_kind, lists: await listsOf(v) };
-    // One connection, no transaction: its session settings are set only when
-    // they differ (PGlite has one connection: inside, only `conn`). On Citus,
-    // a transaction: its SET LOCAL settings reach the shards' queries.
-    const session = db.distributed ? db.kysely.transaction() : db.kysely.connection();
-    const out = await session.execute(async (conn) =>
+    // No transaction: the query carries its settings, made session settings
+    // of whichever pooled connection runs it, only where they differ. On
+    // Citus, a transaction: its SET LOCAL settings reach the shards' queries.
+    const run = (conn: typeof db.kysely) =>
       runQuery(conn, {
         target: v,
         index,
@@ -212,8 +211,8 @@ export function createSearcher(db: Db, opts: SearcherOptions = {}): Searcher {
         },
         exact: Boolean(req.exact),
         text: hybrid ? { query: req.query, limit } : undefined,
-      }),
-    );
+      });
+    const out = db.distributed ? await db.kysely.transaction().execute(run) : await run(db.kysely);
     if (out.vector.length === 0 && (out.text?.length ?? 0) === 0 && !(await hasVectors(db, v.id))) {
       // Zero hits from an empty partition is not an answer: the version was never backfilled.
       throw new RefusedError(

@@ -6,7 +6,7 @@ import { finished } from 'node:stream/promises';
 import { beginStatement, copyPayloadOf, isScript, preparedNameOf } from './special-queries.js';
 import { driverParameters } from '../query-vector.js';
 import type { TypeParsers } from './type-parsers.js';
-import { SessionSettingsState, sessionSettingsOf } from './session-settings.js';
+import { SessionSettingsState, isSettingsOnly, sessionSettingsOf } from './session-settings.js';
 import { connectionLost, isConnectionLoss } from '../connection-errors.js';
 
 /**
@@ -138,7 +138,7 @@ class PgConnection implements DatabaseConnection {
           await this.#client.query({ text: plan.query.sql, values: plan.query.parameters as unknown[] });
           plan.applied();
         }
-        return { rows: [] };
+        if (isSettingsOnly(q)) return { rows: [] };
       }
       const payload = copyPayloadOf(q);
       if (payload) {

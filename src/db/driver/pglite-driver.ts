@@ -4,7 +4,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { Mutex } from './mutex.js';
 import { beginStatement, copyPayloadOf, isScript } from './special-queries.js';
 import type { TypeParsers } from './type-parsers.js';
-import { SessionSettingsState, sessionSettingsOf } from './session-settings.js';
+import { SessionSettingsState, isSettingsOnly, sessionSettingsOf } from './session-settings.js';
 import { driverParameters } from '../query-vector.js';
 
 /**
@@ -81,7 +81,7 @@ class PgliteConnection implements DatabaseConnection {
         await this.#db.query(plan.query.sql, plan.query.parameters as unknown[]);
         plan.applied();
       }
-      return { rows: [] };
+      if (isSettingsOnly(q)) return { rows: [] };
     }
     const payload = copyPayloadOf(q);
     if (payload) {

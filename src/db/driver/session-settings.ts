@@ -3,12 +3,13 @@ import { CompiledQuery } from 'kysely';
 /**
  * Session settings (GUCs) kept per connection, so that a statement needs no
  * transaction of its own for them. `sessionSettingsQuery` carries the values
- * wanted; the driver's connection compares them with what it last set on
+ * wanted (`withSessionSettings`: the values, and the statement to run after
+ * them); the driver's connection compares them with what it last set on
  * that session and sends `set_config(name, value, false)` for the ones that
  * differ, or nothing at all when none does.
  *
  * What a connection remembers stays true because these names are set at
- * session level only through this query: others set them with SET LOCAL
+ * session level only through these queries: others set them with SET LOCAL
  * (`set_config(..., true)`) inside their transactions, which ends with the
  * transaction and leaves the session value as it was. Inside a transaction
  * the query itself sets them locally, every time, and remembers nothing
@@ -17,23 +18,46 @@ import { CompiledQuery } from 'kysely';
  * pool opened a new one) starts with nothing remembered.
  */
 const SESSION_SETTINGS = Symbol('embctl.sessionSettings');
+const SETTINGS_ONLY = Symbol('embctl.settingsOnly');
 
 /** Setting name → value, e.g. `{ 'hnsw.ef_search': '200' }`. */
 export type SettingValues = Readonly<Record<string, string>>;
 
-type Special = CompiledQuery & { [SESSION_SETTINGS]?: SettingValues };
+type Special = CompiledQuery & { [SESSION_SETTINGS]?: SettingValues; [SETTINGS_ONLY]?: true };
 
 const SETTING_NAME = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
 
-export function sessionSettingsQuery(values: SettingValues): CompiledQuery {
+function checkNames(values: SettingValues): void {
   for (const name of Object.keys(values))
     if (!SETTING_NAME.test(name)) throw new Error(`not a setting name: ${JSON.stringify(name)}`);
+}
+
+/** Bring the session to `values`, and run nothing else. */
+export function sessionSettingsQuery(values: SettingValues): CompiledQuery {
+  checkNames(values);
   // The SQL is what runs when a driver does not know the query (sets everything, locally).
-  return { ...setConfig(Object.entries(values), true), [SESSION_SETTINGS]: values } as Special;
+  return { ...setConfig(Object.entries(values), true), [SESSION_SETTINGS]: values, [SETTINGS_ONLY]: true } as Special;
+}
+
+/**
+ * `q`, run right after bringing its session to `values` (as
+ * `sessionSettingsQuery` does, on the same connection), in one call through
+ * Kysely: the search hot path, which then needs no connection of its own
+ * for two calls. Only this package's drivers know it: another driver would
+ * run `q` with the session's current values.
+ */
+export function withSessionSettings(q: CompiledQuery, values: SettingValues): CompiledQuery {
+  checkNames(values);
+  return { ...q, [SESSION_SETTINGS]: values } as Special;
 }
 
 export function sessionSettingsOf(q: CompiledQuery): SettingValues | undefined {
   return (q as Special)[SESSION_SETTINGS];
+}
+
+/** A `sessionSettingsQuery`: nothing to run once the settings are made. */
+export function isSettingsOnly(q: CompiledQuery): boolean {
+  return (q as Special)[SETTINGS_ONLY] === true;
 }
 
 function setConfig(entries: [string, string][], local: boolean): CompiledQuery {
