@@ -53,6 +53,19 @@ export async function openDatabase(opts: OpenOptions): Promise<Db> {
   return opts.databaseUrl ? openServer(opts.databaseUrl, opts) : openEmbedded(opts.homeDir, opts);
 }
 
+/**
+ * How long a pooled connection may stay idle before the pool closes it (pg's
+ * default is 10 s). A new backend's first vector searches are slow: in
+ * bench:search (50k × 384-d, HNSW), the ten searches after the pool opened
+ * a connection took 101, 58, 38, 30, 26 … 15 ms, where a warm one answers
+ * in about 6. pg-pool hands out the client released last, so a connection
+ * opened for a moment of overlap (a search and the shadow settings' 5 s
+ * refresh at once) takes over the next searches, and the warm one waits
+ * below it; with 10 s it is closed if it waits that long, and a later
+ * overlap pays again. Kept for minutes, the pool's connections (at most `poolSize`) stay warm.
+ */
+export const POOL_IDLE_MS = 5 * 60_000;
+
 async function openServer(url: string, opts: OpenOptions): Promise<Db> {
   const parsers = new TypeParsers();
   const newPool = (options?: string) => {
@@ -61,6 +74,7 @@ async function openServer(url: string, opts: OpenOptions): Promise<Db> {
       max: opts.poolSize ?? 10,
       application_name: 'embctl',
       connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: POOL_IDLE_MS,
       types: pgTypes(parsers),
       ...(options && { options }),
     });
