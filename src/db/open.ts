@@ -62,7 +62,8 @@ export async function openDatabase(opts: OpenOptions): Promise<Db> {
  * opened for a moment of overlap (a search and the shadow settings' 5 s
  * refresh at once) takes over the next searches, and the warm one waits
  * below it; with 10 s it is closed if it waits that long, and a later
- * overlap pays again. Kept for minutes, the pool's connections (at most `poolSize`) stay warm.
+ * overlap pays again. Kept for minutes, the pool's connections (at most
+ * `poolSize`) stay warm.
  */
 export const POOL_IDLE_MS = 5 * 60_000;
 

@@ -7,9 +7,9 @@ import { annIndexName } from '../partitions/index.js';
  * kind, as session settings of the pooled connection it runs on, sent only
  * when that connection has other values (its statement carries them:
  * `withSessionSettings`): a search needs no transaction, and a value one
- * search asked for (`efSearch`) is replaced by the next search's own. Code that runs ANN queries outside the
- * searcher sets its own values with SET LOCAL in a transaction
- * (calibrate.ts); exact scans do not depend on them.
+ * search asked for (`efSearch`) is replaced by the next search's own. Code
+ * that runs ANN queries outside the searcher sets its own values with SET
+ * LOCAL in a transaction (calibrate.ts); exact scans do not depend on them.
  *
  * Defaults aim at recall@10 ≥ 0.95 against exact search:
  *  - HNSW `ef_search` 200 (pgvector's default is 40), and never below the

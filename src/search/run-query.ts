@@ -32,12 +32,12 @@ const byDistance = (a: CandidateRow, b: CandidateRow) => a.distance - b.distance
  * statement carries its settings, made session settings of the pooled
  * connection it runs on, sent only when they differ, so a search is usually
  * one statement), or a transaction (Citus: SET LOCAL). The exact queries
- * below are fenced (`offset 0`) and do not depend on those settings. An ANN scan may
- * stop short: under a very selective filter (the iterative scan reached
- * max_scan_tuples), or without a filter when retired chunks filled its
- * candidates. If it returned fewer than `limit` rows, exact search on the
- * same partition tells whether more rows match, and replaces the ANN rows
- * when it found more.
+ * below are fenced (`offset 0`) and do not depend on those settings. An
+ * ANN scan may stop short: under a very selective filter (the iterative
+ * scan reached max_scan_tuples), or without a filter when retired chunks
+ * filled its candidates. If it returned fewer than `limit` rows, exact
+ * search on the same partition tells whether more rows match, and replaces
+ * the ANN rows when it found more.
  */
 export async function runQuery(conn: Kysely<DB>, plan: QueryPlan): Promise<QueryOutcome> {
   const { applied, settings } = knobSettings(plan.index, plan.knobs, plan.limit, plan.exact, plan.filter !== undefined);
@@ -95,7 +95,8 @@ function unfilteredStatement(
   let shape = statements.get(key);
   if (!shape) {
     if (statements.size >= MAX_STATEMENTS) statements.clear();
-    // Compiled with the real vector (its SQL may depend on its dimensions), then that parameter made the slot.
+    // Compiled with the real vector (its SQL may depend on its dimensions),
+    // then that parameter made the slot.
     const q = vectorCandidates(v, vector, limit, undefined, exact).compile(conn);
     const parameters = q.parameters.map((p) => (p === vector ? SLOT : p));
     // Only a statement whose one varying parameter is this vector can be kept.
