@@ -62,16 +62,28 @@ export function numFlag(f: Flags, name: string, dflt: number): number {
   return n;
 }
 
-/** A comma-separated list; with `allowed`, any other value is refused (a misspelt section must not silently run nothing). */
-export function listFlag(f: Flags, name: string, dflt: string[], allowed?: readonly string[]): string[] {
+export function listFlag(f: Flags, name: string, dflt: string[]): string[] {
   const v = f[name];
   if (v === undefined || typeof v === 'boolean') return dflt;
-  const list = v
+  return v
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const unknown = allowed ? list.filter((x) => !allowed.includes(x)) : [];
-  if (unknown.length) badFlag(`--${name}: unknown ${unknown.join(', ')}; choose from ${allowed!.join(', ')}`);
+}
+
+/** Some of `choices`, comma-separated (all of them by default); any other value is refused: a misspelt section must not silently run nothing. */
+export function choicesFlag<T extends string>(f: Flags, name: string, choices: readonly T[]): T[] {
+  const list = listFlag(f, name, [...choices]);
+  const unknown = list.filter((x) => !(choices as readonly string[]).includes(x));
+  if (unknown.length) badFlag(`--${name}: unknown ${unknown.join(', ')}; choose from ${choices.join(', ')}`);
+  return list as T[];
+}
+
+/** A comma-separated list of non-negative numbers, e.g. `--sizes 10000,100000`. */
+export function numListFlag(f: Flags, name: string, dflt: number[]): number[] {
+  const list = listFlag(f, name, dflt.map(String)).map(Number);
+  if (list.some((n) => !Number.isFinite(n) || n < 0))
+    badFlag(`--${name} takes non-negative numbers separated by commas, not ${String(f[name])}`);
   return list;
 }
 

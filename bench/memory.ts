@@ -30,7 +30,7 @@ import { writeCorpus } from '../test/support/corpus.js';
 import {
   header,
   intFlag,
-  listFlag,
+  numListFlag,
   loadAverages,
   log,
   mean,
@@ -44,7 +44,7 @@ import {
 } from './lib.js';
 
 const flags = parseFlags(process.argv.slice(2), ['json']);
-const sizes = listFlag(flags, 'sizes', ['10000', '100000']).map(Number);
+const sizes = numListFlag(flags, 'sizes', [10_000, 100_000]);
 const workers = intFlag(flags, 'workers', 2);
 const batch = intFlag(flags, 'batch', 256);
 const rounds = Math.max(1, intFlag(flags, 'rounds', 2));

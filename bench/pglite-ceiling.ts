@@ -18,10 +18,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { header, intFlag, listFlag, loadAverages, log, p50, p99, parseFlags, table } from './lib.js';
+import { header, intFlag, loadAverages, log, numListFlag, p50, p99, parseFlags, table } from './lib.js';
 
 const flags = parseFlags(process.argv.slice(2), ['json']);
-const sizes = listFlag(flags, 'sizes', ['10000', '25000', '50000', '100000', '200000']).map(Number);
+const sizes = numListFlag(flags, 'sizes', [10_000, 25_000, 50_000, 100_000, 200_000]);
 const limit = intFlag(flags, 'limit-seconds', 600);
 const queries = intFlag(flags, 'queries', 50);
 const MB = 1024 * 1024;

@@ -46,7 +46,7 @@ import { startOpenAIServer, type OpenAIServer } from '../test/support/openai-ser
 import {
   header,
   intFlag,
-  listFlag,
+  numListFlag,
   loadAverages,
   log,
   parseFlags,
@@ -60,7 +60,7 @@ import {
 } from './lib.js';
 
 const flags = parseFlags(process.argv.slice(2), ['json']);
-const sizes = listFlag(flags, 'sizes', ['100000', '1000000']).map(Number);
+const sizes = numListFlag(flags, 'sizes', [100_000, 1_000_000]);
 const indexRows = intFlag(flags, 'index-rows', 200_000);
 const indexRounds = Math.max(1, intFlag(flags, 'index-rounds', 1));
 const mwm = typeof flags['maintenance-work-mem'] === 'string' ? flags['maintenance-work-mem'] : '512MB';

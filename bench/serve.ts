@@ -73,7 +73,8 @@ import {
   fmt,
   header,
   intFlag,
-  listFlag,
+  choicesFlag,
+  numListFlag,
   loadAverages,
   log,
   numFlag,
@@ -93,9 +94,8 @@ const flags = parseFlags(process.argv.slice(2), ['json', 'keep']);
 const CHUNKS = intFlag(flags, 'chunks', 20_000);
 const SECONDS = Math.max(1, intFlag(flags, 'seconds', Number(process.env.EMBCTL_BENCH_SECONDS || 30)));
 const WARMUP = intFlag(flags, 'warmup', 2);
-const CONNECTIONS = listFlag(flags, 'connections', ['1', '8', '32']).map(Number);
-const CONDITIONS = listFlag(flags, 'conditions', ['plain', 'shadow', 'flip'], ['plain', 'shadow', 'flip']);
-for (const c of CONDITIONS) if (!['plain', 'shadow', 'flip'].includes(c)) throw new Error(`--conditions: unknown ${c}`);
+const CONNECTIONS = numListFlag(flags, 'connections', [1, 8, 32]);
+const CONDITIONS = choicesFlag(flags, 'conditions', ['plain', 'shadow', 'flip']);
 const SHADOW_RATE = numFlag(flags, 'shadow-rate', 0.1);
 const FLIP_EVERY_MS = numFlag(flags, 'flip-every', 2) * 1000;
 const TOKEN = 'bench-serve-token-0123456789abcdef';

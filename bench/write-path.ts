@@ -89,7 +89,7 @@ import {
   freshPartition,
   header,
   intFlag,
-  listFlag,
+  numListFlag,
   loadAverages,
   log,
   makeVectors,
@@ -243,7 +243,7 @@ interface Method<P = unknown> {
 async function serverBench(): Promise<void> {
   const admin = serverUrl(flags);
   const versions = await serverVersions(admin);
-  const dimsList = listFlag(flags, 'dims', ['1536', '384']).map(Number);
+  const dimsList = numListFlag(flags, 'dims', [1536, 384]);
   const blockRows = batch * Math.max(1, intFlag(flags, 'block-batches', 4));
   const rowsFor = (d: number) =>
     intFlag(flags, `rows-${d}`, intFlag(flags, 'rows', (d >= 1000 ? 100 : 240) * blockRows));
