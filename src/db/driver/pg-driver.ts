@@ -31,12 +31,9 @@ const sessionSettings = new WeakMap<pg.PoolClient, SessionSettingsState>();
  * covered by it.
  */
 const clientErrors = new WeakMap<pg.ClientBase, Error>();
-const guarded = new WeakSet<pg.Pool>();
 
-/** Every client of `pool` keeps its first error in clientErrors, from its first checkout on. Safe twice. */
+/** Every client of `pool` keeps its first error in clientErrors, from its first checkout on. Call it once, as the pool is made. */
 export function guardPoolClients(pool: pg.Pool): void {
-  if (guarded.has(pool)) return;
-  guarded.add(pool);
   pool.on('connect', (client) => {
     client.on('error', (e: Error) => {
       if (!clientErrors.has(client)) clientErrors.set(client, e);
@@ -44,7 +41,11 @@ export function guardPoolClients(pool: pg.Pool): void {
   });
 }
 
-/** A Kysely driver over a `pg` pool that also speaks binary COPY FROM STDIN. */
+/**
+ * A Kysely driver over a `pg` pool that also speaks binary COPY FROM STDIN.
+ * Its pool is guarded (`guardPoolClients`, as open.ts makes it): PgConnection
+ * reads its clients' errors from clientErrors.
+ */
 export class PgDriver implements Driver {
   readonly pool: pg.Pool;
   /** A Citus coordinator: query settings become SET LOCAL statements (session-settings.ts). */
@@ -52,7 +53,6 @@ export class PgDriver implements Driver {
 
   constructor(pool: pg.Pool) {
     this.pool = pool;
-    guardPoolClients(pool); // PgConnection reads a client's errors from clientErrors
   }
 
   async init(): Promise<void> {}
