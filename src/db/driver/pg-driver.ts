@@ -6,7 +6,7 @@ import { finished } from 'node:stream/promises';
 import { beginStatement, copyPayloadOf, isScript, preparedNameOf } from './special-queries.js';
 import { driverParameters } from '../query-vector.js';
 import type { TypeParsers } from './type-parsers.js';
-import { SessionSettingsState, isSettingsOnly, sessionSettingsOf } from './session-settings.js';
+import { SessionSettingsState } from './session-settings.js';
 import { connectionLost, isConnectionLoss } from '../connection-errors.js';
 
 /**
@@ -131,15 +131,10 @@ class PgConnection implements DatabaseConnection {
   async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
     if (this.#broken) throw connectionLost(this.#broken);
     try {
-      const wanted = sessionSettingsOf(q);
-      if (wanted) {
-        const plan = this.settings.plan(wanted);
-        if (plan) {
-          await this.#client.query({ text: plan.query.sql, values: plan.query.parameters as unknown[] });
-          plan.applied();
-        }
-        if (isSettingsOnly(q)) return { rows: [] };
-      }
+      const settingsOnly = await this.settings.applyCarried(q, (s) =>
+        this.#client.query({ text: s.sql, values: s.parameters as unknown[] }),
+      );
+      if (settingsOnly) return { rows: [] };
       const payload = copyPayloadOf(q);
       if (payload) {
         const stream = this.#client.query(pgCopyStreams.from(q.sql));

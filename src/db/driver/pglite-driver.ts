@@ -4,7 +4,7 @@ import type { PGlite } from '@electric-sql/pglite';
 import { Mutex } from './mutex.js';
 import { beginStatement, copyPayloadOf, isScript } from './special-queries.js';
 import type { TypeParsers } from './type-parsers.js';
-import { SessionSettingsState, isSettingsOnly, sessionSettingsOf } from './session-settings.js';
+import { SessionSettingsState } from './session-settings.js';
 import { driverParameters } from '../query-vector.js';
 
 /**
@@ -74,15 +74,8 @@ class PgliteConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
-    const wanted = sessionSettingsOf(q);
-    if (wanted) {
-      const plan = this.settings.plan(wanted);
-      if (plan) {
-        await this.#db.query(plan.query.sql, plan.query.parameters as unknown[]);
-        plan.applied();
-      }
-      if (isSettingsOnly(q)) return { rows: [] };
-    }
+    const settingsOnly = await this.settings.applyCarried(q, (s) => this.#db.query(s.sql, s.parameters as unknown[]));
+    if (settingsOnly) return { rows: [] };
     const payload = copyPayloadOf(q);
     if (payload) {
       const sql = q.sql.replace(/FROM\s+STDIN/i, "FROM '/dev/blob'");

@@ -51,15 +51,6 @@ export function withSessionSettings(q: CompiledQuery, values: SettingValues): Co
   return { ...q, [SESSION_SETTINGS]: values } as Special;
 }
 
-export function sessionSettingsOf(q: CompiledQuery): SettingValues | undefined {
-  return (q as Special)[SESSION_SETTINGS];
-}
-
-/** A `sessionSettingsQuery`: nothing to run once the settings are made. */
-export function isSettingsOnly(q: CompiledQuery): boolean {
-  return (q as Special)[SETTINGS_ONLY] === true;
-}
-
 function setConfig(entries: [string, string][], local: boolean): CompiledQuery {
   const calls = entries.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, ${local ? 'true' : 'false'})`);
   return CompiledQuery.raw(`select ${calls.join(', ')}`, entries.flat());
@@ -109,6 +100,22 @@ export class SessionSettingsState {
 
   transactionEnded(): void {
     this.#inTransaction = false;
+  }
+
+  /**
+   * For a driver's connection, before it runs `q`: bring the session to the
+   * settings `q` carries, if any, by `run`ning the statement `plan` makes.
+   * True when `q` is a `sessionSettingsQuery`: nothing else to run.
+   */
+  async applyCarried(q: CompiledQuery, run: (statement: CompiledQuery) => Promise<unknown>): Promise<boolean> {
+    const wanted = (q as Special)[SESSION_SETTINGS];
+    if (!wanted) return false;
+    const plan = this.plan(wanted);
+    if (plan) {
+      await run(plan.query);
+      plan.applied();
+    }
+    return (q as Special)[SETTINGS_ONLY] === true;
   }
 
   /**
