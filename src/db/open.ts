@@ -55,10 +55,10 @@ export async function openDatabase(opts: OpenOptions): Promise<Db> {
 
 /**
  * How long a pooled connection may stay idle before the pool closes it (pg's
- * default is 10 s). A new backend's first vector searches are slow: in
- * bench:search (50k × 384-d, HNSW), the ten searches after the pool opened
- * a connection took 101, 58, 38, 30, 26 … 15 ms, where a warm one answers
- * in about 6. pg-pool hands out the client released last, so a connection
+ * default is 10 s). A new backend's first vector searches are slow: in a
+ * run of bench:search (50k × 384-d, HNSW) with a log line per new pool
+ * connection added by hand, the ten searches after the pool opened one
+ * took 101, 58, 38, 30, 26 … 15 ms, where a warm one answers in about 6. pg-pool hands out the client released last, so a connection
  * opened for a moment of overlap (a search and the shadow settings' 5 s
  * refresh at once) takes over the next searches, and the warm one waits
  * below it; with 10 s it is closed if it waits that long, and a later
